@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them: scripts/test.sh [pytest args...]
+# Works on a fresh Debian 12 with Python 3.11; fast when everything is already there.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/_env.sh
+
+# Browser tests drive the system Chromium through Debian's chromedriver.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    apt_install chromium chromium-driver
+fi
+
+"$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".[test,serve]"
+
+export DASH_DISABLE_VERSION_CHECK=true
+exec "$PY" -m pytest "$@"

@@ -1,0 +1,75 @@
+"""Declarative numeric parameters: the one place defaults and ranges live.
+
+A :class:`HyperParam` describes one knob (an optimizer's learning rate, a surface's
+condition number): its default, the range the app accepts, whether a slider over it
+is linear or logarithmic, and a one-line help text. The UI builds every control from
+these records, and :meth:`HyperParam.validate` re-checks every value that arrives
+from outside, with torch.optim's wording ("Invalid learning rate: 5.0").
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["HyperParam"]
+
+
+@dataclass(frozen=True)
+class HyperParam:
+    """One scalar parameter with its default, accepted range and help text.
+
+    ``error`` is the message template used when a value is refused; it follows
+    torch.optim's wording, e.g. ``"Invalid beta parameter at index 0: {}"``.
+    ``high_open`` makes the upper bound exclusive (betas live in ``[0, 1)``).
+    ``kind="bool"`` is an on/off option (RMSprop's ``centered``).
+    ``advanced`` marks knobs the UI may tuck away (weight decay, dampening).
+    """
+
+    name: str
+    label: str
+    default: float | bool
+    low: float = 0.0
+    high: float = 1.0
+    scale: Literal["linear", "log"] = "linear"
+    help: str = ""
+    error: str = ""
+    high_open: bool = False
+    kind: Literal["float", "bool"] = "float"
+    advanced: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind == "float":
+            if not self.low <= self.high:
+                raise ValueError(f"{self.name}: low must not exceed high")
+            if self.scale == "log" and self.low <= 0:
+                raise ValueError(f"{self.name}: a log-scale range must be positive")
+            self.validate(self.default)
+
+    @property
+    def message(self) -> str:
+        return self.error or f"Invalid {self.name} value: {{}}"
+
+    def validate(self, value: object) -> float | bool:
+        """Return ``value`` as a float (or bool), or raise ``ValueError``.
+
+        Refused: other types (strings, None, and bools for numeric knobs), NaN,
+        infinities and anything outside ``[low, high]`` (``[low, high)`` when
+        ``high_open``).
+        """
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise ValueError(self.message.format(repr(value)) + " (expected true or false)")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(self.message.format(repr(value)) + " (expected a number)")
+        x = float(value)
+        upper_ok = x < self.high if self.high_open else x <= self.high
+        if not (math.isfinite(x) and self.low <= x and upper_ok):
+            close = ")" if self.high_open else "]"
+            raise ValueError(
+                self.message.format(x) + f" (allowed range [{self.low:g}, {self.high:g}{close})"
+            )
+        return x

@@ -1,0 +1,412 @@
+"""Run optimizers on a surface: one interactive run, or a batch of many.
+
+``run`` drives one optimizer on Python floats (the fast path for a handful of
+interactive runs) and records everything the app shows. ``run_batch`` drives the
+same update rule on NumPy arrays for sweeps: many starts and/or hyperparameter
+values at once. There is one copy of each rule (:mod:`optimizers.rules`); the two
+paths differ only in the ``ops`` backend.
+
+Nothing changes the dynamics silently: gradient noise and learning-rate schedules
+are explicit arguments; there is no clipping and no projection. A run whose
+iterate becomes non-finite or leaves a large box around the surface's bounds ends
+as ``diverged`` (``diverged_at`` is the step that produced the bad iterate; the
+recorded path stops at the last good one). No NumPy warnings escape.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .backend import ARRAY, FLOAT
+from .schedules import learning_rates, validate_schedule
+from .specs import get
+
+__all__ = ["Trajectory", "run", "run_batch", "MAX_STEPS", "MAX_BATCH_RUNS", "MAX_BATCH_WORK"]
+
+MAX_STEPS = 10_000
+"""Longest run accepted by :func:`run` and :func:`run_batch`."""
+MAX_BATCH_RUNS = 100_000
+"""Most runs in one :func:`run_batch` call."""
+MAX_BATCH_WORK = 20_000_000
+"""Most runs x steps in one :func:`run_batch` call (320 MB of positions)."""
+MAX_NOISE = 1e6
+BOX_FACTOR = 100.0
+"""A run diverges when it leaves the bounds grown this many times around their centre."""
+
+_STATUSES = ("max_steps", "converged", "diverged")
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One run. Index ``k`` of the per-update arrays is the update applied at
+    ``xy[k]`` (from ``xy[k]`` to ``xy[k + 1]``); ``n = len(xy) - 1`` updates ran.
+
+    - ``xy`` (n+1, 2) positions; ``loss`` (n+1,) f there; ``grad`` (n+1, 2) the
+      exact gradient there.
+    - ``grad_used`` (n, 2) the gradient the optimizer saw (exact plus noise).
+    - ``lr`` (n,) the scheduled learning rate; ``lr_eff`` (n, 2) each coordinate's
+      effective learning rate (see :mod:`optimizers.rules`).
+    - ``state`` name -> (n, 2): the optimizer's state after each update (``m``,
+      ``v``, ``buf`` ...).
+    - ``status`` one of ``max_steps``, ``converged`` (gradient and last step both
+      within ``tol``), ``diverged``; ``diverged_at`` / ``converged_at`` the step.
+    """
+
+    key: str
+    hparams: dict
+    xy: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    grad_used: np.ndarray
+    lr: np.ndarray
+    lr_eff: np.ndarray
+    state: dict = field(default_factory=dict)
+    status: str = "max_steps"
+    diverged_at: int | None = None
+    converged_at: int | None = None
+    noise: float = 0.0
+    seed: int = 0
+    schedule: dict = field(default_factory=lambda: {"kind": "constant"})
+
+    @property
+    def steps(self) -> int:
+        return len(self.xy) - 1
+
+    @property
+    def step(self) -> np.ndarray:
+        """(n, 2) the step actually taken by each update."""
+        return np.diff(self.xy, axis=0)
+
+    def to_frame(self):
+        """A pandas DataFrame, one row per iterate ``k = 0..n``; update columns
+        (gradient used, step, lr, effective lr, state) describe the update applied
+        at that iterate and are empty on the last row."""
+        import pandas as pd
+
+        n = self.steps
+        cols = {
+            "step": np.arange(n + 1),
+            "x": self.xy[:, 0],
+            "y": self.xy[:, 1],
+            "loss": self.loss,
+            "grad_x": self.grad[:, 0],
+            "grad_y": self.grad[:, 1],
+        }
+
+        def pad(a):
+            return np.concatenate([a, np.full((1,) + a.shape[1:], np.nan)])
+
+        per_update = {"grad_used": self.grad_used, "step": self.step, "lr_eff": self.lr_eff}
+        per_update.update(self.state)
+        for name, arr in per_update.items():
+            cols[f"{name}_x" if name != "step" else "dx"] = pad(arr[:, 0])
+            cols[f"{name}_y" if name != "step" else "dy"] = pad(arr[:, 1])
+        cols["lr"] = pad(self.lr)
+        frame = pd.DataFrame(cols)
+        frame.insert(0, "optimizer", self.key)
+        return frame
+
+
+# ------------------------------------------------------------------ checks
+
+
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise ValueError(f"Invalid number of steps: {steps!r} (expected an integer)")
+    if not 0 <= steps <= MAX_STEPS:
+        raise ValueError(f"Invalid number of steps: {steps} (allowed 0 to {MAX_STEPS})")
+    return int(steps)
+
+
+def _check_noise(noise, seed) -> tuple[float, int]:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating, np.integer)):
+        raise ValueError(f"Invalid noise value: {noise!r} (expected a number)")
+    if not (math.isfinite(noise) and 0.0 <= noise <= MAX_NOISE):
+        raise ValueError(f"Invalid noise value: {noise} (allowed range [0, {MAX_NOISE:g}])")
+    seeds = np.asarray(seed)
+    if seeds.dtype.kind not in "iu" or (seeds < 0).any():
+        raise ValueError(f"Invalid seed: {seed!r} (expected a non-negative integer)")
+    return float(noise), seed
+
+
+def _check_start(start) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in start)
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid start point: {start!r} (expected two numbers)") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"Invalid start point: {start!r} (must be finite)")
+    return x, y
+
+
+def _box(surface):
+    (x0, x1), (y0, y1) = surface.bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return cx, cy, BOX_FACTOR * (x1 - x0) / 2, BOX_FACTOR * (y1 - y0) / 2
+
+
+def _noise(noise: float, seed, steps: int) -> np.ndarray | None:
+    """(steps, 2) standard normals times ``noise`` from ``default_rng(seed)``."""
+    if noise == 0.0:
+        return None
+    return noise * np.random.default_rng(int(seed)).standard_normal((steps, 2))
+
+
+# ------------------------------------------------------------ single run
+
+
+def _loop_elementwise(rule, grad, x, y, lrs, nz, steps, tol, box):
+    """The interactive inner loop, on Python floats. Returns the records and how it ended."""
+    init, update = rule
+    sx, sy = init(x, lrs[0] if steps else 0.0), init(y, lrs[0] if steps else 0.0)
+    cx, cy, rx, ry = box
+    pts, used, eff, stx, sty = [(x, y)], [], [], [], []
+    end, at = "max_steps", None
+    k = 0
+    try:
+        for k in range(steps):
+            gx, gy = grad(x, y)
+            if nz is not None:
+                gx, gy = gx + nz[k][0], gy + nz[k][1]
+            elif k and abs(gx) <= tol and abs(gy) <= tol and abs(x - pts[-2][0]) <= tol \
+                    and abs(y - pts[-2][1]) <= tol:
+                end, at = "converged", k
+                break
+            lr = lrs[k]
+            xn, sx, ex = update(x, gx, sx, lr)
+            yn, sy, ey = update(y, gy, sy, lr)
+            if not (abs(xn - cx) <= rx and abs(yn - cy) <= ry):  # also catches NaN
+                end, at = "diverged", k + 1
+                break
+            x, y = xn, yn
+            pts.append((x, y))
+            used.append((gx, gy))
+            eff.append((ex, ey))
+            stx.append(sx)
+            sty.append(sy)
+    except (ArithmeticError, ValueError):
+        end, at = "diverged", k + 1
+    return pts, used, eff, (stx, sty), end, at
+
+
+def _loop_coupled(rule, grad, hess, x, y, lrs, nz, steps, tol, box):
+    """The same loop for rules that couple the coordinates (Newton)."""
+    init, update = rule
+    s = init((x, y), lrs[0] if steps else 0.0)
+    cx, cy, rx, ry = box
+    pts, used, eff, states = [(x, y)], [], [], []
+    end, at = "max_steps", None
+    k = 0
+    try:
+        for k in range(steps):
+            gx, gy = grad(x, y)
+            if nz is not None:
+                gx, gy = gx + nz[k][0], gy + nz[k][1]
+            elif k and abs(gx) <= tol and abs(gy) <= tol and abs(x - pts[-2][0]) <= tol \
+                    and abs(y - pts[-2][1]) <= tol:
+                end, at = "converged", k
+                break
+            (xn, yn), s, e = update((x, y), (gx, gy), hess(x, y), s, lrs[k])
+            if not (abs(xn - cx) <= rx and abs(yn - cy) <= ry):
+                end, at = "diverged", k + 1
+                break
+            x, y = xn, yn
+            pts.append((x, y))
+            used.append((gx, gy))
+            eff.append(e)
+            states.append(s)
+    except (ArithmeticError, ValueError):
+        end, at = "diverged", k + 1
+    return pts, used, eff, (states, states), end, at
+
+
+def _state_arrays(stx: list, sty: list) -> dict:
+    """Per-coordinate state tuples -> {field: (n, 2)}. The count is dropped, and so
+    are fields a configuration does not use (None, like RMSprop's g_avg when not
+    centered)."""
+    if not stx:
+        return {}
+    first = stx[0]
+    idx = [i for i, f in enumerate(first._fields) if f != "count" and first[i] is not None]
+    if not idx:
+        return {}
+    ax = np.array([[s[i] for i in idx] for s in stx], dtype=float)
+    ay = np.array([[s[i] for i in idx] for s in sty], dtype=float)
+    return {first._fields[i]: np.stack([ax[:, j], ay[:, j]], axis=1) for j, i in enumerate(idx)}
+
+
+def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-8, **hparams):
+    """Run optimizer ``key`` on ``surface`` from ``start`` for up to ``steps`` updates.
+
+    Hyperparameters are the spec's (torch's names, ``betas`` split into ``beta1``,
+    ``beta2``); missing ones take the spec's defaults. ``noise`` is the standard
+    deviation of Gaussian noise added to each gradient component, drawn from
+    ``numpy.random.default_rng(seed)``. ``schedule`` is ``None`` or
+    ``{"kind": "step" | "exponential" | "cosine" | "warmup", ...}``. The run stops
+    early as ``converged`` when, without noise, both the gradient and the last step
+    are within ``tol`` in every coordinate. Returns a :class:`Trajectory`.
+    """
+    spec = get(key)
+    hp = spec.validate(**hparams)
+    steps = _check_steps(steps)
+    x, y = _check_start(start)
+    noise, seed = _check_noise(noise, seed)
+    schedule = validate_schedule(schedule)
+    lrs = learning_rates(schedule, hp["lr"], steps).tolist()
+    nz = _noise(noise, seed, steps)
+    nz_list = None if nz is None else nz.tolist()
+    box = _box(surface)
+    rule = spec.make(FLOAT, **hp)
+    with np.errstate(all="ignore"):
+        if spec.coupled:
+            out = _loop_coupled(rule, surface.scalar.grad, surface.scalar.hess,
+                                x, y, lrs, nz_list, steps, tol, box)
+        else:
+            out = _loop_elementwise(rule, surface.scalar.grad, x, y, lrs, nz_list, steps, tol, box)
+        pts, used, eff, (stx, sty), status, at = out
+        xy = np.array(pts, dtype=float)
+        loss = surface.f(xy)
+        grad = surface.grad(xy)
+    finite = np.isfinite(loss) & np.isfinite(grad).all(axis=1)
+    if not finite.all():  # a finite point whose loss overflows: treat it as divergence
+        n_ok = int(np.argmin(finite))
+        status, at = "diverged", n_ok
+        xy, loss, grad = xy[:n_ok], loss[:n_ok], grad[:n_ok]
+        used, eff, stx, sty = used[: n_ok - 1], eff[: n_ok - 1], stx[: n_ok - 1], sty[: n_ok - 1]
+    n = len(xy) - 1
+    if spec.coupled:
+        state = {}
+    else:
+        state = _state_arrays(stx, sty)
+    return Trajectory(
+        key=key,
+        hparams=hp,
+        xy=xy,
+        loss=loss,
+        grad=grad,
+        grad_used=np.array(used, dtype=float).reshape(n, 2),
+        lr=np.array(lrs[:n], dtype=float),
+        lr_eff=np.array(eff, dtype=float).reshape(n, 2),
+        state=state,
+        status=status,
+        diverged_at=at if status == "diverged" else None,
+        converged_at=at if status == "converged" else None,
+        noise=noise,
+        seed=int(seed),
+        schedule=schedule,
+    )
+
+
+# ------------------------------------------------------------------ batch
+
+
+def _batch_hparams(spec, hparams: dict, batch: int) -> dict:
+    """Validate scalar or (B,) hyperparameters: every swept value obeys the spec."""
+    arrays = {}
+    for name, value in hparams.items():
+        if isinstance(value, (list, tuple, np.ndarray)):
+            arr = np.asarray(value)
+            if arr.shape != (batch,) or arr.dtype.kind not in "fiu":
+                raise ValueError(
+                    f"Hyperparameter {name!r} must be a number or {batch} numbers, one per run"
+                )
+            arrays[name] = arr.astype(float)
+    first = {n: (float(a[0]) if n in arrays else v) for n, a in {**hparams, **arrays}.items()}
+    hp = spec.validate(**first)  # defaults, unknown names, types
+    for name, arr in arrays.items():
+        p = spec.param(name)
+        if p.kind == "bool":
+            raise ValueError(f"Hyperparameter {name!r} is an option and cannot be swept")
+        if not np.isfinite(arr).all():
+            p.validate(float(arr[~np.isfinite(arr)][0]))  # raises with the usual message
+        p.validate(float(arr.min()))
+        p.validate(float(arr.max()))
+    if arrays and spec.check is not None:
+        for i in range(batch):
+            spec.check({**hp, **{n: float(a[i]) for n, a in arrays.items()}})
+    hp.update(arrays)
+    return hp
+
+
+def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, **hparams):
+    """Run optimizer ``key`` from ``B`` starts at once; returns ``(B, steps+1, 2)``.
+
+    ``starts`` is ``(B, 2)``; each hyperparameter is a scalar or a ``(B,)`` array
+    (one value per run, for sweeps). Positions after a run diverges (leaves the box
+    or becomes non-finite) are NaN. With ``noise`` > 0, run ``b`` sees noise from
+    ``default_rng(seed + b)`` (or ``default_rng(seed[b])`` for a ``(B,)`` seed
+    array), so it equals ``run(..., seed=seed + b)`` exactly. At most
+    :data:`MAX_BATCH_RUNS` runs and :data:`MAX_BATCH_WORK` runs x steps.
+    """
+    spec = get(key)
+    steps = _check_steps(steps)
+    starts = np.asarray(starts, dtype=float)
+    if starts.ndim != 2 or starts.shape[1] != 2:
+        raise ValueError(f"Invalid starts: shape {starts.shape} (expected (B, 2))")
+    batch = starts.shape[0]
+    if not 1 <= batch <= MAX_BATCH_RUNS:
+        raise ValueError(f"Invalid batch size: {batch} (allowed 1 to {MAX_BATCH_RUNS})")
+    if batch * max(steps, 1) > MAX_BATCH_WORK:
+        raise ValueError(
+            f"Batch too large: {batch} runs x {steps} steps exceeds {MAX_BATCH_WORK:,} run-steps"
+        )
+    if not np.isfinite(starts).all():
+        raise ValueError("Invalid starts: every start point must be finite")
+    hp = _batch_hparams(spec, hparams, batch)
+    noise, seed = _check_noise(noise, seed)
+    lrs = learning_rates(schedule, hp["lr"], steps)  # (steps,) or (steps, B)
+    seeds = np.asarray(seed)
+    if seeds.ndim == 0:
+        seeds = int(seed) + np.arange(batch)
+    elif seeds.shape != (batch,):
+        raise ValueError(f"Invalid seed: {seeds.shape[0]} seeds for {batch} runs")
+
+    out = np.empty((steps + 1, 2, batch))
+    out[0] = starts.T
+    x, y = starts[:, 0].copy(), starts[:, 1].copy()
+    rule = spec.make(ARRAY, **hp)
+    grad = surface.vector.grad
+    nz = None
+    if noise:
+        nz = noise * np.stack(
+            [np.random.default_rng(int(s)).standard_normal((steps, 2)) for s in seeds], axis=2
+        )  # (steps, 2, B)
+    with np.errstate(all="ignore"):
+        if spec.coupled:
+            s = rule.init((x, y), lrs[0] if steps else 0.0)
+            hess = surface.vector.hess
+            for k in range(steps):
+                gx, gy = grad(x, y)
+                if nz is not None:
+                    gx, gy = gx + nz[k, 0], gy + nz[k, 1]
+                (x, y), s, _ = rule.update((x, y), (gx, gy), hess(x, y), s, lrs[k])
+                out[k + 1, 0] = x
+                out[k + 1, 1] = y
+        else:
+            init, update = rule
+            sx, sy = init(x, lrs[0] if steps else 0.0), init(y, lrs[0] if steps else 0.0)
+            for k in range(steps):
+                gx, gy = grad(x, y)
+                if nz is not None:
+                    gx, gy = gx + nz[k, 0], gy + nz[k, 1]
+                lr = lrs[k]
+                x, sx, _ = update(x, gx, sx, lr)
+                y, sy, _ = update(y, gy, sy, lr)
+                out[k + 1, 0] = x
+                out[k + 1, 1] = y
+        _mark_diverged(out, _box(surface))
+    return out.transpose(2, 0, 1)
+
+
+def _mark_diverged(out: np.ndarray, box) -> None:
+    """Set every position from a run's first bad one onward to NaN, in place."""
+    cx, cy, rx, ry = box
+    ok = (np.abs(out[:, 0] - cx) <= rx) & (np.abs(out[:, 1] - cy) <= ry)  # (steps+1, B)
+    if ok.all():
+        return
+    bad = ~np.logical_and.accumulate(ok, axis=0)
+    out[:, 0][bad] = np.nan
+    out[:, 1][bad] = np.nan

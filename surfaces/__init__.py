@@ -1,0 +1,47 @@
+"""Descent Lab's loss surfaces: declarative records with exact f, gradient, Hessian.
+
+Public API: :data:`REGISTRY` (ordered entries; the order is the app's),
+:func:`get` (``get(key, scale=1.0, **params)``), :class:`Surface`, and
+``from_expression`` for a function the user types. NumPy and SymPy only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .base import Kernels, Surface
+from .builtin import REGISTRY, SurfaceEntry
+
+__all__ = ["REGISTRY", "Surface", "SurfaceEntry", "Kernels", "get"]
+
+
+@lru_cache(maxsize=256)
+def _build(key: str, items: tuple) -> Surface:
+    return REGISTRY[key].build(**dict(items))
+
+
+def get(key: str, scale: float = 1.0, **params) -> Surface:
+    """The surface ``key`` with its parameters validated (defaults filled).
+
+    ``scale`` multiplies ``f`` (a loss scale ``c``: gradient descent feels it,
+    Adam barely does). ``ValueError`` for an unknown key, an unknown parameter or
+    a value out of range.
+    """
+    entry = REGISTRY.get(key) if isinstance(key, str) else None
+    if entry is None:
+        raise ValueError(f"Unknown surface {key!r}; expected one of: {', '.join(REGISTRY)}")
+    names = [p.name for p in entry.params]
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        expected = ", ".join(names) if names else "none"
+        raise ValueError(f"Unknown parameter {unknown[0]!r} for surface {key}; expected: {expected}")
+    values = tuple((p.name, p.validate(params.get(p.name, p.default))) for p in entry.params)
+    surface = _build(key, values)
+    return surface.scaled(_check_scale(scale)) if scale != 1.0 else surface
+
+
+def _check_scale(scale) -> float:
+    from optimizers.hyperparams import HyperParam
+
+    return HyperParam("scale", "loss scale c", 1.0, 1e-3, 1e3, "log", "",
+                      "Invalid loss scale: {}").validate(scale)

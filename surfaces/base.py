@@ -1,0 +1,168 @@
+"""The ``Surface`` record and how its math is built from one symbolic formula.
+
+A surface is declarative (bounds, minimizers, minimum value, an instructive start,
+LaTeX, display hints) plus pure math. The math is written once, as a SymPy
+expression; :func:`kernels` differentiates it exactly and generates two sets of
+plain functions of ``(x, y)``:
+
+* ``scalar``: on Python floats (``math`` module) for the interactive runner;
+* ``vector``: on NumPy arrays of any shape, for batches and contour grids.
+
+``Surface.f(xy)``, ``.grad(xy)`` and ``.hess(xy)`` take arrays of shape ``(..., 2)``
+and return ``(...)``, ``(..., 2)`` and ``(..., 2, 2)``: one function for a point, a
+batch of runs or a whole grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Callable, Mapping
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["Surface", "Kernels", "X", "Y", "kernels", "fmt"]
+
+X, Y = sp.symbols("x y", real=True)
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """``f(x, y)``, ``grad(x, y) -> (gx, gy)``, ``hess(x, y) -> (hxx, hxy, hyy)``."""
+
+    f: Callable
+    grad: Callable
+    hess: Callable
+
+
+@lru_cache(maxsize=512)
+def kernels(expr: sp.Expr) -> tuple[Kernels, Kernels]:
+    """Exact derivatives of ``expr`` in ``x, y`` as (scalar, vector) kernels."""
+    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
+    hxx, hxy, hyy = sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y)
+    out = []
+    for modules in ("math", "numpy"):
+        def lam(e, modules=modules):
+            return sp.lambdify((X, Y), e, modules=modules, cse=True)
+
+        out.append(Kernels(lam(expr), lam((gx, gy)), lam((hxx, hxy, hyy))))
+    return out[0], out[1]
+
+
+def fmt(v: float) -> str:
+    """A short human form of a number: 1, -0.5, 3.1313."""
+    return f"{v:.6g}" if abs(v) >= 1e-4 or v == 0 else f"{v:.3e}"
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2-D loss surface.
+
+    ``minimizers`` lists every known global minimizer, ``min_value`` is the global
+    minimum (``None`` when ``f`` is unbounded below, as on the saddle). ``start`` is
+    an instructive default start point. ``lr_hints`` suggests a learning rate per
+    optimizer ``lr_kind`` ("gradient" for GD-like steps, "normalized" for Adam-like
+    steps) so the first picture is a good one. ``log_color`` asks the UI to colour
+    contours on a log scale.
+    """
+
+    key: str
+    label: str
+    formula: str
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    minimizers: tuple[tuple[float, float], ...]
+    min_value: float | None
+    start: tuple[float, float]
+    scalar: Kernels
+    vector: Kernels
+    description: str = ""
+    log_color: bool = False
+    params: Mapping[str, float] = field(default_factory=dict)
+    lr_hints: Mapping[str, float] = field(default_factory=lambda: {"gradient": 0.01, "normalized": 0.01})
+    expression: str = ""
+
+    # ----------------------------------------------------------- (..., 2) API
+
+    def f(self, xy) -> np.ndarray:
+        xy = np.asarray(xy, dtype=float)
+        with np.errstate(all="ignore"):
+            v = self.vector.f(xy[..., 0], xy[..., 1])
+        return np.broadcast_to(np.asarray(v, dtype=float), xy.shape[:-1]).copy()
+
+    def grad(self, xy) -> np.ndarray:
+        xy = np.asarray(xy, dtype=float)
+        with np.errstate(all="ignore"):
+            gx, gy = self.vector.grad(xy[..., 0], xy[..., 1])
+        shape = xy.shape[:-1]
+        return np.stack([np.broadcast_to(np.asarray(g, dtype=float), shape) for g in (gx, gy)], -1)
+
+    def hess(self, xy) -> np.ndarray:
+        xy = np.asarray(xy, dtype=float)
+        with np.errstate(all="ignore"):
+            hxx, hxy, hyy = (
+                np.broadcast_to(np.asarray(h, dtype=float), xy.shape[:-1])
+                for h in self.vector.hess(xy[..., 0], xy[..., 1])
+            )
+        return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+
+    # ----------------------------------------------------------- derived facts
+
+    @property
+    def bounded_below(self) -> bool:
+        return self.min_value is not None
+
+    def distance_to_minimum(self, xy) -> np.ndarray:
+        """Euclidean distance from each point to the nearest global minimizer
+        (NaN everywhere when the surface has none)."""
+        xy = np.asarray(xy, dtype=float)
+        if not self.minimizers:
+            return np.full(xy.shape[:-1], np.nan)
+        mins = np.asarray(self.minimizers, dtype=float)
+        d = np.linalg.norm(xy[..., None, :] - mins, axis=-1)
+        return d.min(axis=-1)
+
+    @property
+    def domain_text(self) -> str:
+        (x0, x1), (y0, y1) = self.bounds
+        return f"x ∈ [{fmt(x0)}, {fmt(x1)}], y ∈ [{fmt(y0)}, {fmt(y1)}]"
+
+    @property
+    def minimum_text(self) -> str:
+        if self.min_value is None:
+            return "No minimum: f is unbounded below, so runs can escape."
+        pts = ", ".join(f"({fmt(x)}, {fmt(y)})" for x, y in self.minimizers)
+        many = len(self.minimizers) > 1
+        head = f"{len(self.minimizers)} global minima" if many else "Global minimum"
+        return f"{head} f = {fmt(self.min_value)} at {pts}."
+
+    def scaled(self, c: float) -> "Surface":
+        """The same surface with ``f`` multiplied by ``c > 0`` (a loss scale).
+        Minimizers do not move; gradients and Hessians scale by ``c``."""
+        if not (isinstance(c, (int, float)) and np.isfinite(c) and c > 0):
+            raise ValueError(f"Invalid scale value: {c!r} (must be positive)")
+        if c == 1:
+            return self
+        s, v = self.scalar, self.vector
+        return replace(
+            self,
+            scalar=_scale_kernels(s, float(c)),
+            vector=_scale_kernels(v, float(c)),
+            min_value=None if self.min_value is None else c * self.min_value,
+            params={**self.params, "scale": float(c)},
+        )
+
+
+def _scale_kernels(k: Kernels, c: float) -> Kernels:
+    def f(x, y):
+        return c * k.f(x, y)
+
+    def grad(x, y):
+        gx, gy = k.grad(x, y)
+        return c * gx, c * gy
+
+    def hess(x, y):
+        a, b, d = k.hess(x, y)
+        return c * a, c * b, c * d
+
+    return Kernels(f, grad, hess)

@@ -411,8 +411,9 @@ def radam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         bc2 = 1.0 - beta2**t
         rho_inf = 2.0 / (1.0 - beta2) - 1.0  # max length of the SMA
         rho_t = rho_inf - 2.0 * t * beta2**t / bc2
-        rho_s = ops.maximum(rho_t, 5.0)  # keeps the unused branch finite
-        rect = ops.sqrt((rho_s - 4) * (rho_s - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_s))
+        # rho_t > 5 implies rho_inf > 5: clamping both keeps the unused branch finite
+        rho_s, rho_i = ops.maximum(rho_t, 5.0), ops.maximum(rho_inf, 5.0)
+        rect = ops.sqrt((rho_s - 4) * (rho_s - 2) * rho_i / ((rho_i - 4) * (rho_i - 2) * rho_s))
         adaptive = ops.sqrt(bc2) / (ops.sqrt(v) + eps)
         lr_eff = ops.where(rho_t > 5.0, lr * adaptive * rect, lr + 0.0 * v)  # rectified or plain
         return p - (m / bc1) * lr_eff, RAdamState(t, m, v), lr_eff

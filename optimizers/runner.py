@@ -314,7 +314,7 @@ def _batch_hparams(spec, hparams: dict, batch: int) -> dict:
                     f"Hyperparameter {name!r} must be a number or {batch} numbers, one per run"
                 )
             arrays[name] = arr.astype(float)
-    first = {n: (float(a[0]) if n in arrays else v) for n, a in {**hparams, **arrays}.items()}
+    first = {n: (float(arrays[n][0]) if n in arrays else v) for n, v in hparams.items()}
     hp = spec.validate(**first)  # defaults, unknown names, types
     for name, arr in arrays.items():
         p = spec.param(name)

@@ -166,7 +166,8 @@ _SPECS = [
         ), rules.sgd_momentum,
         "Nesterov (1983); Sutskever et al. (2013); torch.optim.SGD(nesterov=True)",
         "Momentum that corrects its course by looking ahead along the velocity.",
-        torch="torch.optim.SGD(momentum=..., nesterov=True)", fixed={"nesterov": True},
+        torch="torch.optim.SGD(momentum=..., nesterov=True)",
+        fixed={"nesterov": True, "dampening": 0.0},
         lr_kind="gradient", velocity="buf",
     ),
     OptimizerSpec(

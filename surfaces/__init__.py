@@ -36,8 +36,9 @@ def get(key: str, scale: float = 1.0, **params) -> Surface:
         expected = ", ".join(names) if names else "none"
         raise ValueError(f"Unknown parameter {unknown[0]!r} for surface {key}; expected: {expected}")
     values = tuple((p.name, p.validate(params.get(p.name, p.default))) for p in entry.params)
+    c = _check_scale(scale)
     surface = _build(key, values)
-    return surface.scaled(_check_scale(scale)) if scale != 1.0 else surface
+    return surface.scaled(c) if c != 1.0 else surface
 
 
 def _check_scale(scale) -> float:

@@ -1,0 +1,248 @@
+"""Optimizers: specs, validation, invariants, closed forms and torch's iterates.
+
+Parametrized over ``optimizers.REGISTRY``: a new optimizer is tested by adding it.
+"""
+
+import inspect
+import sys
+from textwrap import indent
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optimizers
+import surfaces
+from optimizers import REGISTRY, run
+from optimizers.backend import ARRAY, FLOAT
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "golden"))
+from load import load_golden  # noqa: E402
+
+GOLDEN = load_golden()
+KEYS = list(REGISTRY)
+
+
+# ------------------------------------------------------------------ specs
+
+
+def test_registry_has_every_optimizer_of_the_issue():
+    assert KEYS == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
+                    "adamw", "amsgrad", "nadam", "radam", "adamax", "rprop", "lion", "newton"]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_spec_and_factory_agree(key):
+    spec = REGISTRY[key]
+    params = inspect.signature(spec.factory).parameters
+    names = [h.name for h in spec.hyperparams]
+    assert len(names) == len(set(names))
+    assert set(names) | set(spec.fixed) | {"ops"} == set(params)
+    for h in spec.hyperparams:
+        assert h.help and h.label
+        if h.kind == "float":
+            assert h.low <= h.default <= h.high
+    assert spec.rule.startswith(r"\begin{aligned}")
+    assert indent(spec.rule, "        ") in spec.factory.__doc__  # one source: docstring and UI
+    assert spec.label and spec.summary and spec.reference
+    if spec.velocity:
+        tr = run(key, surfaces.get("bowl"), (1.0, 1.0), 3)
+        assert spec.velocity in tr.state
+
+
+@pytest.mark.parametrize("key", list(GOLDEN["defaults"]))
+def test_defaults_are_torchs(key):
+    torch_defaults = GOLDEN["defaults"][key]
+    ours = REGISTRY[key].defaults
+    assert set(torch_defaults) <= set(ours)
+    for extra in set(ours) - set(torch_defaults):  # torch options the generator left implicit
+        assert ours[extra] == 0.0, (key, extra)
+    for name, value in torch_defaults.items():
+        if key in ("momentum", "nesterov") and name == "momentum":
+            assert ours[name] == 0.9  # torch's default 0 is invalid for these keys
+        else:
+            assert ours[name] == value, (key, name)
+
+
+INVALID = [
+    ("adam", {"lr": -1.0}, "Invalid learning rate: -1.0"),
+    ("adam", {"lr": 50.0}, "Invalid learning rate: 50.0"),
+    ("adam", {"lr": float("nan")}, "Invalid learning rate: nan"),
+    ("adam", {"lr": float("inf")}, "Invalid learning rate: inf"),
+    ("adam", {"lr": "0.1"}, "Invalid learning rate: '0.1'"),
+    ("adam", {"lr": None}, "Invalid learning rate: None"),
+    ("adam", {"lr": True}, "Invalid learning rate: True"),
+    ("adam", {"beta1": 1.0}, "Invalid beta parameter at index 0: 1.0"),
+    ("adam", {"beta1": -0.1}, "Invalid beta parameter at index 0: -0.1"),
+    ("adam", {"beta2": 1.0}, "Invalid beta parameter at index 1: 1.0"),
+    ("nadam", {"beta2": 1.5}, "Invalid beta parameter at index 1: 1.5"),
+    ("adam", {"eps": -1e-8}, "Invalid epsilon value: -1e-08"),
+    ("adamw", {"weight_decay": -0.1}, "Invalid weight_decay value: -0.1"),
+    ("momentum", {"momentum": -0.5}, "Invalid momentum value: -0.5"),
+    ("momentum", {"momentum": 1.0}, "Invalid momentum value: 1.0"),
+    ("momentum", {"dampening": 2.0}, "Invalid dampening value: 2.0"),
+    ("rmsprop", {"alpha": -0.1}, "Invalid alpha value: -0.1"),
+    ("rmsprop", {"centered": 1}, "Invalid centered value: 1"),
+    ("adagrad", {"lr_decay": -1.0}, "Invalid lr_decay value: -1.0"),
+    ("adagrad", {"initial_accumulator_value": -1.0},
+     "Invalid initial_accumulator_value value: -1.0"),
+    ("adadelta", {"rho": 1.5}, "Invalid rho value: 1.5"),
+    ("nadam", {"momentum_decay": -0.1}, "Invalid momentum_decay value: -0.1"),
+    ("rprop", {"etaminus": 0.0}, "Invalid eta values: 0.0, 1.2"),
+    ("rprop", {"etaplus": 1.0}, "Invalid eta values: 0.5, 1.0"),
+    ("rprop", {"step_size_min": 0.5, "step_size_max": 0.1}, "Invalid step sizes: 0.5, 0.1"),
+    ("newton", {"damping": -1.0}, "Invalid damping value: -1.0"),
+    ("adam", {"betas": (0.9, 0.99)}, "Unknown hyperparameter 'betas' for adam"),
+    ("gd", {"momentum": 0.9}, "Unknown hyperparameter 'momentum' for gd"),
+]
+
+
+@pytest.mark.parametrize("key, hparams, message", INVALID)
+def test_invalid_hyperparameters_use_torchs_wording(key, hparams, message):
+    with pytest.raises(ValueError) as err:
+        REGISTRY[key].validate(**hparams)
+    assert str(err.value).startswith(message)
+    with pytest.raises(ValueError):  # the runner refuses them too
+        run(key, surfaces.get("bowl"), (1.0, 1.0), 5, **hparams)
+
+
+def test_unknown_optimizer_is_refused():
+    with pytest.raises(ValueError, match="Unknown optimizer 'sgdx'"):
+        run("sgdx", surfaces.get("bowl"), (1.0, 1.0), 5)
+
+
+# ------------------------------------------------------- torch's iterates
+
+
+def _golden_run(case):
+    surface = surfaces.get(case["surface"], **case["surface_params"])
+    return run(case["key"], surface, case["start"], case["steps"], tol=0.0, **case["hparams"])
+
+
+@pytest.mark.parametrize("case", GOLDEN["cases"], ids=[c["case"] for c in GOLDEN["cases"]])
+def test_iterates_match_torch(case):
+    expected = np.asarray(case["xy"])
+    tr = _golden_run(case)
+    assert tr.status != "diverged"
+    n = len(tr.xy)
+    np.testing.assert_allclose(tr.xy, expected[:n], rtol=1e-9, atol=1e-10)
+    # a run that stopped early (exact convergence) stays where torch stays
+    np.testing.assert_allclose(expected[n:], np.broadcast_to(tr.xy[-1], expected[n:].shape),
+                               rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("case", GOLDEN["cases"][::4], ids=[c["case"] for c in GOLDEN["cases"][::4]])
+def test_batch_path_matches_torch_too(case):
+    surface = surfaces.get(case["surface"], **case["surface_params"])
+    xy = optimizers.run_batch(case["key"], surface, [case["start"]] * 2, case["steps"],
+                              **case["hparams"])
+    np.testing.assert_allclose(xy[1], np.asarray(case["xy"]), rtol=1e-9, atol=1e-10)
+
+
+# ---------------------------------------------------------- closed forms
+
+
+def test_gd_on_a_quadratic_is_geometric():
+    lr, k = 0.3, np.arange(21)
+    tr = run("gd", surfaces.get("valley", condition=10.0), (4.0, 2.0), 20, lr=lr)
+    # Hessian diag(1/10, 1): each coordinate shrinks by (1 - lr * curvature)
+    np.testing.assert_allclose(tr.xy[:, 0], 4.0 * (1 - lr / 10) ** k, rtol=1e-12)
+    np.testing.assert_allclose(tr.xy[:, 1], 2.0 * (1 - lr) ** k, rtol=1e-12)
+    np.testing.assert_allclose(tr.lr_eff, lr)
+
+
+def test_adams_first_step_is_lr_times_sign_of_gradient():
+    s = surfaces.get("rosenbrock")
+    for start in [(-1.2, 1.0), (0.5, -0.5), (1.7, 2.5)]:
+        tr = run("adam", s, start, 1, lr=0.05)
+        g = s.grad(start)
+        np.testing.assert_allclose(tr.step[0], -0.05 * np.sign(g), rtol=1e-6)
+
+
+def test_newton_solves_a_quadratic_in_one_step():
+    tr = run("newton", surfaces.get("booth"), (-8.0, -7.0), 5)
+    np.testing.assert_allclose(tr.xy[1], (1.0, 3.0), atol=1e-12)
+    assert tr.status == "converged"
+
+
+def test_lr_eff_is_the_multiplier_the_rule_applies():
+    s = surfaces.get("rosenbrock")
+    tr = run("rmsprop", s, (-1.2, 1.0), 30, lr=0.01)
+    np.testing.assert_allclose(tr.step, -tr.lr_eff * tr.grad_used, rtol=1e-10)
+    v = tr.state["v"]
+    np.testing.assert_allclose(tr.lr_eff, 0.01 / (np.sqrt(v) + 1e-8), rtol=1e-12)
+    tr = run("adam", s, (-1.2, 1.0), 30, lr=0.01)
+    t = np.arange(1, 31)[:, None]
+    m_hat = tr.state["m"] / (1 - 0.9**t)
+    v_hat = tr.state["v"] / (1 - 0.999**t)
+    np.testing.assert_allclose(tr.lr_eff, 0.01 / (np.sqrt(v_hat) + 1e-8), rtol=1e-10)
+    np.testing.assert_allclose(tr.step, -tr.lr_eff * m_hat, rtol=1e-9)
+
+
+BOWL_LR = {"gd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.5, "rmsprop": 0.01,
+           "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "amsgrad": 0.05, "nadam": 0.05,
+           "radam": 0.05, "adamax": 0.05, "rprop": 0.01, "lion": 0.003, "newton": 1.0}
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_every_optimizer_converges_on_the_bowl(key):
+    tr = run(key, surfaces.get("bowl"), (3.0, 1.5), 3000, lr=BOWL_LR[key])
+    assert tr.status in ("converged", "max_steps")
+    assert np.linalg.norm(tr.xy[-1]) < 0.03, tr.xy[-1]
+    assert tr.loss[-1] < 1e-3 * tr.loss[0]
+
+
+# -------------------------------------------------------------- invariants
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_update_is_pure_and_float_and_array_backends_agree(key):
+    spec = REGISTRY[key]
+    hp = spec.validate()
+    rng = np.random.default_rng(1)
+    p, g = rng.normal(size=3), rng.normal(size=3)
+    h = (rng.normal(size=3) + 5, rng.normal(size=3), rng.normal(size=3) + 5)
+    arr, flt = spec.make(ARRAY, **hp), spec.make(FLOAT, **hp)
+    if spec.coupled:
+        s = arr.init((p, g), 0.01)
+        before = (p.copy(), g.copy())
+        (x1, y1), s1, _ = arr.update((p, g), (g, p), h, s, 0.01)
+        (x2, y2), s2, _ = arr.update((p, g), (g, p), h, s, 0.01)
+        np.testing.assert_array_equal(p, before[0])
+        np.testing.assert_array_equal(x1, x2)
+        (fx, fy), _, _ = flt.update((p[0], g[0]), (g[0], p[0]), tuple(c[0] for c in h),
+                                    flt.init((p[0], g[0]), 0.01), 0.01)
+        assert fx == pytest.approx(x1[0], rel=1e-14) and fy == pytest.approx(y1[0], rel=1e-14)
+        return
+    s = arr.init(p, 0.01)
+    for _ in range(3):  # a few steps so every buffer is non-trivial
+        p, s, _ = arr.update(p, g, s, 0.01)
+    frozen = [None if a is None else np.array(a, copy=True) for a in s]
+    p_before, g_before = p.copy(), g.copy()
+    out1 = arr.update(p, g, s, 0.01)
+    out2 = arr.update(p, g, s, 0.01)
+    np.testing.assert_array_equal(p, p_before)
+    np.testing.assert_array_equal(g, g_before)
+    for a, b in zip(s, frozen):
+        if b is not None:
+            np.testing.assert_array_equal(a, b)  # state not mutated
+    np.testing.assert_array_equal(out1[0], out2[0])  # no hidden state
+    # the float backend on each element gives the same numbers
+    for i in range(3):
+        fs = type(s)(*[a if np.ndim(a) == 0 or a is None else float(a[i]) for a in s])
+        fp, _, fe = flt.update(float(p[i]), float(g[i]), fs, 0.01)
+        assert fp == pytest.approx(out1[0][i], rel=1e-14, abs=1e-300)
+
+
+def test_runs_have_no_hidden_state_and_inputs_are_not_mutated():
+    s = surfaces.get("rosenbrock")
+    a = run("adam", s, (-1.2, 1.0), 200, lr=0.01)
+    run("rmsprop", s, (0.5, 0.5), 50)
+    b = run("adam", s, (-1.2, 1.0), 200, lr=0.01)
+    np.testing.assert_array_equal(a.xy, b.xy)
+    starts = np.array([[-1.2, 1.0], [0.0, 0.0]])
+    lrs = np.array([0.01, 0.02])
+    saved = starts.copy(), lrs.copy()
+    optimizers.run_batch("adam", s, starts, 20, lr=lrs)
+    np.testing.assert_array_equal(starts, saved[0])
+    np.testing.assert_array_equal(lrs, saved[1])

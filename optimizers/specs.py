@@ -56,7 +56,8 @@ class OptimizerSpec:
         for h in self.hyperparams:
             if h.name == name:
                 return h
-        raise KeyError(name)
+        names = ", ".join(h.name for h in self.hyperparams)
+        raise ValueError(f"Unknown hyperparameter {name!r} for {self.key}; expected one of: {names}")
 
     def validate(self, **hparams) -> dict:
         """Fill defaults and check every value; ``ValueError`` in torch's wording."""

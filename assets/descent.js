@@ -1,0 +1,451 @@
+/*
+ * Descent Lab — browser side.
+ *
+ * The server sends the contour once per surface (surface-store) and the whole
+ * trajectories once per change (paths-store, float32 base64). Everything that
+ * happens per animation frame happens here, without a server call:
+ *
+ *   render()      clientside callback: builds the three figures from the stores
+ *                 (trace templates come from ui/figures.py; this file only fills
+ *                 their x / y for the current frame);
+ *   drawFrame()   moves the heads and grows the paths with Plotly.restyle on the
+ *                 existing graphs (the contour is never touched);
+ *   the player    play / pause / step / scrub / speed / reset, keyboard shortcuts;
+ *   clicks        the exact pointer position on the contour -> click-store.
+ *
+ * window.descentLab exposes the controller for tests and benchmarks.
+ */
+(function () {
+  "use strict";
+
+  var IDS = {
+    main: "main-graph", loss: "loss-graph", dist: "dist-graph",
+    play: "play", back: "step-back", fwd: "step-forward", reset: "reset",
+    scrub: "scrub", speed: "speed", label: "frame-label",
+    click: "click-store", frameSync: "frame-sync-store",
+  };
+  var BASE_RATE = 30; // steps per second at 1x
+
+  var ctl = {
+    frame: 0,          // current step (integer)
+    position: 0,       // fractional position while playing
+    maxFrame: 0,
+    playing: false,
+    speed: 1,
+    runs: [],          // decoded runs: {x, y, loss, dist, n, status, ...}
+    paths: null,
+    surface: null,
+    view: "overlay",
+    lastTime: null,
+    frames: 0,         // frames drawn (for the fps benchmark)
+    drawMs: 0,         // time spent in drawFrame
+  };
+  window.descentLab = ctl;
+
+  // --------------------------------------------------------------- helpers
+  function decodeF4(spec) {
+    if (!spec || typeof spec.bdata !== "string") { return new Float32Array(0); }
+    var bin = atob(spec.bdata);
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    return new Float32Array(bytes.buffer);
+  }
+
+  function nearestDistance(x, y, minimizers) {
+    if (!minimizers || !minimizers.length) { return null; }
+    var out = new Float32Array(x.length);
+    for (var i = 0; i < x.length; i++) {
+      var best = Infinity;
+      for (var j = 0; j < minimizers.length; j++) {
+        var dx = x[i] - minimizers[j][0], dy = y[i] - minimizers[j][1];
+        var d = Math.sqrt(dx * dx + dy * dy);
+        if (d < best) { best = d; }
+      }
+      // a path that lands exactly on the minimum stays visible on the log axis
+      out[i] = Math.max(best, 1e-30);
+    }
+    return out;
+  }
+
+  function fmt(v) {
+    if (typeof v === "boolean") { return v ? "on" : "off"; }
+    if (typeof v !== "number" || !isFinite(v)) { return String(v); }
+    if (v === 0) { return "0"; }
+    var a = Math.abs(v);
+    if (a >= 1e-4 && a < 1e5) { return String(Number(v.toPrecision(3))); }
+    return v.toExponential(2).replace(/\.?0+e/, "e").replace("e+", "e");
+  }
+
+  function graphDiv(id) {
+    var el = document.getElementById(id);
+    return el ? el.querySelector(".js-plotly-plot") : null;
+  }
+
+  function clone(obj) { return Object.assign({}, obj); }
+
+  function visibleCount(n, frame) { return Math.max(1, Math.min(frame + 1, n)); }
+
+  function decodeRuns(paths) {
+    return paths.runs.map(function (run) {
+      var x = decodeF4(run.x), y = decodeF4(run.y);
+      return {
+        index: run.index, n: run.n, status: run.status, label: run.label,
+        color: run.color, statusText: run.status_text,
+        x: x, y: y, loss: decodeF4(run.loss),
+        dist: nearestDistance(x, y, paths.minimizers),
+      };
+    });
+  }
+
+  function steps(n) {
+    var a = new Float32Array(n);
+    for (var i = 0; i < n; i++) { a[i] = i; }
+    return a;
+  }
+
+  // ------------------------------------------------------ figure assembly
+  function fillRun(templates, run, frame, axes) {
+    var k = visibleCount(run.n, frame);
+    var path = clone(templates[0]), head = clone(templates[1]), end = clone(templates[2]);
+    path.x = run.x.subarray(0, k); path.y = run.y.subarray(0, k);
+    head.x = [run.x[k - 1]]; head.y = [run.y[k - 1]];
+    var ended = run.status === "diverged" && k === run.n;
+    end.x = ended ? [run.x[run.n - 1]] : []; end.y = ended ? [run.y[run.n - 1]] : [];
+    if (axes) { [path, head, end].forEach(function (t) { t.xaxis = axes[0]; t.yaxis = axes[1]; }); }
+    return [path, head, end];
+  }
+
+  function axisNames(i) { return i === 0 ? ["x", "y"] : ["x" + (i + 1), "y" + (i + 1)]; }
+
+  function mainFigure() {
+    var surface = ctl.surface, paths = ctl.paths, tpl = paths.templates, data = [], layout;
+    var start = clone(tpl.start); start.x = [paths.start[0]]; start.y = [paths.start[1]];
+    if (ctl.view === "grid" && ctl.runs.length) {
+      layout = clone(tpl.grid_layout);
+      ctl.runs.forEach(function (run, i) {
+        var ax = axisNames(i);
+        var c = clone(surface.contour); c.xaxis = ax[0]; c.yaxis = ax[1]; data.push(c);
+        if (surface.minima) { var m = clone(surface.minima); m.xaxis = ax[0]; m.yaxis = ax[1]; data.push(m); }
+        var s = clone(start); s.xaxis = ax[0]; s.yaxis = ax[1]; data.push(s);
+        data = data.concat(fillRun(tpl.runs[i], run, ctl.frame, ax));
+      });
+    } else {
+      layout = clone(surface.layout);
+      data.push(surface.contour);
+      if (surface.minima) { data.push(surface.minima); }
+      data.push(start);
+      ctl.runs.forEach(function (run, i) { data = data.concat(fillRun(tpl.runs[i], run, ctl.frame)); });
+    }
+    layout.uirevision = surface.key + JSON.stringify(surface.params) + ctl.view + ctl.runs.length;
+    return {data: data, layout: layout};
+  }
+
+  function chartFigure(what) {
+    var payload = ctl.paths.templates[what], data = [];
+    ctl.runs.forEach(function (run, i) {
+      var values = what === "loss" ? run.loss : run.dist;
+      if (!values) { return; }
+      var line = clone(payload.runs[i][0]), head = clone(payload.runs[i][1]);
+      var k = visibleCount(run.n, ctl.frame);
+      line.x = steps(run.n); line.y = values;
+      head.x = [k - 1]; head.y = [values[k - 1]];
+      data.push(line, head);
+    });
+    var layout = clone(payload.layout);
+    layout.shapes = [frameLine(ctl.frame)];
+    if (what === "dist" && !(ctl.paths.minimizers || []).length) {
+      layout.annotations = [{text: "this surface has no minimum", showarrow: false, xref: "paper",
+                             yref: "paper", x: 0.5, y: 0.5, font: {color: "#7b8794"}}];
+      layout.yaxis = clone(layout.yaxis); layout.yaxis.type = "linear";
+    }
+    return {data: data, layout: layout};
+  }
+
+  function frameLine(frame) {
+    return {type: "line", xref: "x", yref: "paper", x0: frame, x1: frame, y0: 0, y1: 1,
+            line: {color: "#52606d", width: 1, dash: "dot"}};
+  }
+
+  // ------------------------------------------------------ per-frame drawing
+  function tracesByRole(gd) {
+    if (gd._descentData === gd.data && gd._descentRoles) { return gd._descentRoles; }
+    var roles = {};
+    (gd.data || []).forEach(function (trace, i) {
+      var meta = trace.meta;
+      if (meta && meta.role && meta.run !== undefined) { roles[meta.role + ":" + meta.run] = i; }
+    });
+    gd._descentData = gd.data; gd._descentRoles = roles;
+    return roles;
+  }
+
+  function restyleMain(gd) {
+    var roles = tracesByRole(gd), xs = [], ys = [], idx = [];
+    ctl.runs.forEach(function (run, i) {
+      var k = visibleCount(run.n, ctl.frame);
+      var p = roles["path:" + i], h = roles["head:" + i], e = roles["end:" + i];
+      if (p === undefined || h === undefined) { return; }
+      xs.push(run.x.subarray(0, k)); ys.push(run.y.subarray(0, k)); idx.push(p);
+      xs.push([run.x[k - 1]]); ys.push([run.y[k - 1]]); idx.push(h);
+      if (e !== undefined) {
+        var ended = run.status === "diverged" && k === run.n;
+        xs.push(ended ? [run.x[run.n - 1]] : []); ys.push(ended ? [run.y[run.n - 1]] : []); idx.push(e);
+      }
+    });
+    if (idx.length) { window.Plotly.restyle(gd, {x: xs, y: ys}, idx); }
+  }
+
+  function restyleChart(gd, what) {
+    var roles = tracesByRole(gd), xs = [], ys = [], idx = [];
+    ctl.runs.forEach(function (run, i) {
+      var values = what === "loss" ? run.loss : run.dist, h = roles[what + "-head:" + i];
+      if (!values || h === undefined) { return; }
+      var k = visibleCount(run.n, ctl.frame);
+      xs.push([k - 1]); ys.push([values[k - 1]]); idx.push(h);
+    });
+    var layoutUpdate = {"shapes[0].x0": ctl.frame, "shapes[0].x1": ctl.frame};
+    window.Plotly.update(gd, idx.length ? {x: xs, y: ys} : {}, layoutUpdate, idx.length ? idx : undefined);
+  }
+
+  function drawFrame() {
+    if (!window.Plotly || !ctl.paths) { return; }
+    var t0 = performance.now();
+    var gd = graphDiv(IDS.main);
+    if (gd && gd.data) { restyleMain(gd); }
+    var gl = graphDiv(IDS.loss);
+    if (gl && gl.data && gl.layout && gl.layout.shapes) { restyleChart(gl, "loss"); }
+    var gdd = graphDiv(IDS.dist);
+    if (gdd && gdd.data && gdd.layout && gdd.layout.shapes) { restyleChart(gdd, "dist"); }
+    ctl.frames += 1;
+    ctl.drawMs += performance.now() - t0;
+    updatePlayer();
+  }
+
+  // ------------------------------------------------------------- the player
+  function scrubInput() {
+    var holder = document.getElementById(IDS.scrub);
+    if (!holder) { return null; }
+    var input = holder.querySelector("input");
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "range"; input.min = "0"; input.step = "1"; input.value = "0";
+      input.setAttribute("aria-label", "Step shown");
+      input.className = "scrub-input";
+      input.addEventListener("input", function () { pause(false); seek(parseInt(input.value, 10)); });
+      input.addEventListener("change", function () { syncFrame(); });
+      holder.appendChild(input);
+    }
+    return input;
+  }
+
+  function updatePlayer() {
+    var input = scrubInput();
+    var speed = document.getElementById(IDS.speed);
+    if (speed && !speed._descentInit) { speed.value = String(ctl.speed); speed._descentInit = true; }
+    if (input) {
+      if (input.max !== String(ctl.maxFrame)) { input.max = String(ctl.maxFrame); }
+      if (document.activeElement !== input || ctl.playing) { input.value = String(ctl.frame); }
+      input.setAttribute("aria-valuetext", "step " + ctl.frame + " of " + ctl.maxFrame);
+    }
+    var label = document.getElementById(IDS.label);
+    if (label) { label.textContent = "step " + ctl.frame + " / " + ctl.maxFrame; }
+    var play = document.getElementById(IDS.play);
+    if (play) {
+      play.textContent = ctl.playing ? "❚❚" : "▶";
+      play.setAttribute("aria-label", ctl.playing ? "Pause" : "Play");
+      play.setAttribute("aria-pressed", ctl.playing ? "true" : "false");
+      play.title = (ctl.playing ? "Pause" : "Play") + " (Space)";
+    }
+  }
+
+  function seek(frame) {
+    var f = Math.max(0, Math.min(ctl.maxFrame, Math.round(frame)));
+    ctl.position = f;
+    if (f !== ctl.frame) { ctl.frame = f; drawFrame(); } else { updatePlayer(); }
+  }
+
+  function syncFrame() {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props(IDS.frameSync, {data: ctl.frame});
+    }
+  }
+
+  function tick(time) {
+    if (!ctl.playing) { ctl.lastTime = null; return; }
+    if (ctl.lastTime !== null) {
+      var dt = Math.min(0.1, (time - ctl.lastTime) / 1000);
+      ctl.position = Math.min(ctl.maxFrame, ctl.position + dt * BASE_RATE * ctl.speed);
+      var f = Math.floor(ctl.position);
+      if (f !== ctl.frame) { ctl.frame = f; drawFrame(); }
+      if (ctl.position >= ctl.maxFrame) { pause(true); return; }
+    }
+    ctl.lastTime = time;
+    window.requestAnimationFrame(tick);
+  }
+
+  function play() {
+    if (ctl.playing) { return; }
+    if (ctl.frame >= ctl.maxFrame) { ctl.frame = 0; ctl.position = 0; drawFrame(); }
+    ctl.playing = true; ctl.lastTime = null;
+    updatePlayer();
+    window.requestAnimationFrame(tick);
+  }
+
+  function pause(sync) {
+    var was = ctl.playing;
+    ctl.playing = false;
+    updatePlayer();
+    if (was && sync) { syncFrame(); }
+  }
+
+  ctl.play = play;
+  ctl.pause = function () { pause(true); };
+  ctl.seek = seek;
+  ctl.stepBy = function (d) { pause(false); seek(ctl.frame + d); syncFrame(); };
+  ctl.reset = function () { pause(false); seek(0); syncFrame(); };
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("button") : null;
+    if (!target) { return; }
+    if (target.id === IDS.play) { if (ctl.playing) { pause(true); } else { play(); } }
+    else if (target.id === IDS.back) { ctl.stepBy(-1); }
+    else if (target.id === IDS.fwd) { ctl.stepBy(1); }
+    else if (target.id === IDS.reset) { ctl.reset(); }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === IDS.speed) {
+      var s = parseFloat(event.target.value);
+      if (isFinite(s) && s > 0) { ctl.speed = s; }
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+    var tag = el && el.tagName ? el.tagName.toLowerCase() : "";
+    var typing = tag === "input" || tag === "select" || tag === "textarea" || (el && el.isContentEditable) ||
+                 (el && el.getAttribute && el.getAttribute("role") === "slider") ||
+                 (tag === "button" && (event.key === " " || event.key === "Enter"));
+    if (typing) { return; }
+    if (event.key === " ") { event.preventDefault(); if (ctl.playing) { pause(true); } else { play(); } }
+    else if (event.key === "ArrowRight") { event.preventDefault(); ctl.stepBy(event.shiftKey ? 10 : 1); }
+    else if (event.key === "ArrowLeft") { event.preventDefault(); ctl.stepBy(event.shiftKey ? -10 : -1); }
+    else if (event.key === "Home") { event.preventDefault(); ctl.reset(); }
+    else if (event.key === "End") { event.preventDefault(); pause(false); seek(ctl.maxFrame); syncFrame(); }
+  });
+
+  // ------------------------------------------------ click on the contour = start
+  // Plotly reports clicks on a contour at the nearest grid node; we want the
+  // pointer, so we convert the pointer position with the axes' own pixel->data maps.
+  function pointerToData(gd, clientX, clientY) {
+    var full = gd._fullLayout;
+    if (!full || !full._plots) { return null; }
+    var rect = gd.getBoundingClientRect();
+    var px = clientX - rect.left, py = clientY - rect.top;
+    var keys = Object.keys(full._plots);
+    for (var i = 0; i < keys.length; i++) {
+      var plot = full._plots[keys[i]], xa = plot.xaxis, ya = plot.yaxis;
+      if (!xa || !ya) { continue; }
+      var lx = px - xa._offset, ly = py - ya._offset;
+      if (lx >= 0 && lx <= xa._length && ly >= 0 && ly <= ya._length) {
+        return {x: xa.p2d(lx), y: ya.p2d(ly), subplot: keys[i]};
+      }
+    }
+    return null;
+  }
+  ctl.pointerToData = function (clientX, clientY) {
+    var gd = graphDiv(IDS.main);
+    return gd ? pointerToData(gd, clientX, clientY) : null;
+  };
+
+  var down = null;
+  document.addEventListener("pointerdown", function (event) {
+    var gd = graphDiv(IDS.main);
+    down = null;
+    if (!gd || !gd.contains(event.target) || event.button !== 0) { return; }
+    if (!event.target.classList || !event.target.classList.contains("nsewdrag")) { return; }
+    down = {x: event.clientX, y: event.clientY, t: Date.now()};
+  }, true);
+  document.addEventListener("pointerup", function (event) {
+    if (!down) { return; }
+    var moved = Math.abs(event.clientX - down.x) + Math.abs(event.clientY - down.y);
+    var quick = Date.now() - down.t < 600;
+    down = null;
+    if (moved > 4 || !quick) { return; }  // a pan or a long press, not a click
+    var gd = graphDiv(IDS.main);
+    var point = gd && pointerToData(gd, event.clientX, event.clientY);
+    if (!point || !isFinite(point.x) || !isFinite(point.y)) { return; }
+    ctl.lastClick = point;
+    window.dash_clientside.set_props(IDS.click, {data: {x: point.x, y: point.y, t: Date.now()}});
+  }, true);
+
+  // ------------------------------------------------------- clientside callbacks
+  function noUpdate() { return window.dash_clientside.no_update; }
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.descent = {
+    render: function (surface, paths, viewStore) {
+      var nu = noUpdate();
+      var trig = (window.dash_clientside.callback_context || {}).triggered || [];
+      var fromView = trig.some(function (t) { return t.prop_id.indexOf("view-store") === 0; });
+      var autoplay = false;
+      if (viewStore && fromView) {
+        ctl.view = viewStore.view || "overlay";
+        if (viewStore.frame !== null && viewStore.frame !== undefined) {
+          ctl.frame = viewStore.frame; ctl.position = viewStore.frame;
+        }
+        autoplay = !!viewStore.autoplay;
+      } else if (viewStore && viewStore.view) {
+        ctl.view = viewStore.view;
+      }
+      if (!surface || !paths) { return [nu, nu, nu]; }
+      if (paths !== ctl.paths) { ctl.runs = decodeRuns(paths); ctl.paths = paths; }
+      ctl.surface = surface;
+      ctl.maxFrame = ctl.runs.reduce(function (m, r) { return Math.max(m, r.n - 1); }, 0);
+      if (ctl.frame > ctl.maxFrame) { ctl.frame = ctl.maxFrame; ctl.position = ctl.maxFrame; }
+      var figures = [mainFigure(), chartFigure("loss"), chartFigure("dist")];
+      updatePlayer();
+      if (autoplay && ctl.maxFrame > 0) {
+        ctl.frame = 0; ctl.position = 0;
+        figures = [mainFigure(), chartFigure("loss"), chartFigure("dist")];
+        window.setTimeout(play, 150);
+      }
+      return figures;
+    },
+
+    runStatus: function (paths) {
+      var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];
+      return outputs.map(function (o) {
+        var run = paths && paths.runs ? paths.runs[o.id.run] : null;
+        return run ? run.status_text : "";
+      });
+    },
+
+    writeUrl: function (url) {
+      if (typeof url === "string" && url.charAt(0) === "?") {
+        window.history.replaceState(window.history.state, "", url + window.location.hash);
+      }
+      return noUpdate();
+    },
+
+    copyLink: function (n) {
+      if (!n) { return noUpdate(); }
+      var href = window.location.href;
+      try {
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(href);
+          return "Link copied";
+        }
+      } catch (e) { /* fall through */ }
+      window.prompt("Copy this link:", href);
+      return "";
+    },
+
+    formatValue: function (value, className) {
+      if (Array.isArray(value)) { return value.indexOf("on") >= 0 ? "on" : "off"; }
+      if (typeof value !== "number") { return String(value); }
+      var isLog = typeof className === "string" && className.indexOf("log-slider") >= 0;
+      return fmt(isLog ? Number(Math.pow(10, value).toPrecision(3)) : value);
+    },
+  };
+})();

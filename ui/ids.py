@@ -1,0 +1,107 @@
+"""Every component id of the app, in one place.
+
+Plain string ids for singletons; pattern-matching dict ids (``{"type": ..., ...}``)
+for components generated from the registries, so one callback serves all of them.
+"""
+
+from __future__ import annotations
+
+# --- stores and location -------------------------------------------------------
+URL = "url"                      # dcc.Location: read once on load / on back-forward
+STATE = "state-store"            # the validated app state (ui.state)
+SURFACE = "surface-store"        # contour traces + layout, sent once per surface change
+PATHS = "paths-store"            # trajectories of every run, sent per state change
+URL_OUT = "url-out-store"        # the query string the server encoded for the state
+CLICK = "click-store"            # exact pointer position of a click on the contour (JS)
+FRAME_SYNC = "frame-sync-store"  # last frame the animation reported (JS, throttled)
+ALERTS = "alerts"                # visible messages about refused values
+DOWNLOAD = "download"            # dcc.Download for the CSV
+LOADING = "loading"              # loading indicator around the status line
+
+# --- surface panel ------------------------------------------------------------
+SURFACE_KEY = "surface-key"
+SURFACE_PARAMS = "surface-params"      # container of the surface's parameter sliders
+SURFACE_INFO = "surface-info"          # description + formula
+
+# --- runs panel ---------------------------------------------------------------
+RUNS = "runs"                          # container of run cards
+ADD_OPTIMIZER = "add-optimizer"        # dropdown: optimizer of the run to add
+ADD_RUN = "add-run"
+
+# --- setup --------------------------------------------------------------------
+START_X = "start-x"
+START_Y = "start-y"
+STEPS = "steps"
+SEED = "seed"
+VIEW = "view"                          # overlay / grid (side by side)
+
+# --- graphs -------------------------------------------------------------------
+MAIN_GRAPH = "main-graph"
+LOSS_GRAPH = "loss-graph"
+DIST_GRAPH = "dist-graph"
+STATUS = "status-line"
+
+# --- animation ----------------------------------------------------------------
+PLAY = "play"
+STEP_BACK = "step-back"
+STEP_FWD = "step-forward"
+RESET = "reset"
+SCRUB = "scrub"
+SPEED = "speed"
+FRAME_LABEL = "frame-label"
+
+# --- export -------------------------------------------------------------------
+CSV = "csv-button"
+SHARE = "share-button"
+SHARE_MSG = "share-message"
+
+# --- pattern-matching types -----------------------------------------------------
+HPARAM = "hparam"              # {"type": HPARAM, "run": i, "name": hp}
+HPARAM_VALUE = "hparam-value"  # text beside an hparam slider
+SPARAM = "sparam"              # {"type": SPARAM, "name": p}  surface parameter
+SPARAM_VALUE = "sparam-value"
+RUN_OPTIMIZER = "run-optimizer"  # {"type": RUN_OPTIMIZER, "run": i}
+RUN_REMOVE = "run-remove"        # {"type": RUN_REMOVE, "run": i}
+RUN_DUPLICATE = "run-duplicate"  # {"type": RUN_DUPLICATE, "run": i}
+RUN_STATUS = "run-status"        # {"type": RUN_STATUS, "run": i}
+PRESET = "preset"                # {"type": PRESET, "key": k}
+
+
+def hparam(run: int, name: str) -> dict:
+    return {"type": HPARAM, "run": run, "name": name}
+
+
+def hparam_value(run: int, name: str) -> dict:
+    return {"type": HPARAM_VALUE, "run": run, "name": name}
+
+
+def sparam(name: str) -> dict:
+    return {"type": SPARAM, "name": name}
+
+
+def sparam_value(name: str) -> dict:
+    return {"type": SPARAM_VALUE, "name": name}
+
+
+def run_optimizer(run: int) -> dict:
+    return {"type": RUN_OPTIMIZER, "run": run}
+
+
+def run_remove(run: int) -> dict:
+    return {"type": RUN_REMOVE, "run": run}
+
+
+def run_duplicate(run: int) -> dict:
+    return {"type": RUN_DUPLICATE, "run": run}
+
+
+def run_status(run: int) -> dict:
+    return {"type": RUN_STATUS, "run": run}
+
+
+def preset(key: str) -> dict:
+    return {"type": PRESET, "key": key}
+
+# added with the callbacks
+VIEW_STORE = "view-store"        # {"view", "frame", "autoplay", "nonce"}: tells the JS what to show
+ALERT_CLOSE = "alert-close"

@@ -1,0 +1,317 @@
+"""The page: static skeleton plus builders for the parts that change with the state.
+
+The skeleton holds empty containers and stores; the first callback (triggered by
+the page's URL) fills them, so a shared link opens directly on its lesson. The
+builders (:func:`run_card`, :func:`surface_panel`, :func:`alerts`...) are pure
+functions of the validated state, tested as such.
+"""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+import optimizers
+import surfaces
+
+from . import controls, ids
+from .figures import run_color, run_symbol
+from .presets import PRESET_LIST
+from .state import MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "scrollZoom": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "filename": "descent-lab", "scale": 2},
+}
+CHART_CONFIG = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoom2d", "pan2d"],
+    "toImageButtonOptions": {"format": "png", "filename": "descent-lab-chart", "scale": 2},
+}
+SPEEDS = (("0.25", "¼×"), ("0.5", "½×"), ("1", "1×"), ("2", "2×"), ("4", "4×"), ("10", "10×"))
+SYMBOL_GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "pentagon": "⬟",
+                 "hexagon": "⬢", "star": "★", "triangle-down": "▼"}
+
+
+# ------------------------------------------------------------------------------
+# builders (pure functions of the state)
+# ------------------------------------------------------------------------------
+
+def optimizer_options() -> list[dict]:
+    return [{"label": spec.label, "value": key} for key, spec in optimizers.REGISTRY.items()]
+
+
+def surface_options() -> list[dict]:
+    return [{"label": entry.label, "value": key} for key, entry in surfaces.REGISTRY.items()]
+
+
+def run_card(index: int, run: dict, status_text: str = "") -> html.Div:
+    """A run's card: colour and marker, optimizer, update rule, controls, status."""
+    spec = optimizers.REGISTRY[run["optimizer"]]
+    color = run_color(index)
+    swatch = html.Span(SYMBOL_GLYPHS.get(run_symbol(index), "●"), className="swatch",
+                       style={"color": color}, **{"aria-hidden": "true"})
+    header = html.Div(
+        [
+            swatch,
+            html.Span(f"Run {index + 1}", className="run-number"),
+            dcc.Dropdown(id=ids.run_optimizer(index), options=optimizer_options(), value=run["optimizer"],
+                         clearable=False, searchable=False, className="run-optimizer"),
+            html.Button("⧉", id=ids.run_duplicate(index), className="icon-button", n_clicks=0,
+                        title="Duplicate this run", **{"aria-label": f"Duplicate run {index + 1}"}),
+            html.Button("×", id=ids.run_remove(index), className="icon-button remove", n_clicks=0,
+                        title="Remove this run", **{"aria-label": f"Remove run {index + 1}"}),
+        ],
+        className="run-head",
+    )
+    rule = html.Details(
+        [
+            html.Summary(getattr(spec, "summary", "") or "Update rule", className="rule-summary"),
+            dcc.Markdown(f"$$\n{spec.rule}\n$$", mathjax=True, className="rule"),
+            html.Div(spec.reference, className="reference"),
+        ],
+        className="rule-box",
+        open=True,
+    )
+    return html.Div(
+        [
+            header,
+            html.Div(status_text, id=ids.run_status(index), className="run-status", **{"aria-live": "polite"}),
+            rule,
+            html.Div(controls.hparam_controls(index, spec, run["hparams"]), className="controls"),
+        ],
+        className="run-card",
+        style={"--run-color": color},
+        **{"data-run": str(index), "data-optimizer": run["optimizer"]},
+    )
+
+
+def run_cards(state: dict) -> list:
+    cards = [run_card(i, run) for i, run in enumerate(state["runs"])]
+    if not cards:
+        cards = [html.P("No runs yet: add one below.", className="empty")]
+    return cards
+
+
+def surface_info(state: dict) -> list:
+    """The surface's formula and description, generated from its record."""
+    surface = surfaces.get(state["surface"]["key"], **state["surface"]["params"])
+    parts = [dcc.Markdown(f"$$\n{surface.formula}\n$$", mathjax=True, className="formula")]
+    parts.append(html.P(surface.description, className="description"))
+    facts = []
+    for attr in ("domain_text", "minimum_text"):
+        text = getattr(surface, attr, None)
+        if text:
+            facts.append(html.Li(text))
+    if facts:
+        parts.append(html.Ul(facts, className="facts"))
+    return parts
+
+
+def surface_params(state: dict) -> list:
+    entry = surfaces.REGISTRY[state["surface"]["key"]]
+    return controls.surface_controls(entry, state["surface"]["params"])
+
+
+def alerts(messages: list[str]) -> list:
+    """The alert area's content: one line per refused value, and a way to dismiss."""
+    if not messages:
+        return []
+    unique = list(dict.fromkeys(messages))[:12]
+    return [
+        html.Div(
+            [
+                html.Strong("Some values were refused. "),
+                html.Ul([html.Li(message) for message in unique]),
+                html.Button("Dismiss", id=ids.ALERT_CLOSE, className="alert-close", n_clicks=0),
+            ],
+            className="alert",
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------
+# the page
+# ------------------------------------------------------------------------------
+
+def _section(title: str, children, class_name: str = "") -> html.Section:
+    return html.Section([html.H2(title), *children], className=f"panel {class_name}".strip())
+
+
+def presets_panel() -> html.Section:
+    buttons = [
+        html.Button(preset.title, id=ids.preset(preset.key), n_clicks=0, className="chip",
+                    title=preset.description)
+        for preset in PRESET_LIST
+    ]
+    return _section("Lessons", [html.Div(buttons, className="chips")], "lessons")
+
+
+def surface_panel() -> html.Section:
+    return _section(
+        "Surface",
+        [
+            dcc.Dropdown(id=ids.SURFACE_KEY, options=surface_options(), clearable=False, searchable=False,
+                         className="surface-key"),
+            html.Div(id=ids.SURFACE_PARAMS, className="controls"),
+            html.Div(id=ids.SURFACE_INFO, className="surface-info"),
+        ],
+        "surface",
+    )
+
+
+def runs_panel() -> html.Section:
+    add = html.Div(
+        [
+            dcc.Dropdown(id=ids.ADD_OPTIMIZER, options=optimizer_options(), value="adam", clearable=False,
+                         searchable=False, className="add-optimizer"),
+            html.Button("Add run", id=ids.ADD_RUN, n_clicks=0, className="button primary",
+                        title=f"Add a run (at most {MAX_RUNS})"),
+        ],
+        className="add-run",
+    )
+    return _section("Runs", [html.Div(id=ids.RUNS, className="runs"), add], "runs-panel")
+
+
+def _number(id_, label, **kwargs):
+    return html.Label(
+        [html.Span(label), dcc.Input(id=id_, type="number", debounce=True, className="number", **kwargs)],
+        className="field",
+    )
+
+
+def setup_panel() -> html.Section:
+    return _section(
+        "Start and budget",
+        [
+            html.Div(
+                [
+                    _number(ids.START_X, "start x", step="any"),
+                    _number(ids.START_Y, "start y", step="any"),
+                    _number(ids.STEPS, "steps", min=MIN_STEPS, max=MAX_STEPS, step=1),
+                    _number(ids.SEED, "seed", min=0, max=MAX_SEED, step=1),
+                ],
+                className="fields",
+            ),
+            html.P("Tip: click anywhere on the contour to start every run there.", className="hint"),
+        ],
+        "setup",
+    )
+
+
+def player() -> html.Div:
+    """Animation controls; assets/descent.js drives them without server calls."""
+    def button(id_, glyph, label, key):
+        return html.Button(glyph, id=id_, className="player-button", title=f"{label} ({key})",
+                           **{"aria-label": label})
+
+    return html.Div(
+        [
+            button(ids.RESET, "|◀", "Reset to step 0", "Home"),
+            button(ids.STEP_BACK, "◀", "Step back", "←"),
+            button(ids.PLAY, "▶", "Play", "Space"),
+            button(ids.STEP_FWD, "▶|", "Step forward", "→"),
+            html.Div(id=ids.SCRUB, className="scrub"),  # a native range input, made by the JS
+            html.Output("step 0", id=ids.FRAME_LABEL, className="frame-label"),
+            html.Label(
+                [
+                    html.Span("speed", className="sr-only"),
+                    html.Select([html.Option(text, value=value) for value, text in SPEEDS],
+                                id=ids.SPEED, className="speed", title="Animation speed"),
+                ],
+            ),
+        ],
+        className="player",
+        role="group",
+        **{"aria-label": "Animation"},
+    )
+
+
+def header() -> html.Header:
+    return html.Header(
+        [
+            html.Div(
+                [html.H1("Descent Lab"),
+                 html.P("Watch gradient-based optimizers race on 2-D loss surfaces.", className="tagline")],
+                className="brand",
+            ),
+            html.Div(
+                [
+                    dcc.Loading(html.Div(id=ids.STATUS, className="status-line"), id=ids.LOADING,
+                                type="dot", delay_show=250, className="loading",
+                                parent_className="loading-parent"),
+                    html.Button("Copy link", id=ids.SHARE, className="button", n_clicks=0,
+                                title="Copy a link to exactly this set-up"),
+                    html.Span(id=ids.SHARE_MSG, className="share-msg", **{"aria-live": "polite"}),
+                    html.Button("CSV", id=ids.CSV, className="button", n_clicks=0,
+                                title="Download every run's trajectory, one row per step, with internal state"),
+                ],
+                className="actions",
+            ),
+        ],
+        className="topbar",
+    )
+
+
+def view_toggle() -> dcc.RadioItems:
+    return dcc.RadioItems(
+        id=ids.VIEW,
+        options=[{"label": "Overlay", "value": "overlay"}, {"label": "Side by side", "value": "grid"}],
+        value="overlay",
+        inline=True,
+        className="view-toggle",
+    )
+
+
+def stage() -> html.Main:
+    return html.Main(
+        [
+            html.Div([html.H2("Paths", className="sr-only"), view_toggle()], className="stage-head"),
+            dcc.Graph(id=ids.MAIN_GRAPH, config=GRAPH_CONFIG, className="main-graph", responsive=True,
+                      figure={"data": [], "layout": {"template": None}}),
+            player(),
+            html.Div(
+                [
+                    dcc.Graph(id=ids.LOSS_GRAPH, config=CHART_CONFIG, className="chart", responsive=True,
+                              figure={"data": [], "layout": {"template": None}}),
+                    dcc.Graph(id=ids.DIST_GRAPH, config=CHART_CONFIG, className="chart", responsive=True,
+                              figure={"data": [], "layout": {"template": None}}),
+                ],
+                className="charts",
+            ),
+        ],
+        className="stage",
+    )
+
+
+def stores() -> list:
+    return [
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.STATE),
+        dcc.Store(id=ids.SURFACE),
+        dcc.Store(id=ids.PATHS),
+        dcc.Store(id=ids.VIEW_STORE),
+        dcc.Store(id=ids.URL_OUT),
+        dcc.Store(id=ids.CLICK),
+        dcc.Store(id=ids.FRAME_SYNC),
+        dcc.Download(id=ids.DOWNLOAD),
+    ]
+
+
+def build_layout() -> html.Div:
+    return html.Div(
+        [
+            *stores(),
+            header(),
+            html.Div(id=ids.ALERTS, className="alerts", role="alert", **{"aria-live": "assertive"}),
+            html.Div(
+                [
+                    html.Aside([presets_panel(), surface_panel(), runs_panel(), setup_panel()], className="sidebar"),
+                    stage(),
+                ],
+                className="workspace",
+            ),
+        ],
+        className="app",
+    )

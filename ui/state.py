@@ -1,0 +1,485 @@
+"""The app state as a plain, validated dict, and its URL form.
+
+The browser holds the state (a ``dcc.Store`` and the address bar); the server never
+trusts it: every callback re-validates what it receives with :func:`validate_state`.
+Anything refused is replaced by a default and reported as a sentence for the alert
+area, so a hostile or stale client gets a message, never a crash.
+
+State shape (JSON-safe)::
+
+    {
+      "surface": {"key": "valley", "params": {"condition": 10.0, "angle": 0.0}},
+      "runs": [{"optimizer": "adam", "hparams": {"lr": 0.1, "beta1": 0.9, ...}}, ...],
+      "start": [x, y],
+      "steps": 200,
+      "seed": 0,
+      "noise": 0.0,
+      "frame": 0,
+      "view": "overlay",          # or "grid" (side by side)
+    }
+
+URL form (query string, readable and hand-editable)::
+
+    ?surface=valley(condition=10,angle=0)&run=gd(lr=0.1)&run=adam(lr=0.1,beta1=0.9)
+     &start=-2.5,1&steps=200&seed=0&frame=0&view=overlay
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import optimizers
+import surfaces
+
+MAX_RUNS = 8
+MAX_STEPS = 10_000
+MIN_STEPS = 1
+DEFAULT_STEPS = 200
+MAX_SEED = 2**32 - 1
+MAX_NOISE = 100.0
+MAX_URL_LENGTH = 8_000
+VIEWS = ("overlay", "grid")
+DEFAULT_SURFACE = "valley"
+DEFAULT_OPTIMIZERS = ("gd", "momentum", "adam")
+
+Errors = list[str]
+
+
+# --------------------------------------------------------------------------------
+# small validators: each returns (value, error-or-None)
+# --------------------------------------------------------------------------------
+
+def _short(value: Any, limit: int = 40) -> str:
+    """A printable, length-limited rendering of a client value for messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fallback(exc: Exception, default: Any) -> str:
+    """``"<reason>; using <default>."`` from an exception's message."""
+    text = str(exc).rstrip(". ")
+    shown = fmt_number(default) if isinstance(default, (bool, int, float)) else str(default)
+    return f"{text}; using {shown}."
+
+
+def as_float(value: Any, what: str) -> float:
+    """A finite float from a JSON number; ValueError (with a sentence) otherwise.
+
+    Booleans and strings are refused: JSON from our own controls is never either,
+    so they signal a stale or crafted request.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} must be a number, got {_short(value)}.")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be a finite number, got {_short(value)}.")
+    return number
+
+
+def as_int(value: Any, what: str, low: int, high: int) -> int:
+    """An int within [low, high] from a JSON number (integral floats accepted)."""
+    number = as_float(value, what)
+    if number != int(number):
+        raise ValueError(f"{what} must be a whole number, got {_short(value)}.")
+    if not low <= number <= high:
+        raise ValueError(f"{what} must be between {low:,} and {high:,}, got {_short(value)}.")
+    return int(number)
+
+
+def parse_number(text: str) -> float | bool | str:
+    """Parse a URL token: a float, a boolean word, or the text itself (refused later)."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    try:
+        return float(lowered)
+    except ValueError:
+        return text
+
+
+def validate_param(hp: Any, value: Any, owner: str) -> Any:
+    """Validate one value against a ``HyperParam`` spec; ValueError with a sentence."""
+    if getattr(hp, "kind", "float") == "bool":
+        if isinstance(value, bool):
+            return hp.validate(value)
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return hp.validate(bool(value))
+        raise ValueError(f"{owner}: {hp.name} must be true or false, got {_short(value)}.")
+    number = as_float(value, f"{owner}: {hp.name}")
+    try:
+        return hp.validate(number)
+    except ValueError as exc:
+        raise ValueError(f"{owner}: {exc}") from None
+
+
+# --------------------------------------------------------------------------------
+# surface and runs
+# --------------------------------------------------------------------------------
+
+def surface_defaults(key: str) -> dict:
+    return {hp.name: hp.default for hp in surfaces.REGISTRY[key].params}
+
+
+def make_surface(state_surface: dict):
+    """The engine ``Surface`` for a validated ``state["surface"]``."""
+    return surfaces.get(state_surface["key"], **state_surface["params"])
+
+
+def validate_surface(raw: Any) -> tuple[dict, Errors]:
+    errors: Errors = []
+    if not isinstance(raw, dict):
+        if raw is not None:
+            errors.append(f"Surface settings were malformed ({_short(raw)}); using the default surface.")
+        return {"key": DEFAULT_SURFACE, "params": surface_defaults(DEFAULT_SURFACE)}, errors
+    key = raw.get("key")
+    if not isinstance(key, str) or key not in surfaces.REGISTRY:
+        errors.append(f"Unknown surface {_short(key)}; using {surfaces.REGISTRY[DEFAULT_SURFACE].label}.")
+        return {"key": DEFAULT_SURFACE, "params": surface_defaults(DEFAULT_SURFACE)}, errors
+    entry = surfaces.REGISTRY[key]
+    given = raw.get("params") or {}
+    if not isinstance(given, dict):
+        errors.append(f"{entry.label}: parameters were malformed; using defaults.")
+        given = {}
+    params = {}
+    for hp in entry.params:
+        if hp.name in given:
+            try:
+                params[hp.name] = validate_param(hp, given[hp.name], entry.label)
+            except ValueError as exc:
+                errors.append(fallback(exc, hp.default))
+                params[hp.name] = hp.default
+        else:
+            params[hp.name] = hp.default
+    for name in given:
+        if name not in params:
+            errors.append(f"{entry.label} has no parameter {_short(name)}; ignored.")
+    try:
+        surfaces.get(key, **params)
+    except ValueError as exc:  # a combination the engine refuses
+        errors.append(f"{entry.label}: " + fallback(exc, "its defaults"))
+        params = surface_defaults(key)
+    return {"key": key, "params": params}, errors
+
+
+def default_hparams(optimizer: str, surface: dict | None = None) -> dict:
+    """A run's defaults; the learning rate from the surface's hint when it has one."""
+    spec = optimizers.REGISTRY[optimizer]
+    hparams = spec.validate()
+    if surface is not None and "lr" in hparams:
+        hint = lr_hint(optimizer, surface)
+        if hint is not None:
+            # Heavy-ball momentum's steady step is lr / (1 - mu) times the gradient:
+            # scale the surface's plain-gradient hint down so the run starts stable.
+            mu = hparams.get("momentum", 0.0)
+            if optimizers.REGISTRY[optimizer].lr_kind == "gradient" and isinstance(mu, float) and 0 < mu < 1:
+                hint *= 1.0 - mu
+            hparams["lr"] = clamp_to_param(param_spec(optimizer, "lr"), float(f"{hint:.3g}"))
+    return hparams
+
+
+def param_spec(optimizer: str, name: str):
+    for hp in optimizers.REGISTRY[optimizer].hyperparams:
+        if hp.name == name:
+            return hp
+    raise KeyError(name)
+
+
+def clamp_to_param(hp: Any, value: float) -> float:
+    """Clamp into a HyperParam's range (respecting an open upper end)."""
+    high = hp.high
+    if getattr(hp, "high_open", False):
+        high = math.nextafter(high, -math.inf) if hp.scale == "linear" else high * (1 - 1e-9)
+    return float(min(max(value, hp.low), high))
+
+
+def lr_hint(optimizer: str, surface: dict) -> float | None:
+    kind = optimizers.REGISTRY[optimizer].lr_kind
+    if kind is None:
+        return None
+    try:
+        hints = make_surface(surface).lr_hints or {}
+    except (ValueError, AttributeError):
+        return None
+    hint = hints.get(kind)
+    return float(hint) if hint else None
+
+
+def validate_run(raw: Any, index: int) -> tuple[dict | None, Errors]:
+    """One run: a known optimizer and its validated hyperparameters (defaults filled)."""
+    where = f"Run {index + 1}"
+    if not isinstance(raw, dict):
+        return None, [f"{where} was malformed ({_short(raw)}); removed."]
+    key = raw.get("optimizer")
+    if not isinstance(key, str) or key not in optimizers.REGISTRY:
+        return None, [f"{where}: unknown optimizer {_short(key)}; removed."]
+    spec = optimizers.REGISTRY[key]
+    given = raw.get("hparams") or {}
+    errors: Errors = []
+    if not isinstance(given, dict):
+        errors.append(f"{where} ({spec.label}): settings were malformed; using defaults.")
+        given = {}
+    hparams = {}
+    for hp in spec.hyperparams:
+        if hp.name in given:
+            try:
+                hparams[hp.name] = validate_param(hp, given[hp.name], f"{where} ({spec.label})")
+            except ValueError as exc:
+                errors.append(fallback(exc, hp.default))
+                hparams[hp.name] = hp.default
+        else:
+            hparams[hp.name] = hp.default
+    for name in given:
+        if name not in hparams:
+            errors.append(f"{where} ({spec.label}) has no setting {_short(name)}; ignored.")
+    try:  # cross-field checks live in the spec (torch's wording)
+        hparams = spec.validate(**hparams)
+    except ValueError as exc:
+        errors.append(f"{where} ({spec.label}): " + fallback(exc, "its defaults"))
+        hparams = spec.validate()
+    return {"optimizer": key, "hparams": hparams}, errors
+
+
+def validate_runs(raw: Any) -> tuple[list, Errors]:
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list):
+        return [], [f"The list of runs was malformed ({_short(raw)}); starting with none."]
+    errors: Errors = []
+    if len(raw) > MAX_RUNS:
+        errors.append(f"At most {MAX_RUNS} runs can race at once; kept the first {MAX_RUNS} of {len(raw)}.")
+        raw = raw[:MAX_RUNS]
+    runs = []
+    for index, item in enumerate(raw):
+        run, run_errors = validate_run(item, index)
+        errors.extend(run_errors)
+        if run is not None:
+            runs.append(run)
+    return runs, errors
+
+
+# --------------------------------------------------------------------------------
+# whole state
+# --------------------------------------------------------------------------------
+
+def start_limits(surface: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Where a start may lie: the surface's plotted box widened by its span each side."""
+    (x0, x1), (y0, y1) = make_surface(surface).bounds
+    wx, wy = x1 - x0, y1 - y0
+    return (x0 - wx, x1 + wx), (y0 - wy, y1 + wy)
+
+
+def default_start(surface: dict) -> list[float]:
+    return [float(c) for c in make_surface(surface).start]
+
+
+def validate_start(raw: Any, surface: dict) -> tuple[list[float], Errors]:
+    fallback_start = default_start(surface)
+    if raw is None:
+        return fallback_start, []
+    if not isinstance(raw, (list, tuple)) or len(raw) != 2:
+        return fallback_start, [f"Start point must be two numbers [x, y], got {_short(raw)}; using the surface's start."]
+    try:
+        x = as_float(raw[0], "Start x")
+        y = as_float(raw[1], "Start y")
+    except ValueError as exc:
+        return fallback_start, [fallback(exc, "the surface's start")]
+    (xl, xh), (yl, yh) = start_limits(surface)
+    if not (xl <= x <= xh and yl <= y <= yh):
+        return fallback_start, [
+            f"Start ({x:g}, {y:g}) is too far outside the plot "
+            f"(x in [{xl:g}, {xh:g}], y in [{yl:g}, {yh:g}]); using the surface's start."
+        ]
+    return [x, y], []
+
+
+def default_state(surface_key: str = DEFAULT_SURFACE, optimizer_keys=DEFAULT_OPTIMIZERS) -> dict:
+    surface = {"key": surface_key, "params": surface_defaults(surface_key)}
+    runs = [
+        {"optimizer": key, "hparams": default_hparams(key, surface)}
+        for key in optimizer_keys
+        if key in optimizers.REGISTRY
+    ]
+    return {
+        "surface": surface,
+        "runs": runs,
+        "start": default_start(surface),
+        "steps": DEFAULT_STEPS,
+        "seed": 0,
+        "noise": 0.0,
+        "frame": 0,
+        "view": "overlay",
+    }
+
+
+STATE_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "frame", "view")
+
+
+def validate_state(raw: Any) -> tuple[dict, Errors]:
+    """Re-validate a state from the client. Never raises; returns (state, messages)."""
+    errors: Errors = []
+    if not isinstance(raw, dict):
+        if raw is not None:
+            errors.append("The app state was malformed; reset to the default lesson.")
+        return default_state(), errors
+    defaults = default_state()
+    for key in raw:
+        if key not in STATE_KEYS:
+            errors.append(f"Unknown setting {_short(key)}; ignored.")
+
+    surface, more = validate_surface(raw.get("surface"))
+    errors += more
+    if "runs" in raw:
+        runs, more = validate_runs(raw["runs"])
+        errors += more
+    else:
+        runs = [{"optimizer": k, "hparams": default_hparams(k, surface)}
+                for k in DEFAULT_OPTIMIZERS if k in optimizers.REGISTRY]
+    start, more = validate_start(raw.get("start"), surface)
+    errors += more
+
+    def field(name, check):
+        if name not in raw:
+            return defaults[name]
+        try:
+            return check(raw[name])
+        except ValueError as exc:
+            errors.append(fallback(exc, defaults[name]))
+            return defaults[name]
+
+    steps = field("steps", lambda v: as_int(v, "Steps", MIN_STEPS, MAX_STEPS))
+    seed = field("seed", lambda v: as_int(v, "Seed", 0, MAX_SEED))
+    noise = field("noise", lambda v: _in_range(as_float(v, "Noise"), "Noise", 0.0, MAX_NOISE))
+    frame = field("frame", lambda v: as_int(v, "Frame", 0, MAX_STEPS))
+    frame = min(frame, steps)
+    view = field("view", _check_view)
+    state = {
+        "surface": surface,
+        "runs": runs,
+        "start": start,
+        "steps": steps,
+        "seed": seed,
+        "noise": noise,
+        "frame": frame,
+        "view": view,
+    }
+    return state, errors
+
+
+def _in_range(value: float, what: str, low: float, high: float) -> float:
+    if not low <= value <= high:
+        raise ValueError(f"{what} must be between {low:g} and {high:g}, got {value:g}.")
+    return value
+
+
+def _check_view(value: Any) -> str:
+    if value not in VIEWS:
+        raise ValueError(f"View must be one of {', '.join(VIEWS)}, got {_short(value)}.")
+    return value
+
+
+# --------------------------------------------------------------------------------
+# URL
+# --------------------------------------------------------------------------------
+
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
+_SAFE = "(),=.:-_+"
+
+
+def fmt_number(value: Any) -> str:
+    """Shortest text that reads back to the same value (floats) or true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    number = float(value)
+    if number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def _call(name: str, params: dict) -> str:
+    if not params:
+        return name
+    inner = ",".join(f"{k}={fmt_number(v)}" for k, v in params.items())
+    return f"{name}({inner})"
+
+
+def encode_url(state: dict) -> str:
+    """The query string (with its leading ``?``) for a validated state."""
+    parts = [("surface", _call(state["surface"]["key"], state["surface"]["params"]))]
+    parts += [("run", _call(run["optimizer"], run["hparams"])) for run in state["runs"]] or [("run", "")]
+    parts += [
+        ("start", ",".join(fmt_number(c) for c in state["start"])),
+        ("steps", str(state["steps"])),
+        ("seed", str(state["seed"])),
+    ]
+    if state.get("noise"):
+        parts.append(("noise", fmt_number(state["noise"])))
+    parts += [("frame", str(state.get("frame", 0))), ("view", state["view"])]
+    return "?" + "&".join(f"{k}={quote(v, safe=_SAFE)}" for k, v in parts)
+
+
+def _parse_call(text: str, what: str) -> tuple[str, dict]:
+    """``name(k=v,k=v)`` -> (name, {k: parsed v}); ValueError with a sentence."""
+    match = _CALL.match(text)
+    if not match:
+        raise ValueError(f"Could not read {what} {_short(text)} from the address.")
+    name, inner = match.group(1), match.group(2)
+    params: dict = {}
+    if inner and inner.strip():
+        for item in inner.split(","):
+            if "=" not in item:
+                raise ValueError(f"Could not read setting {_short(item)} of {what} {name!r} from the address.")
+            key, value = item.split("=", 1)
+            params[key.strip()] = parse_number(value)
+    return name, params
+
+
+def decode_url(search: Any) -> tuple[dict, Errors]:
+    """A validated state from a query string; malformed parts are reported and defaulted."""
+    if not isinstance(search, str) or not search.strip("?& "):
+        return default_state(), []
+    errors: Errors = []
+    if len(search) > MAX_URL_LENGTH:
+        return default_state(), [f"The address was too long ({len(search):,} characters); opened the default lesson."]
+    pairs = parse_qsl(search.lstrip("?"), keep_blank_values=True)
+    raw: dict = {}
+    runs: list = []
+    saw_runs = False
+    for key, value in pairs:
+        try:
+            if key == "surface":
+                name, params = _parse_call(value, "surface")
+                raw["surface"] = {"key": name, "params": params}
+            elif key == "run":
+                saw_runs = True
+                if value.strip():  # "run=" alone: explicitly no runs
+                    name, params = _parse_call(value, "run")
+                    runs.append({"optimizer": name, "hparams": params})
+            elif key == "start":
+                raw["start"] = [parse_number(v) for v in value.split(",")]
+            elif key in ("steps", "seed", "frame", "noise"):
+                raw[key] = parse_number(value)
+            elif key == "view":
+                raw["view"] = value
+            else:
+                errors.append(f"Unknown address parameter {_short(key)}; ignored.")
+        except ValueError as exc:
+            errors.append(str(exc))
+    if len(runs) > MAX_RUNS:
+        errors.append(f"At most {MAX_RUNS} runs can race at once; kept the first {MAX_RUNS} of {len(runs)}.")
+        runs = runs[:MAX_RUNS]
+    if saw_runs:
+        raw["runs"] = runs
+    if "surface" in raw and "start" not in raw:
+        raw["start"] = None
+    state, more = validate_state(raw)
+    return state, errors + more
+
+
+def copy_state(state: dict) -> dict:
+    return copy.deepcopy(state)

@@ -1,0 +1,49 @@
+"""Run both speed benchmarks and print a markdown table for README.md.
+
+``python benchmarks/run_all.py [--repeat-interactive N] [--repeat-batch N]``
+
+Prints each benchmark's detailed report (``bench_interactive.py``: 8 optimizers x
+1000 steps with ``run`` vs torch.optim, target >= 50x faster; ``bench_batch.py``:
+10,000 Adam runs x 500 steps with ``run_batch`` vs a C loop, target <= 2x C's time,
+and vs torch.optim.Adam, target no slower), then one compact table: what, ours,
+reference, ratio, target, result. It exits with status 1 when a target is missed.
+Times are medians of interleaved repeats in one process; the ratios are the
+numbers to compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import bench_batch
+import bench_interactive
+from _timing import machine
+
+
+def table(rows: list[dict]) -> str:
+    head = ["what", "ours", "reference", "ratio", "target", "result"]
+    keys = ["what", "ours", "ref", "ratio", "target", "result"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat-interactive", type=int, default=11)
+    ap.add_argument("--repeat-batch", type=int, default=9)
+    args = ap.parse_args(argv)
+    inter = bench_interactive.measure(args.repeat_interactive)
+    bench_interactive.report(inter)
+    batch = bench_batch.measure(args.repeat_batch)
+    bench_batch.report(batch)
+    rows = bench_interactive.rows(inter) + bench_batch.rows(batch)
+    print(table(rows))
+    print()
+    print(f"Medians of interleaved repeats in one process ({args.repeat_interactive} interactive, "
+          f"{args.repeat_batch} batch); {machine()}.")
+    return 1 if any(r["result"] == "FAIL" for r in rows) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

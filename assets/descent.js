@@ -8,8 +8,8 @@
  *   render()      clientside callback: builds the three figures from the stores
  *                 (trace templates come from ui/figures.py; this file only fills
  *                 their x / y for the current frame);
- *   drawFrame()   moves the heads and grows the paths with Plotly.restyle on the
- *                 existing graphs (the contour is never touched);
+ *   drawFrame()   draws the travelled paths, heads and frame lines on a canvas
+ *                 laid over each graph (Plotly and the contour are not touched);
  *   the player    play / pause / step / scrub / speed / reset, keyboard shortcuts;
  *   clicks        the exact pointer position on the contour -> click-store.
  *
@@ -39,6 +39,7 @@
     lastTime: null,
     frames: 0,         // frames drawn (for the fps benchmark)
     drawMs: 0,         // time spent in drawFrame
+    draw: {main: true, charts: true},  // what drawFrame updates (benchmarks toggle these)
   };
   window.descentLab = ctl;
 
@@ -97,6 +98,18 @@
     });
   }
 
+  // The contour arrives as base64 typed-array specs; Plotly would decode them again
+  // on every update, so decode once per surface (z as rows of one Float32Array).
+  function decodeContour(trace) {
+    var out = clone(trace);
+    out.x = decodeF4(trace.x); out.y = decodeF4(trace.y);
+    var flat = decodeF4(trace.z), shape = String(trace.z.shape || "").split(",").map(Number);
+    var rows = shape[0] || out.y.length, cols = shape[1] || out.x.length, z = new Array(rows);
+    for (var r = 0; r < rows; r++) { z[r] = flat.subarray(r * cols, (r + 1) * cols); }
+    out.z = z;
+    return out;
+  }
+
   function steps(n) {
     var a = new Float32Array(n);
     for (var i = 0; i < n; i++) { a[i] = i; }
@@ -104,18 +117,22 @@
   }
 
   // ------------------------------------------------------ figure assembly
-  function fillRun(templates, run, frame, axes) {
-    var k = visibleCount(run.n, frame);
-    var path = clone(templates[0]), head = clone(templates[1]), end = clone(templates[2]);
-    path.x = run.x.subarray(0, k); path.y = run.y.subarray(0, k);
-    head.x = [run.x[k - 1]]; head.y = [run.y[k - 1]];
-    var ended = run.status === "diverged" && k === run.n;
-    end.x = ended ? [run.x[run.n - 1]] : []; end.y = ended ? [run.y[run.n - 1]] : [];
-    if (axes) { [path, head, end].forEach(function (t) { t.xaxis = axes[0]; t.yaxis = axes[1]; }); }
-    return [path, head, end];
-  }
+  // Plotly draws the static picture: contour, minima, start and each run's whole
+  // path (a faint "ghost"). The moving part — the path travelled so far, the heads,
+  // the end markers, the frame line on the charts — is drawn on a canvas laid over
+  // each graph, so a frame costs a canvas redraw, not a Plotly update (measured
+  // here: a Plotly restyle recalculates the contour, ~0.5 s; Plotly.animate of
+  // 8 x 1000-point paths ran at ~15 fps in software rendering).
+  var GHOST_OPACITY = 0.3;
 
   function axisNames(i) { return i === 0 ? ["x", "y"] : ["x" + (i + 1), "y" + (i + 1)]; }
+
+  function ghost(template, run, axes) {
+    var path = clone(template[0]);
+    path.x = run.x; path.y = run.y; path.opacity = GHOST_OPACITY; path.mode = "lines";
+    if (axes) { path.xaxis = axes[0]; path.yaxis = axes[1]; }
+    return path;
+  }
 
   function mainFigure() {
     var surface = ctl.surface, paths = ctl.paths, tpl = paths.templates, data = [], layout;
@@ -127,14 +144,14 @@
         var c = clone(surface.contour); c.xaxis = ax[0]; c.yaxis = ax[1]; data.push(c);
         if (surface.minima) { var m = clone(surface.minima); m.xaxis = ax[0]; m.yaxis = ax[1]; data.push(m); }
         var s = clone(start); s.xaxis = ax[0]; s.yaxis = ax[1]; data.push(s);
-        data = data.concat(fillRun(tpl.runs[i], run, ctl.frame, ax));
+        data.push(ghost(tpl.runs[i], run, ax));
       });
     } else {
       layout = clone(surface.layout);
       data.push(surface.contour);
       if (surface.minima) { data.push(surface.minima); }
       data.push(start);
-      ctl.runs.forEach(function (run, i) { data = data.concat(fillRun(tpl.runs[i], run, ctl.frame)); });
+      ctl.runs.forEach(function (run, i) { data.push(ghost(tpl.runs[i], run, null)); });
     }
     layout.uirevision = surface.key + JSON.stringify(surface.params) + ctl.view + ctl.runs.length;
     return {data: data, layout: layout};
@@ -145,14 +162,11 @@
     ctl.runs.forEach(function (run, i) {
       var values = what === "loss" ? run.loss : run.dist;
       if (!values) { return; }
-      var line = clone(payload.runs[i][0]), head = clone(payload.runs[i][1]);
-      var k = visibleCount(run.n, ctl.frame);
+      var line = clone(payload.runs[i][0]);
       line.x = steps(run.n); line.y = values;
-      head.x = [k - 1]; head.y = [values[k - 1]];
-      data.push(line, head);
+      data.push(line);
     });
     var layout = clone(payload.layout);
-    layout.shapes = [frameLine(ctl.frame)];
     if (what === "dist" && !(ctl.paths.minimizers || []).length) {
       layout.annotations = [{text: "this surface has no minimum", showarrow: false, xref: "paper",
                              yref: "paper", x: 0.5, y: 0.5, font: {color: "#7b8794"}}];
@@ -161,64 +175,132 @@
     return {data: data, layout: layout};
   }
 
-  function frameLine(frame) {
-    return {type: "line", xref: "x", yref: "paper", x0: frame, x1: frame, y0: 0, y1: 1,
-            line: {color: "#52606d", width: 1, dash: "dot"}};
-  }
-
   // ------------------------------------------------------ per-frame drawing
-  function tracesByRole(gd) {
-    if (gd._descentData === gd.data && gd._descentRoles) { return gd._descentRoles; }
-    var roles = {};
-    (gd.data || []).forEach(function (trace, i) {
-      var meta = trace.meta;
-      if (meta && meta.role && meta.run !== undefined) { roles[meta.role + ":" + meta.run] = i; }
-    });
-    gd._descentData = gd.data; gd._descentRoles = roles;
-    return roles;
-  }
-
-  function restyleMain(gd) {
-    var roles = tracesByRole(gd), xs = [], ys = [], idx = [];
-    ctl.runs.forEach(function (run, i) {
-      var k = visibleCount(run.n, ctl.frame);
-      var p = roles["path:" + i], h = roles["head:" + i], e = roles["end:" + i];
-      if (p === undefined || h === undefined) { return; }
-      xs.push(run.x.subarray(0, k)); ys.push(run.y.subarray(0, k)); idx.push(p);
-      xs.push([run.x[k - 1]]); ys.push([run.y[k - 1]]); idx.push(h);
-      if (e !== undefined) {
-        var ended = run.status === "diverged" && k === run.n;
-        xs.push(ended ? [run.x[run.n - 1]] : []); ys.push(ended ? [run.y[run.n - 1]] : []); idx.push(e);
+  function overlayCanvas(gd) {
+    var canvas = gd._descentCanvas;
+    if (!canvas || !canvas.isConnected) {
+      canvas = document.createElement("canvas");
+      canvas.className = "frame-overlay";
+      canvas.setAttribute("aria-hidden", "true");
+      gd.appendChild(canvas);
+      gd._descentCanvas = canvas;
+      if (gd.on && !gd._descentHooked) {  // zoom, pan, resize: redraw with the new axes
+        gd._descentHooked = true;
+        gd.on("plotly_afterplot", function () { drawFrame(); });
+        gd.on("plotly_relayouting", function () { window.requestAnimationFrame(drawFrame); });
       }
-    });
-    if (idx.length) { window.Plotly.restyle(gd, {x: xs, y: ys}, idx); }
+    }
+    var dpr = window.devicePixelRatio || 1, w = gd.clientWidth, h = gd.clientHeight;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
+      canvas.style.width = w + "px"; canvas.style.height = h + "px";
+    }
+    var ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    return ctx;
   }
 
-  function restyleChart(gd, what) {
-    var roles = tracesByRole(gd), xs = [], ys = [], idx = [];
+  function axisPair(gd, xname, yname) {
+    var full = gd._fullLayout;
+    if (!full) { return null; }
+    var xa = full[xname === "x" ? "xaxis" : "xaxis" + xname.slice(1)];
+    var ya = full[yname === "y" ? "yaxis" : "yaxis" + yname.slice(1)];
+    return xa && ya && xa.c2p && ya.c2p ? [xa, ya] : null;
+  }
+
+  function clipTo(ctx, xa, ya) {
+    ctx.beginPath();
+    ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
+    ctx.clip();
+  }
+
+  function marker(ctx, symbol, px, py, r, color) {
+    ctx.beginPath();
+    if (symbol === "square") { ctx.rect(px - r * 0.85, py - r * 0.85, r * 1.7, r * 1.7); }
+    else if (symbol === "diamond") { ctx.moveTo(px, py - r * 1.2); ctx.lineTo(px + r, py); ctx.lineTo(px, py + r * 1.2); ctx.lineTo(px - r, py); ctx.closePath(); }
+    else if (symbol === "triangle-up") { ctx.moveTo(px, py - r * 1.15); ctx.lineTo(px + r * 1.1, py + r * 0.8); ctx.lineTo(px - r * 1.1, py + r * 0.8); ctx.closePath(); }
+    else if (symbol === "triangle-down") { ctx.moveTo(px, py + r * 1.15); ctx.lineTo(px + r * 1.1, py - r * 0.8); ctx.lineTo(px - r * 1.1, py - r * 0.8); ctx.closePath(); }
+    else { ctx.arc(px, py, r, 0, 2 * Math.PI); }
+    ctx.fillStyle = color; ctx.fill();
+    ctx.lineWidth = 1.6; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+  }
+
+  function cross(ctx, px, py, r, color) {
+    ctx.beginPath();
+    ctx.moveTo(px - r, py - r); ctx.lineTo(px + r, py + r);
+    ctx.moveTo(px + r, py - r); ctx.lineTo(px - r, py + r);
+    ctx.lineWidth = 5; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+    ctx.lineWidth = 2.6; ctx.strokeStyle = color; ctx.stroke();
+  }
+
+  var SYMBOLS = ["circle", "square", "diamond", "triangle-up", "circle", "square", "diamond", "triangle-down"];
+
+  function drawMain(gd) {
+    var ctx = overlayCanvas(gd);
     ctl.runs.forEach(function (run, i) {
-      var values = what === "loss" ? run.loss : run.dist, h = roles[what + "-head:" + i];
-      if (!values || h === undefined) { return; }
+      var names = ctl.view === "grid" ? axisNames(i) : ["x", "y"];
+      var axes = axisPair(gd, names[0], names[1]);
+      if (!axes) { return; }
+      var xa = axes[0], ya = axes[1], ox = xa._offset, oy = ya._offset;
       var k = visibleCount(run.n, ctl.frame);
-      xs.push([k - 1]); ys.push([values[k - 1]]); idx.push(h);
+      ctx.save();
+      clipTo(ctx, xa, ya);
+      ctx.beginPath();
+      for (var j = 0; j < k; j++) {
+        var px = ox + xa.c2p(run.x[j]), py = oy + ya.c2p(run.y[j]);
+        if (j === 0) { ctx.moveTo(px, py); } else { ctx.lineTo(px, py); }
+      }
+      ctx.lineJoin = "round"; ctx.lineCap = "round";
+      ctx.lineWidth = 2.2; ctx.strokeStyle = run.color; ctx.stroke();
+      if (k <= 400) {  // dots at each iterate show the step sizes
+        ctx.fillStyle = run.color;
+        for (var d = 0; d < k; d++) {
+          ctx.fillRect(ox + xa.c2p(run.x[d]) - 1.5, oy + ya.c2p(run.y[d]) - 1.5, 3, 3);
+        }
+      }
+      var hx = ox + xa.c2p(run.x[k - 1]), hy = oy + ya.c2p(run.y[k - 1]);
+      if (run.status === "diverged" && k === run.n) { cross(ctx, hx, hy, 7, run.color); }
+      else { marker(ctx, SYMBOLS[i % SYMBOLS.length], hx, hy, 6, run.color); }
+      ctx.restore();
     });
-    var layoutUpdate = {"shapes[0].x0": ctl.frame, "shapes[0].x1": ctl.frame};
-    window.Plotly.update(gd, idx.length ? {x: xs, y: ys} : {}, layoutUpdate, idx.length ? idx : undefined);
+  }
+
+  function drawChart(gd, what) {
+    var ctx = overlayCanvas(gd);
+    var axes = axisPair(gd, "x", "y");
+    if (!axes) { return; }
+    var xa = axes[0], ya = axes[1], ox = xa._offset, oy = ya._offset;
+    ctx.save();
+    clipTo(ctx, xa, ya);
+    var fx = ox + xa.c2p(ctl.frame);
+    ctx.beginPath(); ctx.moveTo(fx, oy); ctx.lineTo(fx, oy + ya._length);
+    ctx.setLineDash([3, 3]); ctx.lineWidth = 1; ctx.strokeStyle = "#52606d"; ctx.stroke(); ctx.setLineDash([]);
+    ctl.runs.forEach(function (run, i) {
+      var values = what === "loss" ? run.loss : run.dist;
+      if (!values) { return; }
+      var k = visibleCount(run.n, ctl.frame), v = values[k - 1];
+      var py = ya.c2p(v);
+      if (!isFinite(py)) { return; }
+      marker(ctx, SYMBOLS[i % SYMBOLS.length], ox + xa.c2p(k - 1), oy + py, 4.5, run.color);
+    });
+    ctx.restore();
   }
 
   function drawFrame() {
-    if (!window.Plotly || !ctl.paths) { return; }
+    if (!ctl.paths) { return; }
     var t0 = performance.now();
     var gd = graphDiv(IDS.main);
-    if (gd && gd.data) { restyleMain(gd); }
+    if (gd && gd._fullLayout && ctl.draw.main) { drawMain(gd); }
     var gl = graphDiv(IDS.loss);
-    if (gl && gl.data && gl.layout && gl.layout.shapes) { restyleChart(gl, "loss"); }
+    if (gl && gl._fullLayout && ctl.draw.charts) { drawChart(gl, "loss"); }
     var gdd = graphDiv(IDS.dist);
-    if (gdd && gdd.data && gdd.layout && gdd.layout.shapes) { restyleChart(gdd, "dist"); }
+    if (gdd && gdd._fullLayout && ctl.draw.charts) { drawChart(gdd, "dist"); }
     ctl.frames += 1;
     ctl.drawMs += performance.now() - t0;
     updatePlayer();
   }
+  ctl.drawFrame = drawFrame;
 
   // ------------------------------------------------------------- the player
   function scrubInput() {
@@ -400,7 +482,11 @@
       }
       if (!surface || !paths) { return [nu, nu, nu]; }
       if (paths !== ctl.paths) { ctl.runs = decodeRuns(paths); ctl.paths = paths; }
-      ctl.surface = surface;
+      if (surface !== ctl.surfaceRaw) {
+        ctl.surfaceRaw = surface;
+        ctl.surface = clone(surface);
+        ctl.surface.contour = decodeContour(surface.contour);
+      }
       ctl.maxFrame = ctl.runs.reduce(function (m, r) { return Math.max(m, r.n - 1); }, 0);
       if (ctl.frame > ctl.maxFrame) { ctl.frame = ctl.maxFrame; ctl.position = ctl.maxFrame; }
       var figures = [mainFigure(), chartFigure("loss"), chartFigure("dist")];

@@ -352,8 +352,10 @@ def chart_layout(title: str, *, log: bool, steps: int) -> dict:
                "gridcolor": "#eef1f4", "zeroline": False, "tickfont": {"size": 10}},
         yaxis={"title": {"text": title, "standoff": 4}, "type": "log" if log else "linear", "showgrid": True,
                "gridcolor": "#eef1f4", "zeroline": False, "tickfont": {"size": 10}, "exponentformat": "power"},
+        # the current-frame line lives on this hidden [0, 1] axis, as a trace, so the
+        # animation moves it with a cheap scatter update instead of a relayout
+        yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
         showlegend=False,
-        shapes=[frame_line(0)],
         hovermode="x",
     )
     layout["margin"] = {"l": 58, "r": 8, "t": 8, "b": 34}
@@ -361,8 +363,10 @@ def chart_layout(title: str, *, log: bool, steps: int) -> dict:
 
 
 def frame_line(frame: int) -> dict:
-    return {"type": "line", "xref": "x", "yref": "paper", "x0": frame, "x1": frame, "y0": 0, "y1": 1,
-            "line": {"color": "#52606d", "width": 1, "dash": "dot"}}
+    """The dotted vertical line at the current frame on the loss/distance charts."""
+    return {"type": "scatter", "mode": "lines", "x": [frame, frame], "y": [0, 1], "yaxis": "y2",
+            "line": {"color": "#52606d", "width": 1, "dash": "dot"}, "hoverinfo": "skip",
+            "showlegend": False, "name": "frame", "meta": {"run": -1, "role": "frame"}}
 
 
 def chart_templates(meta: dict, what: str) -> list[dict]:
@@ -395,9 +399,9 @@ def chart_payload(paths: dict) -> dict:
                                    titles=[meta["label"] for meta in runs]),
         "loss": {"layout": chart_layout(loss_title(paths["loss_kind"]), log=paths["loss_kind"] == "gap",
                                         steps=paths["steps"]),
-                 "runs": [chart_templates(meta, "loss") for meta in runs]},
+                 "runs": [chart_templates(meta, "loss") for meta in runs], "frame": frame_line(0)},
         "dist": {"layout": chart_layout("distance to nearest minimum", log=True, steps=paths["steps"]),
-                 "runs": [chart_templates(meta, "dist") for meta in runs]},
+                 "runs": [chart_templates(meta, "dist") for meta in runs], "frame": frame_line(0)},
     }
 
 
@@ -473,9 +477,8 @@ def _chart_figure(paths: dict, frame: int, what: str) -> go.Figure:
         line["y"] = values.tolist()
         head["x"], head["y"] = [k - 1], [float(values[k - 1])]
         data += [line, head]
-    layout = dict(payload["layout"])
-    layout["shapes"] = [frame_line(frame)]
-    return go.Figure(data=data, layout=layout)
+    data.append(frame_line(frame))
+    return go.Figure(data=data, layout=payload["layout"])
 
 
 def loss_figure(paths: dict, frame: int) -> go.Figure:

@@ -269,13 +269,16 @@ def stage() -> html.Main:
         [
             html.Div([html.H2("Paths", className="sr-only"), view_toggle()], className="stage-head"),
             dcc.Graph(id=ids.MAIN_GRAPH, config=GRAPH_CONFIG, className="main-graph", responsive=True,
+                      style={"height": "min(64vh, 660px)", "minHeight": "320px"},
                       figure={"data": [], "layout": {"template": None}}),
             player(),
             html.Div(
                 [
                     dcc.Graph(id=ids.LOSS_GRAPH, config=CHART_CONFIG, className="chart", responsive=True,
+                              style={"height": "240px"},
                               figure={"data": [], "layout": {"template": None}}),
                     dcc.Graph(id=ids.DIST_GRAPH, config=CHART_CONFIG, className="chart", responsive=True,
+                              style={"height": "240px"},
                               figure={"data": [], "layout": {"template": None}}),
                 ],
                 className="charts",

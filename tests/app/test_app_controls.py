@@ -1,0 +1,95 @@
+"""ui.controls: every control comes from a HyperParam spec, for every registry entry."""
+
+import math
+
+import pytest
+from dash import dcc, html
+
+import optimizers
+import surfaces
+from ui import controls, ids
+
+ALL_HPARAMS = [(key, hp) for key, spec in optimizers.REGISTRY.items() for hp in spec.hyperparams]
+ALL_SURFACE_PARAMS = [(key, hp) for key, entry in surfaces.REGISTRY.items() for hp in entry.params]
+PARAMS = ALL_HPARAMS + ALL_SURFACE_PARAMS
+IDS = [f"{k}.{hp.name}" for k, hp in PARAMS]
+
+
+def _find(component, kind):
+    found = []
+    if isinstance(component, kind):
+        found.append(component)
+    children = getattr(component, "children", None)
+    if isinstance(children, (list, tuple)):
+        for child in children:
+            found += _find(child, kind)
+    elif children is not None and not isinstance(children, str):
+        found += _find(children, kind)
+    return found
+
+
+@pytest.mark.parametrize("owner,hp", PARAMS, ids=IDS)
+def test_one_control_per_param_with_value_and_help(owner, hp):
+    widget = controls.control(hp, hp.default, ids.hparam(0, hp.name), ids.hparam_value(0, hp.name))
+    shown = _find(widget, html.Output)
+    assert len(shown) == 1  # the value beside the control
+    assert widget.title  # help text as tooltip
+    if hp.kind == "bool":
+        assert len(_find(widget, dcc.Checklist)) == 1
+        assert not _find(widget, dcc.Slider)
+        return
+    sliders = _find(widget, dcc.Slider)
+    assert len(sliders) == 1  # one slider, also for log scales
+    slider = sliders[0]
+    assert slider.updatemode == "drag"
+    assert slider.min <= slider.value <= slider.max
+    assert shown[0].children == controls.value_text(hp, hp.default)
+
+
+@pytest.mark.parametrize("owner,hp", [p for p in PARAMS if p[1].kind != "bool"],
+                         ids=[i for i, p in zip(IDS, PARAMS) if p[1].kind != "bool"])
+def test_slider_positions_map_back_to_valid_values(owner, hp):
+    low, high, step = controls.slider_range(hp)
+    for position in (low, high, (low + high) / 2):
+        value = controls.from_slider(hp, position)
+        assert hp.validate(value) == value  # never outside the spec's range
+    # the default survives the round trip (to three significant digits on log sliders)
+    back = controls.from_slider(hp, controls.to_slider(hp, hp.default))
+    assert back == pytest.approx(hp.default, rel=0.02, abs=step)
+
+
+def test_log_slider_is_over_log10_values_with_real_marks():
+    hp = optimizers.REGISTRY["adam"].param("lr")
+    low, high, step = controls.slider_range(hp)
+    assert (low, high) == (math.log10(hp.low), math.log10(hp.high))
+    marks = controls.slider_marks(hp)
+    assert "0.0001" in marks.values() or "1e-4" in marks.values()
+    assert controls.from_slider(hp, -2.3) == 0.00501
+
+
+def test_betas_stop_short_of_one():
+    hp = optimizers.REGISTRY["adam"].param("beta2")
+    low, high, step = controls.slider_range(hp)
+    assert high < 1.0 and high >= 0.999
+    assert hp.validate(controls.from_slider(hp, high)) < 1.0
+
+
+def test_from_control_passes_junk_on_for_validation():
+    hp = optimizers.REGISTRY["adam"].param("lr")
+    assert controls.from_control(hp, "x") == "x"
+    assert controls.from_control(hp, None) is None
+    flag = optimizers.REGISTRY["rmsprop"].param("centered")
+    assert controls.from_control(flag, ["on"]) is True
+    assert controls.from_control(flag, []) is False
+
+
+@pytest.mark.parametrize("key", list(optimizers.REGISTRY))
+def test_every_optimizer_gets_its_controls_with_no_ui_code(key):
+    spec = optimizers.REGISTRY[key]
+    built = controls.hparam_controls(3, spec, spec.defaults)
+    slider_ids = [s.id for c in built for s in _find(c, dcc.Slider)]
+    check_ids = [s.id for c in built for s in _find(c, dcc.Checklist)]
+    expected = [ids.hparam(3, hp.name) for hp in spec.hyperparams]
+    assert sorted(map(str, slider_ids + check_ids)) == sorted(map(str, expected))
+    advanced = [hp for hp in spec.hyperparams if hp.advanced]
+    assert bool(_find(html.Div(built), html.Details)) == bool(advanced)

@@ -1,0 +1,205 @@
+"""ui.state: validation of everything a client can send, and the URL round trip."""
+
+import math
+
+import pytest
+
+import optimizers
+import surfaces
+from ui import presets
+from ui.state import (
+    MAX_RUNS,
+    MAX_STEPS,
+    decode_url,
+    default_state,
+    encode_url,
+    validate_state,
+)
+
+
+def test_default_state_is_valid_and_has_the_issue_defaults():
+    state = default_state()
+    checked, errors = validate_state(state)
+    assert errors == []
+    assert checked == state
+    assert state["surface"]["key"] in ("valley", "rosenbrock")
+    assert [r["optimizer"] for r in state["runs"]] == ["gd", "momentum", "adam"]
+
+
+def test_default_learning_rates_come_from_the_surface_hint():
+    state = default_state()
+    hints = surfaces.get("valley").lr_hints
+    by_key = {r["optimizer"]: r["hparams"]["lr"] for r in state["runs"]}
+    assert by_key["gd"] == pytest.approx(hints["gradient"])
+    assert by_key["adam"] == pytest.approx(hints["normalized"])
+    # heavy ball's step is lr / (1 - mu) times the gradient: the hint is scaled down
+    assert by_key["momentum"] == pytest.approx(hints["gradient"] * (1 - 0.9), rel=1e-2)
+
+
+# ---------------------------------------------------------------- hostile states
+
+def _with(**changes):
+    state = default_state()
+    state.update(changes)
+    return state
+
+
+HOSTILE = [
+    # (description, raw state, substring expected in a message, check on the result)
+    ("not a dict", "rm -rf /", "malformed", lambda s: s == default_state()),
+    ("list", [1, 2], "malformed", lambda s: s == default_state()),
+    ("unknown surface", _with(surface={"key": "__import__('os')", "params": {}}), "Unknown surface",
+     lambda s: s["surface"]["key"] == "valley"),
+    ("surface param out of range", _with(surface={"key": "valley", "params": {"condition": 1e9}}),
+     "condition", lambda s: s["surface"]["params"]["condition"] == 20.0),
+    ("surface param NaN", _with(surface={"key": "valley", "params": {"angle": float("nan")}}),
+     "angle", lambda s: s["surface"]["params"]["angle"] == 0.0),
+    ("surface param string", _with(surface={"key": "rosenbrock", "params": {"b": "100"}}),
+     "must be a number", lambda s: s["surface"]["params"]["b"] == 100.0),
+    ("unknown surface param", _with(surface={"key": "bowl", "params": {"evil": 1}}),
+     "no parameter", lambda s: s["surface"]["params"] == {}),
+    ("unknown optimizer", _with(runs=[{"optimizer": "sgd_turbo", "hparams": {}}]), "unknown optimizer",
+     lambda s: s["runs"] == []),
+    ("lr too large", _with(runs=[{"optimizer": "adam", "hparams": {"lr": 1e9}}]), "learning rate",
+     lambda s: s["runs"][0]["hparams"]["lr"] == optimizers.REGISTRY["adam"].defaults["lr"]),
+    ("beta1 = 1", _with(runs=[{"optimizer": "adam", "hparams": {"beta1": 1.0}}]), "beta",
+     lambda s: s["runs"][0]["hparams"]["beta1"] == 0.9),
+    ("lr NaN", _with(runs=[{"optimizer": "gd", "hparams": {"lr": float("nan")}}]), "finite",
+     lambda s: math.isfinite(s["runs"][0]["hparams"]["lr"])),
+    ("lr infinite", _with(runs=[{"optimizer": "gd", "hparams": {"lr": float("inf")}}]), "finite",
+     lambda s: math.isfinite(s["runs"][0]["hparams"]["lr"])),
+    ("lr as bool", _with(runs=[{"optimizer": "gd", "hparams": {"lr": True}}]), "must be a number",
+     lambda s: isinstance(s["runs"][0]["hparams"]["lr"], float)),
+    ("bool knob as string", _with(runs=[{"optimizer": "rmsprop", "hparams": {"centered": "yes"}}]),
+     "true or false", lambda s: s["runs"][0]["hparams"]["centered"] is False),
+    ("unknown hparam", _with(runs=[{"optimizer": "gd", "hparams": {"__class__": 1}}]), "no setting",
+     lambda s: "__class__" not in s["runs"][0]["hparams"]),
+    ("run not a dict", _with(runs=["adam"]), "malformed", lambda s: s["runs"] == []),
+    ("runs not a list", _with(runs={"a": 1}), "malformed", lambda s: s["runs"] == []),
+    ("too many runs", _with(runs=[{"optimizer": "gd", "hparams": {}}] * 50), f"At most {MAX_RUNS}",
+     lambda s: len(s["runs"]) == MAX_RUNS),
+    ("huge steps", _with(steps=10**9), "Steps", lambda s: s["steps"] == 200),
+    ("steps beyond the engine's limit", _with(steps=MAX_STEPS + 1), "Steps", lambda s: s["steps"] == 200),
+    ("zero steps", _with(steps=0), "Steps", lambda s: s["steps"] == 200),
+    ("fractional steps", _with(steps=10.5), "whole number", lambda s: s["steps"] == 200),
+    ("steps as string", _with(steps="100"), "must be a number", lambda s: s["steps"] == 200),
+    ("negative seed", _with(seed=-1), "Seed", lambda s: s["seed"] == 0),
+    ("noise NaN", _with(noise=float("nan")), "Noise", lambda s: s["noise"] == 0.0),
+    ("negative noise", _with(noise=-1.0), "Noise", lambda s: s["noise"] == 0.0),
+    ("start far away", _with(start=[1e300, 0.0]), "too far outside", lambda s: s["start"] == [-8.0, 2.0]),
+    ("start NaN", _with(start=[float("nan"), 0.0]), "finite", lambda s: s["start"] == [-8.0, 2.0]),
+    ("start wrong shape", _with(start=[1.0]), "two numbers", lambda s: s["start"] == [-8.0, 2.0]),
+    ("start strings", _with(start=["a", "b"]), "must be a number", lambda s: s["start"] == [-8.0, 2.0]),
+    ("unknown view", _with(view="3d<script>"), "View", lambda s: s["view"] == "overlay"),
+    ("unknown top-level key", _with(admin=True), "Unknown setting", lambda s: "admin" not in s),
+    ("frame beyond steps", _with(frame=5000, steps=100), None, lambda s: s["frame"] == 100),
+]
+
+
+@pytest.mark.parametrize("what,raw,message,check", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_validate_state_refuses_hostile_values_with_a_message(what, raw, message, check):
+    state, errors = validate_state(raw)
+    if message is None:
+        assert errors == []
+    else:
+        assert any(message.lower() in e.lower() for e in errors), errors
+    assert check(state), state
+    # whatever came in, the result is itself valid
+    again, more = validate_state(state)
+    assert more == [] and again == state
+
+
+# --------------------------------------------------------------------- the URL
+
+def test_url_round_trips_the_default_state():
+    state = default_state()
+    decoded, errors = decode_url(encode_url(state))
+    assert errors == []
+    assert decoded == state
+
+
+@pytest.mark.parametrize("key", list(presets.PRESETS))
+def test_url_round_trips_every_preset(key):
+    state, errors = validate_state(presets.PRESETS[key].state)
+    assert errors == []
+    state["frame"] = 17
+    state["seed"] = 123
+    state["view"] = "grid"
+    decoded, errors = decode_url(encode_url(state))
+    assert errors == []
+    assert decoded == state
+
+
+@pytest.mark.parametrize("key", list(optimizers.REGISTRY))
+def test_url_round_trips_every_optimizer_with_non_default_values(key):
+    spec = optimizers.REGISTRY[key]
+    hparams = {}
+    for hp in spec.hyperparams:
+        if hp.kind == "bool":
+            hparams[hp.name] = not hp.default
+        elif hp.scale == "log":
+            hparams[hp.name] = float(f"{math.sqrt(hp.low * hp.high):.3g}")
+        else:
+            hparams[hp.name] = hp.low + 0.37 * (hp.high - hp.low)
+    state, errors = validate_state(_with(runs=[{"optimizer": key, "hparams": hparams}]))
+    assert errors == []
+    decoded, errors = decode_url(encode_url(state))
+    assert errors == []
+    assert decoded == state
+
+
+def test_url_with_no_runs_round_trips_as_no_runs():
+    state = _with(runs=[])
+    decoded, errors = decode_url(encode_url(state))
+    assert errors == [] and decoded["runs"] == []
+
+
+def test_url_is_readable():
+    url = encode_url(default_state())
+    assert url.startswith("?surface=valley(condition=20,angle=0)&run=gd(lr=1.8")
+    assert "&steps=200&" in url
+
+
+def test_hand_written_url_fills_defaults():
+    state, errors = decode_url("?surface=bowl&run=adam(lr=0.1)")
+    assert errors == []
+    assert state["surface"] == {"key": "bowl", "params": {}}
+    assert state["runs"][0]["hparams"]["lr"] == 0.1
+    assert state["runs"][0]["hparams"]["beta1"] == 0.9
+    assert state["start"] == list(surfaces.get("bowl").start)
+
+
+MALFORMED_URLS = [
+    ("?surface=valley(condition=abc)", "condition"),
+    ("?surface=valley(condition=1e999)", "condition"),
+    ("?surface=valley(condition=nan)", "condition"),
+    ("?surface=nope", "Unknown surface"),
+    ("?surface=valley(((", "Could not read"),
+    ("?run=adam(lr)", "Could not read"),
+    ("?run=adam(lr=-1)", "learning rate"),
+    ("?run=os.system(x=1)", "Could not read"),
+    ("?run=" + "&run=".join(["gd"] * 12), "At most"),
+    ("?steps=99999999", "Steps"),
+    ("?steps=ten", "must be a number"),
+    ("?start=1", "two numbers"),
+    ("?start=inf,0", "finite"),
+    ("?view=3d", "View"),
+    ("?frame=-3", "Frame"),
+    ("?debug=1", "Unknown address parameter"),
+    ("?" + "x" * 20000, "too long"),
+    ("?%ZZ%00&&&===", "Unknown address parameter"),
+]
+
+
+@pytest.mark.parametrize("url,message", MALFORMED_URLS, ids=[u[:40] for u, _ in MALFORMED_URLS])
+def test_malformed_url_parts_are_reported_and_defaulted(url, message):
+    state, errors = decode_url(url)
+    assert any(message.lower() in e.lower() for e in errors), errors
+    again, more = validate_state(state)
+    assert more == [] and again == state
+
+
+@pytest.mark.parametrize("search", [None, "", "?", 42, ["?surface=bowl"]])
+def test_empty_or_non_string_url_gives_the_default(search):
+    state, errors = decode_url(search)
+    assert state == default_state() and errors == []

@@ -61,10 +61,10 @@ PRESET_LIST = (
     Preset(
         "lr-too-large",
         "A learning rate too large",
-        "On the bowl gradient descent is stable below lr = 2: at 0.5 it glides in, at 1.9 it overshoots back and forth, at 2.05 it diverges.",
+        "On the bowl gradient descent is stable below lr = 2: at 0.5 it glides in, at 1.9 it overshoots back and forth, at 2.2 each overshoot grows and it diverges.",
         {
             "surface": {"key": "bowl", "params": {}},
-            "runs": [_run("gd", lr=0.5), _run("gd", lr=1.9), _run("gd", lr=2.05)],
+            "runs": [_run("gd", lr=0.5), _run("gd", lr=1.9), _run("gd", lr=2.2)],
             "start": [3.0, 1.5],
             "steps": 100,
         },

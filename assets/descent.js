@@ -312,7 +312,10 @@
       input.type = "range"; input.min = "0"; input.step = "1"; input.value = "0";
       input.setAttribute("aria-label", "Step shown");
       input.className = "scrub-input";
-      input.addEventListener("input", function () { pause(false); seek(parseInt(input.value, 10)); });
+      input.addEventListener("input", function () {
+        var wanted = parseInt(input.value, 10);  // read before pause() redraws the player
+        pause(false); seek(wanted);
+      });
       input.addEventListener("change", function () { syncFrame(); });
       holder.appendChild(input);
     }

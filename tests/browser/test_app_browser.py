@@ -1,0 +1,234 @@
+"""Descent Lab in real headless Chromium (dash_duo; flags in tests/conftest.py)."""
+
+import json
+import os
+import time
+
+import pandas as pd
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+from ui import ids
+from ui.state import decode_url, encode_url, validate_state
+
+
+@pytest.fixture(scope="module")
+def descent_app():
+    from app import app
+
+    return app
+
+
+def css_id(component_id):
+    """CSS selector for a (pattern-matching) Dash id."""
+    if isinstance(component_id, dict):
+        text = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+        return '[id="' + text.replace('"', '\\"') + '"]'
+    return "#" + component_id
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # the page may be mid-render
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
+
+
+def js(dash_duo, script, *args):
+    return dash_duo.driver.execute_script(script, *args)
+
+
+def start(dash_duo, app, search=""):
+    dash_duo.start_server(app)
+    if search:
+        dash_duo.driver.get(dash_duo.server_url + "/" + search)
+    wait_until(lambda: js(dash_duo, "return !!(window.descentLab && window.descentLab.paths "
+                                    "&& document.querySelector('#main-graph .js-plotly-plot .contour'))"),
+               message="the contour and paths")
+
+
+def lab(dash_duo, expr):
+    return js(dash_duo, "var c = window.descentLab; return " + expr + ";")
+
+
+def pause(dash_duo):
+    js(dash_duo, "window.descentLab.pause();")
+
+
+def current_state(dash_duo):
+    search = js(dash_duo, "return window.location.search;")
+    state, errors = decode_url(search)
+    assert errors == []
+    return state
+
+
+def test_app001_page_loads_animating_with_no_console_errors(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    # the default lesson: a surface with gradient descent, momentum and Adam, animating
+    assert lab(dash_duo, "c.runs.length") == 3
+    wait_until(lambda: lab(dash_duo, "c.frame") > 5, message="autoplay")
+    assert len(dash_duo.find_elements(".run-card")) == 3
+    assert len(dash_duo.find_elements(".katex, mjx-container, .MathJax")) > 0 or \
+        wait_until(lambda: dash_duo.find_elements("mjx-container"), message="rendered math")
+    assert dash_duo.find_element(css_id(ids.ALERTS)).text == ""
+    assert dash_duo.get_logs() == []
+
+
+def test_app002_dragging_and_keying_a_slider_redraws_the_path(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    pause(dash_duo)
+    slider = css_id(ids.hparam(2, "lr")) + " [role=slider]"
+    before_x = lab(dash_duo, "Array.from(c.runs[2].x.slice(0, 50))")
+    before_label = lab(dash_duo, "c.runs[2].label")
+
+    thumb = dash_duo.find_element(slider)
+    ActionChains(dash_duo.driver).click_and_hold(thumb).move_by_offset(-25, 0).move_by_offset(-25, 0) \
+        .release().perform()
+    wait_until(lambda: lab(dash_duo, "c.runs[2].label") != before_label, message="a new path after dragging")
+    dragged = lab(dash_duo, "Array.from(c.runs[2].x.slice(0, 50))")
+    assert dragged != before_x
+    lr_dragged = current_state(dash_duo)["runs"][2]["hparams"]["lr"]
+    assert lr_dragged < 0.3
+
+    thumb = dash_duo.find_element(slider)
+    thumb.send_keys(Keys.ARROW_RIGHT * 10)
+    wait_until(lambda: current_state(dash_duo)["runs"][2]["hparams"]["lr"] > lr_dragged,
+               message="the keyboard to raise the learning rate")
+    shown = dash_duo.find_element(css_id(ids.hparam_value(2, "lr"))).text
+    assert float(shown) == pytest.approx(current_state(dash_duo)["runs"][2]["hparams"]["lr"], rel=0.01)
+    wait_until(lambda: lab(dash_duo, "Array.from(c.runs[2].x.slice(0, 50))") != dragged,
+               message="the path to follow the keyboard")
+    # only that run changed
+    assert current_state(dash_duo)["runs"][0]["hparams"]["lr"] == 1.8
+    assert dash_duo.get_logs() == []
+
+
+def test_app003_a_click_on_the_contour_starts_there(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    pause(dash_duo)
+    target = (3.3, -4.7)  # between grid nodes of the 150 x 150 contour over [-10, 10]
+    gd = dash_duo.find_element("#main-graph .js-plotly-plot")
+    offset = js(dash_duo, """
+        var gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return [xa._offset + xa.c2p(arguments[1]) - gd.clientWidth / 2,
+                ya._offset + ya.c2p(arguments[2]) - gd.clientHeight / 2];""", gd, *target)
+    ActionChains(dash_duo.driver).move_to_element(gd).move_by_offset(round(offset[0]), round(offset[1])) \
+        .click().perform()
+    wait_until(lambda: current_state(dash_duo)["start"] != [-8.0, 2.0], message="the start to move")
+    x, y = current_state(dash_duo)["start"]
+    pixel = 20.0 / lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot')._fullLayout.xaxis._length")
+    assert abs(x - target[0]) < 1.5 * pixel and abs(y - target[1]) < 1.5 * pixel
+    grid = [-10 + 20 * i / 149 for i in range(150)]
+    assert min(abs(x - g) for g in grid) > 1e-9  # not snapped to a grid node
+    assert float(dash_duo.find_element(css_id(ids.START_X)).get_attribute("value")) == pytest.approx(x)
+    wait_until(lambda: abs(lab(dash_duo, "c.runs[0].x[0]") - x) < 1e-5, message="paths from the click")
+    assert dash_duo.get_logs() == []
+
+
+def test_app004_play_advances_frames_and_step_back_goes_back(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    dash_duo.find_element(css_id(ids.RESET)).click()
+    assert lab(dash_duo, "c.frame") == 0 and lab(dash_duo, "c.playing") is False
+    dash_duo.find_element(css_id(ids.PLAY)).click()
+    wait_until(lambda: lab(dash_duo, "c.frame") >= 20, message="frames to advance")
+    dash_duo.find_element(css_id(ids.PLAY)).click()  # pause
+    assert lab(dash_duo, "c.playing") is False
+    frame = lab(dash_duo, "c.frame")
+    time.sleep(0.3)
+    assert lab(dash_duo, "c.frame") == frame  # paused means paused
+    dash_duo.find_element(css_id(ids.STEP_BACK)).click()
+    assert lab(dash_duo, "c.frame") == frame - 1
+    dash_duo.find_element(css_id(ids.STEP_BACK)).click()
+    assert lab(dash_duo, "c.frame") == frame - 2
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    assert lab(dash_duo, "c.frame") == frame - 1
+    assert dash_duo.find_element(css_id(ids.FRAME_LABEL)).text.startswith(f"step {frame - 1} /")
+    # the frame is drawn: the canvas over the graph is not blank
+    painted = js(dash_duo, """var cv = document.querySelector('#main-graph canvas.frame-overlay');
+        var d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data, n = 0;
+        for (var i = 3; i < d.length; i += 4) { if (d[i]) { n++; } } return n;""")
+    assert painted > 100
+    # the scrubber seeks, and the paused frame reaches the URL
+    js(dash_duo, """var s = document.querySelector('#scrub input'); s.value = '7';
+        s.dispatchEvent(new Event('input', {bubbles: true})); s.dispatchEvent(new Event('change', {bubbles: true}));""")
+    assert lab(dash_duo, "c.frame") == 7
+    wait_until(lambda: current_state(dash_duo)["frame"] == 7, message="the frame in the URL")
+    assert dash_duo.get_logs() == []
+
+
+def test_app005_a_preset_loads_its_lesson(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    dash_duo.find_element(css_id(ids.preset("lr-too-large"))).click()
+    wait_until(lambda: current_state(dash_duo)["surface"]["key"] == "bowl", message="the preset")
+    state = current_state(dash_duo)
+    assert [r["hparams"]["lr"] for r in state["runs"]] == [0.5, 1.9, 2.2]
+    wait_until(lambda: len(dash_duo.find_elements(".run-card")) == 3, message="three cards")
+    wait_until(lambda: lab(dash_duo, "c.runs.map(function (r) { return r.status; }).join()") ==
+               "converged,max_steps,diverged", message="the diverging run")
+    status = dash_duo.find_element(css_id(ids.run_status(2))).text
+    assert status.startswith("diverged at step")
+    assert "Round bowl" in dash_duo.find_element(css_id(ids.SURFACE_KEY)).text
+    assert dash_duo.get_logs() == []
+
+
+def test_app006_the_url_round_trips_the_whole_state(dash_duo, descent_app):
+    wanted = {
+        "surface": {"key": "rosenbrock", "params": {"a": 1.5, "b": 50.0}},
+        "runs": [{"optimizer": "adam", "hparams": {"lr": 0.05, "beta1": 0.8}},
+                 {"optimizer": "rmsprop", "hparams": {"lr": 0.01, "centered": True}}],
+        "start": [-1.5, 2.25], "steps": 123, "seed": 7, "frame": 40, "view": "grid",
+    }
+    state = validate_state(wanted)[0]
+    start(dash_duo, descent_app, encode_url(state))
+    assert current_state(dash_duo) == state
+    assert lab(dash_duo, "c.frame") == 40 and lab(dash_duo, "c.playing") is False
+    assert dash_duo.find_element(css_id(ids.STEPS)).get_attribute("value") == "123"
+    assert dash_duo.find_element(css_id(ids.hparam_value(0, "beta1"))).text == "0.8"
+    assert len(dash_duo.find_elements("#main-graph .xy, #main-graph .x2y2")) >= 2  # side by side
+
+    seed = dash_duo.find_element(css_id(ids.SEED))
+    seed.send_keys(Keys.BACKSPACE, "9", Keys.ENTER)
+    wait_until(lambda: current_state(dash_duo)["seed"] == 9, message="the seed in the URL")
+    url = dash_duo.driver.current_url
+    dash_duo.driver.get(url)  # whoever opens the link sees the same set-up
+    wait_until(lambda: js(dash_duo, "return !!(window.descentLab && window.descentLab.paths)"), message="reload")
+    state["seed"] = 9
+    wait_until(lambda: current_state(dash_duo) == state, message="the same state after reload")
+    assert dash_duo.driver.current_url == url
+    assert dash_duo.get_logs() == []
+
+
+def test_app007_csv_has_one_row_per_step_per_run(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?run=gd(lr=0.5)&run=adam(lr=0.3)&steps=60")
+    dash_duo.find_element(css_id(ids.CSV)).click()
+    path = os.path.join(dash_duo.download_path, "descent-lab.csv")
+    wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, message="the CSV download")
+    frame = pd.read_csv(path)
+    lengths = lab(dash_duo, "c.runs.map(function (r) { return r.n; })")
+    assert frame.groupby("run").size().tolist() == lengths
+    assert frame["optimizer"].unique().tolist() == ["gd", "adam"]
+    assert {"x", "y", "loss", "m_x", "v_y"} <= set(frame.columns)
+    assert dash_duo.get_logs() == []
+
+
+def test_app008_bad_values_get_a_visible_message_and_the_app_keeps_working(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?run=evil(x=1)&run=adam(lr=1e9)&steps=99999999")
+    alert = wait_until(lambda: dash_duo.find_element(css_id(ids.ALERTS)).text, message="an alert")
+    assert "unknown optimizer" in alert and "Steps" in alert and "learning rate" in alert
+    steps = dash_duo.find_element(css_id(ids.STEPS))
+    steps.send_keys(Keys.CONTROL, "a")
+    steps.send_keys("50000", Keys.ENTER)
+    wait_until(lambda: "10,000" in dash_duo.find_element(css_id(ids.ALERTS)).text, message="the steps message")
+    dash_duo.find_element(css_id(ids.preset("adagrad-stall"))).click()  # still working
+    wait_until(lambda: current_state(dash_duo)["runs"][0]["optimizer"] == "adagrad", message="a preset")
+    dash_duo.find_element(css_id(ids.ALERT_CLOSE)).click()
+    wait_until(lambda: dash_duo.find_element(css_id(ids.ALERTS)).text == "", message="dismissed")
+    assert dash_duo.get_logs() == []

@@ -176,7 +176,13 @@ def adagrad(ops, lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
 class RMSpropState(NamedTuple):
     count: int
     v: float
-    g_avg: float | None
+    buf: float
+
+
+class CenteredRMSpropState(NamedTuple):
+    count: int
+    v: float
+    g_avg: float
     buf: float
 
 
@@ -204,8 +210,8 @@ def rmsprop(ops, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
 
     def init(p, lr0):
         z = p * 0.0
-        # like torch, keep only the buffers this configuration uses (None otherwise)
-        return RMSpropState(0, z, z if centered else None, z)
+        # like torch, keep only the buffers this configuration uses
+        return CenteredRMSpropState(0, z, z, z) if centered else RMSpropState(0, z, z)
 
     def update(p, g, s, lr):
         g = g + weight_decay * p  # L2 term
@@ -213,11 +219,11 @@ def rmsprop(ops, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         if centered:
             g_avg = s.g_avg + (1.0 - alpha) * (g - s.g_avg)  # mean of gradients
             avg = ops.sqrt(v - g_avg * g_avg) + eps  # std estimate
-        else:
-            g_avg = s.g_avg
-            avg = ops.sqrt(v) + eps
-        buf = momentum * s.buf + g / avg  # with momentum 0 this is g / avg
-        return p - lr * buf, RMSpropState(s.count + 1, v, g_avg, buf), lr / avg
+            buf = momentum * s.buf + g / avg  # with momentum 0 this is g / avg
+            return p - lr * buf, CenteredRMSpropState(s.count + 1, v, g_avg, buf), lr / avg
+        avg = ops.sqrt(v) + eps
+        buf = momentum * s.buf + g / avg
+        return p - lr * buf, RMSpropState(s.count + 1, v, buf), lr / avg
 
     return Rule(init, update)
 
@@ -268,7 +274,13 @@ class AdamState(NamedTuple):
     count: int
     m: float
     v: float
-    v_max: float | None
+
+
+class AMSGradState(NamedTuple):
+    count: int
+    m: float
+    v: float
+    v_max: float
 
 
 ADAM_MATH = r"""
@@ -304,7 +316,7 @@ def adam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=Fa
 
     def init(p, lr0):
         z = p * 0.0
-        return AdamState(0, z, z, z if amsgrad else None)  # v_max only for AMSGrad
+        return AMSGradState(0, z, z, z) if amsgrad else AdamState(0, z, z)
 
     def update(p, g, s, lr):
         t = s.count + 1
@@ -314,11 +326,14 @@ def adam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=Fa
             g = g + weight_decay * p  # Adam: L2 term in the gradient
         m = s.m + (1.0 - beta1) * (g - s.m)  # first moment (torch's lerp)
         v = beta2 * s.v + (1.0 - beta2) * g * g  # second moment
-        v_max = ops.maximum(s.v_max, v) if amsgrad else s.v_max  # AMSGrad keeps the max of v
         bc1 = 1.0 - beta1**t  # bias corrections
         bc2_sqrt = ops.sqrt(1.0 - beta2**t)
-        denom = ops.sqrt(v_max if amsgrad else v) / bc2_sqrt + eps  # sqrt(v_hat) + eps
-        return p - (lr / bc1) * m / denom, AdamState(t, m, v, v_max), lr / denom
+        if amsgrad:
+            v_max = ops.maximum(s.v_max, v)  # AMSGrad keeps the max of v
+            denom = ops.sqrt(v_max) / bc2_sqrt + eps  # sqrt(v_hat) + eps
+            return p - (lr / bc1) * m / denom, AMSGradState(t, m, v, v_max), lr / denom
+        denom = ops.sqrt(v) / bc2_sqrt + eps
+        return p - (lr / bc1) * m / denom, AdamState(t, m, v), lr / denom
 
     return Rule(init, update)
 

@@ -158,84 +158,48 @@ def _noise(noise: float, seed, steps: int) -> np.ndarray | None:
 # ------------------------------------------------------------ single run
 
 
-def _loop_elementwise(rule, grad, x, y, lrs, nz, steps, tol, box):
-    """The interactive inner loop, on Python floats. Returns the records and how it ended."""
+def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box):
+    """The interactive inner loop, on Python floats.
+
+    Records one flat list, per update: ``x, y`` after it, the gradient used, the
+    effective learning rates, then the x- and y-coordinate states (whole named
+    tuples; one array conversion at the end is far cheaper than many)."""
     init, update = rule
-    sx, sy = init(x, lrs[0] if steps else 0.0), init(y, lrs[0] if steps else 0.0)
+    lr0 = lrs[0] if steps else 0.0
+    if coupled:
+        sx = sy = init((x, y), lr0)
+    else:
+        sx, sy = init(x, lr0), init(y, lr0)
     cx, cy, rx, ry = box
-    pts, used, eff, stx, sty = [(x, y)], [], [], [], []
-    end, at = "max_steps", None
-    k = 0
+    rec = []
+    px, py = x, y  # the previous iterate
+    end, at, k = "max_steps", None, 0
     try:
         for k in range(steps):
             gx, gy = grad(x, y)
             if nz is not None:
                 gx, gy = gx + nz[k][0], gy + nz[k][1]
-            elif k and abs(gx) <= tol and abs(gy) <= tol and abs(x - pts[-2][0]) <= tol \
-                    and abs(y - pts[-2][1]) <= tol:
+            elif k and -tol <= gx <= tol and -tol <= gy <= tol \
+                    and -tol <= x - px <= tol and -tol <= y - py <= tol:
                 end, at = "converged", k
                 break
             lr = lrs[k]
-            xn, sx, ex = update(x, gx, sx, lr)
-            yn, sy, ey = update(y, gy, sy, lr)
-            if not (abs(xn - cx) <= rx and abs(yn - cy) <= ry):  # also catches NaN
+            if coupled:
+                (xn, yn), sx, (ex, ey) = update((x, y), (gx, gy), hess(x, y), sx, lr)
+                sy = sx
+            else:
+                xn, sx, ex = update(x, gx, sx, lr)
+                yn, sy, ey = update(y, gy, sy, lr)
+            if not (-rx <= xn - cx <= rx and -ry <= yn - cy <= ry):  # also catches NaN
                 end, at = "diverged", k + 1
                 break
-            x, y = xn, yn
-            pts.append((x, y))
-            used.append((gx, gy))
-            eff.append((ex, ey))
-            stx.append(sx)
-            sty.append(sy)
+            rec += (xn, yn, gx, gy, ex, ey)
+            rec += sx
+            rec += sy
+            px, py, x, y = x, y, xn, yn
     except (ArithmeticError, ValueError):
         end, at = "diverged", k + 1
-    return pts, used, eff, (stx, sty), end, at
-
-
-def _loop_coupled(rule, grad, hess, x, y, lrs, nz, steps, tol, box):
-    """The same loop for rules that couple the coordinates (Newton)."""
-    init, update = rule
-    s = init((x, y), lrs[0] if steps else 0.0)
-    cx, cy, rx, ry = box
-    pts, used, eff, states = [(x, y)], [], [], []
-    end, at = "max_steps", None
-    k = 0
-    try:
-        for k in range(steps):
-            gx, gy = grad(x, y)
-            if nz is not None:
-                gx, gy = gx + nz[k][0], gy + nz[k][1]
-            elif k and abs(gx) <= tol and abs(gy) <= tol and abs(x - pts[-2][0]) <= tol \
-                    and abs(y - pts[-2][1]) <= tol:
-                end, at = "converged", k
-                break
-            (xn, yn), s, e = update((x, y), (gx, gy), hess(x, y), s, lrs[k])
-            if not (abs(xn - cx) <= rx and abs(yn - cy) <= ry):
-                end, at = "diverged", k + 1
-                break
-            x, y = xn, yn
-            pts.append((x, y))
-            used.append((gx, gy))
-            eff.append(e)
-            states.append(s)
-    except (ArithmeticError, ValueError):
-        end, at = "diverged", k + 1
-    return pts, used, eff, (states, states), end, at
-
-
-def _state_arrays(stx: list, sty: list) -> dict:
-    """Per-coordinate state tuples -> {field: (n, 2)}. The count is dropped, and so
-    are fields a configuration does not use (None, like RMSprop's g_avg when not
-    centered)."""
-    if not stx:
-        return {}
-    first = stx[0]
-    idx = [i for i, f in enumerate(first._fields) if f != "count" and first[i] is not None]
-    if not idx:
-        return {}
-    ax = np.array([[s[i] for i in idx] for s in stx], dtype=float)
-    ay = np.array([[s[i] for i in idx] for s in sty], dtype=float)
-    return {first._fields[i]: np.stack([ax[:, j], ay[:, j]], axis=1) for j, i in enumerate(idx)}
+    return rec, type(sx)._fields, end, at
 
 
 def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-8, **hparams):
@@ -260,36 +224,31 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     nz_list = None if nz is None else nz.tolist()
     box = _box(surface)
     rule = spec.make(FLOAT, **hp)
+    rec, fields, status, at = _loop(rule, spec.coupled, surface.scalar.grad, surface.scalar.hess,
+                                    x, y, lrs, nz_list, steps, tol, box)
+    ns = len(fields)
+    table = np.array(rec, dtype=float).reshape(-1, 6 + 2 * ns)  # one row per update
+    xy = np.vstack([(x, y), table[:, :2]])
     with np.errstate(all="ignore"):
-        if spec.coupled:
-            out = _loop_coupled(rule, surface.scalar.grad, surface.scalar.hess,
-                                x, y, lrs, nz_list, steps, tol, box)
-        else:
-            out = _loop_elementwise(rule, surface.scalar.grad, x, y, lrs, nz_list, steps, tol, box)
-        pts, used, eff, (stx, sty), status, at = out
-        xy = np.array(pts, dtype=float)
-        loss = surface.f(xy)
-        grad = surface.grad(xy)
+        loss, grad = surface.f(xy), surface.grad(xy)
     finite = np.isfinite(loss) & np.isfinite(grad).all(axis=1)
     if not finite.all():  # a finite point whose loss overflows: treat it as divergence
         n_ok = int(np.argmin(finite))
         status, at = "diverged", n_ok
-        xy, loss, grad = xy[:n_ok], loss[:n_ok], grad[:n_ok]
-        used, eff, stx, sty = used[: n_ok - 1], eff[: n_ok - 1], stx[: n_ok - 1], sty[: n_ok - 1]
+        xy, loss, grad, table = xy[:n_ok], loss[:n_ok], grad[:n_ok], table[: n_ok - 1]
     n = len(xy) - 1
-    if spec.coupled:
-        state = {}
-    else:
-        state = _state_arrays(stx, sty)
+    state = {} if spec.coupled else {
+        f: table[:, [6 + i, 6 + ns + i]] for i, f in enumerate(fields) if f != "count"
+    }
     return Trajectory(
         key=key,
         hparams=hp,
         xy=xy,
         loss=loss,
         grad=grad,
-        grad_used=np.array(used, dtype=float).reshape(n, 2),
+        grad_used=table[:, 2:4],
         lr=np.array(lrs[:n], dtype=float),
-        lr_eff=np.array(eff, dtype=float).reshape(n, 2),
+        lr_eff=table[:, 4:6],
         state=state,
         status=status,
         diverged_at=at if status == "diverged" else None,

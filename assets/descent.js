@@ -130,8 +130,18 @@
   function ghost(template, run, axes) {
     var path = clone(template[0]);
     path.x = run.x; path.y = run.y; path.opacity = GHOST_OPACITY; path.mode = "lines";
+    path.showlegend = false;
     if (axes) { path.xaxis = axes[0]; path.yaxis = axes[1]; }
     return path;
+  }
+
+  // The legend entry in full colour with the run's marker (the ghost is faint).
+  function legendEntry(template, i) {
+    var entry = clone(template[0]);
+    entry.x = [null]; entry.y = [null]; entry.mode = "lines+markers"; entry.hoverinfo = "skip";
+    entry.marker = {color: template[0].line.color, size: 8, symbol: SYMBOLS[i % SYMBOLS.length]};
+    entry.meta = {run: i, role: "legend"};
+    return entry;
   }
 
   function mainFigure() {
@@ -151,7 +161,9 @@
       data.push(surface.contour);
       if (surface.minima) { data.push(surface.minima); }
       data.push(start);
-      ctl.runs.forEach(function (run, i) { data.push(ghost(tpl.runs[i], run, null)); });
+      ctl.runs.forEach(function (run, i) {
+        data.push(ghost(tpl.runs[i], run, null), legendEntry(tpl.runs[i], i));
+      });
     }
     layout.uirevision = surface.key + JSON.stringify(surface.params) + ctl.view + ctl.runs.length;
     return {data: data, layout: layout};
@@ -221,6 +233,16 @@
     else if (symbol === "diamond") { ctx.moveTo(px, py - r * 1.2); ctx.lineTo(px + r, py); ctx.lineTo(px, py + r * 1.2); ctx.lineTo(px - r, py); ctx.closePath(); }
     else if (symbol === "triangle-up") { ctx.moveTo(px, py - r * 1.15); ctx.lineTo(px + r * 1.1, py + r * 0.8); ctx.lineTo(px - r * 1.1, py + r * 0.8); ctx.closePath(); }
     else if (symbol === "triangle-down") { ctx.moveTo(px, py + r * 1.15); ctx.lineTo(px + r * 1.1, py - r * 0.8); ctx.lineTo(px - r * 1.1, py - r * 0.8); ctx.closePath(); }
+    else if (symbol === "pentagon" || symbol === "hexagon" || symbol === "star") {
+      var corners = symbol === "hexagon" ? 6 : 5, pts = symbol === "star" ? 10 : corners;
+      for (var q = 0; q < pts; q++) {
+        var rr = symbol === "star" && q % 2 ? r * 0.5 : r * 1.15;
+        var a = -Math.PI / 2 + (2 * Math.PI * q) / pts;
+        if (q === 0) { ctx.moveTo(px + rr * Math.cos(a), py + rr * Math.sin(a)); }
+        else { ctx.lineTo(px + rr * Math.cos(a), py + rr * Math.sin(a)); }
+      }
+      ctx.closePath();
+    }
     else { ctx.arc(px, py, r, 0, 2 * Math.PI); }
     ctx.fillStyle = color; ctx.fill();
     ctx.lineWidth = 1.6; ctx.strokeStyle = "#ffffff"; ctx.stroke();
@@ -234,7 +256,8 @@
     ctx.lineWidth = 2.6; ctx.strokeStyle = color; ctx.stroke();
   }
 
-  var SYMBOLS = ["circle", "square", "diamond", "triangle-up", "circle", "square", "diamond", "triangle-down"];
+  // the same order as ui/figures.py SYMBOLS (each run's marker on its card)
+  var SYMBOLS = ["circle", "square", "diamond", "triangle-up", "pentagon", "hexagon", "star", "triangle-down"];
 
   function drawMain(gd) {
     var ctx = overlayCanvas(gd);

@@ -29,6 +29,7 @@ from .state import (
     default_hparams,
     default_start,
     lr_hint,
+    param_spec,
     surface_defaults,
     validate_param,
     validate_start,
@@ -69,10 +70,8 @@ def set_surface(state: dict, key: Any) -> Result:
         old_hint = lr_hint(run["optimizer"], old_surface)
         new_hint = lr_hint(run["optimizer"], new["surface"])
         if old_hint and new_hint:
-            spec = optimizers.REGISTRY[run["optimizer"]]
             lr = _round_sig(run["hparams"]["lr"] * new_hint / old_hint)
-            run["hparams"]["lr"] = clamp_to_param(spec.param("lr") if hasattr(spec, "param") else
-                                                  next(h for h in spec.hyperparams if h.name == "lr"), lr)
+            run["hparams"]["lr"] = clamp_to_param(param_spec(run["optimizer"], "lr"), lr)
     return new, []
 
 

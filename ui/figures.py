@@ -39,7 +39,7 @@ PALETTE = (
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "pentagon", "hexagon", "star", "triangle-down")
 
 # A light, neutral colour scale so every palette colour stays readable on it.
-CONTOUR_SCALE = [[0.0, "#fdfcf7"], [0.35, "#e9e6dc"], [0.7, "#c9cdd3"], [1.0, "#8f9aa6"]]
+CONTOUR_SCALE = [[0.0, "#fdfcf7"], [0.35, "#eeebe2"], [0.7, "#d5d9de"], [1.0, "#a9b2bc"]]
 GRID_N = 150
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
 

@@ -58,7 +58,7 @@ def run_card(index: int, run: dict, status_text: str = "") -> html.Div:
             html.Span(f"Run {index + 1}", className="run-number"),
             dcc.Dropdown(id=ids.run_optimizer(index), options=optimizer_options(), value=run["optimizer"],
                          clearable=False, searchable=False, className="run-optimizer"),
-            html.Button("⧉", id=ids.run_duplicate(index), className="icon-button", n_clicks=0,
+            html.Button("copy", id=ids.run_duplicate(index), className="icon-button text", n_clicks=0,
                         title="Duplicate this run", **{"aria-label": f"Duplicate run {index + 1}"}),
             html.Button("×", id=ids.run_remove(index), className="icon-button remove", n_clicks=0,
                         title="Remove this run", **{"aria-label": f"Remove run {index + 1}"}),

@@ -13,7 +13,10 @@
  *   the player    play / pause / step / scrub / speed / reset, keyboard shortcuts;
  *   clicks        the exact pointer position on the contour -> click-store.
  *
- * window.descentLab exposes the controller for tests and benchmarks.
+ * window.descentLab exposes the controller for tests and benchmarks: frame,
+ * playing, runs (decoded paths), play/pause/seek/stepBy/reset, frames and drawMs
+ * (frames drawn, time spent), renders (figures rebuilt from new stores) and
+ * lastPlotAt (performance.now() of Plotly's last redraw of a graph).
  */
 (function () {
   "use strict";
@@ -198,7 +201,7 @@
       gd._descentCanvas = canvas;
       if (gd.on && !gd._descentHooked) {  // zoom, pan, resize: redraw with the new axes
         gd._descentHooked = true;
-        gd.on("plotly_afterplot", function () { drawFrame(); });
+        gd.on("plotly_afterplot", function () { ctl.lastPlotAt = performance.now(); drawFrame(); });
         gd.on("plotly_relayouting", function () { window.requestAnimationFrame(drawFrame); });
       }
     }
@@ -490,6 +493,13 @@
   // ------------------------------------------------------- clientside callbacks
   function noUpdate() { return window.dash_clientside.no_update; }
 
+  function sortKeys(obj) {  // Dash writes dict ids with sorted keys
+    if (typeof obj !== "object" || obj === null) { return obj; }
+    var out = {};
+    Object.keys(obj).sort().forEach(function (k) { out[k] = obj[k]; });
+    return out;
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.descent = {
     render: function (surface, paths, viewStore) {
@@ -507,6 +517,7 @@
         ctl.view = viewStore.view;
       }
       if (!surface || !paths) { return [nu, nu, nu]; }
+      ctl.renders = (ctl.renders || 0) + 1;
       if (paths !== ctl.paths) { ctl.runs = decodeRuns(paths); ctl.paths = paths; }
       if (surface !== ctl.surfaceRaw) {
         ctl.surfaceRaw = surface;
@@ -557,7 +568,21 @@
       if (Array.isArray(value)) { return value.indexOf("on") >= 0 ? "on" : "off"; }
       if (typeof value !== "number") { return String(value); }
       var isLog = typeof className === "string" && className.indexOf("log-slider") >= 0;
-      return fmt(isLog ? Number(Math.pow(10, value).toPrecision(3)) : value);
+      var text = fmt(isLog ? Number(Math.pow(10, value).toPrecision(3)) : value);
+      // screen readers read the real value, not the slider's log10 position
+      var cc = window.dash_clientside.callback_context || {};
+      var input = (cc.inputs_list || [])[0];
+      if (input && input.id) {
+        var domId = JSON.stringify(sortKeys(input.id)), tries = 0;
+        var label = function () {  // the slider may still be loading its code
+          var el = document.getElementById(domId);
+          var thumb = el && el.querySelector("[role=slider]");
+          if (thumb) { thumb.setAttribute("aria-valuetext", text); }
+          else if (++tries < 30) { window.setTimeout(label, 100); }
+        };
+        window.setTimeout(label, 0);
+      }
+      return text;
     },
   };
 })();

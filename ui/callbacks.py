@@ -368,14 +368,14 @@ def register(app: dash.Dash) -> None:
         Output({"type": ids.HPARAM_VALUE, "run": dash.MATCH, "name": dash.MATCH}, "children"),
         Input({"type": ids.HPARAM, "run": dash.MATCH, "name": dash.MATCH}, "value"),
         State({"type": ids.HPARAM, "run": dash.MATCH, "name": dash.MATCH}, "className"),
-        prevent_initial_call=True,
+        prevent_initial_call=False,  # also labels the thumbs (aria-valuetext) when cards appear
     )
     app.clientside_callback(
         dash.ClientsideFunction("descent", "formatValue"),
         Output({"type": ids.SPARAM_VALUE, "name": dash.MATCH}, "children"),
         Input({"type": ids.SPARAM, "name": dash.MATCH}, "value"),
         State({"type": ids.SPARAM, "name": dash.MATCH}, "className"),
-        prevent_initial_call=True,
+        prevent_initial_call=False,
     )
     app.clientside_callback(
         "function(n) { return n ? [] : window.dash_clientside.no_update; }",

@@ -104,6 +104,9 @@ def test_app002_dragging_and_keying_a_slider_redraws_the_path(dash_duo, descent_
                message="the keyboard to raise the learning rate")
     shown = dash_duo.find_element(css_id(ids.hparam_value(2, "lr"))).text
     assert float(shown) == pytest.approx(current_state(dash_duo)["runs"][2]["hparams"]["lr"], rel=0.01)
+    # screen readers hear the learning rate, not the slider's log10 position
+    wait_until(lambda: dash_duo.find_element(slider).get_attribute("aria-valuetext") == shown,
+               message="aria-valuetext on the log slider")
     wait_until(lambda: lab(dash_duo, "Array.from(c.runs[2].x.slice(0, 50))") != dragged,
                message="the path to follow the keyboard")
     # only that run changed

@@ -47,6 +47,12 @@ __all__ = [
 ]
 
 
+def _is_zero(c) -> bool:
+    """A scalar hyperparameter equal to 0: a term it multiplies can be skipped. A
+    (B,) array (a sweep) never is, so the batch path keeps the term."""
+    return isinstance(c, (int, float)) and c == 0
+
+
 class Rule(NamedTuple):
     init: Callable
     update: Callable
@@ -90,11 +96,14 @@ def gd(ops, lr, weight_decay=0.0):
     the gradient as torch does).
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         return CountState(0)
 
     def update(p, g, s, lr):
-        g = g + weight_decay * p  # L2 term added to the gradient
+        if l2:
+            g = g + weight_decay * p  # L2 term added to the gradient
         return p - lr * g, CountState(s.count + 1), lr
 
     return Rule(init, update)
@@ -121,12 +130,15 @@ def sgd_momentum(ops, lr, momentum, dampening=0.0, weight_decay=0.0, nesterov=Fa
     ahead through the buffer, not at :math:`\\theta + \\mu v`.
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         return MomentumState(0, p * 0.0)
 
     def update(p, g, s, lr):
         t = s.count + 1
-        g = g + weight_decay * p  # L2 term
+        if l2:
+            g = g + weight_decay * p  # L2 term
         buf = g if t == 1 else momentum * s.buf + (1.0 - dampening) * g  # velocity
         d = g + momentum * buf if nesterov else buf  # Nesterov looks ahead via buf
         return p - lr * d, MomentumState(t, buf), lr
@@ -159,12 +171,15 @@ def adagrad(ops, lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
     texts write :math:`\\sqrt{s_t + \\epsilon}`.
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         return AdagradState(0, p * 0.0 + initial_accumulator_value)
 
     def update(p, g, s, lr):
         t = s.count + 1
-        g = g + weight_decay * p  # L2 term
+        if l2:
+            g = g + weight_decay * p  # L2 term
         clr = lr / (1 + (t - 1) * lr_decay)  # decayed step size
         acc = s.sum + g * g  # sum of squared gradients
         lr_eff = clr / (ops.sqrt(acc) + eps)  # per-coordinate rate
@@ -208,13 +223,16 @@ def rmsprop(ops, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
     lecture notes use no epsilon at all.
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         z = p * 0.0
         # like torch, keep only the buffers this configuration uses
         return CenteredRMSpropState(0, z, z, z) if centered else RMSpropState(0, z, z)
 
     def update(p, g, s, lr):
-        g = g + weight_decay * p  # L2 term
+        if l2:
+            g = g + weight_decay * p  # L2 term
         v = alpha * s.v + (1.0 - alpha) * g * g  # mean of squares
         if centered:
             g_avg = s.g_avg + (1.0 - alpha) * (g - s.g_avg)  # mean of gradients
@@ -252,12 +270,15 @@ def adadelta(ops, lr, rho=0.9, eps=1e-6, weight_decay=0.0):
     torch. torch also keeps a learning rate (default 1.0) that the paper lacks.
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         z = p * 0.0
         return AdadeltaState(0, z, z)
 
     def update(p, g, s, lr):
-        g = g + weight_decay * p  # L2 term
+        if l2:
+            g = g + weight_decay * p  # L2 term
         v = rho * s.v + (1.0 - rho) * g * g  # mean of squared gradients
         scale = ops.sqrt(s.u + eps) / ops.sqrt(v + eps)  # unit-correcting ratio
         delta = scale * g
@@ -314,6 +335,8 @@ def adam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=Fa
     :math:`\\hat m_t`.
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         z = p * 0.0
         return AMSGradState(0, z, z, z) if amsgrad else AdamState(0, z, z)
@@ -322,7 +345,7 @@ def adam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=Fa
         t = s.count + 1
         if decoupled:
             p = p * (1.0 - lr * weight_decay)  # AdamW: decay the weights directly
-        else:
+        elif l2:
             g = g + weight_decay * p  # Adam: L2 term in the gradient
         m = s.m + (1.0 - beta1) * (g - s.m)  # first moment (torch's lerp)
         v = beta2 * s.v + (1.0 - beta2) * g * g  # second moment
@@ -364,13 +387,16 @@ def nadam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_
     write-ups use a constant :math:`\\beta_1` with a plain bias correction.
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         z = p * 0.0
         return NAdamState(0, z, z, z + 1.0)
 
     def update(p, g, s, lr):
         t = s.count + 1
-        g = g + weight_decay * p  # L2 term
+        if l2:
+            g = g + weight_decay * p  # L2 term
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))  # momentum schedule
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
         mu_product = s.mu_product * mu
@@ -413,13 +439,16 @@ def radam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
     at :math:`\\rho_t > 4` in some versions.
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         z = p * 0.0
         return RAdamState(0, z, z)
 
     def update(p, g, s, lr):
         t = s.count + 1
-        g = g + weight_decay * p  # L2 term
+        if l2:
+            g = g + weight_decay * p  # L2 term
         m = s.m + (1.0 - beta1) * (g - s.m)  # first moment
         v = beta2 * s.v + (1.0 - beta2) * g * g  # second moment
         bc1 = 1.0 - beta1**t
@@ -458,13 +487,16 @@ def adamax(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
     has no epsilon and Keras adds it to :math:`u_t` in the denominator.
     """
 
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
     def init(p, lr0):
         z = p * 0.0
         return AdamaxState(0, z, z)
 
     def update(p, g, s, lr):
         t = s.count + 1
-        g = g + weight_decay * p  # L2 term
+        if l2:
+            g = g + weight_decay * p  # L2 term
         m = s.m + (1.0 - beta1) * (g - s.m)  # first moment
         u = ops.maximum(beta2 * s.u, ops.abs(g) + eps)  # infinity norm
         clr = lr / (1.0 - beta1**t)  # bias-corrected step size

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["FLOAT", "ARRAY"]
+__all__ = ["FLOAT", "ARRAY", "ARRAY_LEAN"]
 
 _NAN = float("nan")
 
@@ -53,6 +53,7 @@ def _fmin(a: float, b: float) -> float:
 
 FLOAT = SimpleNamespace(
     name="float",
+    lr_eff=True,  # rules compute their diagnostic effective learning rate
     sqrt=math.sqrt,
     abs=abs,
     sign=_fsign,
@@ -64,6 +65,7 @@ FLOAT = SimpleNamespace(
 
 ARRAY = SimpleNamespace(
     name="array",
+    lr_eff=True,
     sqrt=np.sqrt,
     abs=np.abs,
     sign=np.sign,
@@ -72,3 +74,8 @@ ARRAY = SimpleNamespace(
     where=np.where,
     div0=_adiv0,
 )
+
+ARRAY_LEAN = SimpleNamespace(**{**vars(ARRAY), "name": "array-lean", "lr_eff": False})
+"""The array backend for :func:`optimizers.run_batch`, which records positions only:
+rules skip their ``lr_eff`` diagnostic where it costs array operations and return
+``None`` in its place."""

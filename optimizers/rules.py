@@ -14,7 +14,8 @@ hyperparameters, and returns ``Rule(init, update)``:
 * ``update(p, g, state, lr) -> (p_new, state, lr_eff)``: one step. ``lr`` is passed
   each step so schedules can change it. ``lr_eff`` is the per-coordinate multiplier
   the rule applies to its (momentum-averaged) gradient: ``lr / (sqrt(v_hat) + eps)``
-  for Adam, ``lr`` for gradient descent.
+  for Adam, ``lr`` for gradient descent. Where it costs extra work, rules skip it
+  (``None``) on a backend with ``ops.lr_eff`` false (the batch runner's).
 
 Rules are elementwise (one coordinate at a time) and use plain arithmetic, so one
 copy serves Python floats and NumPy arrays of any shape. State is a named tuple with
@@ -238,10 +239,10 @@ def rmsprop(ops, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
             g_avg = s.g_avg + (1.0 - alpha) * (g - s.g_avg)  # mean of gradients
             avg = ops.sqrt(v - g_avg * g_avg) + eps  # std estimate
             buf = momentum * s.buf + g / avg  # with momentum 0 this is g / avg
-            return p - lr * buf, CenteredRMSpropState(s.count + 1, v, g_avg, buf), lr / avg
+            return p - lr * buf, CenteredRMSpropState(s.count + 1, v, g_avg, buf), (lr / avg if ops.lr_eff else None)
         avg = ops.sqrt(v) + eps
         buf = momentum * s.buf + g / avg
-        return p - lr * buf, RMSpropState(s.count + 1, v, buf), lr / avg
+        return p - lr * buf, RMSpropState(s.count + 1, v, buf), (lr / avg if ops.lr_eff else None)
 
     return Rule(init, update)
 
@@ -283,7 +284,7 @@ def adadelta(ops, lr, rho=0.9, eps=1e-6, weight_decay=0.0):
         scale = ops.sqrt(s.u + eps) / ops.sqrt(v + eps)  # unit-correcting ratio
         delta = scale * g
         u = rho * s.u + (1.0 - rho) * delta * delta  # mean of squared updates
-        return p - lr * delta, AdadeltaState(s.count + 1, v, u), lr * scale
+        return p - lr * delta, AdadeltaState(s.count + 1, v, u), (lr * scale if ops.lr_eff else None)
 
     return Rule(init, update)
 
@@ -354,9 +355,9 @@ def adam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=Fa
         if amsgrad:
             v_max = ops.maximum(s.v_max, v)  # AMSGrad keeps the max of v
             denom = ops.sqrt(v_max) / bc2_sqrt + eps  # sqrt(v_hat) + eps
-            return p - (lr / bc1) * m / denom, AMSGradState(t, m, v, v_max), lr / denom
+            return p - (lr / bc1) * m / denom, AMSGradState(t, m, v, v_max), (lr / denom if ops.lr_eff else None)
         denom = ops.sqrt(v) / bc2_sqrt + eps
-        return p - (lr / bc1) * m / denom, AdamState(t, m, v), lr / denom
+        return p - (lr / bc1) * m / denom, AdamState(t, m, v), (lr / denom if ops.lr_eff else None)
 
     return Rule(init, update)
 
@@ -405,7 +406,7 @@ def nadam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_
         denom = ops.sqrt(v / (1.0 - beta2**t)) + eps
         p = p + (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom  # gradient part
         p = p + (-lr * mu_next / (1.0 - mu_product * mu_next)) * m / denom  # momentum part
-        return p, NAdamState(t, m, v, mu_product), lr / denom
+        return p, NAdamState(t, m, v, mu_product), (lr / denom if ops.lr_eff else None)
 
     return Rule(init, update)
 
@@ -500,7 +501,7 @@ def adamax(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         m = s.m + (1.0 - beta1) * (g - s.m)  # first moment
         u = ops.maximum(beta2 * s.u, ops.abs(g) + eps)  # infinity norm
         clr = lr / (1.0 - beta1**t)  # bias-corrected step size
-        return p - clr * m / u, AdamaxState(t, m, u), lr / u
+        return p - clr * m / u, AdamaxState(t, m, u), (lr / u if ops.lr_eff else None)
 
     return Rule(init, update)
 
@@ -547,7 +548,7 @@ def rprop(ops, lr, etaminus=0.5, etaplus=1.2, step_size_min=1e-6, step_size_max=
         step_size = ops.minimum(ops.maximum(s.step_size * factor, step_size_min), step_size_max)
         g = ops.where(flip < 0, 0.0 * g, g)  # iRprop-: no move after a flip
         direction = ops.sign(g)
-        lr_eff = ops.div0(step_size * ops.abs(direction), ops.abs(g))
+        lr_eff = ops.div0(step_size * ops.abs(direction), ops.abs(g)) if ops.lr_eff else None
         return p - direction * step_size, RpropState(s.count + 1, g, step_size), lr_eff
 
     return Rule(init, update)
@@ -584,7 +585,8 @@ def lion(ops, lr, beta1=0.9, beta2=0.99, weight_decay=0.0):
         direction = ops.sign(c)
         m = beta2 * s.m + (1.0 - beta2) * g  # momentum with the slow beta
         p_new = p - lr * (direction + weight_decay * p)
-        return p_new, LionState(s.count + 1, m), ops.div0(lr * ops.abs(direction), ops.abs(g))
+        lr_eff = ops.div0(lr * ops.abs(direction), ops.abs(g)) if ops.lr_eff else None
+        return p_new, LionState(s.count + 1, m), lr_eff
 
     return Rule(init, update)
 
@@ -620,7 +622,7 @@ def newton(ops, lr, damping=0.0):
         det = a * c - b * b
         dx = -lr * (c * gx - b * gy) / det  # -lr * H^{-1} g, solved in closed form
         dy = -lr * (a * gy - b * gx) / det
-        lr_eff = (ops.div0(-dx, gx), ops.div0(-dy, gy))
+        lr_eff = (ops.div0(-dx, gx), ops.div0(-dy, gy)) if ops.lr_eff else None
         return (x + dx, y + dy), CountState(s.count + 1), lr_eff
 
     return Rule(init, update)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backend import ARRAY, FLOAT
+from .backend import ARRAY_LEAN, FLOAT
 from .schedules import learning_rates, validate_schedule
 from .specs import get
 
@@ -326,7 +326,7 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     out = np.empty((steps + 1, 2, batch))
     out[0] = starts.T
     x, y = starts[:, 0].copy(), starts[:, 1].copy()
-    rule = spec.make(ARRAY, **hp)
+    rule = spec.make(ARRAY_LEAN, **hp)  # positions only: no lr_eff
     grad = surface.vector.grad
     nz = None
     if noise:

@@ -170,6 +170,7 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box):
         sx = sy = init((x, y), lr0)
     else:
         sx, sy = init(x, lr0), init(y, lr0)
+    fields = sx._fields  # init's named tuple names update's plain tuples
     cx, cy, rx, ry = box
     rec = []
     px, py = x, y  # the previous iterate
@@ -199,7 +200,7 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box):
             px, py, x, y = x, y, xn, yn
     except (ArithmeticError, ValueError):
         end, at = "diverged", k + 1
-    return rec, type(sx)._fields, end, at
+    return rec, fields, end, at
 
 
 def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-8, **hparams):

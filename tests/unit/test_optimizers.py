@@ -229,7 +229,7 @@ def test_update_is_pure_and_float_and_array_backends_agree(key):
     np.testing.assert_array_equal(out1[0], out2[0])  # no hidden state
     # the float backend on each element gives the same numbers
     for i in range(3):
-        fs = type(s)(*[a if np.ndim(a) == 0 or a is None else float(a[i]) for a in s])
+        fs = tuple(a if np.ndim(a) == 0 or a is None else float(a[i]) for a in s)
         fp, _, fe = flt.update(float(p[i]), float(g[i]), fs, 0.01)
         assert fp == pytest.approx(out1[0][i], rel=1e-14, abs=1e-300)
 

@@ -15,6 +15,8 @@ from ui import callbacks
 from ui.layout import build_layout
 
 TITLE = "Descent Lab"
+# A callback request is a few kilobytes; refuse anything far larger before parsing it.
+MAX_REQUEST_BYTES = 1_000_000
 
 
 def create_app() -> dash.Dash:
@@ -36,6 +38,7 @@ def create_app() -> dash.Dash:
         ],
         **kwargs,
     )
+    application.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     application.layout = build_layout
     callbacks.register(application)
 

@@ -64,6 +64,7 @@ def set_surface(state: dict, key: Any) -> Result:
     new["surface"] = {"key": key, "params": surface_defaults(key)}
     new["start"] = default_start(new["surface"])
     new["frame"] = 0
+    new["lesson"] = None  # a lesson's text is about its own surface
     for run in new["runs"]:
         if "lr" not in run["hparams"]:
             continue
@@ -244,6 +245,12 @@ def load_preset(state: dict, key: Any) -> Result:
     preset = presets.PRESETS.get(key) if isinstance(key, str) else None
     if preset is None:
         return state, [f"Unknown lesson {key!r}."]
-    new, errors = validate_state(preset.state)
+    new, errors = validate_state({**preset.state, "lesson": preset.key})
     new["view"] = preset.state.get("view", state.get("view", "overlay"))
     return new, errors
+
+
+def close_lesson(state: dict) -> Result:
+    new = copy_state(state)
+    new["lesson"] = None
+    return new, []

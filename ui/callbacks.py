@@ -36,7 +36,7 @@ NO = no_update
 OUTPUT_NAMES = (
     "state", "surface", "paths", "view_store", "url", "alerts", "status",
     "runs", "surface_params", "surface_info",
-    "surface_key", "start_x", "start_y", "steps", "seed", "view",
+    "surface_key", "start_x", "start_y", "steps", "seed", "view", "lesson",
 )
 
 
@@ -63,6 +63,7 @@ def _outputs() -> list[Output]:
         Output(ids.STEPS, "value"),
         Output(ids.SEED, "value"),
         Output(ids.VIEW, "value"),
+        Output(ids.LESSON, "children"),
     ]
 
 
@@ -84,6 +85,7 @@ def _inputs() -> list[Input]:
         Input({"type": ids.PRESET, "key": ALL}, "n_clicks"),
         Input(ids.CLICK, "data"),
         Input(ids.FRAME_SYNC, "data"),
+        Input({"type": ids.LESSON_CLOSE, "key": ALL}, "n_clicks"),  # ALL: absent when no lesson
     ]
 
 
@@ -107,6 +109,8 @@ def event_from_trigger(trigger_id: Any, value: Any, *, search: Any = None, add_o
             return {"kind": "hparam", "run": trigger_id.get("run"), "name": trigger_id.get("name"), "value": value}
         if kind == ids.RUN_OPTIMIZER:
             return {"kind": "optimizer", "run": trigger_id.get("run"), "value": value}
+        if kind == ids.LESSON_CLOSE:
+            return {"kind": "close_lesson"} if value else None
         if kind in (ids.RUN_REMOVE, ids.RUN_DUPLICATE, ids.PRESET):
             if not value:  # a button that was just rendered, not clicked
                 return None
@@ -161,6 +165,8 @@ def apply_event(state: dict, event: dict) -> tuple[dict, list[str]]:
         return actions.duplicate_run(state, event.get("run"))
     if kind == "preset":
         return actions.load_preset(state, event.get("key"))
+    if kind == "close_lesson":
+        return actions.close_lesson(state)
     if kind == "start_x":
         return actions.set_start(state, value, state["start"][1])
     if kind == "start_y":
@@ -251,6 +257,8 @@ def respond(client_state: Any, event: dict | None) -> dict:
         out["seed"] = new["seed"]
     if changed("view"):
         out["view"] = new["view"]
+    if changed("lesson"):
+        out["lesson"] = layout.lesson_banner(new["lesson"])
     if event["kind"] in ("load", "preset"):
         out["view_store"] = {"view": new["view"], "frame": new["frame"], "autoplay": new["frame"] == 0,
                              "nonce": _nonce()}

@@ -105,3 +105,5 @@ def preset(key: str) -> dict:
 # added with the callbacks
 VIEW_STORE = "view-store"        # {"view", "frame", "autoplay", "nonce"}: tells the JS what to show
 ALERT_CLOSE = "alert-close"
+LESSON = "lesson"                # the loaded lesson's title and text
+LESSON_CLOSE = "lesson-close"

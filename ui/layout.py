@@ -15,7 +15,7 @@ import surfaces
 
 from . import controls, ids
 from .figures import run_color, run_symbol
-from .presets import PRESET_LIST
+from .presets import PRESET_LIST, PRESETS
 from .state import MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS
 
 GRAPH_CONFIG = {
@@ -42,8 +42,25 @@ def optimizer_options() -> list[dict]:
     return [{"label": spec.label, "value": key} for key, spec in optimizers.REGISTRY.items()]
 
 
+def _first_clause(text: str) -> str:
+    for stop in (":", ". ", ";"):
+        if stop in text:
+            text = text.split(stop)[0]
+    return text.rstrip(".")
+
+
 def surface_options() -> list[dict]:
-    return [{"label": entry.label, "value": key} for key, entry in surfaces.REGISTRY.items()]
+    """Each surface with a one-line description under its name in the list."""
+    return [
+        {
+            "label": html.Span([html.Span(entry.label, className="option-title"),
+                                html.Span(_first_clause(entry.description), className="option-desc")],
+                               className="surface-option"),
+            "value": key,
+            "search": entry.label,
+        }
+        for key, entry in surfaces.REGISTRY.items()
+    ]
 
 
 def run_card(index: int, run: dict, status_text: str = "") -> html.Div:
@@ -112,6 +129,26 @@ def surface_info(state: dict) -> list:
 def surface_params(state: dict) -> list:
     entry = surfaces.REGISTRY[state["surface"]["key"]]
     return controls.surface_controls(entry, state["surface"]["params"])
+
+
+def lesson_banner(key: str | None) -> list:
+    """The loaded lesson's title and what to look at (empty when none)."""
+    preset = PRESETS.get(key) if key else None
+    if preset is None:
+        return []
+    return [
+        html.Div(
+            [
+                html.Div([html.Span("Lesson", className="lesson-tag"), html.Strong(preset.title)],
+                         className="lesson-title"),
+                html.P(preset.description),
+                html.Button("×", id={"type": ids.LESSON_CLOSE, "key": preset.key}, className="icon-button lesson-close",
+                            n_clicks=0,
+                            title="Hide this lesson's text", **{"aria-label": "Hide the lesson"}),
+            ],
+            className="lesson-card",
+        )
+    ]
 
 
 def alerts(messages: list[str]) -> list:
@@ -268,6 +305,7 @@ def stage() -> html.Main:
     return html.Main(
         [
             html.Div([html.H2("Paths", className="sr-only"), view_toggle()], className="stage-head"),
+            html.Div(id=ids.LESSON, className="lesson", **{"aria-live": "polite"}),
             dcc.Graph(id=ids.MAIN_GRAPH, config=GRAPH_CONFIG, className="main-graph", responsive=True,
                       style={"height": "min(64vh, 660px)", "minHeight": "320px"},
                       figure={"data": [], "layout": {"template": None}}),

@@ -39,7 +39,7 @@ PRESET_LIST = (
     Preset(
         "adaptive-aligned",
         "RMSprop and Adam: axis-aligned valley",
-        "When the ravine lies along an axis, per-coordinate rescaling equalises the two curvatures and the adaptive methods head almost straight down.",
+        "When the ravine lies along an axis, per-coordinate rescaling evens out the two curvatures: RMSprop and Adam take a short, nearly straight path while gradient descent zig-zags.",
         {
             "surface": {"key": "valley", "params": {"condition": 20.0, "angle": 0.0}},
             "runs": [_run("gd", lr=1.8), _run("rmsprop", lr=0.3), _run("adam", lr=0.3)],
@@ -50,7 +50,7 @@ PRESET_LIST = (
     Preset(
         "adaptive-rotated",
         "RMSprop and Adam: rotated valley",
-        "Turn the same valley 45°: the curvatures no longer line up with the coordinates, so the rescaling no longer fixes the ravine.",
+        "Turn the same valley 45°: the curvatures no longer line up with the coordinates, so the rescaling stops helping and RMSprop and Adam slow down by orders of magnitude.",
         {
             "surface": {"key": "valley", "params": {"condition": 20.0, "angle": 45.0}},
             "runs": [_run("gd", lr=1.8), _run("rmsprop", lr=0.3), _run("adam", lr=0.3)],

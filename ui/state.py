@@ -16,12 +16,13 @@ State shape (JSON-safe)::
       "noise": 0.0,
       "frame": 0,
       "view": "overlay",          # or "grid" (side by side)
+      "lesson": None,             # or the key of the preset whose text is shown
     }
 
 URL form (query string, readable and hand-editable)::
 
     ?surface=valley(condition=10,angle=0)&run=gd(lr=0.1)&run=adam(lr=0.1,beta1=0.9)
-     &start=-2.5,1&steps=200&seed=0&frame=0&view=overlay
+     &start=-2.5,1&steps=200&seed=0&frame=0&view=overlay[&lesson=momentum-ravine]
 """
 
 from __future__ import annotations
@@ -314,10 +315,11 @@ def default_state(surface_key: str = DEFAULT_SURFACE, optimizer_keys=DEFAULT_OPT
         "noise": 0.0,
         "frame": 0,
         "view": "overlay",
+        "lesson": None,
     }
 
 
-STATE_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "frame", "view")
+STATE_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "frame", "view", "lesson")
 
 
 def validate_state(raw: Any) -> tuple[dict, Errors]:
@@ -358,6 +360,7 @@ def validate_state(raw: Any) -> tuple[dict, Errors]:
     frame = field("frame", lambda v: as_int(v, "Frame", 0, MAX_STEPS))
     frame = min(frame, steps)
     view = field("view", _check_view)
+    lesson = field("lesson", _check_lesson)
     state = {
         "surface": surface,
         "runs": runs,
@@ -367,6 +370,7 @@ def validate_state(raw: Any) -> tuple[dict, Errors]:
         "noise": noise,
         "frame": frame,
         "view": view,
+        "lesson": lesson,
     }
     return state, errors
 
@@ -375,6 +379,14 @@ def _in_range(value: float, what: str, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ValueError(f"{what} must be between {low:g} and {high:g}, got {value:g}.")
     return value
+
+
+def _check_lesson(value: Any) -> str | None:
+    from .presets import PRESETS
+
+    if value is None or (isinstance(value, str) and value in PRESETS):
+        return value
+    raise ValueError(f"Unknown lesson {_short(value)}")
 
 
 def _check_view(value: Any) -> str:
@@ -420,6 +432,8 @@ def encode_url(state: dict) -> str:
     if state.get("noise"):
         parts.append(("noise", fmt_number(state["noise"])))
     parts += [("frame", str(state.get("frame", 0))), ("view", state["view"])]
+    if state.get("lesson"):
+        parts.append(("lesson", state["lesson"]))
     return "?" + "&".join(f"{k}={quote(v, safe=_SAFE)}" for k, v in parts)
 
 
@@ -464,8 +478,8 @@ def decode_url(search: Any) -> tuple[dict, Errors]:
                 raw["start"] = [parse_number(v) for v in value.split(",")]
             elif key in ("steps", "seed", "frame", "noise"):
                 raw[key] = parse_number(value)
-            elif key == "view":
-                raw["view"] = value
+            elif key in ("view", "lesson"):
+                raw[key] = value
             else:
                 errors.append(f"Unknown address parameter {_short(key)}; ignored.")
         except ValueError as exc:

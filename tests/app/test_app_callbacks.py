@@ -244,3 +244,10 @@ def test_crafted_requests_get_a_message_not_a_crash(client, trigger, value):
     assert reply[ids.STATE]["data"] == state
     alerts = json.dumps(reply[ids.ALERTS]["children"])
     assert "refused" in alerts.lower()
+
+
+def test_oversized_requests_are_refused_before_parsing(client):
+    _, http = client
+    response = http.post("/_dash-update-component", data=b"{" + b" " * 2_000_000 + b"}",
+                         content_type="application/json")
+    assert response.status_code == 413

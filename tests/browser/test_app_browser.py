@@ -179,6 +179,11 @@ def test_app005_a_preset_loads_its_lesson(dash_duo, descent_app):
     status = dash_duo.find_element(css_id(ids.run_status(2))).text
     assert status.startswith("diverged at step")
     assert "Round bowl" in dash_duo.find_element(css_id(ids.SURFACE_KEY)).text
+    lesson = dash_duo.find_element(css_id(ids.LESSON))
+    assert "A learning rate too large" in lesson.text and "diverges" in lesson.text
+    assert current_state(dash_duo)["lesson"] == "lr-too-large"
+    dash_duo.find_element(".lesson-close").click()
+    wait_until(lambda: dash_duo.find_element(css_id(ids.LESSON)).text == "", message="the lesson closed")
     assert dash_duo.get_logs() == []
 
 
@@ -235,3 +240,88 @@ def test_app008_bad_values_get_a_visible_message_and_the_app_keeps_working(dash_
     dash_duo.find_element(css_id(ids.ALERT_CLOSE)).click()
     wait_until(lambda: dash_duo.find_element(css_id(ids.ALERTS)).text == "", message="dismissed")
     assert dash_duo.get_logs() == []
+
+
+def test_app009_surface_from_the_list_gets_its_sliders_and_the_contour_comes_once(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    pause(dash_duo)
+    dash_duo.find_element(css_id(ids.SURFACE_KEY)).click()
+    option = wait_until(lambda: dash_duo.find_element("[role=option] input[value=rosenbrock]"), message="the list")
+    option.find_element("xpath", "./ancestor::*[@role='option']").click()
+    wait_until(lambda: current_state(dash_duo)["surface"]["key"] == "rosenbrock", message="Rosenbrock")
+    wait_until(lambda: len(dash_duo.find_elements(css_id(ids.SURFACE_PARAMS) + " [role=slider]")) == 2,
+               message="a and b sliders")
+    assert current_state(dash_duo)["start"] == [-1.2, 1.0]
+    wait_until(lambda: lab(dash_duo, "c.surface && c.surface.key") == "rosenbrock", message="the new contour")
+    js(dash_duo, "window.__contour = window.descentLab.surfaceRaw; window.__renders = window.descentLab.renders;")
+    # a surface parameter and a run's slider redraw the paths; only the first resends the contour
+    b = dash_duo.find_element(css_id(ids.sparam("b")) + " [role=slider]")
+    b.send_keys(Keys.ARROW_LEFT * 5)
+    wait_until(lambda: current_state(dash_duo)["surface"]["params"]["b"] < 100, message="b to change")
+    wait_until(lambda: js(dash_duo, "return window.descentLab.surfaceRaw !== window.__contour;"),
+               message="the contour for the new b")
+    js(dash_duo, "window.__contour = window.descentLab.surfaceRaw; window.__renders = window.descentLab.renders;")
+    lr = dash_duo.find_element(css_id(ids.hparam(0, "lr")) + " [role=slider]")
+    lr.send_keys(Keys.ARROW_LEFT * 3)
+    wait_until(lambda: js(dash_duo, "return window.descentLab.renders > window.__renders;"), message="new paths")
+    assert js(dash_duo, "return window.descentLab.surfaceRaw === window.__contour;")  # contour not resent
+    assert dash_duo.get_logs() == []
+
+
+def test_app010_add_remove_runs_and_side_by_side(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    dash_duo.find_element(css_id(ids.ADD_RUN)).click()
+    wait_until(lambda: len(dash_duo.find_elements(".run-card")) == 4, message="a fourth card")
+    wait_until(lambda: lab(dash_duo, "c.runs.length") == 4, message="a fourth path")
+    assert [r["optimizer"] for r in current_state(dash_duo)["runs"]] == ["gd", "momentum", "adam", "adam"]
+    dash_duo.find_element(css_id(ids.run_remove(0))).click()
+    wait_until(lambda: [r["optimizer"] for r in current_state(dash_duo)["runs"]] == ["momentum", "adam", "adam"],
+               message="the first run removed")
+    wait_until(lambda: len(dash_duo.find_elements(".run-card")) == 3, message="three cards")
+
+    dash_duo.find_element(css_id(ids.VIEW) + " input[value=grid]").click()
+    wait_until(lambda: current_state(dash_duo)["view"] == "grid", message="side by side")
+    wait_until(lambda: len(dash_duo.find_elements("#main-graph .cartesianlayer .subplot")) == 3,
+               message="one contour per run")
+    assert len(dash_duo.find_elements("#main-graph .contourlayer .contour, #main-graph g.contour")) >= 3
+    dash_duo.find_element(css_id(ids.VIEW) + " input[value=overlay]").click()
+    wait_until(lambda: len(dash_duo.find_elements("#main-graph .cartesianlayer .subplot")) == 1, message="overlay")
+    assert dash_duo.get_logs() == []
+
+
+def test_app011_keyboard_drives_the_animation(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    pause(dash_duo)
+    js(dash_duo, "window.descentLab.seek(50); document.activeElement.blur();")
+    body = dash_duo.find_element("body")
+    body.send_keys(Keys.ARROW_LEFT)
+    assert lab(dash_duo, "c.frame") == 49
+    body.send_keys(Keys.SHIFT, Keys.ARROW_RIGHT)
+    assert lab(dash_duo, "c.frame") == 59
+    body.send_keys(Keys.HOME)
+    assert lab(dash_duo, "c.frame") == 0
+    body.send_keys(Keys.SPACE)
+    wait_until(lambda: lab(dash_duo, "c.frame") > 3, message="Space to play")
+    body.send_keys(Keys.SPACE)
+    assert lab(dash_duo, "c.playing") is False
+    assert dash_duo.get_logs() == []
+
+
+def test_app012_browser_and_server_agree_on_the_numbers(dash_duo, descent_app):
+    import numpy as np
+
+    from ui.simulate import nearest_distance, run_one
+
+    start(dash_duo, descent_app, "?surface=himmelblau&run=gd(lr=0.01)&run=adam(lr=0.05)&start=0.2,-0.5&steps=80")
+    state = current_state(dash_duo)
+    for i in range(2):
+        trajectory = run_one(state, i)
+        x = np.array(lab(dash_duo, f"Array.from(c.runs[{i}].x)"))
+        dist = np.array(lab(dash_duo, f"Array.from(c.runs[{i}].dist)"))
+        assert np.allclose(x, trajectory.xy[:, 0], rtol=1e-6, atol=1e-6)  # float32 on the wire
+        expected = nearest_distance(trajectory.xy, [(3.0, 2.0), (-2.805118, 3.131312),
+                                                    (-3.779310, -3.283186), (3.584428, -1.848127)])
+        assert np.allclose(dist, np.maximum(expected, 1e-30), rtol=1e-4, atol=1e-5)
+    label = lab(dash_duo, "c.runs[1].label")
+    assert label == "Adam lr=0.05 β1=0.9"
+    assert label in dash_duo.find_element("#main-graph .legend").text

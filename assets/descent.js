@@ -182,6 +182,19 @@
       data.push(line);
     });
     var layout = clone(payload.layout);
+    if (layout.yaxis && layout.yaxis.type === "log") {  // whole decades only, about six labels
+      var lo = Infinity, hi = -Infinity;
+      data.forEach(function (t) {
+        for (var j = 0; j < t.y.length; j++) {
+          var v = t.y[j];
+          if (v > 0 && isFinite(v)) { if (v < lo) { lo = v; } if (v > hi) { hi = v; } }
+        }
+      });
+      if (hi > lo) {
+        layout.yaxis = clone(layout.yaxis);
+        layout.yaxis.dtick = Math.max(1, Math.ceil((Math.log10(hi) - Math.log10(lo)) / 6));
+      }
+    }
     if (what === "dist" && !(ctl.paths.minimizers || []).length) {
       layout.annotations = [{text: "this surface has no minimum", showarrow: false, xref: "paper",
                              yref: "paper", x: 0.5, y: 0.5, font: {color: "#7b8794"}}];
@@ -573,7 +586,7 @@
       var cc = window.dash_clientside.callback_context || {};
       var input = (cc.inputs_list || [])[0];
       if (input && input.id) {
-        var domId = JSON.stringify(sortKeys(input.id)), tries = 0;
+        var domId = typeof input.id === "string" ? input.id : JSON.stringify(sortKeys(input.id)), tries = 0;
         var label = function () {  // the slider may still be loading its code
           var el = document.getElementById(domId);
           var thumb = el && el.querySelector("[role=slider]");

@@ -17,6 +17,7 @@ import surfaces
 from . import presets
 from .state import (
     MAX_RUNS,
+    MAX_NOISE,
     MAX_SEED,
     MAX_STEPS,
     MIN_STEPS,
@@ -219,6 +220,19 @@ def set_seed(state: dict, seed: Any) -> Result:
         return _refuse(state, exc)
     new = copy_state(state)
     new["seed"] = seed
+    return new, []
+
+
+def set_noise(state: dict, noise: Any) -> Result:
+    """Gaussian noise (standard deviation per coordinate) added to every gradient."""
+    try:
+        noise = as_float(noise, "Noise")
+        if not 0.0 <= noise <= MAX_NOISE:
+            raise ValueError(f"Noise must be between 0 and {MAX_NOISE:g}, got {noise:g}")
+    except ValueError as exc:
+        return _refuse(state, exc)
+    new = copy_state(state)
+    new["noise"] = noise
     return new, []
 
 

@@ -36,7 +36,7 @@ NO = no_update
 OUTPUT_NAMES = (
     "state", "surface", "paths", "view_store", "url", "alerts", "status",
     "runs", "surface_params", "surface_info",
-    "surface_key", "start_x", "start_y", "steps", "seed", "view", "lesson",
+    "surface_key", "start_x", "start_y", "steps", "seed", "view", "lesson", "noise",
 )
 
 
@@ -64,6 +64,7 @@ def _outputs() -> list[Output]:
         Output(ids.SEED, "value"),
         Output(ids.VIEW, "value"),
         Output(ids.LESSON, "children"),
+        Output(ids.NOISE, "value"),
     ]
 
 
@@ -86,6 +87,7 @@ def _inputs() -> list[Input]:
         Input(ids.CLICK, "data"),
         Input(ids.FRAME_SYNC, "data"),
         Input({"type": ids.LESSON_CLOSE, "key": ALL}, "n_clicks"),  # ALL: absent when no lesson
+        Input(ids.NOISE, "value"),
     ]
 
 
@@ -120,7 +122,7 @@ def event_from_trigger(trigger_id: Any, value: Any, *, search: Any = None, add_o
         return {"kind": "unknown", "what": kind}
     simple = {
         ids.SURFACE_KEY: "surface", ids.START_X: "start_x", ids.START_Y: "start_y", ids.STEPS: "steps",
-        ids.SEED: "seed", ids.VIEW: "view", ids.CLICK: "click", ids.FRAME_SYNC: "frame",
+        ids.SEED: "seed", ids.VIEW: "view", ids.CLICK: "click", ids.FRAME_SYNC: "frame", ids.NOISE: "noise",
     }
     if trigger_id == ids.ADD_RUN:
         return {"kind": "add", "value": add_optimizer} if value else None
@@ -179,6 +181,8 @@ def apply_event(state: dict, event: dict) -> tuple[dict, list[str]]:
         return actions.set_steps(state, value)
     if kind == "seed":
         return actions.set_seed(state, value)
+    if kind == "noise":
+        return actions.set_noise(state, value)
     if kind == "view":
         return actions.set_view(state, value)
     if kind == "frame":
@@ -255,6 +259,8 @@ def respond(client_state: Any, event: dict | None) -> dict:
         out["steps"] = new["steps"]
     if changed("seed"):
         out["seed"] = new["seed"]
+    if changed("noise"):
+        out["noise"] = new["noise"]
     if changed("view"):
         out["view"] = new["view"]
     if changed("lesson"):
@@ -384,6 +390,12 @@ def register(app: dash.Dash) -> None:
         Input({"type": ids.SPARAM, "name": dash.MATCH}, "value"),
         State({"type": ids.SPARAM, "name": dash.MATCH}, "className"),
         prevent_initial_call=False,
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction("descent", "formatValue"),
+        Output(ids.NOISE_VALUE, "children"),
+        Input(ids.NOISE, "value"),
+        State(ids.NOISE, "className"),
     )
     app.clientside_callback(
         "function(n) { return n ? [] : window.dash_clientside.no_update; }",

@@ -107,3 +107,5 @@ VIEW_STORE = "view-store"        # {"view", "frame", "autoplay", "nonce"}: tells
 ALERT_CLOSE = "alert-close"
 LESSON = "lesson"                # the loaded lesson's title and text
 LESSON_CLOSE = "lesson-close"
+NOISE = "noise"                  # gradient noise sigma (with SEED)
+NOISE_VALUE = "noise-value"

@@ -16,7 +16,7 @@ import surfaces
 from . import controls, ids
 from .figures import run_color, run_symbol
 from .presets import PRESET_LIST, PRESETS
-from .state import MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS
+from .state import MAX_NOISE, MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -230,6 +230,19 @@ def setup_panel() -> html.Section:
                     _number(ids.SEED, "seed", min=0, max=MAX_SEED, step=1),
                 ],
                 className="fields",
+            ),
+            html.Div(
+                [
+                    html.Div([html.Label("gradient noise σ", className="control-label",
+                                         title="Standard deviation of Gaussian noise added to each gradient "
+                                               "coordinate, drawn from the seed: stochastic gradients."),
+                              html.Output("0", id=ids.NOISE_VALUE, className="control-value")],
+                             className="control-head"),
+                    dcc.Slider(id=ids.NOISE, min=0, max=MAX_NOISE, step=0.05, value=0, updatemode="drag",
+                               marks={0: "0", MAX_NOISE: f"{MAX_NOISE:g}"}, allow_direct_input=False,
+                               className="linear-slider"),
+                ],
+                className="control",
             ),
             html.P("Tip: click anywhere on the contour to start every run there.", className="hint"),
         ],

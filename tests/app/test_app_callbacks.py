@@ -129,6 +129,9 @@ HOSTILE_EVENTS = [
     {"kind": "steps", "value": 10**7},
     {"kind": "steps", "value": "NaN"},
     {"kind": "seed", "value": 2**40},
+    {"kind": "noise", "value": 1e6},
+    {"kind": "noise", "value": -0.1},
+    {"kind": "noise", "value": "loud"},
     {"kind": "start_x", "value": None},
     {"kind": "click", "value": "x=1"},
     {"kind": "click", "value": {"x": float("nan"), "y": 0}},
@@ -251,3 +254,16 @@ def test_oversized_requests_are_refused_before_parsing(client):
     response = http.post("/_dash-update-component", data=b"{" + b" " * 2_000_000 + b"}",
                          content_type="application/json")
     assert response.status_code == 413
+
+
+def test_noise_and_seed_make_stochastic_gradients_reproducible():
+    state = _load()["state"]
+    noisy = respond(state, {"kind": "noise", "value": 0.5})
+    assert noisy["state"]["noise"] == 0.5 and "noise=0.5" in noisy["url"]
+    first = noisy["paths"]
+    again = respond(noisy["state"], {"kind": "seed", "value": 0})  # same seed: same paths, nothing sent
+    assert again["paths"] is no_update
+    other = respond(noisy["state"], {"kind": "seed", "value": 1})
+    assert other["paths"]["runs"][0]["x"] != first["runs"][0]["x"]
+    reloaded = _load(noisy["url"])
+    assert reloaded["paths"]["runs"][0]["x"] == first["runs"][0]["x"]

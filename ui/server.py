@@ -1,0 +1,460 @@
+"""Production hardening for the Flask server under the Dash app: configuration from the
+environment, security headers, a request body limit, a strict check of callback
+requests, error pages without stack traces, and ``/healthz``.
+
+Wiring (``app.py``)::
+
+    from ui.server import Config, harden
+    CONFIG = Config.from_env()
+    harden(app, CONFIG)            # the Dash app (for its CSP hashes) or a bare Flask server
+
+``gunicorn.conf.py`` reads the same :class:`Config`, so the image, ``scripts/serve.sh``
+and ``python app.py`` agree on every setting and refuse the same bad values.
+
+Environment
+-----------
+``HOST`` (127.0.0.1), ``PORT`` (8050), ``WORKERS`` (2), ``THREADS`` (4),
+``LOG_LEVEL`` (info), ``FRAME_ANCESTORS`` (empty: only the app's own origin may embed
+it), ``MAX_BODY_BYTES`` (1,000,000), ``DASH_DEBUG`` (off). A malformed value stops the
+server at start with a sentence naming the variable, rather than running with a guess.
+
+Debug mode cannot be switched on by accident in production: it needs ``DASH_DEBUG``
+to be exactly ``1`` *and* the process not to be gunicorn (the image always is) *and*
+``HOST`` to be a loopback address. Anything else ("true", "yes", a debug flag under
+gunicorn, debug on 0.0.0.0) leaves it off and logs why.
+
+Content-Security-Policy
+-----------------------
+Checked in real headless Chromium with the policy enforced (``tests/server/
+test_csp_browser.py``: the page loads, MathJax and Plotly render, animation and
+callbacks run, and no ``securitypolicyviolation`` event or console error occurs)::
+
+    default-src 'self'; script-src 'self' 'sha256-...'; style-src 'self' 'unsafe-inline';
+    img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self';
+    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self' ...
+
+* ``script-src 'self'`` plus the SHA-256 hashes of the page's inline scripts
+  (``app.csp_hashes()``: the renderer's one-line start-up script and the inline
+  clientside callbacks). No ``'unsafe-inline'`` and no ``'unsafe-eval'`` for scripts:
+  Dash 4's renderer, the clientside callbacks in ``assets/``, Plotly 7 (contour,
+  scatter, ``Plotly.react``) and dcc.Markdown's bundled MathJax 3 (SVG output) all run
+  without ``eval`` (the only ``new Function`` in those bundles is webpack's
+  ``globalThis`` fallback, never reached in a current browser).
+* ``style-src 'unsafe-inline'``: Plotly injects ``<style>`` rules and sets ``style``
+  attributes on its SVG, MathJax injects its SVG stylesheet, and React/Dash components
+  set inline styles. Inline *styles* cannot run code; a nonce is not possible because
+  these are created at runtime by library code.
+* ``img-src data: blob:``: Plotly's "download plot as PNG" draws the SVG through a
+  ``data:`` image; the modebar and MathJax use inline SVG/data images.
+* ``font-src data:``: reserved for libraries that embed fonts as data URIs (no font
+  is fetched from another host).
+* ``connect-src 'self'``: the renderer's ``fetch`` to ``/_dash-layout``,
+  ``/_dash-dependencies`` and ``/_dash-update-component``. Nothing else: MathJax's
+  optional speech rules on a CDN are never requested (and would be refused).
+* ``frame-ancestors``: ``'self'`` plus the origins in ``FRAME_ANCESTORS``
+  (``'none'`` forbids embedding entirely). ``X-Frame-Options`` is sent only when it
+  agrees with that policy (``SAMEORIGIN`` for self only, ``DENY`` for none) and is
+  left out when other origins are allowed, since it cannot express them.
+
+Other headers: ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin``
+(the page URL carries the app state; other sites get no referrer), and a
+``Permissions-Policy`` denying camera, microphone, geolocation, payment and USB.
+HSTS is left to whatever terminates TLS in front of the app.
+
+Callback requests
+-----------------
+Dash's dispatcher assumes a well-formed body and raises (a 500) on a missing field, a
+wrong shape, an unknown or clientside-only callback key or a ``changedPropIds`` entry
+that is not valid JSON. Such a body is never sent by the renderer, so
+:func:`check_callback_body` answers it with ``400 {"error": ...}`` before Dash sees it.
+It checks the envelope only (fields, list lengths per the callback's
+inputs/state/outputs, the ``{"id", "property"}`` items, nesting depth); the *values*
+are the app's to judge, and it answers bad ones with a message in the page.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import math
+import os
+import re
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+log = logging.getLogger("descent_lab.server")
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+# Deepest JSON nesting a real callback request reaches is about 8 (envelope, an input
+# list, a pattern-matching list, the state store's runs and their settings); anything
+# far deeper is hostile and would only exercise recursion in the JSON and app code.
+MAX_BODY_DEPTH = 48
+CALLBACK_PATH = "/_dash-update-component"
+
+_ORIGIN = re.compile(
+    r"^(?P<scheme>https?)://(?P<host>(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?P<port>\d{1,5}|\*))?$"
+)
+
+
+# ------------------------------------------------------------------------------
+# configuration
+# ------------------------------------------------------------------------------
+
+def under_gunicorn(environ: Mapping[str, str] | None = None) -> bool:
+    """True inside a gunicorn master or worker (its arbiter sets SERVER_SOFTWARE)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("SERVER_SOFTWARE", "").startswith("gunicorn") or "gunicorn.arbiter" in sys.modules
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number between {low:,} and {high:,}, got {raw!r}.") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:,} and {high:,}, got {value:,}.")
+    return value
+
+
+def parse_frame_ancestors(raw: str) -> tuple[str, ...]:
+    """Origins from ``FRAME_ANCESTORS`` (space- or comma-separated).
+
+    Returns ``()`` for "self only", ``("'none'",)`` to forbid embedding, otherwise the
+    normalised origins (``https://course.example.org``, ``https://*.example.org:8443``).
+    A path, a bare ``*`` or a scheme alone (``https:``) is refused: list the origins.
+    """
+    tokens = [t for t in re.split(r"[\s,]+", raw.strip()) if t]
+    origins: list[str] = []
+    for token in tokens:
+        lowered = token.lower()
+        if lowered in ("'self'", "self"):
+            continue  # always allowed
+        if lowered in ("'none'", "none"):
+            if len(tokens) > 1:
+                raise ValueError("FRAME_ANCESTORS: 'none' cannot be combined with origins.")
+            return ("'none'",)
+        origin = token.rstrip("/")
+        if not _ORIGIN.match(origin):
+            raise ValueError(
+                f"FRAME_ANCESTORS: {token!r} is not an origin such as https://course.example.org "
+                "(scheme and host, optional port, no path; '*' and bare schemes are not accepted)."
+            )
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Server settings, from the environment with :meth:`from_env`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8050
+    workers: int = 2
+    threads: int = 4
+    log_level: str = "info"
+    frame_ancestors: tuple[str, ...] = ()   # besides 'self'; ("'none'",) forbids embedding
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    debug: bool = False
+    notes: tuple[str, ...] = field(default=(), compare=False)  # why a setting was overridden
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+        """Read and validate the environment; ValueError naming the variable if malformed."""
+        env = os.environ if environ is None else environ
+        host = env.get("HOST", "").strip() or cls.host
+        if any(c.isspace() for c in host) or "/" in host:
+            raise ValueError(f"HOST must be an interface address or name, got {host!r}.")
+        log_level = (env.get("LOG_LEVEL", "").strip() or cls.log_level).lower()
+        if log_level not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}.")
+        notes: list[str] = []
+        asked = env.get("DASH_DEBUG", "").strip()
+        debug = asked == "1"
+        if asked and not debug and asked.lower() not in ("0", "false", "no", "off"):
+            notes.append(f"DASH_DEBUG={asked!r} ignored: debug mode needs exactly DASH_DEBUG=1.")
+        if debug and under_gunicorn(env):
+            debug = False
+            notes.append("DASH_DEBUG=1 ignored: debug mode is never enabled under gunicorn.")
+        if debug and not _is_loopback(host):
+            debug = False
+            notes.append(f"DASH_DEBUG=1 ignored: debug mode only binds to loopback, not HOST={host!r}.")
+        return cls(
+            host=host,
+            port=_int(env, "PORT", cls.port, 1, 65535),
+            workers=_int(env, "WORKERS", cls.workers, 1, 64),
+            threads=_int(env, "THREADS", cls.threads, 1, 64),
+            log_level=log_level,
+            frame_ancestors=parse_frame_ancestors(env.get("FRAME_ANCESTORS", "")),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 16_384, 100_000_000),
+            debug=debug,
+            notes=tuple(notes),
+        )
+
+
+# ------------------------------------------------------------------------------
+# headers
+# ------------------------------------------------------------------------------
+
+def frame_ancestors_source(config: Config) -> str:
+    if config.frame_ancestors == ("'none'",):
+        return "'none'"
+    return " ".join(("'self'",) + config.frame_ancestors)
+
+
+def content_security_policy(config: Config, script_hashes: list[str] | tuple[str, ...] = ()) -> str:
+    """The CSP header value (see the module docstring for why each source is there)."""
+    directives = [
+        ("default-src", "'self'"),
+        ("script-src", " ".join(("'self'", *script_hashes))),
+        ("style-src", "'self' 'unsafe-inline'"),
+        ("img-src", "'self' data: blob:"),
+        ("font-src", "'self' data:"),
+        ("connect-src", "'self'"),
+        ("object-src", "'none'"),
+        ("base-uri", "'self'"),
+        ("form-action", "'self'"),
+        ("frame-ancestors", frame_ancestors_source(config)),
+    ]
+    return "; ".join(f"{name} {value}" for name, value in directives)
+
+
+def security_headers(config: Config, script_hashes: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": content_security_policy(config, script_hashes),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    }
+    if config.frame_ancestors == ():
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    elif config.frame_ancestors == ("'none'",):
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
+# ------------------------------------------------------------------------------
+# callback request envelope
+# ------------------------------------------------------------------------------
+
+class BadCallbackRequest(ValueError):
+    """A callback request the Dash renderer would never send."""
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def _is_wildcard_list(spec_id: str) -> bool:
+    """An ALL / ALLSMALLER pattern id arrives as a list of concrete items."""
+    return spec_id.startswith("{") and ('["ALL"]' in spec_id or '["ALLSMALLER"]' in spec_id)
+
+
+def _stringify_id(id_: Any) -> str:
+    """Dash's own id string (``dash._utils.stringify_id``) for a str or dict id."""
+    if isinstance(id_, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{json.dumps(id_[k])}" for k in sorted(id_)) + "}"
+    return id_
+
+
+def _check_item(item: Any, where: str) -> str:
+    if not isinstance(item, dict):
+        raise BadCallbackRequest(f"{where} must be an object with id and property.")
+    id_, prop = item.get("id"), item.get("property")
+    if not isinstance(prop, str) or not prop:
+        raise BadCallbackRequest(f"{where}.property must be a non-empty string.")
+    if isinstance(id_, dict):
+        plain = all(isinstance(v, (str, int, bool)) or (isinstance(v, float) and math.isfinite(v))
+                    for v in id_.values())
+        if not id_ or not plain:
+            raise BadCallbackRequest(f"{where}.id must be a string or an object of plain values.")
+    elif not isinstance(id_, str) or not id_:
+        raise BadCallbackRequest(f"{where}.id must be a string or an object of plain values.")
+    return f"{_stringify_id(id_)}.{prop}"
+
+
+def _check_group(given: Any, specs: list[dict], name: str) -> set[str]:
+    if not isinstance(given, list) or len(given) != len(specs):
+        raise BadCallbackRequest(f"{name} must be a list of {len(specs)} items for this callback.")
+    seen: set[str] = set()
+    for index, (item, spec) in enumerate(zip(given, specs)):
+        where = f"{name}[{index}]"
+        if _is_wildcard_list(spec["id"]):
+            if not isinstance(item, list):
+                raise BadCallbackRequest(f"{where} must be a list (a pattern-matching input).")
+            seen.update(_check_item(sub, f"{where}[{j}]") for j, sub in enumerate(item))
+        else:
+            seen.add(_check_item(item, where))
+    return seen
+
+
+def _output_specs(key: str) -> list[str]:
+    """The output ids of a callback key ("..a.b...c.d.." or "a.b"), ``@hash`` removed."""
+    if key.startswith(".."):
+        parts = key[2:-2].split("...")
+    else:
+        parts = [key]
+    return [p.split("@")[0].rsplit(".", 1)[0] for p in parts]
+
+
+def check_callback_body(body: Any, callback_map: Mapping[str, dict]) -> None:
+    """Raise :class:`BadCallbackRequest` unless ``body`` is shaped like a renderer request."""
+    if not isinstance(body, dict):
+        raise BadCallbackRequest("The body must be a JSON object.")
+    if _depth_exceeds(body, MAX_BODY_DEPTH):
+        raise BadCallbackRequest("The body is nested too deeply.")
+    key = body.get("output")
+    entry = callback_map.get(key) if isinstance(key, str) else None
+    if entry is None or not callable(entry.get("callback")):
+        raise BadCallbackRequest("Unknown callback output.")
+    outputs = body.get("outputs")
+    out_ids = _output_specs(key)
+    if key.startswith(".."):
+        _check_group(outputs, [{"id": i} for i in out_ids], "outputs")
+    elif _is_wildcard_list(out_ids[0]):
+        if not isinstance(outputs, list):
+            raise BadCallbackRequest("outputs must be a list (a pattern-matching output).")
+        for j, sub in enumerate(outputs):
+            _check_item(sub, f"outputs[{j}]")
+    else:
+        _check_item(outputs, "outputs")
+    known = _check_group(body.get("inputs"), entry.get("inputs", []), "inputs")
+    _check_group(body.get("state", []), entry.get("state", []), "state")
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        raise BadCallbackRequest("changedPropIds must be a list of strings.")
+    for prop_id in changed:
+        if prop_id not in known:
+            raise BadCallbackRequest("changedPropIds must name inputs of this request.")
+
+
+# ------------------------------------------------------------------------------
+# wiring
+# ------------------------------------------------------------------------------
+
+class _CspCache:
+    """The header set, computed at the first request: by then every inline clientside
+    callback is registered, so ``app.csp_hashes()`` covers all inline scripts."""
+
+    def __init__(self, app: Any, config: Config):
+        self._app, self._config = app, config
+        self._headers: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> dict[str, str]:
+        if self._headers is None:
+            with self._lock:
+                if self._headers is None:
+                    hashes = list(self._app.csp_hashes()) if hasattr(self._app, "csp_hashes") else []
+                    self._headers = security_headers(self._config, hashes)
+        return self._headers
+
+
+def _json_error(status: int, message: str, headers: Mapping[str, str] | None = None):
+    from flask import Response
+
+    response = Response(json.dumps({"error": message}), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def harden(app: Any, config: Config | None = None) -> Any:
+    """Apply the production settings to a Dash app (or a bare Flask server); returns the
+    Flask server. Safe to call once per app."""
+    from flask import request
+    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+    config = config or Config.from_env()
+    server = getattr(app, "server", app)
+    if server.extensions.get("descent_lab_hardened"):
+        return server
+    server.extensions["descent_lab_hardened"] = True
+
+    for note in config.notes:
+        log.warning(note)
+    level = getattr(logging, config.log_level.upper())
+    server.logger.setLevel(level)
+    log.setLevel(level)
+
+    server.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    server.config["PROPAGATE_EXCEPTIONS"] = False  # errors go to our handler, never upward
+    server.config["TRAP_HTTP_EXCEPTIONS"] = False
+    server.debug = config.debug
+    csp = _CspCache(app, config)
+    callback_map = getattr(app, "callback_map", {})
+
+    @server.before_request
+    def _check_callback_request():
+        if request.path != CALLBACK_PATH or request.method != "POST":
+            return None
+        if not request.is_json:
+            return _json_error(415, "Callback requests must be application/json.")
+        try:
+            body = request.get_json()
+        except RequestEntityTooLarge:
+            raise
+        except HTTPException:
+            return _json_error(400, "The body is not valid JSON.")
+        except (ValueError, RecursionError):
+            return _json_error(400, "The body is not valid JSON.")
+        try:
+            check_callback_body(body, callback_map)
+        except BadCallbackRequest as exc:
+            return _json_error(400, str(exc))
+        return None
+
+    @server.after_request
+    def _add_headers(response):
+        for name, value in csp.get().items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @server.errorhandler(RequestEntityTooLarge)
+    def _too_large(_exc):
+        return _json_error(413, f"Request body too large (limit {config.max_body_bytes:,} bytes).",
+                           {"Connection": "close"})
+
+    @server.errorhandler(HTTPException)
+    def _http_error(exc):
+        headers = {k: v for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")}
+        return _json_error(exc.code or 500, exc.name, headers)
+
+    @server.errorhandler(Exception)
+    def _unhandled(exc):
+        server.logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exc)
+        return _json_error(500, "Internal server error. It was logged; the page keeps working.")
+
+    if not any(rule.rule == "/healthz" for rule in server.url_map.iter_rules()):
+        @server.route("/healthz")
+        def healthz():
+            return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+    return server

@@ -1,18 +1,17 @@
 """Descent Lab: the Dash app. ``python app.py`` serves it on http://127.0.0.1:8050.
 
-Environment: ``HOST`` and ``PORT`` (defaults 127.0.0.1 and 8050); ``DASH_DEBUG=1``
-turns on Dash's debug mode (off by default). For production, gunicorn serves
-``app:server`` (see the Dockerfile).
+Environment: see ``ui/server.py`` (``HOST`` and ``PORT``, defaults 127.0.0.1 and 8050;
+``DASH_DEBUG=1`` turns on Dash's debug mode on loopback only, never under gunicorn).
+For production, gunicorn serves ``app:server`` (see the Dockerfile).
 """
 
 from __future__ import annotations
-
-import os
 
 import dash
 
 from ui import callbacks
 from ui.layout import build_layout
+from ui.server import Config, harden
 
 TITLE = "Descent Lab"
 # A callback request is a few kilobytes; refuse anything far larger before parsing it.
@@ -50,16 +49,9 @@ def create_app() -> dash.Dash:
 
 
 app = create_app()
-server = app.server
-
-
-def _debug_from_env() -> bool:
-    return os.environ.get("DASH_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+CONFIG = Config.from_env()  # HOST, PORT, LOG_LEVEL, FRAME_ANCESTORS, MAX_BODY_BYTES, DASH_DEBUG
+server = harden(app, CONFIG)  # security headers, body limit, error pages, /healthz (ui/server.py)
 
 
 if __name__ == "__main__":
-    app.run(
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "8050")),
-        debug=_debug_from_env(),
-    )
+    app.run(host=CONFIG.host, port=CONFIG.port, debug=CONFIG.debug)

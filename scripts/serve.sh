@@ -1,10 +1,8 @@
 #!/bin/sh
 # Production server: gunicorn serving app:server (the Docker image's command).
-# HOST, PORT, WORKERS and THREADS come from the environment; extra args go to gunicorn.
+# Every setting (HOST, PORT, WORKERS, THREADS, LOG_LEVEL, ...) comes from the environment
+# through gunicorn.conf.py, which validates it with ui.server.Config; access log on stdout.
+# Extra arguments go to gunicorn.
 set -eu
 cd "$(dirname "$0")/.."
-exec gunicorn app:server \
-    --bind "${HOST:-127.0.0.1}:${PORT:-8050}" \
-    --workers "${WORKERS:-2}" \
-    --threads "${THREADS:-4}" \
-    "$@"
+exec gunicorn --config gunicorn.conf.py "$@" app:server

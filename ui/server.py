@@ -447,6 +447,15 @@ def harden(app: Any, config: Config | None = None) -> Any:
         headers = {k: v for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")}
         return _json_error(exc.code or 500, exc.name, headers)
 
+    try:  # Dash raises this for a component-suites path it does not serve: a client error
+        from dash.exceptions import DependencyException
+    except ImportError:  # a bare Flask server
+        DependencyException = None
+    if DependencyException is not None:
+        @server.errorhandler(DependencyException)
+        def _unknown_resource(_exc):
+            return _json_error(404, "Not Found")
+
     @server.errorhandler(Exception)
     def _unhandled(exc):
         server.logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=exc)

@@ -46,3 +46,6 @@ def _check_scale(scale) -> float:
 
     return HyperParam("scale", "loss scale c", 1.0, 1e-3, 1e3, "log", "",
                       "Invalid loss scale: {}").validate(scale)
+
+from .expression import from_expression  # noqa: E402 - a surface the user types
+__all__ += ["from_expression"]

@@ -81,6 +81,7 @@ class Surface:
     params: Mapping[str, float] = field(default_factory=dict)
     lr_hints: Mapping[str, float] = field(default_factory=lambda: {"gradient": 0.01, "normalized": 0.01})
     expression: str = ""
+    unbounded_below: bool = False
 
     # ----------------------------------------------------------- (..., 2) API
 
@@ -110,7 +111,7 @@ class Surface:
 
     @property
     def bounded_below(self) -> bool:
-        return self.min_value is not None
+        return not self.unbounded_below
 
     def distance_to_minimum(self, xy) -> np.ndarray:
         """Euclidean distance from each point to the nearest global minimizer
@@ -129,8 +130,10 @@ class Surface:
 
     @property
     def minimum_text(self) -> str:
-        if self.min_value is None:
+        if self.unbounded_below:
             return "No minimum: f is unbounded below, so runs can escape."
+        if self.min_value is None:
+            return "Global minimum unknown."
         pts = ", ".join(f"({fmt(x)}, {fmt(y)})" for x, y in self.minimizers)
         many = len(self.minimizers) > 1
         head = f"{len(self.minimizers)} global minima" if many else "Global minimum"

@@ -33,14 +33,15 @@ class SurfaceEntry:
 
 
 def _surface(key, label, expr, formula, bounds, minimizers, min_value, start, description,
-             lr_hints, log_color=False, params=None, scalar=None, vector=None) -> Surface:
+             lr_hints, log_color=False, params=None, scalar=None, vector=None,
+             unbounded_below=False) -> Surface:
     if scalar is None:
         scalar, vector = kernels(sp.sympify(expr))
     return Surface(
         key=key, label=label, formula=formula, bounds=bounds, minimizers=tuple(minimizers),
         min_value=min_value, start=start, scalar=scalar, vector=vector, description=description,
         log_color=log_color, params=dict(params or {}), expression=str(expr),
-        lr_hints=lr_hints,
+        lr_hints=lr_hints, unbounded_below=unbounded_below,
     )
 
 
@@ -98,7 +99,7 @@ def saddle() -> Surface:
         "A saddle point at the origin: curving up along x, down along y. Starting near the "
         "ridge, gradient descent crawls toward the saddle before the tiny y-gradient "
         "grows; adaptive methods amplify it and escape early.",
-        _hints(0.01, 0.01),
+        _hints(0.01, 0.01), unbounded_below=True,
     )
 
 
@@ -108,7 +109,7 @@ def monkey_saddle() -> Surface:
         ((-2.0, 2.0), (-2.0, 2.0)), [], None, (1.5, 0.05),
         "A degenerate saddle with three valleys (and three ridges): the Hessian vanishes at "
         "the origin, and which valley a run falls into depends on how symmetry is broken.",
-        _hints(0.01, 0.01),
+        _hints(0.01, 0.01), unbounded_below=True,
     )
 
 

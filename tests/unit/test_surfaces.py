@@ -65,7 +65,7 @@ def test_scalar_kernels_agree_with_vector_kernels(surface):
 
 def test_minimizers_have_the_minimum_value_and_zero_gradient(surface):
     if surface.min_value is None:
-        assert surface.minimizers == ()
+        assert surface.minimizers == () and surface.unbounded_below
         return
     assert surface.minimizers, "a bounded surface lists its global minimizers"
     mins = np.asarray(surface.minimizers)
@@ -101,7 +101,7 @@ def test_start_is_inside_bounds_and_text_is_generated(surface):
     assert x0 <= sx <= x1 and y0 <= sy <= y1
     assert surface.formula and surface.description and surface.label
     assert "x ∈" in surface.domain_text
-    if surface.min_value is None:
+    if surface.unbounded_below:
         assert "unbounded below" in surface.minimum_text
     else:
         assert f"{surface.min_value:.6g}" in surface.minimum_text

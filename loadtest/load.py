@@ -46,6 +46,7 @@ class Sample:
     status: int         # 0: no reply (connection failed twice)
     retried: bool = False
     refused: bool = False
+    user: int = -1
 
 
 @dataclass
@@ -84,10 +85,10 @@ class Stats:
 class SimUser:
     """A :class:`User` whose every request is timed, checked and recorded."""
 
-    def __init__(self, url: str, deps: list[dict], stats: Stats, rng: random.Random, timeout: float):
+    def __init__(self, url: str, deps: list[dict], stats: Stats, rng: random.Random, timeout: float,
+                 number: int = -1):
         self.user = User(url, rng, timeout=timeout)
-        self.deps, self.stats, self.rng = deps, stats, rng
-        self.requests_after: dict[float, int] = {}
+        self.deps, self.stats, self.rng, self.number = deps, stats, rng, number
 
     def _send(self, kind: str, send) -> Reply | None:
         """One request; on a connection failure, once more on a new connection."""
@@ -99,7 +100,7 @@ class SimUser:
                 break
             except (OSError, http.client.HTTPException) as exc:  # reset, refused, timed out
                 if attempt == 2:
-                    self.stats.add(Sample(kind, start, time.monotonic() - start, 0, True),
+                    self.stats.add(Sample(kind, start, time.monotonic() - start, 0, True, user=self.number),
                                    f"{kind}: {type(exc).__name__}: {exc} (after a retry)")
                     return None
                 retried = True
@@ -109,7 +110,7 @@ class SimUser:
         failure = None
         if reply.status not in (200, 204) or refused:
             failure = f"{kind}: HTTP {reply.status} {reply.body[:200]!r}" + (" (refused)" if refused else "")
-        self.stats.add(Sample(kind, start, reply.seconds, reply.status, retried, refused), failure)
+        self.stats.add(Sample(kind, start, reply.seconds, reply.status, retried, refused, self.number), failure)
         return reply
 
     def open(self) -> bool:
@@ -156,7 +157,7 @@ class SimUser:
 def user_loop(url: str, deps: list[dict], stats: Stats, seed: int, deadline: float,
               think: float, pause: float, timeout: float) -> None:
     rng = random.Random(seed)
-    sim = SimUser(url, deps, stats, rng, timeout)
+    sim = SimUser(url, deps, stats, rng, timeout, number=seed)
     time.sleep(rng.uniform(0, min(1.0, pause * 2)))  # students do not all arrive in the same millisecond
     try:
         if not sim.open():

@@ -108,8 +108,11 @@ _ORIGIN = re.compile(
 
 def under_gunicorn(environ: Mapping[str, str] | None = None) -> bool:
     """True inside a gunicorn master or worker (its arbiter sets SERVER_SOFTWARE)."""
-    environ = os.environ if environ is None else environ
-    return environ.get("SERVER_SOFTWARE", "").startswith("gunicorn") or "gunicorn.arbiter" in sys.modules
+    if environ is None or environ is os.environ:
+        if "gunicorn.arbiter" in sys.modules:
+            return True
+        environ = os.environ
+    return environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
 
 
 def _is_loopback(host: str) -> bool:

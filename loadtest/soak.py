@@ -1,0 +1,120 @@
+"""Soak test: steady load for a while, each gunicorn worker's memory (RSS) sampled over time.
+
+    python loadtest/soak.py --seconds 300                  # starts gunicorn (2 workers) itself
+    python loadtest/soak.py --seconds 300 --users 20 --csv rss.csv
+
+Runs the same simulated students as ``load.py`` and reads every worker's RSS from
+/proc each ``--every`` seconds (Linux). The first ``--warmup`` fraction of the run fills
+the app's bounded caches (contour grids, trajectories) and is not judged; after it, the
+script reports each worker's RSS at the end of the warm-up, at the end, the growth
+between them and a least-squares slope (MB per minute) over the judged part. A leak
+shows as a steady positive slope; a plateau shows as a slope near zero.
+
+Exit status 1 when any worker grows by more than ``--max-growth-mb`` after the warm-up,
+or a request failed. Loopback only; stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from loadtest.dash_client import Gunicorn, rss_bytes  # noqa: E402
+from loadtest.load import run_load  # noqa: E402
+
+MB = 1024 * 1024
+
+
+def slope_per_minute(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, MB) points, in MB per minute."""
+    if len(points) < 2:
+        return 0.0
+    n = len(points)
+    mx = sum(t for t, _ in points) / n
+    my = sum(v for _, v in points) / n
+    sxx = sum((t - mx) ** 2 for t, _ in points)
+    if sxx == 0:
+        return 0.0
+    return 60 * sum((t - mx) * (v - my) for t, v in points) / sxx
+
+
+def soak(server: Gunicorn, seconds: float, users: int = 20, every: float = 5.0, warmup: float = 0.3,
+         think: float = 0.05, pause: float = 0.5, seed: int = 0) -> dict:
+    """Run the load against ``server`` while sampling its workers' RSS; a summary dict."""
+    samples: list[tuple[float, int, float]] = []  # (t, pid, MB)
+    next_at = [0.0]
+
+    def sample(elapsed: float) -> None:
+        if elapsed + 1e-9 < next_at[0]:
+            return
+        next_at[0] = elapsed + every
+        for pid in server.workers():
+            rss = rss_bytes(pid)
+            if rss is not None:
+                samples.append((elapsed, pid, rss / MB))
+
+    sample(0.0)
+    stats, elapsed = run_load(server.url, users, seconds, think, pause, seed=seed, on_tick=sample)
+    sample(elapsed + every)  # one last look
+    judged_from = warmup * seconds
+    workers = {}
+    for pid in sorted({p for _, p, _ in samples}):
+        series = [(t, mb) for t, p, mb in samples if p == pid]
+        judged = [(t, mb) for t, mb in series if t >= judged_from]
+        if not judged:
+            continue
+        workers[pid] = {
+            "start_mb": round(series[0][1], 1),
+            "after_warmup_mb": round(judged[0][1], 1),
+            "end_mb": round(judged[-1][1], 1),
+            "peak_mb": round(max(mb for _, mb in series), 1),
+            "growth_after_warmup_mb": round(judged[-1][1] - judged[0][1], 1),
+            "slope_mb_per_min": round(slope_per_minute(judged), 2),
+            "samples": len(series),
+        }
+    summary = stats.summary(elapsed, slow=2.0)
+    return {"load": summary, "workers": workers, "series": samples}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--every", type=float, default=5.0, help="seconds between RSS samples")
+    parser.add_argument("--warmup", type=float, default=0.3, help="fraction of the run not judged")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--max-growth-mb", type=float, default=20.0)
+    parser.add_argument("--csv", help="write t,pid,rss_mb samples here")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    with Gunicorn(workers=args.workers, threads=args.threads) as server:
+        result = soak(server, args.seconds, args.users, args.every, args.warmup)
+    if args.csv:
+        with open(args.csv, "w") as f:
+            f.write("t_s,pid,rss_mb\n")
+            f.writelines(f"{t:.1f},{pid},{mb:.2f}\n" for t, pid, mb in result["series"])
+    load = result["load"]
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "series"}, indent=2))
+    else:
+        print(f"soak {args.seconds:g} s, {args.users} users: {load['requests']} requests, "
+              f"{load['requests_per_s']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, "
+              f"errors {load['errors']}")
+        for pid, w in result["workers"].items():
+            print(f"  worker {pid}: {w['start_mb']} MB at start, {w['after_warmup_mb']} MB after warm-up, "
+                  f"{w['end_mb']} MB at end (peak {w['peak_mb']}): growth {w['growth_after_warmup_mb']:+} MB, "
+                  f"slope {w['slope_mb_per_min']:+} MB/min")
+    grew = [pid for pid, w in result["workers"].items() if w["growth_after_warmup_mb"] > args.max_growth_mb]
+    return 0 if not grew and load["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""ui/server.py as plain functions and on Flask's test client: configuration from the
+environment, the header set, error pages, the body limit and the callback-envelope check."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from flask import Flask
+
+from ui.server import (
+    BadCallbackRequest,
+    Config,
+    check_callback_body,
+    content_security_policy,
+    harden,
+    parse_frame_ancestors,
+    security_headers,
+)
+
+# ------------------------------------------------------------------------------ config
+
+
+def test_defaults():
+    config = Config.from_env({})
+    assert (config.host, config.port, config.workers, config.threads) == ("127.0.0.1", 8050, 2, 4)
+    assert (config.log_level, config.frame_ancestors, config.max_body_bytes, config.debug) == \
+        ("info", (), 1_000_000, False)
+
+
+@pytest.mark.parametrize("env,field,value", [
+    ({"HOST": "0.0.0.0"}, "host", "0.0.0.0"),
+    ({"PORT": "9000"}, "port", 9000),
+    ({"WORKERS": "8"}, "workers", 8),
+    ({"THREADS": " 2 "}, "threads", 2),
+    ({"LOG_LEVEL": "WARNING"}, "log_level", "warning"),
+    ({"MAX_BODY_BYTES": "200000"}, "max_body_bytes", 200_000),
+    ({"FRAME_ANCESTORS": "https://course.example.org/ https://lms.example.edu:8443"}, "frame_ancestors",
+     ("https://course.example.org", "https://lms.example.edu:8443")),
+    ({"FRAME_ANCESTORS": "'self', https://*.example.org"}, "frame_ancestors", ("https://*.example.org",)),
+    ({"FRAME_ANCESTORS": "'none'"}, "frame_ancestors", ("'none'",)),
+    ({"PORT": ""}, "port", 8050),
+])
+def test_each_variable(env, field, value):
+    assert getattr(Config.from_env(env), field) == value
+
+
+@pytest.mark.parametrize("env,words", [
+    ({"PORT": "80a"}, "PORT must be a whole number"),
+    ({"PORT": "70000"}, "PORT must be between 1 and 65,535"),
+    ({"WORKERS": "0"}, "WORKERS must be between 1 and 64"),
+    ({"THREADS": "1.5"}, "THREADS must be a whole number"),
+    ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL must be one of"),
+    ({"MAX_BODY_BYTES": "10"}, "MAX_BODY_BYTES must be between"),
+    ({"HOST": "a b"}, "HOST must be"),
+    ({"FRAME_ANCESTORS": "*"}, "FRAME_ANCESTORS: '*' is not an origin"),
+    ({"FRAME_ANCESTORS": "https:"}, "is not an origin"),
+    ({"FRAME_ANCESTORS": "https://a.org/page"}, "is not an origin"),
+    ({"FRAME_ANCESTORS": "javascript:alert(1)"}, "is not an origin"),
+    ({"FRAME_ANCESTORS": "https://a.org;script-src"}, "is not an origin"),  # no header injection
+    ({"FRAME_ANCESTORS": "'none' https://a.org"}, "'none' cannot be combined"),
+])
+def test_malformed_values_stop_the_server_with_a_sentence(env, words):
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace("*", r"\*")):
+        Config.from_env(env)
+
+
+@pytest.mark.parametrize("env,debug,note", [
+    ({"DASH_DEBUG": "1"}, True, None),
+    ({"DASH_DEBUG": "0"}, False, None),
+    ({"DASH_DEBUG": "true"}, False, "needs exactly DASH_DEBUG=1"),
+    ({"DASH_DEBUG": "yes"}, False, "needs exactly DASH_DEBUG=1"),
+    ({"DASH_DEBUG": "1", "SERVER_SOFTWARE": "gunicorn/23.0.0"}, False, "never enabled under gunicorn"),
+    ({"DASH_DEBUG": "1", "HOST": "0.0.0.0"}, False, "only binds to loopback"),
+    ({"DASH_DEBUG": "1", "HOST": "::1"}, True, None),
+])
+def test_debug_needs_exactly_1_loopback_and_no_gunicorn(env, debug, note):
+    config = Config.from_env(env)
+    assert config.debug is debug
+    assert (note is None and not config.notes) or any(note in n for n in config.notes)
+
+
+def test_frame_ancestors_and_x_frame_options_agree():
+    self_only = security_headers(Config())
+    assert "frame-ancestors 'self'" in self_only["Content-Security-Policy"]
+    assert self_only["X-Frame-Options"] == "SAMEORIGIN"
+    course = security_headers(Config(frame_ancestors=parse_frame_ancestors("https://course.example.org")))
+    assert "frame-ancestors 'self' https://course.example.org" in course["Content-Security-Policy"]
+    assert "X-Frame-Options" not in course  # SAMEORIGIN would block the course's page
+    nobody = security_headers(Config(frame_ancestors=("'none'",)))
+    assert "frame-ancestors 'none'" in nobody["Content-Security-Policy"]
+    assert nobody["X-Frame-Options"] == "DENY"
+
+
+def test_scripts_only_from_self_and_by_hash():
+    csp = content_security_policy(Config(), ["'sha256-abc='"])
+    script_src = next(d for d in csp.split("; ") if d.startswith("script-src"))
+    assert script_src == "script-src 'self' 'sha256-abc='"
+    assert "'unsafe-eval'" not in csp
+
+
+# ------------------------------------------------------------------------------ on a Flask app
+
+
+@pytest.fixture
+def bare():
+    flask_app = Flask("bare")
+
+    @flask_app.route("/boom")
+    def boom():
+        raise RuntimeError("secret detail: /etc/descent.conf")
+
+    @flask_app.route("/echo", methods=["POST"])
+    def echo():
+        from flask import request
+
+        return str(len(request.get_data()))
+
+    harden(flask_app, Config(max_body_bytes=16_384))
+    return flask_app
+
+
+def test_no_stack_trace_reaches_the_client_and_the_log_has_it(bare, caplog):
+    with caplog.at_level(logging.ERROR):
+        reply = bare.test_client().get("/boom")
+    assert reply.status_code == 500
+    assert reply.get_json() == {"error": "Internal server error. It was logged; the page keeps working."}
+    assert b"secret" not in reply.data and b"Traceback" not in reply.data
+    assert "RuntimeError: secret detail" in caplog.text and "Traceback" in caplog.text
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_body_limit_413(bare):
+    client = bare.test_client()
+    assert client.post("/echo", data=b"x" * 16_000).status_code == 200
+    reply = client.post("/echo", data=b"x" * 20_000)
+    assert reply.status_code == 413
+    assert reply.get_json() == {"error": "Request body too large (limit 16,384 bytes)."}
+    assert "Content-Security-Policy" in reply.headers
+
+
+def test_http_errors_are_short_json_with_headers(bare):
+    client = bare.test_client()
+    reply = client.get("/nowhere")
+    assert reply.status_code == 404 and reply.get_json() == {"error": "Not Found"}
+    assert reply.headers["X-Frame-Options"] == "SAMEORIGIN"
+    reply = client.get("/echo")
+    assert reply.status_code == 405 and "POST" in reply.headers["Allow"]
+
+
+def test_healthz_added_once(bare):
+    assert bare.test_client().get("/healthz").data == b"ok"
+    harden(bare, Config())  # a second call changes nothing
+    assert sum(rule.rule == "/healthz" for rule in bare.url_map.iter_rules()) == 1
+
+    own = Flask("own")
+    own.add_url_rule("/healthz", "mine", lambda: "mine")
+    harden(own, Config())
+    assert own.test_client().get("/healthz").data == b"mine"
+
+
+# ------------------------------------------------------------------------------ the envelope
+
+MAP = {
+    "..a.data...b.children..": {"callback": lambda: None, "inputs": [
+        {"id": "x", "property": "value"}, {"id": '{"i":["ALL"],"type":"t"}', "property": "value"}],
+        "state": [{"id": "s", "property": "data"}]},
+    "c.children": {"inputs": [{"id": "y", "property": "n_clicks"}], "state": []},  # clientside
+}
+
+
+def _good():
+    return {
+        "output": "..a.data...b.children..",
+        "outputs": [{"id": "a", "property": "data"}, {"id": "b", "property": "children"}],
+        "inputs": [{"id": "x", "property": "value", "value": 1},
+                   [{"id": {"type": "t", "i": 0}, "property": "value", "value": "v"}]],
+        "state": [{"id": "s", "property": "data", "value": {"any": ["thing", None]}}],
+        "changedPropIds": ['{"i":0,"type":"t"}.value'],
+    }
+
+
+def test_a_renderer_shaped_body_passes():
+    check_callback_body(_good(), MAP)
+    body = _good()
+    body["inputs"][1] = []  # no component matches the pattern yet
+    body["changedPropIds"] = ["x.value"]
+    body.pop("state")
+    body["state"] = [{"id": "s", "property": "data"}]  # undefined value: no "value" key
+    check_callback_body(body, MAP)
+
+
+def _mutate(path, value):
+    body = _good()
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return body
+
+
+@pytest.mark.parametrize("body,words", [
+    ([], "must be a JSON object"),
+    (_mutate(["output"], KeyError), "Unknown callback output"),
+    (_mutate(["output"], "c.children"), "Unknown callback output"),  # clientside: no server function
+    (_mutate(["output"], ["x"]), "Unknown callback output"),
+    (_mutate(["outputs"], KeyError), "outputs must be a list of 2"),
+    (_mutate(["outputs", 1], "b.children"), "outputs[1] must be an object"),
+    (_mutate(["inputs"], {"x": 1}), "inputs must be a list of 2"),
+    (_mutate(["inputs", 0], []), "inputs[0] must be an object"),
+    (_mutate(["inputs", 1], {"id": "t", "property": "value"}), "inputs[1] must be a list"),
+    (_mutate(["inputs", 0, "id"], KeyError), "inputs[0].id must be"),
+    (_mutate(["inputs", 0, "id"], {"a": [1]}), "inputs[0].id must be"),
+    (_mutate(["inputs", 0, "property"], 3), "inputs[0].property must be"),
+    (_mutate(["state"], []), "state must be a list of 1"),
+    (_mutate(["changedPropIds"], "x.value"), "changedPropIds must be a list of strings"),
+    (_mutate(["changedPropIds"], ['{"i":0,"type":.value']), "must name inputs of this request"),
+    (_mutate(["changedPropIds"], ["s.data"]), "must name inputs of this request"),
+    (_mutate(["state", 0, "value"], json.loads("[" * 60 + "]" * 60)), "nested too deeply"),
+])
+def test_malformed_envelopes_are_refused(body, words):
+    with pytest.raises(BadCallbackRequest, match=words.replace("[", r"\[").replace("]", r"\]")):
+        check_callback_body(body, MAP)

@@ -5,11 +5,14 @@
  * trajectories once per change (paths-store, float32 base64). Everything that
  * happens per animation frame happens here, without a server call:
  *
- *   render()      clientside callback: builds the three figures from the stores
- *                 (trace templates come from ui/figures.py; this file only fills
- *                 their x / y for the current frame);
- *   drawFrame()   draws the travelled paths, heads and frame lines on a canvas
- *                 laid over each graph (Plotly and the contour are not touched);
+ *   render()      clientside callback: gives Plotly a new figure only when the
+ *                 surface, the view or a chart's axes change (layouts and the
+ *                 contour come from ui/figures.py);
+ *   drawFrame()   draws every run — whole path, travelled path, head, start, end
+ *                 marker, chart curves and frame line — on a canvas laid over each
+ *                 graph, so sliders and frames never make Plotly redraw the contour;
+ *   legend, hover the legend above the graph and the pointer readouts;
+ *   PNG           one picture of graph, paths, legend and charts;
  *   the player    play / pause / step / scrub / speed / reset, keyboard shortcuts;
  *   clicks        the exact pointer position on the contour -> click-store.
  *
@@ -25,8 +28,9 @@
     main: "main-graph", loss: "loss-graph", dist: "dist-graph",
     play: "play", back: "step-back", fwd: "step-forward", reset: "reset",
     scrub: "scrub", speed: "speed", label: "frame-label",
-    click: "click-store", frameSync: "frame-sync-store",
+    click: "click-store", frameSync: "frame-sync-store", legend: "legend", png: "png-button",
   };
+  var FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif";
   var BASE_RATE = 30; // steps per second at 1x
 
   var ctl = {
@@ -43,6 +47,8 @@
     frames: 0,         // frames drawn (for the fps benchmark)
     drawMs: 0,         // time spent in drawFrame
     draw: {main: true, charts: true},  // what drawFrame updates (benchmarks toggle these)
+    chartKeys: {},     // what each chart's Plotly figure was last built for
+    ranges: {},        // each chart's current value axis
   };
   window.descentLab = ctl;
 
@@ -113,94 +119,102 @@
     return out;
   }
 
-  function steps(n) {
-    var a = new Float32Array(n);
-    for (var i = 0; i < n; i++) { a[i] = i; }
-    return a;
-  }
 
   // ------------------------------------------------------ figure assembly
-  // Plotly draws the static picture: contour, minima, start and each run's whole
-  // path (a faint "ghost"). The moving part — the path travelled so far, the heads,
-  // the end markers, the frame line on the charts — is drawn on a canvas laid over
-  // each graph, so a frame costs a canvas redraw, not a Plotly update (measured
-  // here: a Plotly restyle recalculates the contour, ~0.5 s; Plotly.animate of
-  // 8 x 1000-point paths ran at ~15 fps in software rendering).
-  var GHOST_OPACITY = 0.3;
+  // Plotly draws what changes only with the surface: the contour, the minima and
+  // the axes. Everything that depends on the runs — whole paths (faint), the path
+  // travelled so far, heads, end markers, start, the curves on the charts and the
+  // frame line — is drawn on a canvas laid over each graph. A slider therefore
+  // never makes Plotly recompute the contour (a restyle or react of the main graph
+  // recalculates it: 0.15-0.5 s here), and an animation frame is one canvas redraw.
+  var GHOST_ALPHA = 0.3;
+  var SYMBOLS = ["circle", "square", "diamond", "triangle-up", "pentagon", "hexagon", "star", "triangle-down"];
+  var GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "pentagon": "⬟",
+                "hexagon": "⬢", "star": "★", "triangle-down": "▼"};
 
   function axisNames(i) { return i === 0 ? ["x", "y"] : ["x" + (i + 1), "y" + (i + 1)]; }
 
-  function ghost(template, run, axes) {
-    var path = clone(template[0]);
-    path.x = run.x; path.y = run.y; path.opacity = GHOST_OPACITY; path.mode = "lines";
-    path.showlegend = false;
-    if (axes) { path.xaxis = axes[0]; path.yaxis = axes[1]; }
-    return path;
-  }
-
-  // The legend entry in full colour with the run's marker (the ghost is faint).
-  function legendEntry(template, i) {
-    var entry = clone(template[0]);
-    entry.x = [null]; entry.y = [null]; entry.mode = "lines+markers"; entry.hoverinfo = "skip";
-    entry.marker = {color: template[0].line.color, size: 8, symbol: SYMBOLS[i % SYMBOLS.length]};
-    entry.meta = {run: i, role: "legend"};
-    return entry;
-  }
+  function runAxes(i) { return ctl.view === "grid" ? axisNames(i) : ["x", "y"]; }
 
   function mainFigure() {
-    var surface = ctl.surface, paths = ctl.paths, tpl = paths.templates, data = [], layout;
-    var start = clone(tpl.start); start.x = [paths.start[0]]; start.y = [paths.start[1]];
+    var surface = ctl.surface, data = [], layout;
+    var contour = clone(surface.contour);
+    contour.hoverinfo = "skip"; delete contour.hovertemplate;  // the pointer readout is ours
     if (ctl.view === "grid" && ctl.runs.length) {
-      layout = clone(tpl.grid_layout);
+      layout = clone(ctl.paths.templates.grid_layout);
+      layout.annotations = [];  // subplot titles are drawn with the runs (they follow the sliders)
       ctl.runs.forEach(function (run, i) {
         var ax = axisNames(i);
-        var c = clone(surface.contour); c.xaxis = ax[0]; c.yaxis = ax[1]; data.push(c);
+        var c = clone(contour); c.xaxis = ax[0]; c.yaxis = ax[1]; data.push(c);
         if (surface.minima) { var m = clone(surface.minima); m.xaxis = ax[0]; m.yaxis = ax[1]; data.push(m); }
-        var s = clone(start); s.xaxis = ax[0]; s.yaxis = ax[1]; data.push(s);
-        data.push(ghost(tpl.runs[i], run, ax));
       });
     } else {
       layout = clone(surface.layout);
-      data.push(surface.contour);
+      layout.showlegend = false;  // the legend is HTML above the graph (it follows the sliders)
+      data.push(contour);
       if (surface.minima) { data.push(surface.minima); }
-      data.push(start);
-      ctl.runs.forEach(function (run, i) {
-        data.push(ghost(tpl.runs[i], run, null), legendEntry(tpl.runs[i], i));
-      });
     }
     layout.uirevision = surface.key + JSON.stringify(surface.params) + ctl.view + ctl.runs.length;
     return {data: data, layout: layout};
   }
 
-  function chartFigure(what) {
-    var payload = ctl.paths.templates[what], data = [];
-    ctl.runs.forEach(function (run, i) {
+  function mainKey() {
+    return [ctl.surfaceId, ctl.view, ctl.view === "grid" ? ctl.runs.length : 0].join("|");
+  }
+
+  function valueRange(what) {
+    var lo = Infinity, hi = -Infinity, log = chartIsLog(what);
+    ctl.runs.forEach(function (run) {
       var values = what === "loss" ? run.loss : run.dist;
       if (!values) { return; }
-      var line = clone(payload.runs[i][0]);
-      line.x = steps(run.n); line.y = values;
-      data.push(line);
-    });
-    var layout = clone(payload.layout);
-    if (layout.yaxis && layout.yaxis.type === "log") {  // whole decades only, about six labels
-      var lo = Infinity, hi = -Infinity;
-      data.forEach(function (t) {
-        for (var j = 0; j < t.y.length; j++) {
-          var v = t.y[j];
-          if (v > 0 && isFinite(v)) { if (v < lo) { lo = v; } if (v > hi) { hi = v; } }
-        }
-      });
-      if (hi > lo) {
-        layout.yaxis = clone(layout.yaxis);
-        layout.yaxis.dtick = Math.max(1, Math.ceil((Math.log10(hi) - Math.log10(lo)) / 6));
+      for (var j = 0; j < values.length; j++) {
+        var v = values[j];
+        if (!isFinite(v) || (log && v <= 0)) { continue; }
+        if (v < lo) { lo = v; }
+        if (v > hi) { hi = v; }
       }
+    });
+    if (!(hi >= lo)) { return log ? [-1, 1] : [0, 1]; }
+    if (log) {
+      var a = Math.log10(lo), b = Math.log10(hi), pad = Math.max(0.05 * (b - a), 0.1);
+      return [a - pad, b + pad];
     }
-    if (what === "dist" && !(ctl.paths.minimizers || []).length) {
+    var span = hi - lo || Math.abs(hi) || 1;
+    return [lo - 0.05 * span, hi + 0.05 * span];
+  }
+
+  function chartIsLog(what) {
+    if (what === "loss") { return ctl.paths.loss_kind === "gap"; }
+    return (ctl.paths.minimizers || []).length > 0;
+  }
+
+  // Keep a chart's value axis while the data still fills most of it: a slider then
+  // redraws only the canvas, not the chart (a Plotly redraw costs tens of ms).
+  function stableRange(what, range) {
+    var old = ctl.ranges[what];
+    if (old && old.log === chartIsLog(what) && range[0] >= old.range[0] && range[1] <= old.range[1] &&
+        (range[1] - range[0]) >= 0.6 * (old.range[1] - old.range[0])) {
+      return old.range;
+    }
+    ctl.ranges[what] = {range: range, log: chartIsLog(what)};
+    return range;
+  }
+
+  function chartFigure(what) {
+    var layout = clone(ctl.paths.templates[what].layout), log = chartIsLog(what);
+    var range = stableRange(what, valueRange(what)), decades = range[1] - range[0];
+    layout.yaxis = clone(layout.yaxis);
+    layout.yaxis.type = log ? "log" : "linear";
+    layout.yaxis.range = range; layout.yaxis.autorange = false;
+    if (log) { layout.yaxis.dtick = Math.max(1, Math.ceil(decades / 6)); }  // whole decades
+    layout.xaxis = clone(layout.xaxis);
+    layout.xaxis.range = [0, Math.max(1, ctl.maxFrame)]; layout.xaxis.autorange = false;
+    layout.hovermode = false;  // the readout is ours: every run's value at the pointer's step
+    if (what === "dist" && !log) {
       layout.annotations = [{text: "this surface has no minimum", showarrow: false, xref: "paper",
                              yref: "paper", x: 0.5, y: 0.5, font: {color: "#7b8794"}}];
-      layout.yaxis = clone(layout.yaxis); layout.yaxis.type = "linear";
     }
-    return {data: data, layout: layout};
+    return {data: [], layout: layout};
   }
 
   // ------------------------------------------------------ per-frame drawing
@@ -212,11 +226,6 @@
       canvas.setAttribute("aria-hidden", "true");
       gd.appendChild(canvas);
       gd._descentCanvas = canvas;
-      if (gd.on && !gd._descentHooked) {  // zoom, pan, resize: redraw with the new axes
-        gd._descentHooked = true;
-        gd.on("plotly_afterplot", function () { ctl.lastPlotAt = performance.now(); drawFrame(); });
-        gd.on("plotly_relayouting", function () { window.requestAnimationFrame(drawFrame); });
-      }
     }
     var dpr = window.devicePixelRatio || 1, w = gd.clientWidth, h = gd.clientHeight;
     if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
@@ -227,6 +236,24 @@
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     return ctx;
+  }
+
+  // Redraw the overlay whenever Plotly redraws a graph (new figure, zoom, pan,
+  // resize): the canvas must use the axes Plotly just laid out.
+  function hookGraphs(attempt) {
+    var pending = false;
+    [IDS.main, IDS.loss, IDS.dist].forEach(function (id) {
+      var gd = graphDiv(id);
+      if (!gd || !gd.on) { pending = true; return; }
+      if (gd._descentHooked) { return; }
+      gd._descentHooked = true;
+      gd.on("plotly_afterplot", function () { ctl.lastPlotAt = performance.now(); drawFrame(); });
+      gd.on("plotly_relayouting", function () { window.requestAnimationFrame(drawFrame); });
+      gd.addEventListener("pointermove", function (event) { hover(gd, id, event); });
+      gd.addEventListener("pointerleave", function () { hideTip(gd); });
+    });
+    if (pending && (attempt || 0) < 100) { window.setTimeout(function () { hookGraphs((attempt || 0) + 1); }, 50); }
+    else { drawFrame(); }
   }
 
   function axisPair(gd, xname, yname) {
@@ -272,56 +299,142 @@
     ctx.lineWidth = 2.6; ctx.strokeStyle = color; ctx.stroke();
   }
 
-  // the same order as ui/figures.py SYMBOLS (each run's marker on its card)
-  var SYMBOLS = ["circle", "square", "diamond", "triangle-up", "pentagon", "hexagon", "star", "triangle-down"];
+  // What does not move during playback (whole paths, chart curves, titles, start)
+  // is drawn once per change of paths or axes into a cached layer, with every
+  // point's pixel position; a frame then copies the layer and draws the moving part.
+  function axesSignature(gd) {
+    var fl = gd._fullLayout, parts = [gd.clientWidth, gd.clientHeight, ctl.pathsVersion, ctl.view];
+    Object.keys(fl).forEach(function (k) {
+      if (/^[xy]axis\d*$/.test(k) && fl[k] && fl[k].range) { parts.push(k, fl[k].range.join(","), fl[k]._offset, fl[k]._length); }
+    });
+    return parts.join("|");
+  }
+
+  function staticLayer(gd, build) {
+    var signature = axesSignature(gd), layer = gd._descentLayer;
+    if (layer && layer.signature === signature) { return layer; }
+    var dpr = window.devicePixelRatio || 1, w = gd.clientWidth, h = gd.clientHeight;
+    var canvas = (layer && layer.canvas) || document.createElement("canvas");
+    canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
+    var ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    layer = {signature: signature, canvas: canvas, w: w, h: h, pix: []};
+    build(ctx, layer);
+    gd._descentLayer = layer;
+    return layer;
+  }
+
+  // Plotly's linear map from an axis' "linearised" value (log10 on log axes) to
+  // pixels is l2p(l) = _m * l + _b; inlined here, it is ~20x faster than c2p per point.
+  function mapper(axis) {
+    var m = axis._m, b = axis._b + axis._offset, log = axis.type === "log";
+    if (typeof m !== "number" || typeof b !== "number") {
+      return function (v) { return axis._offset + axis.c2p(v); };
+    }
+    return log ? function (v) { return v > 0 ? m * Math.log10(v) + b : NaN; } : function (v) { return m * v + b; };
+  }
+
+  function pixels(xa, ya, xs, ys, n) {
+    var X = new Float32Array(n), Y = new Float32Array(n), fx = mapper(xa), fy = mapper(ya);
+    for (var j = 0; j < n; j++) { X[j] = fx(xs ? xs[j] : j); Y[j] = fy(ys[j]); }
+    return {X: X, Y: Y, xa: xa, ya: ya};
+  }
+
+  function polyline(ctx, p, k) {  // points 0..k-1, broken where one cannot be drawn
+    ctx.beginPath();
+    var open = false;
+    for (var j = 0; j < k; j++) {
+      var X = p.X[j], Y = p.Y[j];
+      if (!isFinite(X) || !isFinite(Y)) { open = false; continue; }
+      if (open) { ctx.lineTo(X, Y); } else { ctx.moveTo(X, Y); open = true; }
+    }
+  }
+
+  function startMarker(ctx, xa, ya) {
+    var start = ctl.paths.start;
+    ctx.beginPath(); ctx.arc(xa._offset + xa.c2p(start[0]), ya._offset + ya.c2p(start[1]), 7, 0, 2 * Math.PI);
+    ctx.lineWidth = 2; ctx.strokeStyle = "#1f2933"; ctx.stroke();
+  }
+
+  function buildMainLayer(gd) {
+    return function (ctx, layer) {
+      ctx.lineJoin = "round"; ctx.lineCap = "round";
+      var seen = {};
+      ctl.runs.forEach(function (run, i) {
+        var names = runAxes(i), axes = axisPair(gd, names[0], names[1]);
+        if (!axes) { layer.pix.push(null); return; }
+        var xa = axes[0], ya = axes[1], p = pixels(xa, ya, run.x, run.y, run.n);
+        layer.pix.push(p);
+        if (ctl.view === "grid") {  // subplot title, in the run's colour (follows the sliders)
+          ctx.font = "600 11px " + FONT; ctx.fillStyle = run.color; ctx.textAlign = "center";
+          ctx.fillText(run.label, xa._offset + xa._length / 2, ya._offset - 6);
+        }
+        ctx.save(); clipTo(ctx, xa, ya);
+        polyline(ctx, p, run.n);  // the whole path, faint: where the run is going
+        ctx.globalAlpha = GHOST_ALPHA; ctx.lineWidth = 1.6; ctx.strokeStyle = run.color; ctx.stroke();
+        ctx.globalAlpha = 1;
+        if (!seen[names[0]]) { seen[names[0]] = true; startMarker(ctx, xa, ya); }
+        ctx.restore();
+      });
+      if (!ctl.runs.length) {
+        var axes0 = axisPair(gd, "x", "y");
+        if (axes0) { startMarker(ctx, axes0[0], axes0[1]); }
+      }
+    };
+  }
 
   function drawMain(gd) {
-    var ctx = overlayCanvas(gd);
+    var layer = staticLayer(gd, buildMainLayer(gd)), ctx = overlayCanvas(gd);
+    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
+    ctx.lineJoin = "round"; ctx.lineCap = "round";
     ctl.runs.forEach(function (run, i) {
-      var names = ctl.view === "grid" ? axisNames(i) : ["x", "y"];
-      var axes = axisPair(gd, names[0], names[1]);
-      if (!axes) { return; }
-      var xa = axes[0], ya = axes[1], ox = xa._offset, oy = ya._offset;
+      var p = layer.pix[i];
+      if (!p) { return; }
       var k = visibleCount(run.n, ctl.frame);
-      ctx.save();
-      clipTo(ctx, xa, ya);
-      ctx.beginPath();
-      for (var j = 0; j < k; j++) {
-        var px = ox + xa.c2p(run.x[j]), py = oy + ya.c2p(run.y[j]);
-        if (j === 0) { ctx.moveTo(px, py); } else { ctx.lineTo(px, py); }
-      }
-      ctx.lineJoin = "round"; ctx.lineCap = "round";
+      ctx.save(); clipTo(ctx, p.xa, p.ya);
+      polyline(ctx, p, k);
       ctx.lineWidth = 2.2; ctx.strokeStyle = run.color; ctx.stroke();
       if (k <= 400) {  // dots at each iterate show the step sizes
         ctx.fillStyle = run.color;
-        for (var d = 0; d < k; d++) {
-          ctx.fillRect(ox + xa.c2p(run.x[d]) - 1.5, oy + ya.c2p(run.y[d]) - 1.5, 3, 3);
-        }
+        for (var d = 0; d < k; d++) { ctx.fillRect(p.X[d] - 1.5, p.Y[d] - 1.5, 3, 3); }
       }
-      var hx = ox + xa.c2p(run.x[k - 1]), hy = oy + ya.c2p(run.y[k - 1]);
+      var hx = p.X[k - 1], hy = p.Y[k - 1];
       if (run.status === "diverged" && k === run.n) { cross(ctx, hx, hy, 7, run.color); }
       else { marker(ctx, SYMBOLS[i % SYMBOLS.length], hx, hy, 6, run.color); }
       ctx.restore();
     });
   }
 
+  function chartValues(run, what) { return what === "loss" ? run.loss : run.dist; }
+
   function drawChart(gd, what) {
-    var ctx = overlayCanvas(gd);
     var axes = axisPair(gd, "x", "y");
     if (!axes) { return; }
-    var xa = axes[0], ya = axes[1], ox = xa._offset, oy = ya._offset;
-    ctx.save();
-    clipTo(ctx, xa, ya);
-    var fx = ox + xa.c2p(ctl.frame);
-    ctx.beginPath(); ctx.moveTo(fx, oy); ctx.lineTo(fx, oy + ya._length);
+    var xa = axes[0], ya = axes[1];
+    var layer = staticLayer(gd, function (lctx, lay) {
+      lctx.save(); clipTo(lctx, xa, ya); lctx.lineJoin = "round";
+      ctl.runs.forEach(function (run) {
+        var values = chartValues(run, what);
+        if (!values) { lay.pix.push(null); return; }
+        var p = pixels(xa, ya, null, values, run.n);
+        lay.pix.push(p);
+        polyline(lctx, p, run.n);
+        lctx.lineWidth = 1.7; lctx.strokeStyle = run.color; lctx.stroke();
+      });
+      lctx.restore();
+    });
+    var ctx = overlayCanvas(gd);
+    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
+    ctx.save(); clipTo(ctx, xa, ya);
+    var fx = xa._offset + xa.c2p(ctl.frame);
+    ctx.beginPath(); ctx.moveTo(fx, ya._offset); ctx.lineTo(fx, ya._offset + ya._length);
     ctx.setLineDash([3, 3]); ctx.lineWidth = 1; ctx.strokeStyle = "#52606d"; ctx.stroke(); ctx.setLineDash([]);
     ctl.runs.forEach(function (run, i) {
-      var values = what === "loss" ? run.loss : run.dist;
-      if (!values) { return; }
-      var k = visibleCount(run.n, ctl.frame), v = values[k - 1];
-      var py = ya.c2p(v);
-      if (!isFinite(py)) { return; }
-      marker(ctx, SYMBOLS[i % SYMBOLS.length], ox + xa.c2p(k - 1), oy + py, 4.5, run.color);
+      var p = layer.pix[i];
+      if (!p) { return; }
+      var k = visibleCount(run.n, ctl.frame) - 1;
+      if (isFinite(p.Y[k])) { marker(ctx, SYMBOLS[i % SYMBOLS.length], p.X[k], p.Y[k], 4.5, run.color); }
     });
     ctx.restore();
   }
@@ -336,10 +449,157 @@
     var gdd = graphDiv(IDS.dist);
     if (gdd && gdd._fullLayout && ctl.draw.charts) { drawChart(gdd, "dist"); }
     ctl.frames += 1;
-    ctl.drawMs += performance.now() - t0;
+    ctl.lastDrawAt = performance.now();
+    ctl.lastDrawMs = ctl.lastDrawAt - t0;
+    ctl.drawMs += ctl.lastDrawAt - t0;
     updatePlayer();
   }
   ctl.drawFrame = drawFrame;
+
+  // ------------------------------------------------------------ legend, hover
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  function drawLegend() {
+    var box = document.getElementById(IDS.legend);
+    if (!box) { return; }
+    box.innerHTML = ctl.runs.map(function (run, i) {
+      return '<span class="legend-item" style="--run-color:' + escapeHtml(run.color) + '">' +
+        '<span class="legend-glyph" aria-hidden="true">' + GLYPHS[SYMBOLS[i % SYMBOLS.length]] + "</span>" +
+        escapeHtml(run.label) + '<span class="legend-status">' + escapeHtml(run.statusText) + "</span></span>";
+    }).join("");
+  }
+
+  function tipFor(gd) {
+    var tip = gd._descentTip;
+    if (!tip || !tip.isConnected) {
+      tip = document.createElement("div");
+      tip.className = "hover-tip";
+      tip.setAttribute("role", "status");
+      gd.appendChild(tip);
+      gd._descentTip = tip;
+    }
+    return tip;
+  }
+
+  function hideTip(gd) { if (gd._descentTip) { gd._descentTip.style.display = "none"; } }
+
+  function showTip(gd, html, px, py) {
+    var tip = tipFor(gd);
+    tip.innerHTML = html;
+    tip.style.display = "block";
+    var left = px + 14, top = py + 12;
+    if (left + tip.offsetWidth > gd.clientWidth) { left = px - tip.offsetWidth - 14; }
+    if (top + tip.offsetHeight > gd.clientHeight) { top = py - tip.offsetHeight - 12; }
+    tip.style.left = Math.max(0, left) + "px"; tip.style.top = Math.max(0, top) + "px";
+  }
+
+  function hover(gd, id, event) {
+    if (!ctl.paths || !gd._fullLayout || event.buttons) { hideTip(gd); return; }
+    var rect = gd.getBoundingClientRect(), px = event.clientX - rect.left, py = event.clientY - rect.top;
+    if (id === IDS.main) { hoverMain(gd, px, py); } else { hoverChart(gd, id === IDS.loss ? "loss" : "dist", px, py); }
+  }
+
+  function hoverMain(gd, px, py) {
+    var best = null;
+    ctl.runs.forEach(function (run, i) {
+      var names = runAxes(i), axes = axisPair(gd, names[0], names[1]);
+      if (!axes) { return; }
+      var xa = axes[0], ya = axes[1];
+      for (var j = 0; j < run.n; j++) {
+        var dx = xa._offset + xa.c2p(run.x[j]) - px, dy = ya._offset + ya.c2p(run.y[j]) - py;
+        var d = dx * dx + dy * dy;
+        if (d < 100 && (!best || d < best.d)) { best = {d: d, run: run, j: j}; }
+      }
+    });
+    if (best) {
+      var r = best.run, lossName = ctl.paths.loss_kind === "gap" ? "f − f*" : "f";
+      showTip(gd, '<b style="color:' + escapeHtml(r.color) + '">' + escapeHtml(r.label) + "</b><br>step " + best.j +
+        "<br>(" + fmt(r.x[best.j]) + ", " + fmt(r.y[best.j]) + ")<br>" + lossName + " = " + fmt(r.loss[best.j]), px, py);
+      return;
+    }
+    var point = pointerToData(gd, px + gd.getBoundingClientRect().left, py + gd.getBoundingClientRect().top);
+    if (point) { showTip(gd, "(" + fmt(point.x) + ", " + fmt(point.y) + ")<br><small>click to start here</small>", px, py); }
+    else { hideTip(gd); }
+  }
+
+  function hoverChart(gd, what, px, py) {
+    var axes = axisPair(gd, "x", "y");
+    if (!axes) { return; }
+    var xa = axes[0], ya = axes[1];
+    if (px < xa._offset || px > xa._offset + xa._length || py < ya._offset || py > ya._offset + ya._length) {
+      hideTip(gd); return;
+    }
+    var step = Math.round(xa.p2c(px - xa._offset)), rows = [];
+    ctl.runs.forEach(function (run) {
+      var values = what === "loss" ? run.loss : run.dist;
+      if (!values || step < 0) { return; }
+      var j = Math.min(step, run.n - 1);
+      rows.push('<span style="color:' + escapeHtml(run.color) + '">●</span> ' + escapeHtml(run.label) + ": " +
+                fmt(values[j]) + (j < step ? " (ended)" : ""));
+    });
+    if (rows.length) { showTip(gd, "step " + step + "<br>" + rows.join("<br>"), px, py); } else { hideTip(gd); }
+  }
+
+  // ------------------------------------------------------------- PNG export
+  // Plotly's own image would miss the canvas layers: compose contour, paths,
+  // legend and both charts into one picture.
+  function snapshot(gd) {
+    var w = gd.clientWidth, h = gd.clientHeight;
+    return window.Plotly.toImage(gd, {format: "png", width: w, height: h, scale: 2}).then(function (url) {
+      return new Promise(function (resolve, reject) {
+        var img = new Image();
+        img.onload = function () { resolve({img: img, overlay: gd._descentCanvas, w: w, h: h}); };
+        img.onerror = reject;
+        img.src = url;
+      });
+    });
+  }
+
+  function exportPng() {
+    return composePng().then(function (blob) {
+      if (!blob) { return null; }
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob); a.download = "descent-lab.png";
+      document.body.appendChild(a); a.click(); a.remove();
+      window.setTimeout(function () { URL.revokeObjectURL(a.href); }, 5000);
+      return blob.size;
+    });
+  }
+
+  function composePng() {
+    var graphs = [graphDiv(IDS.main), graphDiv(IDS.loss), graphDiv(IDS.dist)];
+    if (!window.Plotly || graphs.some(function (g) { return !g; })) { return Promise.resolve(null); }
+    return Promise.all(graphs.map(snapshot)).then(function (shots) {
+      var S = 2, main = shots[0], width = main.w, row = 18, pad = 10;
+      var legendH = pad * 2 + row * ctl.runs.length;
+      var chartW = width / 2, chartH = shots[1].h * (chartW / shots[1].w);
+      var canvas = document.createElement("canvas");
+      canvas.width = width * S; canvas.height = (legendH + main.h + chartH) * S;
+      var ctx = canvas.getContext("2d");
+      ctx.scale(S, S);
+      ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, width, legendH + main.h + chartH);
+      ctx.font = "12px " + FONT; ctx.textBaseline = "middle";
+      ctl.runs.forEach(function (run, i) {
+        var y = pad + row * i + row / 2;
+        marker(ctx, SYMBOLS[i % SYMBOLS.length], pad + 6, y, 5, run.color);
+        ctx.fillStyle = "#1f2933"; ctx.fillText(run.label + " — " + run.statusText, pad + 18, y);
+      });
+      var place = function (shot, x, y, w, h) {
+        ctx.drawImage(shot.img, x, y, w, h);
+        if (shot.overlay) { ctx.drawImage(shot.overlay, x, y, w, h); }
+      };
+      place(main, 0, legendH, main.w, main.h);
+      place(shots[1], 0, legendH + main.h, chartW, chartH);
+      place(shots[2], chartW, legendH + main.h, chartW, chartH);
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/png"); });
+    });
+  }
+  ctl.exportPng = exportPng;
+  ctl.composePng = composePng;
 
   // ------------------------------------------------------------- the player
   function scrubInput() {
@@ -434,6 +694,7 @@
     else if (target.id === IDS.back) { ctl.stepBy(-1); }
     else if (target.id === IDS.fwd) { ctl.stepBy(1); }
     else if (target.id === IDS.reset) { ctl.reset(); }
+    else if (target.id === IDS.png) { exportPng(); }
   });
 
   document.addEventListener("change", function (event) {
@@ -531,22 +792,37 @@
       }
       if (!surface || !paths) { return [nu, nu, nu]; }
       ctl.renders = (ctl.renders || 0) + 1;
-      if (paths !== ctl.paths) { ctl.runs = decodeRuns(paths); ctl.paths = paths; }
+      ctl.lastRenderAt = performance.now();
+      var tDecode = performance.now();
+      if (paths !== ctl.paths) {
+        ctl.runs = decodeRuns(paths); ctl.paths = paths; ctl.pathsVersion = (ctl.pathsVersion || 0) + 1;
+      }
+      ctl.lastDecodeMs = performance.now() - tDecode;
       if (surface !== ctl.surfaceRaw) {
         ctl.surfaceRaw = surface;
+        ctl.surfaceId = (ctl.surfaceId || 0) + 1;
         ctl.surface = clone(surface);
         ctl.surface.contour = decodeContour(surface.contour);
       }
       ctl.maxFrame = ctl.runs.reduce(function (m, r) { return Math.max(m, r.n - 1); }, 0);
+      if (autoplay && ctl.maxFrame > 0) { ctl.frame = 0; ctl.position = 0; window.setTimeout(play, 150); }
       if (ctl.frame > ctl.maxFrame) { ctl.frame = ctl.maxFrame; ctl.position = ctl.maxFrame; }
-      var figures = [mainFigure(), chartFigure("loss"), chartFigure("dist")];
+      // Plotly only gets a new figure when its own content changes; otherwise the
+      // new runs are simply drawn on the canvases.
+      var key = mainKey(), main = key === ctl.mainKey ? nu : mainFigure();
+      ctl.mainKey = key;
+      var charts = ["loss", "dist"].map(function (what) {
+        var fig = chartFigure(what), k = JSON.stringify([fig.layout.yaxis.range, fig.layout.yaxis.type,
+                                                          fig.layout.xaxis.range, ctl.surfaceId]);
+        if (ctl.chartKeys[what] === k) { return nu; }
+        ctl.chartKeys[what] = k;
+        return fig;
+      });
+      drawLegend();
       updatePlayer();
-      if (autoplay && ctl.maxFrame > 0) {
-        ctl.frame = 0; ctl.position = 0;
-        figures = [mainFigure(), chartFigure("loss"), chartFigure("dist")];
-        window.setTimeout(play, 150);
-      }
-      return figures;
+      if (main === nu) { drawFrame(); }  // same axes: the new runs can be drawn right away
+      window.setTimeout(hookGraphs, 0);
+      return [main, charts[0], charts[1]];
     },
 
     runStatus: function (paths) {

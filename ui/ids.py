@@ -109,3 +109,5 @@ LESSON = "lesson"                # the loaded lesson's title and text
 LESSON_CLOSE = "lesson-close"
 NOISE = "noise"                  # gradient noise sigma (with SEED)
 NOISE_VALUE = "noise-value"
+LEGEND = "legend"                # run legend above the graph (filled by assets/descent.js)
+PNG = "png-button"               # one picture of graph, paths, legend and charts

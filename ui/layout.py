@@ -18,16 +18,22 @@ from .figures import run_color, run_symbol
 from .presets import PRESET_LIST, PRESETS
 from .state import MAX_NOISE, MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS
 
+# Plotly's camera button would save the contour without the runs (they are drawn on
+# a canvas layer): the "PNG" button composes the whole picture instead.
 GRAPH_CONFIG = {
     "displaylogo": False,
-    "scrollZoom": True,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-    "toImageButtonOptions": {"format": "png", "filename": "descent-lab", "scale": 2},
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "scrollZoom": False,  # the page keeps scrolling over the graph; zoom with the buttons
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"],
 }
 CHART_CONFIG = {
     "displaylogo": False,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoom2d", "pan2d"],
-    "toImageButtonOptions": {"format": "png", "filename": "descent-lab-chart", "scale": 2},
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoom2d", "pan2d", "toImage"],
 }
 SPEEDS = (("0.25", "¼×"), ("0.5", "½×"), ("1", "1×"), ("2", "2×"), ("4", "4×"), ("10", "10×"))
 SYMBOL_GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "pentagon": "⬟",
@@ -296,6 +302,8 @@ def header() -> html.Header:
                     html.Span(id=ids.SHARE_MSG, className="share-msg", **{"aria-live": "polite"}),
                     html.Button("CSV", id=ids.CSV, className="button", n_clicks=0,
                                 title="Download every run's trajectory, one row per step, with internal state"),
+                    html.Button("PNG", id=ids.PNG, className="button",
+                                title="Save the graph, paths, legend and charts as one picture"),
                 ],
                 className="actions",
             ),
@@ -319,6 +327,7 @@ def stage() -> html.Main:
         [
             html.Div([html.H2("Paths", className="sr-only"), view_toggle()], className="stage-head"),
             html.Div(id=ids.LESSON, className="lesson", **{"aria-live": "polite"}),
+            html.Div(id=ids.LEGEND, className="legend"),
             dcc.Graph(id=ids.MAIN_GRAPH, config=GRAPH_CONFIG, className="main-graph", responsive=True,
                       style={"height": "min(64vh, 660px)", "minHeight": "320px"},
                       figure={"data": [], "layout": {"template": None}}),

@@ -90,7 +90,7 @@ def status_text(status: str, at: int | None, steps: int) -> str:
         return f"converged at step {at}"
     if status == "diverged":
         return f"diverged at step {at}"
-    return f"still moving after {steps} steps"
+    return f"still moving after {steps} step{'' if steps == 1 else 's'}"
 
 
 def run_summary(state: dict, index: int, trajectory) -> dict:

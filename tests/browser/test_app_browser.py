@@ -324,4 +324,32 @@ def test_app012_browser_and_server_agree_on_the_numbers(dash_duo, descent_app):
         assert np.allclose(dist, np.maximum(expected, 1e-30), rtol=1e-4, atol=1e-5)
     label = lab(dash_duo, "c.runs[1].label")
     assert label == "Adam lr=0.05 β1=0.9"
-    assert label in dash_duo.find_element("#main-graph .legend").text
+    assert label in dash_duo.find_element(css_id(ids.LEGEND)).text
+    assert dash_duo.get_logs() == []
+
+
+def test_app013_png_has_graph_paths_and_charts(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?run=gd(lr=1.8)&run=adam(lr=0.3)&steps=60&frame=60")
+    wait_until(lambda: lab(dash_duo, "c.frames") > 0, message="a drawn frame")
+    dash_duo.find_element(css_id(ids.PNG)).click()
+    path = os.path.join(dash_duo.download_path, "descent-lab.png")
+    wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 20_000, message="the PNG download")
+    with open(path, "rb") as handle:
+        head = handle.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    main_w = lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot').clientWidth")
+    assert width == 2 * main_w and height > width * 0.6  # graph and charts, at 2x
+    assert dash_duo.get_logs() == []
+
+
+def test_app014_pointer_readout_on_a_path(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?run=gd(lr=1.8)&steps=40&frame=40")
+    gd = dash_duo.find_element("#main-graph .js-plotly-plot")
+    offset = js(dash_duo, """
+        var gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = window.descentLab.runs[0];
+        return [xa._offset + xa.c2p(r.x[5]) - gd.clientWidth / 2, ya._offset + ya.c2p(r.y[5]) - gd.clientHeight / 2];""", gd)
+    ActionChains(dash_duo.driver).move_to_element(gd).move_by_offset(round(offset[0]), round(offset[1])).perform()
+    tip = wait_until(lambda: dash_duo.find_element("#main-graph .hover-tip").text, message="the readout")
+    assert "Gradient descent lr=1.8" in tip and "step 5" in tip
+    assert dash_duo.get_logs() == []

@@ -99,7 +99,7 @@
     return paths.runs.map(function (run) {
       var x = decodeF4(run.x), y = decodeF4(run.y);
       return {
-        index: run.index, n: run.n, status: run.status, label: run.label,
+        index: run.index, n: run.n, status: run.status, label: run.label, symbol: run.symbol,
         color: run.color, statusText: run.status_text,
         x: x, y: y, loss: decodeF4(run.loss),
         dist: nearestDistance(x, y, paths.minimizers),
@@ -131,6 +131,8 @@
   var SYMBOLS = ["circle", "square", "diamond", "triangle-up", "pentagon", "hexagon", "star", "triangle-down"];
   var GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "pentagon": "⬟",
                 "hexagon": "⬢", "star": "★", "triangle-down": "▼"};
+
+  function symbolOf(run, i) { return run.symbol || SYMBOLS[i % SYMBOLS.length]; }  // ui/figures.py's
 
   function axisNames(i) { return i === 0 ? ["x", "y"] : ["x" + (i + 1), "y" + (i + 1)]; }
 
@@ -401,7 +403,7 @@
       }
       var hx = p.X[k - 1], hy = p.Y[k - 1];
       if (run.status === "diverged" && k === run.n) { cross(ctx, hx, hy, 7, run.color); }
-      else { marker(ctx, SYMBOLS[i % SYMBOLS.length], hx, hy, 6, run.color); }
+      else { marker(ctx, symbolOf(run, i), hx, hy, 6, run.color); }
       ctx.restore();
     });
   }
@@ -434,7 +436,7 @@
       var p = layer.pix[i];
       if (!p) { return; }
       var k = visibleCount(run.n, ctl.frame) - 1;
-      if (isFinite(p.Y[k])) { marker(ctx, SYMBOLS[i % SYMBOLS.length], p.X[k], p.Y[k], 4.5, run.color); }
+      if (isFinite(p.Y[k])) { marker(ctx, symbolOf(run, i), p.X[k], p.Y[k], 4.5, run.color); }
     });
     ctx.restore();
   }
@@ -468,7 +470,7 @@
     if (!box) { return; }
     box.innerHTML = ctl.runs.map(function (run, i) {
       return '<span class="legend-item" style="--run-color:' + escapeHtml(run.color) + '">' +
-        '<span class="legend-glyph" aria-hidden="true">' + GLYPHS[SYMBOLS[i % SYMBOLS.length]] + "</span>" +
+        '<span class="legend-glyph" aria-hidden="true">' + GLYPHS[symbolOf(run, i)] + "</span>" +
         escapeHtml(run.label) + '<span class="legend-status">' + escapeHtml(run.statusText) + "</span></span>";
     }).join("");
   }
@@ -585,7 +587,7 @@
       ctx.font = "12px " + FONT; ctx.textBaseline = "middle";
       ctl.runs.forEach(function (run, i) {
         var y = pad + row * i + row / 2;
-        marker(ctx, SYMBOLS[i % SYMBOLS.length], pad + 6, y, 5, run.color);
+        marker(ctx, symbolOf(run, i), pad + 6, y, 5, run.color);
         ctx.fillStyle = "#1f2933"; ctx.fillText(run.label + " — " + run.statusText, pad + 18, y);
       });
       var place = function (shot, x, y, w, h) {

@@ -198,7 +198,7 @@ def paths_payload(state: dict) -> dict:
     paths = simulate.simulate(state)
     paths["colour_title"] = figures.contour_grid(
         state["surface"]["key"], tuple(sorted(state["surface"]["params"].items())))[3]
-    paths["templates"] = figures.chart_payload(paths)
+    paths["templates"] = figures.browser_layouts(paths)
     return paths
 
 
@@ -286,21 +286,14 @@ def changed_runs(old: dict, new: dict) -> list[int] | None:
 
 
 def paths_patch(paths: dict, indices: list[int]) -> dash.Patch:
-    """A Patch of the paths store replacing only the given runs (and their labels).
+    """A Patch of the paths store replacing only the given runs.
 
     Dragging one run's slider then sends one trajectory (~16 kB for 1000 steps)
-    instead of all of them.
+    instead of all of them (the layouts do not depend on a run's settings).
     """
     patch = dash.Patch()
-    templates = paths["templates"]
     for i in indices:
         patch["runs"][i] = paths["runs"][i]
-        patch["templates"]["runs"][i] = templates["runs"][i]
-        patch["templates"]["loss"]["runs"][i] = templates["loss"]["runs"][i]
-        patch["templates"]["dist"]["runs"][i] = templates["dist"]["runs"][i]
-        annotations = templates["grid_layout"].get("annotations", [])
-        if i < len(annotations):
-            patch["templates"]["grid_layout"]["annotations"][i] = annotations[i]
     return patch
 
 

@@ -2,10 +2,10 @@
 
 Nothing here knows about Dash. The live app sends the heavy parts separately — the
 contour once per surface (:func:`surface_payload`), the paths per change
-(``ui.simulate``) with the run trace *templates* built here — and the browser code
-in ``assets/descent.js`` only fills the templates' ``x``/``y`` for the current frame.
-:func:`main_figure`, :func:`loss_figure` and :func:`distance_figure` do the same
-assembly in Python, for tests, exports and the README screenshot.
+(``ui.simulate``) with the layouts of :func:`browser_layouts` — and the browser code
+in ``assets/descent.js`` draws the runs on canvas layers over these Plotly graphs.
+:func:`main_figure`, :func:`loss_figure` and :func:`distance_figure` build the same
+pictures as complete Plotly figures in Python, for tests and exports.
 
 Every trace of a run is tagged with ``meta = {"run": i, "role": ...}`` so the
 browser can find it without counting trace indices.
@@ -388,8 +388,22 @@ def loss_title(loss_kind: str) -> str:
     return "f − f*" if loss_kind == "gap" else "f (unbounded below)"
 
 
+def browser_layouts(paths: dict) -> dict:
+    """The layouts the browser needs for a set of paths: side-by-side axes, charts.
+
+    The runs themselves are drawn by assets/descent.js on canvas layers, in the
+    colours and markers of :func:`run_color` / :func:`run_symbol` sent with each run.
+    """
+    return {
+        "grid_layout": grid_layout(paths["bounds"], len(paths["runs"]), paths.get("colour_title", "f")),
+        "loss": {"layout": chart_layout(loss_title(paths["loss_kind"]), log=paths["loss_kind"] == "gap",
+                                        steps=paths["steps"])},
+        "dist": {"layout": chart_layout("distance to nearest minimum", log=True, steps=paths["steps"])},
+    }
+
+
 def chart_payload(paths: dict) -> dict:
-    """Templates and layouts the browser needs for a set of paths (small: no arrays)."""
+    """Trace templates and layouts for complete static figures (tests, exports)."""
     runs = paths["runs"]
     bounds = paths["bounds"]
     return {

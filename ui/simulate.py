@@ -100,6 +100,7 @@ def run_summary(state: dict, index: int, trajectory) -> dict:
     at = {"converged": trajectory.converged_at, "diverged": trajectory.diverged_at}.get(status)
     return {
         "index": index,
+        "symbol": figures.run_symbol(index),
         "optimizer": run["optimizer"],
         "label": figures.run_label(run["optimizer"], run["hparams"]),
         "color": figures.run_color(index),

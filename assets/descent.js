@@ -868,7 +868,14 @@
         var label = function () {  // the slider may still be loading its code
           var el = document.getElementById(domId);
           var thumb = el && el.querySelector("[role=slider]");
-          if (thumb) { thumb.setAttribute("aria-valuetext", text); }
+          if (thumb) {
+            thumb.setAttribute("aria-valuetext", text);
+            var box = el.closest(".control"), name = box && box.querySelector(".control-label");
+            if (name) {  // the thumb's accessible name: the knob, and its run
+              var run = typeof input.id === "object" && input.id.run !== undefined ? " (run " + (input.id.run + 1) + ")" : "";
+              thumb.setAttribute("aria-label", name.textContent + run);
+            }
+          }
           else if (++tries < 30) { window.setTimeout(label, 100); }
         };
         window.setTimeout(label, 0);

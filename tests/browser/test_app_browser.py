@@ -107,6 +107,7 @@ def test_app002_dragging_and_keying_a_slider_redraws_the_path(dash_duo, descent_
     # screen readers hear the learning rate, not the slider's log10 position
     wait_until(lambda: dash_duo.find_element(slider).get_attribute("aria-valuetext") == shown,
                message="aria-valuetext on the log slider")
+    assert dash_duo.find_element(slider).get_attribute("aria-label") == "learning rate (run 3)"
     wait_until(lambda: lab(dash_duo, "Array.from(c.runs[2].x.slice(0, 50))") != dragged,
                message="the path to follow the keyboard")
     # only that run changed

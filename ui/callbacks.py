@@ -220,15 +220,17 @@ def respond(client_state: Any, event: dict | None) -> dict:
         return out
     if event["kind"] != "load" and client_state is None:
         event = {"kind": "load", "search": ""}
+    tampered = False
     if event["kind"] == "load":
         old, errors = None, []
     else:
         old, errors = validate_state(client_state)
         if errors:  # the client sent a state we would never have produced
             errors = ["The page sent settings that were not valid: " + "; ".join(errors)]
+            tampered = True  # what the page shows may not match `old`: resend it all
     new, more = apply_event(old, event) if old is not None else apply_event({}, event)
     errors += more
-    first = old is None
+    first = old is None or tampered
     changed = lambda *keys: first or any(old[k] != new[k] for k in keys)  # noqa: E731
 
     out["state"] = new

@@ -52,7 +52,7 @@ def start(dash_duo, app, search=""):
         dash_duo.driver.get(dash_duo.server_url + "/" + search)
     wait_until(lambda: js(dash_duo, "return !!(window.descentLab && window.descentLab.paths "
                                     "&& document.querySelector('#main-graph .js-plotly-plot .contour'))"),
-               message="the contour and paths")
+               timeout=25, message="the contour and paths")
 
 
 def lab(dash_duo, expr):

@@ -229,8 +229,9 @@ class Page:
                 group.append(self._item(spec["id"], spec["property"], override))
                 continue
             concrete = [c["props"]["id"] for c in self.by_id.values() if _matches(pattern, c["props"]["id"])]
-            for extra in changed_ids:  # a crafted id the page does not have
-                if _matches(pattern, extra) and extra not in concrete:
+            known = {stringify_id(c) for c in concrete}
+            for extra in changed_ids:  # a crafted id the page does not have (by JSON: true is not 1)
+                if _matches(pattern, extra) and stringify_id(extra) not in known:
                     concrete.append(extra)
             if '["MATCH"]' in spec["id"]:
                 chosen = next((c for c in changed_ids if _matches(pattern, c)), concrete[0] if concrete else None)

@@ -58,10 +58,16 @@ def to_slider(hp: Any, value: Any) -> float:
 
 def from_slider(hp: Any, position: Any) -> Any:
     """Real value for a slider position; a non-number is passed on for validation."""
-    if isinstance(position, bool) or not isinstance(position, (int, float)) or not math.isfinite(position):
+    if isinstance(position, bool) or not isinstance(position, (int, float)):
         return position
-    if not is_log(hp):
-        return float(position)
+    try:
+        position = float(position)
+    except OverflowError:  # an integer beyond float range
+        return math.inf
+    if not math.isfinite(position) or not is_log(hp):
+        return position
+    if abs(position) > 300:  # 10 ** position would overflow (or vanish): refused by validation
+        return math.inf if position > 0 else 0.0
     # Three significant digits: the slider cannot resolve more, and the legend,
     # URL and CSV stay readable (0.00501 rather than 0.005011872336272725).
     return float(f"{10.0 ** position:.3g}")

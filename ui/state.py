@@ -75,7 +75,10 @@ def as_float(value: Any, what: str) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{what} must be a number, got {_short(value)}.")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        raise ValueError(f"{what} must be a finite number, got {_short(value)}.") from None
     if not math.isfinite(number):
         raise ValueError(f"{what} must be a finite number, got {_short(value)}.")
     return number

@@ -116,6 +116,11 @@ HOSTILE_EVENTS = [
     {"kind": "hparam", "run": 0, "name": "lr", "value": 99.0},
     {"kind": "hparam", "run": 0, "name": "lr", "value": "1e-2"},
     {"kind": "hparam", "run": 0, "name": "lr", "value": None},
+    {"kind": "hparam", "run": 0, "name": "lr", "value": 1e308},  # log10 slider: 10 ** 1e308
+    {"kind": "hparam", "run": 0, "name": "lr", "value": 10**400},  # beyond float
+    {"kind": "hparam", "run": 0, "name": "lr", "value": -1e308},
+    {"kind": "steps", "value": 10**400},
+    {"kind": "start_x", "value": -(10**400)},
     {"kind": "hparam", "run": 0, "name": "__dict__", "value": 1},
     {"kind": "hparam", "run": 99, "name": "lr", "value": -2},
     {"kind": "hparam", "run": "0", "name": "lr", "value": -2},

@@ -30,8 +30,8 @@ test_csp_browser.py``: the page loads, MathJax and Plotly render, animation and
 callbacks run, and no ``securitypolicyviolation`` event or console error occurs)::
 
     default-src 'self'; script-src 'self' 'sha256-...'; style-src 'self' 'unsafe-inline';
-    img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self';
-    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self' ...
+    img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'self';
+    form-action 'self'; frame-ancestors 'self' ...
 
 * ``script-src 'self'`` plus the SHA-256 hashes of the page's inline scripts
   (``app.csp_hashes()``: the renderer's one-line start-up script and the inline
@@ -43,11 +43,11 @@ callbacks run, and no ``securitypolicyviolation`` event or console error occurs)
 * ``style-src 'unsafe-inline'``: Plotly injects ``<style>`` rules and sets ``style``
   attributes on its SVG, MathJax injects its SVG stylesheet, and React/Dash components
   set inline styles. Inline *styles* cannot run code; a nonce is not possible because
-  these are created at runtime by library code.
-* ``img-src data: blob:``: Plotly's "download plot as PNG" draws the SVG through a
-  ``data:`` image; the modebar and MathJax use inline SVG/data images.
-* ``font-src data:``: reserved for libraries that embed fonts as data URIs (no font
-  is fetched from another host).
+  these are created at runtime by library code (the browser test shows the violations
+  without it).
+* ``img-src data: blob:``: the PNG export draws ``Plotly.toImage``'s ``data:`` image
+  into a canvas and saves it through a ``blob:`` URL. Fonts fall under
+  ``default-src 'self'``: none is needed from anywhere else (MathJax renders SVG).
 * ``connect-src 'self'``: the renderer's ``fetch`` to ``/_dash-layout``,
   ``/_dash-dependencies`` and ``/_dash-update-component``. Nothing else: MathJax's
   optional speech rules on a CDN are never requested (and would be refused).
@@ -230,7 +230,6 @@ def content_security_policy(config: Config, script_hashes: list[str] | tuple[str
         ("script-src", " ".join(("'self'", *script_hashes))),
         ("style-src", "'self' 'unsafe-inline'"),
         ("img-src", "'self' data: blob:"),
-        ("font-src", "'self' data:"),
         ("connect-src", "'self'"),
         ("object-src", "'none'"),
         ("base-uri", "'self'"),

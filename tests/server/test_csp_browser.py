@@ -7,8 +7,9 @@ must load, render its MathJax formulas (SVG) and its Plotly graphs, answer a sli
 move and a lesson, and report no violation and no console error. That is how the policy
 was shown not to need ``'unsafe-eval'`` or ``'unsafe-inline'`` for scripts.
 
-A control run serves the same page with the inline-script hashes removed from the
-policy and expects violations: the listener really sees what the policy blocks.
+Control runs serve the same page with one allowance removed (the inline-script hashes;
+``'unsafe-inline'`` for styles) and expect violations of that directive: the listener
+really sees what a policy blocks, and neither allowance is there for nothing.
 """
 
 from __future__ import annotations
@@ -30,36 +31,46 @@ document.addEventListener('securitypolicyviolation', function (e) {
 """
 
 
-class _StripHashes:
-    """WSGI middleware: the same app with ``'sha256-...'`` sources removed from the CSP."""
+class _Rewrite:
+    """WSGI middleware: the same app with one change to its CSP header."""
 
-    def __init__(self, wsgi):
-        self.wsgi = wsgi
+    def __init__(self, wsgi, pattern: str, replacement: str):
+        self.wsgi, self.pattern, self.replacement = wsgi, pattern, replacement
 
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
             fixed = []
             for name, value in headers:
                 if name.lower() == "content-security-policy":
-                    value = re.sub(r" 'sha256-[^']*'", "", value)
+                    value = re.sub(self.pattern, self.replacement, value)
                 fixed.append((name, value))
             return start_response(status, fixed, exc_info)
 
         return self.wsgi(environ, start)
 
 
+CONTROLS = {
+    # without the hashes, Dash's inline start-up script is refused
+    "no-script-hashes": (r" 'sha256-[^']*'", "", "script-src"),
+    # without 'unsafe-inline' for styles, Plotly's and MathJax's run-time styles are refused
+    "no-inline-styles": (r"style-src 'self' 'unsafe-inline'", "style-src 'self'", "style-src"),
+}
+
+
 @pytest.fixture(scope="module")
 def servers():
+    """The hardened app, and one copy of it per control policy, each on its own port."""
     from werkzeug.serving import make_server
 
     from app import app
 
-    real = make_server("127.0.0.1", 0, app.server, threaded=True)
-    control = make_server("127.0.0.1", 0, _StripHashes(app.server), threaded=True)
-    for srv in (real, control):
+    apps = {"real": app.server}
+    apps.update({name: _Rewrite(app.server, pattern, repl) for name, (pattern, repl, _) in CONTROLS.items()})
+    running = {name: make_server("127.0.0.1", 0, wsgi, threaded=True) for name, wsgi in apps.items()}
+    for srv in running.values():
         threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{real.server_port}", f"http://127.0.0.1:{control.server_port}"
-    for srv in (real, control):
+    yield {name: f"http://127.0.0.1:{srv.server_port}" for name, srv in running.items()}
+    for srv in running.values():
         srv.shutdown()
 
 
@@ -111,7 +122,7 @@ def _network(driver) -> tuple[list[str], list[tuple[str, int]]]:
 def test_csp001_page_works_under_the_enforced_policy(servers, browser):
     from selenium.webdriver.common.keys import Keys
 
-    url, _ = servers
+    url = servers["real"]
     browser.get_log("browser"), _network(browser)  # start clean
     browser.get(url + "/")
     policy = browser.execute_script(
@@ -130,6 +141,11 @@ def test_csp001_page_works_under_the_enforced_policy(servers, browser):
     browser.find_elements("css selector", ".chips button")[1].click()
     _wait(browser, "return document.querySelector('.lesson') && document.querySelector('.lesson').innerText.length > 0")
     time.sleep(1.0)
+    # the PNG export (Plotly.toImage's data: URL drawn into a canvas) works too
+    size = browser.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "window.descentLab.composePng().then(b => done(b ? b.size : -1), e => done(String(e)));")
+    assert isinstance(size, int) and size > 10_000, size
 
     violations = browser.execute_script("return window.__csp")
     assert violations == [], violations
@@ -142,9 +158,11 @@ def test_csp001_page_works_under_the_enforced_policy(servers, browser):
     assert all(status < 400 for _, status in answered), answered
 
 
-def test_csp002_control_without_hashes_is_blocked(servers, browser):
-    """Without the hashes the inline scripts are refused: the listener sees it."""
-    _, control = servers
-    browser.get(control + "/")
-    violations = _wait(browser, "return window.__csp.length ? window.__csp : null", timeout=10)
-    assert any(v["directive"].startswith("script-src") and v["blocked"] == "inline" for v in violations), violations
+@pytest.mark.parametrize("control", sorted(CONTROLS))
+def test_csp002_each_allowance_is_needed(servers, browser, control):
+    """The page under a policy without one allowance reports violations of that directive:
+    the listener sees what a policy blocks, and the allowance is not there for nothing."""
+    browser.get(servers[control] + "/")
+    directive = CONTROLS[control][2]
+    violations = _wait(browser, "return window.__csp.length ? window.__csp : null", timeout=15)
+    assert any(v["directive"].startswith(directive) and v["blocked"] == "inline" for v in violations), violations

@@ -297,9 +297,12 @@ class User:
         layout = self.http.get("/_dash-layout")
         replies.append(layout)
         if deps is None:
-            dep_reply = self.http.get("/_dash-dependencies")
-            replies.append(dep_reply)
-            deps = dep_reply.json()
+            replies.append(self.http.get("/_dash-dependencies"))
+        for path, reply in zip(("page", "/_dash-layout", "/_dash-dependencies"), replies):
+            if reply.status != 200:
+                raise RuntimeError(f"GET {path} answered {reply.status}: {reply.body[:200]!r}")
+        if deps is None:
+            deps = replies[2].json()
         self.page = Page(layout.json(), deps)
         self.page.set("url", "search", search)
         replies.append(self.trigger("url", "search"))

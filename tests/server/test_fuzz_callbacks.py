@@ -69,7 +69,8 @@ NASTY_STRINGS = st.sampled_from([
     "__import__('os').system('id')", "../../etc/passwd", "\u0000", "\ud800", "💥" * 50,
     "a" * 20_000, "?surface=" + "x(" * 2000, "?" + "&".join(["run=adam(lr=1e999)"] * 50),
 ])
-HUGE = st.sampled_from([10**18, -(10**18), 10**100, -(10**300), 1e308, -1e308, 5e-324, 2**63, 2**64 + 1, 1e16 + 1])
+HUGE = st.sampled_from([10**18, -(10**18), 10**100, -(10**300), 10**400, -(10**400), 1e308, -1e308, 5e-324,
+                        2**63, 2**64 + 1, 1e16 + 1])  # 10**400: an integer beyond float range
 SCALARS = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
            | st.text(max_size=30) | NASTY_STRINGS | HUGE)
 NESTED = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5)

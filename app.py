@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dash
 
-from ui import callbacks
+from ui import callbacks, map_callbacks
 from ui.layout import build_layout
 from ui.server import Config, harden
 
@@ -40,6 +40,7 @@ def create_app() -> dash.Dash:
     application.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     application.layout = build_layout
     callbacks.register(application)
+    map_callbacks.register(application)  # the "Maps" section (issue 5)
 
     @application.server.route("/healthz")
     def healthz():

@@ -111,3 +111,53 @@ NOISE = "noise"                  # gradient noise sigma (with SEED)
 NOISE_VALUE = "noise-value"
 LEGEND = "legend"                # run legend above the graph (filled by assets/descent.js)
 PNG = "png-button"               # one picture of graph, paths, legend and charts
+
+# --- maps (ui/map_layout.py, ui/map_callbacks.py, assets/maps.js) -----------------
+MAPS = "maps"                    # the "Maps" section under the charts
+MAP_SPECS = "map-specs-store"    # static: each optimizer's float settings (for the option lists)
+MAP_DOWNLOAD = "map-download"    # dcc.Download for the maps' CSVs
+# hyperparameter map: outcome over lr x a second setting of one run's optimizer
+HMAP = "hmap"                    # its <details>
+HMAP_RUN = "hmap-run"
+HMAP_Y = "hmap-y"
+HMAP_N = "hmap-n"
+HMAP_STEPS = "hmap-steps"
+HMAP_OUTCOME = "hmap-outcome"
+HMAP_TOL = "hmap-tol"
+HMAP_LR_RANGE = "hmap-lr-range"  # log10 of the lr range
+HMAP_Y_RANGE = "hmap-y-range"    # fraction of the second setting's range
+HMAP_COMPUTE = "hmap-compute"
+HMAP_GRAPH = "hmap-graph"
+HMAP_REQUEST = "hmap-request"    # the validated request the figure shows (JSON)
+HMAP_NOTE = "hmap-note"
+HMAP_STALE = "hmap-stale"
+HMAP_CSV = "hmap-csv"
+HMAP_PNG = "hmap-png"
+# basin map: where each start ends, for 1-3 runs
+BASIN = "basin"
+BASIN_RUNS = "basin-runs"
+BASIN_N = "basin-n"
+BASIN_STEPS = "basin-steps"
+BASIN_COMPUTE = "basin-compute"
+BASIN_GRAPH = "basin-graph"
+BASIN_REQUEST = "basin-request"
+BASIN_NOTE = "basin-note"
+BASIN_STALE = "basin-stale"
+BASIN_CSV = "basin-csv"
+BASIN_PNG = "basin-png"
+# fair comparison: each selected run's lr (and one more setting) tuned under one budget
+TUNE = "tune"
+TUNE_RUNS = "tune-runs"
+TUNE_OBJECTIVE = "tune-objective"
+TUNE_STEPS = "tune-steps"
+TUNE_N = "tune-n"
+TUNE_SECOND = "tune-second"
+TUNE_N_SECOND = "tune-n-second"
+TUNE_TOL = "tune-tol"
+TUNE_COMPUTE = "tune-compute"
+TUNE_GRAPH = "tune-graph"
+TUNE_REQUEST = "tune-request"
+TUNE_NOTE = "tune-note"
+TUNE_CSV = "tune-csv"
+TUNE_PNG = "tune-png"
+MAP_PNG_MSG = "map-png-message"

@@ -15,6 +15,7 @@ import surfaces
 
 from . import controls, ids
 from .figures import run_color, run_symbol
+from .map_layout import maps_panel
 from .presets import PRESET_LIST, PRESETS
 from .state import MAX_NOISE, MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS
 
@@ -343,6 +344,7 @@ def stage() -> html.Main:
                 ],
                 className="charts",
             ),
+            maps_panel(),
         ],
         className="stage",
     )

@@ -155,8 +155,13 @@ def _alert_text(data: dict | None) -> str:
 # ------------------------------------------------------------------------------
 
 def _real(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-        and abs(value) <= 1e12
+    """A finite real number of a size any control could send (ints compared exactly:
+    10**400 has no float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= 10**12
+    return math.isfinite(value) and abs(value) <= 1e12
 
 
 def _option_values(props: dict) -> list:

@@ -169,7 +169,7 @@ def basin_section() -> html.Details:
             ),
             _buttons(ids.BASIN_COMPUTE, "Compute basins", ids.BASIN_CSV, ids.BASIN_PNG, "basin map"),
             html.Div(id=ids.BASIN_STALE, className="map-stale", **{"aria-live": "polite"}),
-            _graph(ids.BASIN_GRAPH, "descent-lab-basin-map", "400px"),
+            _graph(ids.BASIN_GRAPH, "descent-lab-basin-map", "440px"),
             html.P(id=ids.BASIN_NOTE, className="map-note"),
             dcc.Store(id=ids.BASIN_REQUEST),
         ],

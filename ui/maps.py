@@ -612,7 +612,8 @@ def hparam_figure(req: HparamRequest, result: sweeps.Map, current: dict | None =
         cx, cy = [float(current["lr"])], [float(current[req.y_name])]
     traces.append(go.Scatter(
         x=cx, y=cy, mode="markers", name=f"run {req.run + 1}'s setting",
-        marker={"symbol": "circle-open", "size": 16, "color": "#ffffff", "line": {"width": 3, "color": "#ffffff"}},
+        marker={"symbol": "circle", "size": 14, "color": "rgba(255,255,255,0.35)",
+                "line": {"width": 2.5, "color": "#000000"}},
         hovertemplate=f"run {req.run + 1}'s current setting<br>{hover_xy}<extra></extra>",
         meta={"role": "current"}, showlegend=True))
     best = best_cell(result)
@@ -891,7 +892,8 @@ def basin_figure(req: BasinRequest, results: list[sweeps.Map], start: list | tup
         else:
             fig.add_trace(_legend_swatch(name, color, line="#9aa5b1"))
     layout = _base_layout()
-    layout["margin"] = {"l": 48, "r": 12, "t": 70, "b": 40}
+    layout["margin"] = {"l": 48, "r": 12, "t": 28, "b": 40}
+    layout["legend"] = {"orientation": "h", "x": 0, "y": -0.14, "yanchor": "top", "font": {"size": 11}}
     layout["meta"] = {"kind": "basin", "runs": [r.index for r in req.runs]}
     fig.update_layout(**layout)
     (x0, x1), (y0, y1) = surface.bounds
@@ -1173,8 +1175,9 @@ def tune_figure(req: TuneRequest, results: list[TuneResult]) -> go.Figure:
             fig.update_yaxes(_axis(result.second, y_hp.scale == "log"), row=row, col=col)
         else:
             scores = np.asarray(result.lr_scores, dtype=float)
+            shown = np.maximum(scores, LOG_FLOOR) if log_y else scores  # a gap of 0 stays on a log axis
             fig.add_trace(go.Scatter(
-                x=np.asarray(result.lr_values), y=_finite_or_none(scores), mode="lines+markers",
+                x=np.asarray(result.lr_values), y=_finite_or_none(shown), mode="lines+markers",
                 line={"color": color, "width": 2}, marker={"size": 4, "color": color}, showlegend=False,
                 name=f"run {result.index + 1}", hovertemplate=f"lr=%{{x:.3g}}<br>{title}=%{{y:.3g}}<extra></extra>",
                 meta={"role": "search", "run": result.index}), row=row, col=col)
@@ -1190,7 +1193,8 @@ def tune_figure(req: TuneRequest, results: list[TuneResult]) -> go.Figure:
                     meta={"role": "missed"}), row=row, col=col)
             if math.isfinite(result.best_value):
                 fig.add_trace(go.Scatter(
-                    x=[result.best["lr"]], y=[result.best_value], mode="markers", showlegend=False,
+                    x=[result.best["lr"]], y=[max(result.best_value, LOG_FLOOR) if log_y else result.best_value],
+                    mode="markers", showlegend=False,
                     marker={"symbol": "star", "size": 16, "color": color, "line": {"color": "#1f2933", "width": 1}},
                     name="chosen", hovertemplate="chosen: lr=%{x:.3g}<br>%{y:.3g}<extra></extra>",
                     meta={"role": "chosen", "run": result.index}), row=row, col=col)

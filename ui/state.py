@@ -458,7 +458,14 @@ def _parse_call(text: str, what: str) -> tuple[str, dict]:
 
 def decode_url(search: Any) -> tuple[dict, Errors]:
     """A validated state from a query string; malformed parts are reported and defaulted."""
-    if not isinstance(search, str) or not search.strip("?& "):
+    if search is None:
+        return default_state(), []
+    if not isinstance(search, str):
+        return default_state(), [
+            f"The address could not be read (a {type(search).__name__}, not text); "
+            "opened the default lesson."
+        ]
+    if not search.strip("?& "):
         return default_state(), []
     errors: Errors = []
     if len(search) > MAX_URL_LENGTH:

@@ -199,7 +199,14 @@ def test_malformed_url_parts_are_reported_and_defaulted(url, message):
     assert more == [] and again == state
 
 
-@pytest.mark.parametrize("search", [None, "", "?", 42, ["?surface=bowl"]])
-def test_empty_or_non_string_url_gives_the_default(search):
+@pytest.mark.parametrize("search", [None, "", "?"])
+def test_empty_url_gives_the_default_quietly(search):
     state, errors = decode_url(search)
     assert state == default_state() and errors == []
+
+
+@pytest.mark.parametrize("search", [42, ["?surface=bowl"], {"$ne": 1}])
+def test_non_string_url_gives_the_default_with_a_message(search):
+    state, errors = decode_url(search)
+    assert state == default_state()
+    assert len(errors) == 1 and "could not be read" in errors[0]

@@ -204,10 +204,7 @@ def must_refuse(component: dict | None, prop: str, value, crafted: bool) -> bool
 # Slots where the app currently answers a value the control could never send without the
 # in-page message (reported to the lead; test_known_gap_* below pins each one, strictly,
 # so fixing it turns that test into an XPASS failure and this entry must go).
-KNOWN_GAPS = {
-    prop_id(ids.URL, "search"): (lambda value: not isinstance(value, str),
-                                 "a non-string URL search silently opens the default lesson"),
-}
+KNOWN_GAPS: dict = {}  # prop id -> (predicate on the value, why it is not answered yet)
 
 
 # ------------------------------------------------------------------------------
@@ -355,8 +352,7 @@ def http_url(http: Http) -> str:
     return f"http://{http.host}:{http.port}"
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[prop_id(ids.URL, "search")][1])
-def test_known_gap_a_non_string_url_search_gets_the_message(page, http):
+def test_a_non_string_url_search_gets_the_message(page, http):
     dep = next(d for d in page.server_callbacks if any(i["id"] == ids.URL for i in d["inputs"]))
     body = page.body(dep, [(ids.URL, "search")], override={prop_id(ids.URL, "search"): {"$ne": 1}})
     status, reply, _ = _post(http, body)

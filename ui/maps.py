@@ -96,12 +96,19 @@ Errors = list[str]
 # field validators: each returns the clean value or raises ValueError (a sentence)
 # ------------------------------------------------------------------------------
 
+def _count(value: Any, what: str, low: int, high: int) -> int:
+    if value is None:  # a number field sends nothing when it is empty or beyond its min/max
+        raise ValueError(f"{what} must be a whole number from {low:,} to {high:,} "
+                         f"(the field was empty or out of range).")
+    return as_int(value, what, low, high)
+
+
 def check_grid(value: Any, what: str = "Grid size (cells per side)") -> int:
-    return as_int(value, what, MIN_GRID, MAX_GRID)
+    return _count(value, what, MIN_GRID, MAX_GRID)
 
 
 def check_steps(value: Any, what: str = "Map steps") -> int:
-    return as_int(value, what, 1, MAX_SWEEP_STEPS)
+    return _count(value, what, 1, MAX_SWEEP_STEPS)
 
 
 def check_choice(value: Any, choices: dict, what: str) -> str:

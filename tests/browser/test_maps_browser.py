@@ -1,0 +1,199 @@
+"""The "Maps" section in real headless Chromium (dash_duo; flags in tests/conftest.py):
+compute small maps, click a cell and a basin point, tune and race."""
+
+import json
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+from ui import ids, maps
+from ui.state import decode_url
+
+
+@pytest.fixture(scope="module")
+def descent_app():
+    from app import app
+
+    return app
+
+
+def css_id(component_id):
+    if isinstance(component_id, dict):
+        text = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+        return '[id="' + text.replace('"', '\\"') + '"]'
+    return "#" + component_id
+
+
+def wait_until(predicate, timeout=15.0, interval=0.05, message="condition"):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # the page may be mid-render
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
+
+
+def js(dash_duo, script, *args):
+    return dash_duo.driver.execute_script(script, *args)
+
+
+def start(dash_duo, app, search=""):
+    dash_duo.start_server(app)
+    if search:
+        dash_duo.driver.get(dash_duo.server_url + "/" + search)
+    wait_until(lambda: js(dash_duo, "return !!(window.descentLab && window.descentLab.paths "
+                                    "&& document.querySelector('#main-graph .js-plotly-plot .contour'))"),
+               message="the contour and paths")
+    js(dash_duo, "window.descentLab.pause();")
+
+
+def current_state(dash_duo):
+    state, errors = decode_url(js(dash_duo, "return window.location.search;"))
+    assert errors == []
+    return state
+
+
+def open_section(dash_duo, section):
+    summary = dash_duo.find_element(css_id(section) + " > summary")
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'start'});", summary)
+    summary.click()
+    wait_until(lambda: js(dash_duo, f"return document.getElementById('{section}').open;"), message="the section")
+
+
+def set_number(dash_duo, component_id, value):
+    field = dash_duo.find_element(css_id(component_id))
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(str(value), Keys.ENTER)
+    wait_until(lambda: dash_duo.find_element(css_id(component_id)).get_attribute("value") == str(value),
+               message=f"{component_id} = {value}")
+
+
+def graph(dash_duo, component_id):
+    return dash_duo.find_element(f"#{component_id} .js-plotly-plot")
+
+
+def click_at(dash_duo, gd, x, y, axes=("xaxis", "yaxis")):
+    """Click the graph where data point (x, y) is drawn on the given axes."""
+    offset = js(dash_duo, f"""
+        var gd = arguments[0], xa = gd._fullLayout.{axes[0]}, ya = gd._fullLayout.{axes[1]};
+        return [xa._offset + xa.c2p(arguments[1]) - gd.clientWidth / 2,
+                ya._offset + ya.c2p(arguments[2]) - gd.clientHeight / 2];""", gd, x, y)
+    ActionChains(dash_duo.driver).move_to_element(gd).move_by_offset(round(offset[0]), round(offset[1])) \
+        .click().perform()
+
+
+def alert_text(dash_duo):
+    return dash_duo.find_element(css_id(ids.ALERTS)).text
+
+
+def test_maps001_click_a_cell_of_the_hyperparameter_map_and_the_run_takes_it(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=bowl&run=gd(lr=0.05)&run=momentum(lr=0.05)&start=3,1.5&steps=100")
+    open_section(dash_duo, ids.HMAP)
+    set_number(dash_duo, ids.HMAP_N, 16)
+    # the run list follows the race; run 2 (momentum) is mapped against its momentum
+    assert "Run 2 · Momentum" in dash_duo.find_element(css_id(ids.HMAP_RUN)).text
+    dash_duo.find_element(css_id(ids.HMAP_COMPUTE)).click()
+    wait_until(lambda: "16 × 16" in dash_duo.find_element(css_id(ids.HMAP_NOTE)).text, message="the map")
+    gd = graph(dash_duo, ids.HMAP_GRAPH)
+    assert js(dash_duo, "return arguments[0]._fullData[2].type;", gd) == "heatmap"
+    assert js(dash_duo, "return Array.from(arguments[0]._fullData[0].x);", gd) == [0.05]  # run 2's setting
+
+    lr, momentum = js(dash_duo, "var t = arguments[0]._fullData[2]; return [t.x[5], t.y[12]];", gd)
+    before = js(dash_duo, "return window.descentLab.runs[1].label;")
+    click_at(dash_duo, gd, lr, momentum)
+    wait_until(lambda: current_state(dash_duo)["runs"][1]["hparams"]["lr"] == pytest.approx(lr, rel=1e-12),
+               message="the cell's setting in the URL")
+    state = current_state(dash_duo)
+    assert state["runs"][1]["hparams"]["momentum"] == pytest.approx(momentum, rel=1e-12)
+    assert state["runs"][0]["hparams"]["lr"] == 0.05 and state["steps"] == 200  # the map's steps
+    # the run's card, legend and path follow; the map's marker moves to the cell
+    wait_until(lambda: float(dash_duo.find_element(css_id(ids.hparam_value(1, "lr"))).text) ==
+               pytest.approx(lr, rel=0.01), message="the slider's value")
+    assert float(dash_duo.find_element(css_id(ids.hparam_value(1, "momentum"))).text) == \
+        pytest.approx(momentum, abs=0.01)
+    wait_until(lambda: js(dash_duo, "return window.descentLab.runs[1].label;") != before, message="a new path")
+    assert "lr=" in dash_duo.find_element(css_id(ids.LEGEND)).text
+    wait_until(lambda: js(dash_duo, "return Array.from(arguments[0]._fullData[0].x);", gd) == [lr],
+               message="the marker on the clicked cell")
+    assert alert_text(dash_duo) == ""
+
+    # export: PNG and CSV of the map
+    dash_duo.find_element(css_id(ids.HMAP_PNG)).click()
+    png = os.path.join(dash_duo.download_path, "descent-lab-hyperparameter-map.png")
+    wait_until(lambda: os.path.exists(png) and os.path.getsize(png) > 10_000, message="the PNG")
+    with open(png, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    dash_duo.find_element(css_id(ids.HMAP_CSV)).click()
+    csv = os.path.join(dash_duo.download_path, "descent-lab-hyperparameter-map.csv")
+    wait_until(lambda: os.path.exists(csv) and os.path.getsize(csv) > 0, message="the CSV")
+    frame = pd.read_csv(csv)
+    assert len(frame) == 256 and list(frame.columns)[:3] == ["optimizer", "lr", "momentum"]
+
+    # beyond the bounds: a visible message, and the map stays
+    set_number(dash_duo, ids.HMAP_N, 500)
+    dash_duo.find_element(css_id(ids.HMAP_COMPUTE)).click()
+    # (the field's max makes the browser send nothing; the server says what is allowed)
+    wait_until(lambda: "from 2 to 128" in alert_text(dash_duo), message="the refusal")
+    assert "16 × 16" in dash_duo.find_element(css_id(ids.HMAP_NOTE)).text
+    assert dash_duo.get_logs() == []
+
+
+def test_maps002_click_a_basin_point_and_every_run_starts_there(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=himmelblau&run=gd(lr=0.01)&run=momentum(lr=0.005)&run=adam(lr=0.05)"
+                                 "&start=0.2,-0.5&steps=100")
+    open_section(dash_duo, ids.BASIN)
+    set_number(dash_duo, ids.BASIN_N, 16)
+    set_number(dash_duo, ids.BASIN_STEPS, 100)
+    dash_duo.find_element(css_id(ids.BASIN_COMPUTE)).click()
+    wait_until(lambda: "16 × 16 starts" in dash_duo.find_element(css_id(ids.BASIN_NOTE)).text, message="basins")
+    gd = graph(dash_duo, ids.BASIN_GRAPH)
+    assert js(dash_duo, "return arguments[0]._fullData.filter(function (t) { return t.type === 'heatmap'; })"
+                        ".length;", gd) == 3  # gradient descent, momentum, Adam side by side
+    grid = np.linspace(-5, 5, 16)
+    target = (3.1, 2.2)
+    expected = [float(grid[np.argmin(abs(grid - c))]) for c in target]
+    click_at(dash_duo, gd, *target, axes=("xaxis2", "yaxis2"))  # the middle panel
+    wait_until(lambda: current_state(dash_duo)["start"] == pytest.approx(expected, abs=1e-12),
+               message="the start on the clicked grid node")
+    assert float(dash_duo.find_element(css_id(ids.START_X)).get_attribute("value")) == pytest.approx(expected[0])
+    wait_until(lambda: abs(js(dash_duo, "return window.descentLab.runs[2].x[0];") - expected[0]) < 1e-5,
+               message="paths from the new start")
+    wait_until(lambda: js(dash_duo, "return Array.from(arguments[0]._fullData[1].x);", gd) ==
+               pytest.approx([expected[0]]), message="the start marker on every panel")
+    assert alert_text(dash_duo) == ""
+    assert dash_duo.find_element(css_id(ids.BASIN_STALE)).text == ""  # the start is not part of a basin map
+    assert dash_duo.get_logs() == []
+
+
+def test_maps003_tune_and_race(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    open_section(dash_duo, ids.TUNE)
+    set_number(dash_duo, ids.TUNE_STEPS, 120)
+    set_number(dash_duo, ids.TUNE_N, 12)
+    before = current_state(dash_duo)
+    dash_duo.find_element(css_id(ids.TUNE_COMPUTE)).click()
+    wait_until(lambda: current_state(dash_duo)["steps"] == 120, message="the tuned race")
+    state = current_state(dash_duo)
+    req, errors = maps.tune_request(before, [0, 1, 2], "final_loss", 120, 12, "none", 8, 1e-6)
+    assert errors == []
+    for result in maps.compute_tune(req):
+        assert state["runs"][result.index]["hparams"]["lr"] == pytest.approx(result.best["lr"], rel=1e-12)
+    note = wait_until(lambda: dash_duo.find_element(css_id(ids.TUNE_NOTE)).text, message="the note")
+    assert "Objective: the lowest final loss" in note
+    gd = graph(dash_duo, ids.TUNE_GRAPH)
+    assert js(dash_duo, "return arguments[0]._fullData.filter(function (t) { return t.meta && "
+                        "t.meta.role === 'chosen'; }).length;", gd) == 3
+    wait_until(lambda: js(dash_duo, "return window.descentLab.maxFrame;") == 120 or
+               js(dash_duo, "return window.descentLab.paths.steps;") == 120, message="the race at the budget")
+    assert alert_text(dash_duo) == ""
+    assert dash_duo.get_logs() == []

@@ -670,9 +670,9 @@ def hparam_figure(req: HparamRequest, result: sweeps.Map, current: dict | None =
 
     layout = _base_layout()
     layout.update(
-        xaxis=_axis("learning rate (lr)", True, range=[math.log10(xs[0]), math.log10(xs[-1])]),
-        yaxis=_axis(y_label, y_log, range=([math.log10(ys[0]), math.log10(ys[-1])] if y_log
-                                            else [float(ys[0]), float(ys[-1])])),
+        # autorange: whole edge cells (and markers on them) stay in view
+        xaxis=_axis("learning rate (lr)", True),
+        yaxis=_axis(y_label, y_log),
         meta={"kind": "hparam", "optimizer": req.optimizer, "run": req.run},
         plot_bgcolor="#ffffff",
     )

@@ -809,16 +809,6 @@ def basin_request(raw_state: Any, runs: Any, n: Any, steps: Any) -> tuple[BasinR
     return parse_basin_request(raw)
 
 
-def basin_context(state: dict, request_runs) -> dict:
-    runs = []
-    for r in request_runs:
-        if r.index < len(state["runs"]):
-            entry = state["runs"][r.index]
-            runs.append((r.index, entry["optimizer"], entry["hparams"]))
-    return basin_context_of(state["surface"]["key"], state["surface"]["params"], runs,
-                            state.get("noise", 0.0), state.get("seed", 0))
-
-
 @lru_cache(maxsize=64)
 def compute_basin(surface_key: str, surface_params: tuple, optimizer: str, hparams: tuple, steps: int, n: int,
                   noise: float, seed: int) -> sweeps.Map:

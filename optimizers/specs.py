@@ -267,10 +267,11 @@ _SPECS = [
     OptimizerSpec(
         "rprop", "Rprop", (
             _lr(1e-2, help="Initial per-coordinate step size."),
-            HyperParam("etaminus", "η−", 0.5, 0.0, 1.0, "linear",
+            # torch needs 0 < η− < 1 < η+: the ranges keep sweeps inside that
+            HyperParam("etaminus", "η−", 0.5, 0.01, 0.99, "linear",
                        "Step-size factor after the gradient's sign flips.",
-                       "Invalid eta values: {}", high_open=True),
-            HyperParam("etaplus", "η+", 1.2, 1.0, 5.0, "linear",
+                       "Invalid eta values: {}"),
+            HyperParam("etaplus", "η+", 1.2, 1.01, 5.0, "linear",
                        "Step-size factor while the gradient keeps its sign.",
                        "Invalid eta values: {}"),
             HyperParam("step_size_min", "min step", 1e-6, 1e-12, 1.0, "log",

@@ -690,6 +690,8 @@ def test_formulas_from_the_grammar_agree_with_an_independent_evaluation(node):
         assert type(scalar) is float
         assert np.isfinite(scalar) == np.isfinite(g), (node.text, x, y, scalar, g)
         if np.isfinite(g):
-            assert abs(scalar - g) <= 1e-9 * (1 + abs(g)), (node.text, x, y, scalar, g)
+            # math and NumPy may round a huge intermediate (the argument of sin) differently
+            slack = 1e-12 * scale if math.isfinite(scale) else 0.0
+            assert abs(scalar - g) <= 1e-9 * (1 + abs(g)) + slack, (node.text, x, y, scalar, g)
         if math.isfinite(want) and np.isfinite(g) and math.isfinite(scale):
             assert abs(g - want) <= 1e-8 * (1 + scale), (node.text, x, y, g, want)

@@ -100,3 +100,9 @@ def test_outcomes_rank_diverged_runs_last():
 def test_bounds_and_bad_requests_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_rprop_step_factors_can_be_mapped_over_their_whole_range():
+    for name in ("etaminus", "etaplus"):
+        m = hyperparameter_map("rprop", ROSEN, (-1.2, 1.0), 20, y_name=name, nx=3, ny=4)
+        assert m.values.shape == (4, 3)

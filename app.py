@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dash
 
-from ui import callbacks, map_callbacks
+from ui import callbacks, instrument_callbacks, map_callbacks
 from ui.layout import build_layout
 from ui.server import Config, harden
 
@@ -41,6 +41,7 @@ def create_app() -> dash.Dash:
     application.layout = build_layout
     callbacks.register(application)
     map_callbacks.register(application)  # the "Maps" section (issue 5)
+    instrument_callbacks.register(application)  # the instruments (issue 4)
 
     @application.server.route("/healthz")
     def healthz():

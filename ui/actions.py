@@ -16,6 +16,8 @@ import surfaces
 
 from . import presets
 from .state import (
+    CUSTOM,
+    SCALE,
     MAX_RUNS,
     MAX_NOISE,
     MAX_SEED,
@@ -32,6 +34,7 @@ from .state import (
     lr_hint,
     param_spec,
     surface_defaults,
+    surface_label,
     validate_param,
     validate_start,
     validate_state,
@@ -58,14 +61,22 @@ def set_surface(state: dict, key: Any) -> Result:
     for its optimizer's kind, so "Adam lr=0.01 vs 0.1" stays a 10x race on the new
     surface instead of both runs diverging or crawling.
     """
-    if not isinstance(key, str) or key not in surfaces.REGISTRY:
-        return state, [f"Unknown surface {key!r}; kept {surfaces.REGISTRY[state['surface']['key']].label}."]
+    if not isinstance(key, str) or (key not in surfaces.REGISTRY and key != CUSTOM):
+        return state, [f"Unknown surface {key!r}; kept {surface_label(state['surface'])}."]
     new = copy_state(state)
     old_surface = state["surface"]
     new["surface"] = {"key": key, "params": surface_defaults(key)}
+    if SCALE in old_surface["params"]:  # the loss scale is a knob of its own: it stays
+        new["surface"]["params"][SCALE] = old_surface["params"][SCALE]
     new["start"] = default_start(new["surface"])
     new["frame"] = 0
     new["lesson"] = None  # a lesson's text is about its own surface
+    rescale_learning_rates(new, old_surface)
+    return new, []
+
+
+def rescale_learning_rates(new: dict, old_surface: dict) -> None:
+    """Multiply each run's lr by (new surface's hint / old one's), in place."""
     for run in new["runs"]:
         if "lr" not in run["hparams"]:
             continue
@@ -74,7 +85,6 @@ def set_surface(state: dict, key: Any) -> Result:
         if old_hint and new_hint:
             lr = _round_sig(run["hparams"]["lr"] * new_hint / old_hint)
             run["hparams"]["lr"] = clamp_to_param(param_spec(run["optimizer"], "lr"), lr)
-    return new, []
 
 
 def _round_sig(value: float, digits: int = 3) -> float:
@@ -87,8 +97,8 @@ def set_surface_param(state: dict, name: Any, value: Any) -> Result:
     """Change one parameter of the current surface (the start stays where it is)."""
     surface = state["surface"]
     params = dict(surface["params"])
-    if name not in params:
-        return state, [f"{surfaces.REGISTRY[surface['key']].label} has no parameter {name!r}."]
+    if name not in params or name == SCALE or surface["key"] == CUSTOM:
+        return state, [f"{surface_label(surface)} has no parameter {name!r}."]
     params[name] = value
     checked, errors = validate_surface({"key": surface["key"], "params": params})
     if errors:

@@ -27,8 +27,8 @@ from dash import ALL, Input, Output, State, dcc, no_update
 import optimizers
 import surfaces
 
-from . import actions, controls, figures, ids, layout, simulate
-from .state import decode_url, encode_url, validate_state
+from . import actions, controls, figures, ids, instrument_actions, layout, simulate
+from .state import SCALE, SCALE_PARAM, decode_url, encode_url, surface_label, unscaled, validate_state
 
 NO = no_update
 
@@ -37,6 +37,7 @@ OUTPUT_NAMES = (
     "state", "surface", "paths", "view_store", "url", "alerts", "status",
     "runs", "surface_params", "surface_info",
     "surface_key", "start_x", "start_y", "steps", "seed", "view", "lesson", "noise",
+    "scale",
 )
 
 
@@ -65,6 +66,7 @@ def _outputs() -> list[Output]:
         Output(ids.VIEW, "value"),
         Output(ids.LESSON, "children"),
         Output(ids.NOISE, "value"),
+        Output(ids.LOSS_SCALE, "value"),
     ]
 
 
@@ -88,6 +90,8 @@ def _inputs() -> list[Input]:
         Input(ids.FRAME_SYNC, "data"),
         Input({"type": ids.LESSON_CLOSE, "key": ALL}, "n_clicks"),  # ALL: absent when no lesson
         Input(ids.NOISE, "value"),
+        Input({"type": ids.CUSTOM, "name": ALL}, "value"),  # ALL: absent unless a typed surface
+        Input(ids.LOSS_SCALE, "value"),
     ]
 
 
@@ -113,6 +117,10 @@ def event_from_trigger(trigger_id: Any, value: Any, *, search: Any = None, add_o
             return {"kind": "optimizer", "run": trigger_id.get("run"), "value": value}
         if kind == ids.LESSON_CLOSE:
             return {"kind": "close_lesson"} if value else None
+        if kind == ids.CUSTOM:
+            if trigger_id.get("name") == "expression":
+                return {"kind": "expression", "value": value}
+            return {"kind": "bound", "name": trigger_id.get("name"), "value": value}
         if kind in (ids.RUN_REMOVE, ids.RUN_DUPLICATE, ids.PRESET):
             if not value:  # a button that was just rendered, not clicked
                 return None
@@ -123,6 +131,7 @@ def event_from_trigger(trigger_id: Any, value: Any, *, search: Any = None, add_o
     simple = {
         ids.SURFACE_KEY: "surface", ids.START_X: "start_x", ids.START_Y: "start_y", ids.STEPS: "steps",
         ids.SEED: "seed", ids.VIEW: "view", ids.CLICK: "click", ids.FRAME_SYNC: "frame", ids.NOISE: "noise",
+        ids.LOSS_SCALE: "scale",
     }
     if trigger_id == ids.ADD_RUN:
         return {"kind": "add", "value": add_optimizer} if value else None
@@ -147,7 +156,9 @@ def apply_event(state: dict, event: dict) -> tuple[dict, list[str]]:
     if kind == "surface":
         return actions.set_surface(state, value)
     if kind == "sparam":
-        entry = surfaces.REGISTRY[state["surface"]["key"]]
+        entry = surfaces.REGISTRY.get(state["surface"]["key"])
+        if entry is None:
+            return state, [f"{surface_label(state['surface'])} has no parameter {event.get('name')!r}."]
         hp = next((h for h in entry.params if h.name == event.get("name")), None)
         if hp is None:
             return state, [f"{entry.label} has no parameter {event.get('name')!r}."]
@@ -187,6 +198,12 @@ def apply_event(state: dict, event: dict) -> tuple[dict, list[str]]:
         return actions.set_view(state, value)
     if kind == "frame":
         return actions.set_frame(state, value)
+    if kind == "expression":
+        return instrument_actions.set_expression(state, value)
+    if kind == "bound":
+        return instrument_actions.set_custom_bound(state, event.get("name"), value)
+    if kind == "scale":
+        return instrument_actions.set_scale(state, controls.from_control(SCALE_PARAM, value))
     return state, [f"Ignored an input the app does not know ({str(event.get('what'))[:40]!r})."]
 
 
@@ -196,15 +213,15 @@ SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise")
 def paths_payload(state: dict) -> dict:
     """Trajectories plus the trace templates and layouts that go with them."""
     paths = simulate.simulate(state)
-    paths["colour_title"] = figures.contour_grid(
-        state["surface"]["key"], tuple(sorted(state["surface"]["params"].items())))[3]
+    shape = unscaled(state["surface"])  # the contour is drawn before the loss scale
+    paths["colour_title"] = figures.contour_grid(shape["key"], tuple(sorted(shape["params"].items())))[3]
     paths["templates"] = figures.browser_layouts(paths)
     return paths
 
 
 def status_line(state: dict, paths: dict | None) -> str:
     n = len(state["runs"])
-    label = surfaces.REGISTRY[state["surface"]["key"]].label
+    label = surface_label(state["surface"])
     text = f"{label} · {n} run{'s' if n != 1 else ''} · {state['steps']} steps"
     if paths:
         diverged = sum(run["status"] == "diverged" for run in paths["runs"])
@@ -239,11 +256,14 @@ def respond(client_state: Any, event: dict | None) -> dict:
         out["alerts"] = layout.alerts(errors)
     elif first:
         out["alerts"] = []
-    if changed("surface"):
-        out["surface"] = figures.surface_payload(new["surface"])
+    if first or unscaled(old["surface"]) != unscaled(new["surface"]):
+        # the loss scale alone changes the paths, not the contour's shape or the panel
+        out["surface"] = figures.surface_payload(unscaled(new["surface"]))
         out["surface_params"] = layout.surface_params(new)
         out["surface_info"] = layout.surface_info(new)
         out["surface_key"] = new["surface"]["key"]
+    if changed("surface"):
+        out["scale"] = controls.to_slider(SCALE_PARAM, new["surface"]["params"].get(SCALE, 1.0))
     paths = None
     if changed(*SIM_KEYS):
         try:
@@ -272,7 +292,8 @@ def respond(client_state: Any, event: dict | None) -> dict:
                              "nonce": _nonce()}
     elif changed("view"):
         out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "nonce": _nonce()}
-    elif event["kind"] in ("surface", "click", "start_x", "start_y") and changed("start", "surface"):
+    elif event["kind"] in ("surface", "click", "start_x", "start_y", "expression", "bound") \
+            and changed("start", "surface"):
         out["view_store"] = {"view": new["view"], "frame": 0, "autoplay": True, "nonce": _nonce()}
     if paths is not None or first:
         out["status"] = status_line(new, paths)

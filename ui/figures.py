@@ -22,6 +22,8 @@ import plotly.graph_objects as go
 import optimizers
 import surfaces
 
+from .state import get_surface
+
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with the common
 # colour-vision deficiencies. Ordered so the first runs get the strongest contrast
 # on the light contour; yellow, weakest on white, comes last.
@@ -123,7 +125,7 @@ def contour_grid(key: str, params: tuple, n: int = GRID_N):
     floor of a ravine into visible rings; otherwise f clipped to its 1st-99th
     percentiles so a surface unbounded below does not wash out.
     """
-    surface = surfaces.get(key, **dict(params))
+    surface = get_surface(key, dict(params))  # also a typed surface (ui.state)
     (x0, x1), (y0, y1) = surface.bounds
     xs = np.linspace(x0, x1, n)
     ys = np.linspace(y0, y1, n)
@@ -293,7 +295,7 @@ def grid_layout(bounds, n: int, colour_title: str, titles=()) -> dict:
 def surface_payload(surface_state: dict) -> dict:
     """What the browser keeps per surface: contour trace, minima, overlay layout."""
     key, params = surface_state["key"], surface_state["params"]
-    surface = surfaces.get(key, **params)
+    surface = get_surface(key, params)
     grid = contour_grid(key, tuple(sorted(params.items())))
     return {
         "key": key,

@@ -161,3 +161,26 @@ TUNE_NOTE = "tune-note"
 TUNE_CSV = "tune-csv"
 TUNE_PNG = "tune-png"
 MAP_PNG_MSG = "map-png-message"
+
+# --- instruments (issue 4: ui/instruments.py, ui/instrument_layout.py,
+#     ui/instrument_callbacks.py, assets/instruments.js) -----------------------------
+CUSTOM = "custom-surface"        # {"type": CUSTOM, "name": "expression" | "xmin" | ...}: a typed surface
+LOSS_SCALE = "loss-scale"        # log slider of the loss scale c (f -> c f)
+LOSS_SCALE_VALUE = "loss-scale-value"
+SHOW = "instruments-show"        # checklist: which instruments are on (in the state and URL)
+FAN = "fan"                      # K seeds per run (0 = off)
+FAN_VALUE = "fan-value"
+INSTRUMENTS = "instruments"      # the instruments panel under the player
+ARROW_LEGEND = "arrow-legend"    # how the arrows are drawn and scaled
+ANGLE_GRAPH = "angle-graph"      # angle between step and -gradient, with the 90 degree line
+LR_GRAPH = "lr-graph"            # effective learning rate per coordinate (log)
+SHARP_GRAPH = "sharpness-graph"  # lr * lambda_max(H) against 2
+READOUT = "readout"              # the paused step's numbers and substituted update rules
+READOUT_LIVE = "readout-live"    # per-frame numbers (assets/instruments.js)
+LESSON_LIVE = "lesson-live"      # the lesson's key number at the current frame (assets/instruments.js)
+VIEW3D = "view3d-graph"          # the 3D surface with the paths
+INSTRUMENT_LAYOUTS = "instrument-layouts-store"  # static chart layouts for the JS
+
+
+def custom(name: str) -> dict:
+    return {"type": CUSTOM, "name": name}

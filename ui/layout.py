@@ -13,11 +13,11 @@ from dash import dcc, html
 import optimizers
 import surfaces
 
-from . import controls, ids
+from . import controls, ids, instrument_layout
 from .figures import run_color, run_symbol
 from .map_layout import maps_panel
 from .presets import PRESET_LIST, PRESETS
-from .state import MAX_NOISE, MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS
+from .state import CUSTOM, CUSTOM_LABEL, MAX_NOISE, MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS, make_surface
 
 # Plotly's camera button would save the contour without the runs (they are drawn on
 # a canvas layer): the "PNG" button composes the whole picture instead.
@@ -67,7 +67,13 @@ def surface_options() -> list[dict]:
             "search": entry.label,
         }
         for key, entry in surfaces.REGISTRY.items()
-    ]
+    ] + [{  # a function the user types (issue 4)
+        "label": html.Span([html.Span(CUSTOM_LABEL, className="option-title"),
+                            html.Span("Type your own function of x and y", className="option-desc")],
+                           className="surface-option"),
+        "value": CUSTOM,
+        "search": CUSTOM_LABEL,
+    }]
 
 
 def run_card(index: int, run: dict, status_text: str = "") -> html.Div:
@@ -120,9 +126,12 @@ def run_cards(state: dict) -> list:
 
 def surface_info(state: dict) -> list:
     """The surface's formula and description, generated from its record."""
-    surface = surfaces.get(state["surface"]["key"], **state["surface"]["params"])
+    surface = make_surface(state["surface"])
     parts = [dcc.Markdown(f"$$\n{surface.formula}\n$$", mathjax=True, className="formula")]
-    parts.append(html.P(surface.description, className="description"))
+    if state["surface"]["key"] == CUSTOM:  # Markdown with the gradient in $$...$$
+        parts.append(dcc.Markdown(surface.description, mathjax=True, className="description"))
+    else:
+        parts.append(html.P(surface.description, className="description"))
     facts = []
     for attr in ("domain_text", "minimum_text"):
         text = getattr(surface, attr, None)
@@ -134,6 +143,8 @@ def surface_info(state: dict) -> list:
 
 
 def surface_params(state: dict) -> list:
+    if state["surface"]["key"] == CUSTOM:
+        return instrument_layout.custom_controls(state["surface"]["params"])
     entry = surfaces.REGISTRY[state["surface"]["key"]]
     return controls.surface_controls(entry, state["surface"]["params"])
 
@@ -199,6 +210,7 @@ def surface_panel() -> html.Section:
             dcc.Dropdown(id=ids.SURFACE_KEY, options=surface_options(), clearable=False, searchable=False,
                          className="surface-key"),
             html.Div(id=ids.SURFACE_PARAMS, className="controls"),
+            html.Div(instrument_layout.scale_control({}), className="controls loss-scale"),
             html.Div(id=ids.SURFACE_INFO, className="surface-info"),
         ],
         "surface",

@@ -20,7 +20,7 @@ import numpy as np
 import optimizers
 
 from . import figures
-from .state import make_surface
+from .state import get_surface, make_surface
 
 F32_MAX = float(np.finfo(np.float32).max)
 # The loss chart shows f - f_min on a log axis; a gap of exactly 0 (a run that lands
@@ -49,9 +49,7 @@ def _freeze(mapping: dict) -> tuple:
 def _run_cached(optimizer: str, surface_key: str, surface_params: tuple, start: tuple,
                 steps: int, seed: int, noise: float, hparams: tuple):
     """One engine run; pure in its arguments, so caching is safe across users."""
-    import surfaces
-
-    surface = surfaces.get(surface_key, **dict(surface_params))
+    surface = get_surface(surface_key, dict(surface_params))
     return optimizers.run(optimizer, surface, start, steps, noise=noise, seed=seed, **dict(hparams))
 
 

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, quote
 
 import optimizers
 import surfaces
+from optimizers.hyperparams import HyperParam
 
 MAX_RUNS = 8
 MAX_STEPS = 10_000
@@ -46,6 +47,17 @@ MAX_URL_LENGTH = 8_000
 VIEWS = ("overlay", "grid")
 DEFAULT_SURFACE = "valley"
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "adam")
+# --- issue 4 (instruments): a typed surface, the loss scale ----------------------
+CUSTOM = "custom"              # a surface the user types (surfaces.from_expression)
+CUSTOM_LABEL = "Custom f(x, y)"
+CUSTOM_BOUNDS = ("xmin", "xmax", "ymin", "ymax")
+SCALE = "scale"                # the loss scale c (f -> c f): a parameter of every surface
+SCALE_PARAM = HyperParam(
+    SCALE, "loss scale c", 1.0, 1e-3, 1e3, "log",
+    "Multiplies the loss: f becomes c·f. Gradient descent feels it (its steps scale with c); "
+    "Adam and RMSprop barely do (they divide the gradient by its own size).",
+    "Invalid loss scale: {}",
+)
 
 Errors = list[str]
 
@@ -127,12 +139,92 @@ def validate_param(hp: Any, value: Any, owner: str) -> Any:
 # --------------------------------------------------------------------------------
 
 def surface_defaults(key: str) -> dict:
+    if key == CUSTOM:
+        from surfaces.expression import DEFAULT_BOUNDS, EXAMPLE
+
+        (x0, x1), (y0, y1) = DEFAULT_BOUNDS
+        return {"expression": EXAMPLE, "xmin": x0, "xmax": x1, "ymin": y0, "ymax": y1}
     return {hp.name: hp.default for hp in surfaces.REGISTRY[key].params}
 
 
 def make_surface(state_surface: dict):
     """The engine ``Surface`` for a validated ``state["surface"]``."""
-    return surfaces.get(state_surface["key"], **state_surface["params"])
+    return get_surface(state_surface["key"], state_surface["params"])
+
+
+def get_surface(key: str, params):
+    """``surfaces.get(key, **params)``, also for a typed surface (key ``custom``,
+    params ``expression`` and ``xmin``..``ymax``) and with the loss scale
+    (``params["scale"]``, absent when 1). ValueError for anything refused."""
+    params = dict(params)
+    scale = params.pop(SCALE, 1.0)
+    if key == CUSTOM:
+        bounds = ((params.get("xmin"), params.get("xmax")), (params.get("ymin"), params.get("ymax")))
+        surface = surfaces.from_expression(params.get("expression"), bounds)
+        scale = SCALE_PARAM.validate(scale)
+        return surface.scaled(scale) if scale != 1.0 else surface
+    return surfaces.get(key, scale=scale, **params)
+
+
+def unscaled(state_surface: dict) -> dict:
+    """The surface without its loss scale (the contour's shape does not depend on it)."""
+    params = {k: v for k, v in state_surface["params"].items() if k != SCALE}
+    return {"key": state_surface["key"], "params": params}
+
+
+def surface_label(state_surface: dict) -> str:
+    if state_surface["key"] == CUSTOM:
+        return CUSTOM_LABEL
+    return surfaces.REGISTRY[state_surface["key"]].label
+
+
+def _validate_scale(given: dict, label: str, errors: Errors) -> float:
+    """The loss scale from a surface's params (popped from ``given``); 1 if refused."""
+    if SCALE not in given:
+        return 1.0
+    try:
+        return float(validate_param(SCALE_PARAM, given.pop(SCALE), label))
+    except ValueError as exc:
+        errors.append(fallback(exc, 1.0))
+        return 1.0
+
+
+def _validate_custom(given: dict) -> tuple[dict | None, Errors]:
+    """A typed surface's params, parsed by the engine; None (and why) if refused."""
+    errors: Errors = []
+    given = dict(given)
+    scale = _validate_scale(given, CUSTOM_LABEL, errors)
+    params = surface_defaults(CUSTOM)
+    text = given.pop("expression", params["expression"])
+    if not isinstance(text, str):
+        return None, [f"{CUSTOM_LABEL}: the expression must be text, got {_short(text)}; "
+                      f"using {surfaces.REGISTRY[DEFAULT_SURFACE].label}."]
+    params["expression"] = text
+    for name in CUSTOM_BOUNDS:
+        if name in given:
+            try:
+                params[name] = as_float(given.pop(name), f"{CUSTOM_LABEL}: {name}")
+            except ValueError as exc:
+                errors.append(fallback(exc, params[name]))
+    for name in given:
+        errors.append(f"{CUSTOM_LABEL} has no parameter {_short(name)}; ignored.")
+    try:
+        bounds = ((params["xmin"], params["xmax"]), (params["ymin"], params["ymax"]))
+        surfaces.from_expression(text, bounds)
+    except ValueError as exc:
+        if "bounds" not in str(exc):
+            return None, errors + [f"{CUSTOM_LABEL}: {str(exc).rstrip('. ')}; "
+                                   f"using {surfaces.REGISTRY[DEFAULT_SURFACE].label}."]
+        errors.append(f"{CUSTOM_LABEL}: " + fallback(exc, "the default bounds"))
+        params.update({k: v for k, v in surface_defaults(CUSTOM).items() if k != "expression"})
+        try:
+            surfaces.from_expression(text, None)
+        except ValueError as again:
+            return None, errors + [f"{CUSTOM_LABEL}: {str(again).rstrip('. ')}; "
+                                   f"using {surfaces.REGISTRY[DEFAULT_SURFACE].label}."]
+    if scale != 1.0:
+        params[SCALE] = scale
+    return {"key": CUSTOM, "params": params}, errors
 
 
 def validate_surface(raw: Any) -> tuple[dict, Errors]:
@@ -142,6 +234,15 @@ def validate_surface(raw: Any) -> tuple[dict, Errors]:
             errors.append(f"Surface settings were malformed ({_short(raw)}); using the default surface.")
         return {"key": DEFAULT_SURFACE, "params": surface_defaults(DEFAULT_SURFACE)}, errors
     key = raw.get("key")
+    if key == CUSTOM:
+        given = raw.get("params") or {}
+        if not isinstance(given, dict):
+            errors.append(f"{CUSTOM_LABEL}: parameters were malformed; using defaults.")
+            given = {}
+        surface, more = _validate_custom(given)
+        if surface is None:
+            return {"key": DEFAULT_SURFACE, "params": surface_defaults(DEFAULT_SURFACE)}, errors + more
+        return surface, errors + more
     if not isinstance(key, str) or key not in surfaces.REGISTRY:
         errors.append(f"Unknown surface {_short(key)}; using {surfaces.REGISTRY[DEFAULT_SURFACE].label}.")
         return {"key": DEFAULT_SURFACE, "params": surface_defaults(DEFAULT_SURFACE)}, errors
@@ -150,6 +251,8 @@ def validate_surface(raw: Any) -> tuple[dict, Errors]:
     if not isinstance(given, dict):
         errors.append(f"{entry.label}: parameters were malformed; using defaults.")
         given = {}
+    given = dict(given)
+    scale = _validate_scale(given, entry.label, errors)
     params = {}
     for hp in entry.params:
         if hp.name in given:
@@ -168,6 +271,8 @@ def validate_surface(raw: Any) -> tuple[dict, Errors]:
     except ValueError as exc:  # a combination the engine refuses
         errors.append(f"{entry.label}: " + fallback(exc, "its defaults"))
         params = surface_defaults(key)
+    if scale != 1.0:
+        params[SCALE] = scale
     return {"key": key, "params": params}, errors
 
 
@@ -404,6 +509,7 @@ def _check_view(value: Any) -> str:
 
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
 _SAFE = "(),=.:-_+"
+_SAFE_TEXT = "(),.*-_"  # a typed expression: "+" must be escaped (a query string reads it as a space)
 
 
 def fmt_number(value: Any) -> str:
@@ -425,7 +531,10 @@ def _call(name: str, params: dict) -> str:
 
 def encode_url(state: dict) -> str:
     """The query string (with its leading ``?``) for a validated state."""
-    parts = [("surface", _call(state["surface"]["key"], state["surface"]["params"]))]
+    surface_params = {k: v for k, v in state["surface"]["params"].items() if k != "expression"}
+    parts = [("surface", _call(state["surface"]["key"], surface_params))]
+    if state["surface"]["key"] == CUSTOM:  # the typed text, re-parsed on load
+        parts.append(("f", state["surface"]["params"]["expression"]))
     parts += [("run", _call(run["optimizer"], run["hparams"])) for run in state["runs"]] or [("run", "")]
     parts += [
         ("start", ",".join(fmt_number(c) for c in state["start"])),
@@ -437,7 +546,7 @@ def encode_url(state: dict) -> str:
     parts += [("frame", str(state.get("frame", 0))), ("view", state["view"])]
     if state.get("lesson"):
         parts.append(("lesson", state["lesson"]))
-    return "?" + "&".join(f"{k}={quote(v, safe=_SAFE)}" for k, v in parts)
+    return "?" + "&".join(f"{k}={quote(v, safe=_SAFE if k != 'f' else _SAFE_TEXT)}" for k, v in parts)
 
 
 def _parse_call(text: str, what: str) -> tuple[str, dict]:
@@ -474,6 +583,7 @@ def decode_url(search: Any) -> tuple[dict, Errors]:
     raw: dict = {}
     runs: list = []
     saw_runs = False
+    expression = None
     for key, value in pairs:
         try:
             if key == "surface":
@@ -490,6 +600,8 @@ def decode_url(search: Any) -> tuple[dict, Errors]:
                 raw[key] = parse_number(value)
             elif key in ("view", "lesson"):
                 raw[key] = value
+            elif key == "f":
+                expression = value
             else:
                 errors.append(f"Unknown address parameter {_short(key)}; ignored.")
         except ValueError as exc:
@@ -499,6 +611,13 @@ def decode_url(search: Any) -> tuple[dict, Errors]:
         runs = runs[:MAX_RUNS]
     if saw_runs:
         raw["runs"] = runs
+    if expression is not None:
+        surface = raw.get("surface")
+        if isinstance(surface, dict) and surface.get("key") == CUSTOM:
+            surface["params"]["expression"] = expression
+        else:
+            errors.append("The address has a typed function (f=...) but its surface is not "
+                          f"{CUSTOM_LABEL!r}; ignored.")
     if "surface" in raw and "start" not in raw:
         raw["start"] = None
     state, more = validate_state(raw)

@@ -1,6 +1,5 @@
 """Descent Lab in real headless Chromium (dash_duo; flags in tests/conftest.py)."""
 
-import json
 import os
 import time
 
@@ -10,64 +9,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from ui import ids
-from ui.state import decode_url, encode_url, validate_state
-
-
-@pytest.fixture(scope="module")
-def descent_app():
-    from app import app
-
-    return app
-
-
-def css_id(component_id):
-    """CSS selector for a (pattern-matching) Dash id."""
-    if isinstance(component_id, dict):
-        text = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-        return '[id="' + text.replace('"', '\\"') + '"]'
-    return "#" + component_id
-
-
-def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:  # the page may be mid-render
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
-
-
-def js(dash_duo, script, *args):
-    return dash_duo.driver.execute_script(script, *args)
-
-
-def start(dash_duo, app, search=""):
-    dash_duo.start_server(app)
-    if search:
-        dash_duo.driver.get(dash_duo.server_url + "/" + search)
-    wait_until(lambda: js(dash_duo, "return !!(window.descentLab && window.descentLab.paths "
-                                    "&& document.querySelector('#main-graph .js-plotly-plot .contour'))"),
-               timeout=25, message="the contour and paths")
-
-
-def lab(dash_duo, expr):
-    return js(dash_duo, "var c = window.descentLab; return " + expr + ";")
-
-
-def pause(dash_duo):
-    js(dash_duo, "window.descentLab.pause();")
-
-
-def current_state(dash_duo):
-    search = js(dash_duo, "return window.location.search;")
-    state, errors = decode_url(search)
-    assert errors == []
-    return state
+from ui.state import encode_url, validate_state
+from browser_helpers import css_id, current_state, js, lab, pause, start, wait_until
 
 
 def test_app001_page_loads_animating_with_no_console_errors(dash_duo, descent_app):

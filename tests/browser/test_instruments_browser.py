@@ -3,18 +3,10 @@ a typed surface, the charts and arrows following the frame, the readout, the fan
 
 import time
 
-import pytest
 from selenium.webdriver.common.keys import Keys
 
-from test_app_browser import css_id, current_state, js, lab, pause, start, wait_until
+from browser_helpers import css_id, current_state, js, lab, pause, start, wait_until
 from ui import ids
-
-
-@pytest.fixture(scope="module")
-def descent_app():
-    from app import app
-
-    return app
 
 
 def alert_text(dash_duo):

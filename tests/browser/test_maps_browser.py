@@ -1,9 +1,7 @@
 """The "Maps" section in real headless Chromium (dash_duo; flags in tests/conftest.py):
 compute small maps, click a cell and a basin point, tune and race."""
 
-import json
 import os
-import time
 
 import numpy as np
 import pandas as pd
@@ -12,55 +10,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from ui import ids, maps
-from ui.state import decode_url
-
-
-@pytest.fixture(scope="module")
-def descent_app():
-    from app import app
-
-    return app
-
-
-def css_id(component_id):
-    if isinstance(component_id, dict):
-        text = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-        return '[id="' + text.replace('"', '\\"') + '"]'
-    return "#" + component_id
-
-
-def wait_until(predicate, timeout=15.0, interval=0.05, message="condition"):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:  # the page may be mid-render
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
-
-
-def js(dash_duo, script, *args):
-    return dash_duo.driver.execute_script(script, *args)
-
-
-def start(dash_duo, app, search=""):
-    dash_duo.start_server(app)
-    if search:
-        dash_duo.driver.get(dash_duo.server_url + "/" + search)
-    wait_until(lambda: js(dash_duo, "return !!(window.descentLab && window.descentLab.paths "
-                                    "&& document.querySelector('#main-graph .js-plotly-plot .contour'))"),
-               message="the contour and paths")
-    js(dash_duo, "window.descentLab.pause();")
-
-
-def current_state(dash_duo):
-    state, errors = decode_url(js(dash_duo, "return window.location.search;"))
-    assert errors == []
-    return state
+from browser_helpers import css_id, current_state, js, start, wait_until
 
 
 def open_section(dash_duo, section):

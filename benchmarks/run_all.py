@@ -1,12 +1,14 @@
 """Run both speed benchmarks and print a markdown table for README.md.
 
-``python benchmarks/run_all.py [--repeat-interactive N] [--repeat-batch N]``
+``python benchmarks/run_all.py [--repeat-interactive N] [--repeat-batch N] [--browser]``
 
 Prints each benchmark's detailed report (``bench_interactive.py``: 8 optimizers x
 1000 steps with ``run`` vs torch.optim, target >= 50x faster; ``bench_batch.py``:
 10,000 Adam runs x 500 steps with ``run_batch`` vs a C loop, target <= 2x C's time,
 and vs torch.optim.Adam, target no slower), then one compact table: what, ours,
-reference, ratio, target, result. It exits with status 1 when a target is missed.
+reference, ratio, target, result. ``--browser`` adds ``bench_browser.py`` (the app in
+headless Chromium: slider latency, bytes per change, fps; about a minute) and its own
+table: what, measured, target, result. It exits with status 1 when a target is missed.
 Times are medians of interleaved repeats in one process; the ratios are the
 numbers to compare across machines.
 """
@@ -32,6 +34,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat-interactive", type=int, default=11)
     ap.add_argument("--repeat-batch", type=int, default=9)
+    ap.add_argument("--browser", action="store_true",
+                    help="also run bench_browser.py (the app in headless Chromium)")
     args = ap.parse_args(argv)
     inter = bench_interactive.measure(args.repeat_interactive)
     bench_interactive.report(inter)
@@ -42,6 +46,22 @@ def main(argv=None) -> int:
     print()
     print(f"Medians of interleaved repeats in one process ({args.repeat_interactive} interactive, "
           f"{args.repeat_batch} batch); {machine()}.")
+    if args.browser:
+        import bench_browser
+
+        print()
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            res = bench_browser.measure()
+        except (RuntimeError, WebDriverException) as exc:  # no browser, the app did not start, the page never loaded
+            print(f"browser benchmark could not run: {exc}")
+            return 1
+        bench_browser.report(res)
+        browser_rows = bench_browser.rows(res)
+        print()
+        print(bench_browser.table(browser_rows))
+        rows += browser_rows
     return 1 if any(r["result"] == "FAIL" for r in rows) else 0
 
 

@@ -52,6 +52,19 @@
   };
   window.descentLab = ctl;
 
+  // Extension points for assets/instruments.js (issue 4). Each hook list holds
+  // functions called on every drawn frame: "mainUnder" (gd, ctx) on the main graph's
+  // canvas after the faint whole paths, "mainOver" (gd, ctx) after the runs, "frame"
+  // () after all graphs; "hover" (run, j) returns extra HTML for the path readout.
+  ctl.hooks = {mainUnder: [], mainOver: [], frame: [], hover: []};
+  function runHooks(name, a, b) {
+    var list = ctl.hooks[name], html = "";
+    for (var i = 0; i < list.length; i++) {
+      try { html += list[i](a, b) || ""; } catch (e) { if (window.console) { window.console.error(e); } }
+    }
+    return html;
+  }
+
   // --------------------------------------------------------------- helpers
   function decodeF4(spec) {
     if (!spec || typeof spec.bdata !== "string") { return new Float32Array(0); }
@@ -389,6 +402,7 @@
   function drawMain(gd) {
     var layer = staticLayer(gd, buildMainLayer(gd)), ctx = overlayCanvas(gd);
     ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
+    runHooks("mainUnder", gd, ctx);
     ctx.lineJoin = "round"; ctx.lineCap = "round";
     ctl.runs.forEach(function (run, i) {
       var p = layer.pix[i];
@@ -406,6 +420,7 @@
       else { marker(ctx, symbolOf(run, i), hx, hy, 6, run.color); }
       ctx.restore();
     });
+    runHooks("mainOver", gd, ctx);
   }
 
   function chartValues(run, what) { return what === "loss" ? run.loss : run.dist; }
@@ -450,6 +465,7 @@
     if (gl && gl._fullLayout && ctl.draw.charts) { drawChart(gl, "loss"); }
     var gdd = graphDiv(IDS.dist);
     if (gdd && gdd._fullLayout && ctl.draw.charts) { drawChart(gdd, "dist"); }
+    runHooks("frame");
     ctl.frames += 1;
     ctl.lastDrawAt = performance.now();
     ctl.lastDrawMs = ctl.lastDrawAt - t0;
@@ -520,7 +536,7 @@
     if (best) {
       var r = best.run, lossName = ctl.paths.loss_kind === "gap" ? "f − f*" : "f";
       showTip(gd, '<b style="color:' + escapeHtml(r.color) + '">' + escapeHtml(r.label) + "</b><br>step " + best.j +
-        "<br>(" + fmt(r.x[best.j]) + ", " + fmt(r.y[best.j]) + ")<br>" + lossName + " = " + fmt(r.loss[best.j]), px, py);
+        "<br>(" + fmt(r.x[best.j]) + ", " + fmt(r.y[best.j]) + ")<br>" + lossName + " = " + fmt(r.loss[best.j]) + runHooks("hover", r, best.j), px, py);
       return;
     }
     var point = pointerToData(gd, px + gd.getBoundingClientRect().left, py + gd.getBoundingClientRect().top);
@@ -602,6 +618,14 @@
   }
   ctl.exportPng = exportPng;
   ctl.composePng = composePng;
+
+  // Drawing helpers shared with assets/instruments.js (same pixels, same markers).
+  ctl.util = {
+    decodeF4: decodeF4, fmt: fmt, graphDiv: graphDiv, overlayCanvas: overlayCanvas, staticLayer: staticLayer,
+    axisPair: axisPair, clipTo: clipTo, marker: marker, pixels: pixels, polyline: polyline, mapper: mapper,
+    visibleCount: visibleCount, runAxes: runAxes, symbolOf: symbolOf, escapeHtml: escapeHtml,
+    showTip: showTip, hideTip: hideTip, pointerToData: pointerToData,
+  };
 
   // ------------------------------------------------------------- the player
   function scrubInput() {

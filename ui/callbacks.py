@@ -27,7 +27,7 @@ from dash import ALL, Input, Output, State, dcc, no_update
 import optimizers
 import surfaces
 
-from . import actions, controls, figures, ids, instrument_actions, layout, simulate
+from . import actions, controls, figures, ids, instrument_actions, instruments, layout, simulate
 from .state import SCALE, SCALE_PARAM, decode_url, encode_url, surface_label, unscaled, validate_state
 
 NO = no_update
@@ -37,7 +37,7 @@ OUTPUT_NAMES = (
     "state", "surface", "paths", "view_store", "url", "alerts", "status",
     "runs", "surface_params", "surface_info",
     "surface_key", "start_x", "start_y", "steps", "seed", "view", "lesson", "noise",
-    "scale",
+    "scale", "show", "fan",
 )
 
 
@@ -67,6 +67,8 @@ def _outputs() -> list[Output]:
         Output(ids.LESSON, "children"),
         Output(ids.NOISE, "value"),
         Output(ids.LOSS_SCALE, "value"),
+        Output(ids.SHOW, "value"),
+        Output(ids.FAN, "value"),
     ]
 
 
@@ -92,6 +94,8 @@ def _inputs() -> list[Input]:
         Input(ids.NOISE, "value"),
         Input({"type": ids.CUSTOM, "name": ALL}, "value"),  # ALL: absent unless a typed surface
         Input(ids.LOSS_SCALE, "value"),
+        Input(ids.SHOW, "value"),
+        Input(ids.FAN, "value"),
     ]
 
 
@@ -131,7 +135,7 @@ def event_from_trigger(trigger_id: Any, value: Any, *, search: Any = None, add_o
     simple = {
         ids.SURFACE_KEY: "surface", ids.START_X: "start_x", ids.START_Y: "start_y", ids.STEPS: "steps",
         ids.SEED: "seed", ids.VIEW: "view", ids.CLICK: "click", ids.FRAME_SYNC: "frame", ids.NOISE: "noise",
-        ids.LOSS_SCALE: "scale",
+        ids.LOSS_SCALE: "scale", ids.SHOW: "show", ids.FAN: "fan",
     }
     if trigger_id == ids.ADD_RUN:
         return {"kind": "add", "value": add_optimizer} if value else None
@@ -204,10 +208,14 @@ def apply_event(state: dict, event: dict) -> tuple[dict, list[str]]:
         return instrument_actions.set_custom_bound(state, event.get("name"), value)
     if kind == "scale":
         return instrument_actions.set_scale(state, controls.from_control(SCALE_PARAM, value))
+    if kind == "show":
+        return instrument_actions.set_show(state, value)
+    if kind == "fan":
+        return instrument_actions.set_fan(state, value)
     return state, [f"Ignored an input the app does not know ({str(event.get('what'))[:40]!r})."]
 
 
-SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise")
+SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "fan")
 
 
 def paths_payload(state: dict) -> dict:
@@ -265,13 +273,15 @@ def respond(client_state: Any, event: dict | None) -> dict:
     if changed("surface"):
         out["scale"] = controls.to_slider(SCALE_PARAM, new["surface"]["params"].get(SCALE, 1.0))
     paths = None
-    if changed(*SIM_KEYS):
+    # an instrument that needs other per-step arrays (ui.instruments) gets every run again
+    regroup = not first and instruments.data_groups(old) != instruments.data_groups(new)
+    if changed(*SIM_KEYS) or regroup:
         try:
             paths = paths_payload(new)
         except ValueError as exc:  # the engine refused a combination we let through
             out["alerts"] = layout.alerts(errors + [f"Could not run these settings: {exc}"])
         else:
-            only = None if first else changed_runs(old, new)
+            only = None if first or regroup else changed_runs(old, new)
             out["paths"] = paths if only is None else paths_patch(paths, only)
     if first or event["kind"] in ("load", "preset") or changed("runs") and _structure(old) != _structure(new):
         out["runs"] = layout.run_cards(new)
@@ -283,6 +293,10 @@ def respond(client_state: Any, event: dict | None) -> dict:
         out["seed"] = new["seed"]
     if changed("noise"):
         out["noise"] = new["noise"]
+    if changed("show"):
+        out["show"] = new["show"]
+    if changed("fan"):
+        out["fan"] = new["fan"]
     if changed("view"):
         out["view"] = new["view"]
     if changed("lesson"):

@@ -184,3 +184,4 @@ INSTRUMENT_LAYOUTS = "instrument-layouts-store"  # static chart layouts for the 
 
 def custom(name: str) -> dict:
     return {"type": CUSTOM, "name": name}
+READOUT_REQUEST = "readout-request-store"  # the state, passed on only while the readout is on

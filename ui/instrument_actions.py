@@ -23,9 +23,12 @@ from .state import (
     CUSTOM_BOUNDS,
     CUSTOM_LABEL,
     SCALE,
+    MAX_FAN,
     SCALE_PARAM,
     Errors,
     as_float,
+    as_int,
+    check_show,
     copy_state,
     default_start,
     surface_defaults,
@@ -120,4 +123,30 @@ def set_scale(state: dict, value: Any) -> Result:
         params[SCALE] = scale
     new = copy_state(state)
     new["surface"] = {"key": state["surface"]["key"], "params": params}
+    return new, []
+
+
+def set_show(state: dict, names: Any) -> Result:
+    """Which instruments are on (a checklist's value: a list of names)."""
+    try:
+        show = check_show(names)
+    except ValueError as exc:
+        return state, [str(exc).rstrip(".") + "."]
+    if show == state["show"]:
+        return state, []
+    new = copy_state(state)
+    new["show"] = show
+    return new, []
+
+
+def set_fan(state: dict, k: Any) -> Result:
+    """Seeds per run in the noise fan (0 or 1: off)."""
+    try:
+        k = as_int(k, "Fan (seeds per run)", 0, MAX_FAN)
+    except ValueError as exc:
+        return state, [str(exc).rstrip(".") + "."]
+    if k == state["fan"]:
+        return state, []
+    new = copy_state(state)
+    new["fan"] = k
     return new, []

@@ -113,6 +113,8 @@ def run_summary(state: dict, index: int, trajectory) -> dict:
 
 def simulate(state: dict) -> dict:
     """Every run of a validated state, ready for the browser (JSON-safe)."""
+    from .instruments import run_arrays as instrument_arrays  # issue 4; imports this module
+
     surface = make_surface(state["surface"])
     runs = []
     for index in range(len(state["runs"])):
@@ -121,6 +123,7 @@ def simulate(state: dict) -> dict:
         summary["x"] = encode_f4(trajectory.xy[:, 0])
         summary["y"] = encode_f4(trajectory.xy[:, 1])
         summary["loss"] = encode_f4(loss_series(trajectory.loss, surface.min_value))
+        summary.update(instrument_arrays(state, index, trajectory, surface))  # only what is shown
         runs.append(summary)
     return {
         "runs": runs,

@@ -58,6 +58,9 @@ SCALE_PARAM = HyperParam(
     "Adam and RMSprop barely do (they divide the gradient by its own size).",
     "Invalid loss scale: {}",
 )
+MAX_FAN = 20                   # seeds per run in the noise fan (0 or 1: no fan)
+# the instruments a person can switch on (ui/instruments.py says what each one needs)
+INSTRUMENTS = ("grad", "rescaled", "velocity", "step", "angle", "lr", "sharpness", "readout", "view3d")
 
 Errors = list[str]
 
@@ -424,10 +427,12 @@ def default_state(surface_key: str = DEFAULT_SURFACE, optimizer_keys=DEFAULT_OPT
         "frame": 0,
         "view": "overlay",
         "lesson": None,
+        "fan": 0,
+        "show": [],
     }
 
 
-STATE_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "frame", "view", "lesson")
+STATE_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "frame", "view", "lesson", "fan", "show")
 
 
 def validate_state(raw: Any) -> tuple[dict, Errors]:
@@ -469,6 +474,8 @@ def validate_state(raw: Any) -> tuple[dict, Errors]:
     frame = min(frame, steps)
     view = field("view", _check_view)
     lesson = field("lesson", _check_lesson)
+    fan = field("fan", lambda v: as_int(v, "Fan (seeds per run)", 0, MAX_FAN))
+    show = field("show", check_show)
     state = {
         "surface": surface,
         "runs": runs,
@@ -479,6 +486,8 @@ def validate_state(raw: Any) -> tuple[dict, Errors]:
         "frame": frame,
         "view": view,
         "lesson": lesson,
+        "fan": fan,
+        "show": show,
     }
     return state, errors
 
@@ -495,6 +504,16 @@ def _check_lesson(value: Any) -> str | None:
     if value is None or (isinstance(value, str) and value in PRESETS):
         return value
     raise ValueError(f"Unknown lesson {_short(value)}")
+
+
+def check_show(value: Any) -> list[str]:
+    """Which instruments are on: known names, in :data:`INSTRUMENTS` order."""
+    if not isinstance(value, (list, tuple)) or len(value) > 4 * len(INSTRUMENTS):
+        raise ValueError(f"Instruments must be a list of names, got {_short(value)}")
+    unknown = [v for v in value if v not in INSTRUMENTS]
+    if unknown:
+        raise ValueError(f"Unknown instrument {_short(unknown[0])} (known: {', '.join(INSTRUMENTS)})")
+    return [name for name in INSTRUMENTS if name in value]
 
 
 def _check_view(value: Any) -> str:
@@ -543,6 +562,10 @@ def encode_url(state: dict) -> str:
     ]
     if state.get("noise"):
         parts.append(("noise", fmt_number(state["noise"])))
+    if state.get("fan"):
+        parts.append(("fan", str(state["fan"])))
+    if state.get("show"):
+        parts.append(("show", ",".join(state["show"])))
     parts += [("frame", str(state.get("frame", 0))), ("view", state["view"])]
     if state.get("lesson"):
         parts.append(("lesson", state["lesson"]))
@@ -596,12 +619,14 @@ def decode_url(search: Any) -> tuple[dict, Errors]:
                     runs.append({"optimizer": name, "hparams": params})
             elif key == "start":
                 raw["start"] = [parse_number(v) for v in value.split(",")]
-            elif key in ("steps", "seed", "frame", "noise"):
+            elif key in ("steps", "seed", "frame", "noise", "fan"):
                 raw[key] = parse_number(value)
             elif key in ("view", "lesson"):
                 raw[key] = value
             elif key == "f":
                 expression = value
+            elif key == "show":
+                raw["show"] = [name for name in value.split(",") if name.strip()]
             else:
                 errors.append(f"Unknown address parameter {_short(key)}; ignored.")
         except ValueError as exc:

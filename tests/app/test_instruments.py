@@ -191,3 +191,319 @@ def test_scale_survives_a_surface_change_and_is_validated_in_the_state():
     assert out["scale"] == 2.0
     checked, errors = validate_state({**state, "surface": {"key": "bowl", "params": {"scale": 1e9}}})
     assert checked["surface"]["params"] == {} and any("loss scale" in e for e in errors)
+
+
+# ------------------------------------------------------------ arrays behind the instruments
+
+from optimizers.diagnostics import (descent_angle, rescaled_direction, sharpness,  # noqa: E402
+                                    velocity_direction)
+
+from ui import instruments  # noqa: E402
+from ui.instrument_callbacks import readout  # noqa: E402
+from ui.state import INSTRUMENTS, MAX_FAN  # noqa: E402
+
+ALL_SHOWN = list(INSTRUMENTS)
+
+
+def _state_with(search: str) -> dict:
+    state, errors = decode_url(search)
+    assert errors == []
+    return state
+
+
+def _f4(spec):
+    return decode_f4(spec).astype(float)
+
+
+@pytest.mark.parametrize("key", list(optimizers.REGISTRY))
+def test_instrument_arrays_are_the_engines_numbers(key):
+    state = _state_with(f"?surface=rosenbrock&run={key}&steps=40&show={','.join(ALL_SHOWN)}")
+    traj = run_one(state, 0)
+    surface = make_surface(state["surface"])
+    arrays = instruments.run_arrays(state, 0, traj, surface)["inst"]
+    spec = optimizers.REGISTRY[key]
+
+    def close(spec_array, expected):
+        np.testing.assert_allclose(_f4(spec_array), np.asarray(expected, float), rtol=2e-6, atol=1e-30,
+                                   equal_nan=True)
+
+    close(arrays["gx"], traj.grad_used[:, 0])
+    close(arrays["ey"], traj.lr_eff[:, 1])
+    close(arrays["angle"], descent_angle(traj.step, traj.grad_used))
+    close(arrays["sharp"], sharpness(traj, surface))
+    velocity = velocity_direction(traj, spec.velocity)
+    if velocity is None:
+        assert "vx" not in arrays
+    else:
+        close(arrays["vy"], velocity[:, 1])
+    assert set(arrays["state"]) == set(traj.state)
+    for name, value in traj.state.items():
+        close(arrays["state"][name]["x"], value[:, 0])
+    assert len(_f4(arrays["angle"])) == len(traj.xy) - 1  # one per update, none after the last point
+
+
+def test_the_default_page_sends_no_instrument_arrays_and_each_toggle_only_what_it_needs():
+    out = _load()
+    assert out["state"]["show"] == [] and out["state"]["fan"] == 0
+    assert all("inst" not in run and "fan" not in run for run in out["paths"]["runs"])
+    state = out["state"]
+    on = respond(state, {"kind": "show", "value": ["angle"]})
+    assert on["state"]["show"] == ["angle"] and "show=angle" in on["url"]
+    assert set(on["paths"]["runs"][0]["inst"]) == {"angle"}  # every run resent, with its angles
+    assert len(on["paths"]["runs"]) == 3
+    # an arrow drawn from the path itself needs no new arrays: no paths sent
+    step = respond(on["state"], {"kind": "show", "value": ["angle", "step"]})
+    assert step["paths"] is no_update and step["state"]["show"] == ["step", "angle"]
+    # a slider with instruments on patches one run, its arrays included, under 100 kB for 1000 steps
+    long = respond(on["state"], {"kind": "steps", "value": 1000})["state"]
+    long = respond(long, {"kind": "show", "value": ALL_SHOWN})["state"]
+    patch = respond(long, {"kind": "hparam", "run": 2, "name": "lr", "value": -1.0})["paths"]
+    ops = patch.to_plotly_json()["operations"]
+    assert [op["location"] for op in ops] == [["runs", 2]]
+    assert "inst" in ops[0]["params"]["value"]
+    import json
+    assert len(json.dumps(ops)) < 100_000
+    # turning everything off drops the arrays again
+    off = respond(long, {"kind": "show", "value": []})
+    assert all("inst" not in run for run in off["paths"]["runs"])
+
+
+@pytest.mark.parametrize("value,message", [
+    ("angle", "list"), (["angle", "__proto__"], "Unknown instrument"), ([1], "Unknown instrument"),
+    (list(INSTRUMENTS) * 5, "list"), (None, "list"),
+])
+def test_hostile_toggles_are_refused(value, message):
+    state = _load()["state"]
+    out = respond(state, {"kind": "show", "value": value})
+    assert out["state"] == state and message in _alert_text(out)
+    checked, errors = validate_state({**state, "show": value})
+    assert checked["show"] == [] and errors
+
+
+def test_arrow_numbers_follow_the_diagnostics():
+    state = _state_with("?surface=valley(condition=20,angle=45)&run=adam(lr=0.3)&run=momentum(lr=0.5,momentum=0.8)"
+                        "&steps=60&show=grad,rescaled,velocity,step")
+    for i in range(2):
+        traj = run_one(state, i)
+        for k in (0, 7, 30):
+            nb = instruments.frame_numbers(traj, k)
+            np.testing.assert_allclose(nb["rescaled"], rescaled_direction(traj)[k])
+            np.testing.assert_allclose(nb["step"], traj.xy[k + 1] - traj.xy[k])
+            np.testing.assert_allclose(nb["velocity"], velocity_direction(traj, optimizers.REGISTRY[traj.key].velocity)[k])
+            np.testing.assert_allclose(nb["angle"], descent_angle(traj.step, traj.grad_used)[k])
+        assert instruments.frame_numbers(traj, traj.steps) is None  # no update after the last point
+    # momentum's velocity move is its step (torch's buffer, lr outside)
+    momentum = run_one(state, 1)
+    nb = instruments.frame_numbers(momentum, 12)
+    np.testing.assert_allclose(nb["velocity"], nb["step"], rtol=1e-9)
+
+
+def test_adam_stays_within_90_degrees_on_the_bowl_and_gd_is_at_zero():
+    state = _state_with("?surface=bowl&run=adam(lr=0.05)&run=gd(lr=0.1)&steps=80&show=angle")
+    paths = respond(None, {"kind": "load", "search": encode_url(state)})["paths"]
+    adam, gd = (_f4(run["inst"]["angle"]) for run in paths["runs"])
+    assert np.nanmax(adam) < 90 and np.nanmax(adam) > 5  # downhill, but not along -g
+    assert np.nanmax(gd) < 1e-3
+
+
+def test_effective_lr_curves_diverge_for_adam_and_not_for_gd_on_the_valley():
+    state = _state_with("?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=rmsprop(lr=0.3)&steps=50&show=lr")
+    paths = respond(None, {"kind": "load", "search": encode_url(state)})["paths"]
+    gd, rms = paths["runs"]
+    np.testing.assert_allclose(_f4(gd["inst"]["ex"]), 1.8, rtol=1e-6)
+    np.testing.assert_allclose(_f4(gd["inst"]["ey"]), 1.8, rtol=1e-6)
+    ratio = _f4(rms["inst"]["ex"]) / _f4(rms["inst"]["ey"])
+    assert ratio[:10].max() > 3  # the flat coordinate gets the larger rate
+    traj = run_one(state, 1)
+    np.testing.assert_allclose(_f4(rms["inst"]["ex"]), traj.lr_eff[:, 0], rtol=2e-6)
+
+
+def test_sharpness_explains_the_divergence():
+    state = _state_with("?surface=bowl&run=gd(lr=1.9)&run=gd(lr=2.2)&steps=100&show=sharpness")
+    paths = respond(None, {"kind": "load", "search": encode_url(state)})["paths"]
+    stable, unstable = (_f4(run["inst"]["sharp"]) for run in paths["runs"])
+    assert stable.max() < 2 < unstable.min()
+    assert paths["runs"][1]["status"] == "diverged"
+    surface = make_surface(state["surface"])
+    traj = run_one(state, 0)
+    np.testing.assert_allclose(stable, 1.9 * np.linalg.eigvalsh(surface.hess(traj.xy[:-1]))[:, -1], rtol=1e-6)
+
+
+def test_chart_layouts_mark_90_degrees_and_2():
+    layouts = instruments.chart_layouts()
+    assert layouts["angle"]["shapes"][0]["y0"] == 90 and layouts["angle"]["yaxis"]["range"] == [0, 180]
+    assert layouts["sharpness"]["shapes"][0]["y0"] == 2
+    assert layouts["lr"]["yaxis"]["type"] == "log"
+
+
+# ------------------------------------------------------------ the readout (item 4)
+
+def _lines(state, i, k):
+    traj = run_one(state, i)
+    return traj, {line["lhs"]: line for line in instruments.rule_lines(traj, k, state["runs"][i]["hparams"])}
+
+
+RULE_RUNS = ["gd(lr=0.1,weight_decay=0.01)", "momentum(lr=0.05,momentum=0.9,dampening=0.1)", "nesterov(lr=0.05)",
+             "adagrad(lr=0.5)", "rmsprop(lr=0.05)", "rmsprop(lr=0.02,momentum=0.5)", "adadelta(lr=1)",
+             "adam(lr=0.1)", "adamw(lr=0.1,weight_decay=0.1)", "amsgrad(lr=0.1)", "nadam(lr=0.05)",
+             "radam(lr=0.05)", "adamax(lr=0.05)", "rprop(lr=0.05)", "lion(lr=0.01)", "newton(lr=0.5)"]
+
+
+@pytest.mark.parametrize("run", RULE_RUNS)
+@pytest.mark.parametrize("k", [0, 1, 9])
+def test_every_substituted_rule_ends_at_the_trajectorys_next_point(run, k):
+    state = _state_with(f"?surface=valley(condition=10,angle=30)&run={run}&start=-6,3&steps=12&noise=0.1&seed=3")
+    assert run_one(state, 0).steps == 12
+    traj, lines = _lines(state, 0, k)
+    np.testing.assert_allclose(lines[r"\theta_t"]["value"], traj.xy[k + 1], rtol=1e-12)
+    g = lines["g_t"]["value"]
+    wd = state["runs"][0]["hparams"].get("weight_decay", 0.0)
+    expected_g = traj.grad_used[k] + (wd * traj.xy[k] if traj.key in ("gd", "momentum", "nesterov") else 0)
+    np.testing.assert_allclose(g, expected_g, rtol=1e-12)
+    latex = instruments.substituted_rule(traj, k, state["runs"][0]["hparams"])
+    assert latex.startswith("\\begin{aligned}") and latex.count("\\\\") == len(lines) - 1
+    assert instruments.vec(traj.xy[k + 1]) in latex  # the result, with the trajectory's numbers
+    hidden = {"mu_product"} | ({"buf"} if traj.key == "rmsprop" and not state["runs"][0]["hparams"]["momentum"] else set())
+    for name, value in traj.state.items():  # the moments after the update are shown
+        if name not in hidden:
+            assert instruments.num(value[k][0]) in latex, name
+
+
+def test_adam_rule_numbers_recompute_each_line():
+    state = _state_with("?surface=valley(condition=20,angle=45)&run=adam(lr=0.3,beta1=0.8,beta2=0.99)&steps=30")
+    for k in (0, 5, 20):
+        traj, lines = _lines(state, 0, k)
+        b1, b2 = 0.8, 0.99
+        m_prev = traj.state["m"][k - 1] if k else np.zeros(2)
+        v_prev = traj.state["v"][k - 1] if k else np.zeros(2)
+        g = traj.grad_used[k]
+        np.testing.assert_allclose(lines["m_t"]["value"], b1 * m_prev + (1 - b1) * g, rtol=1e-12)
+        np.testing.assert_allclose(lines["m_t"]["value"], traj.state["m"][k])
+        np.testing.assert_allclose(lines["v_t"]["value"], b2 * v_prev + (1 - b2) * g * g, rtol=1e-12)
+        m_hat = np.array(lines[r"\hat m_t"]["value"])
+        np.testing.assert_allclose(m_hat, traj.state["m"][k] / (1 - b1 ** (k + 1)))
+        eff = lines[r"\eta / (\sqrt{\hat v_t} + \epsilon)"]["value"]
+        np.testing.assert_allclose(eff, traj.lr_eff[k])
+        np.testing.assert_allclose(traj.xy[k] - np.array(eff) * m_hat, traj.xy[k + 1], rtol=1e-12)
+        # the numbers in the text are these, to four significant digits
+        assert f"{b1 * 1:.4g}" in lines["m_t"]["numeric"] and instruments.vec(m_prev) in lines["m_t"]["numeric"]
+
+
+def test_momentum_and_rmsprop_rules_recompute():
+    state = _state_with("?surface=valley&run=momentum(lr=0.5,momentum=0.8,dampening=0.2)"
+                        "&run=rmsprop(lr=0.1,alpha=0.9,momentum=0.3)&steps=20")
+    traj, lines = _lines(state, 0, 6)
+    b_prev, g = traj.state["buf"][5], traj.grad_used[6]
+    np.testing.assert_allclose(lines["b_t"]["value"], 0.8 * b_prev + 0.8 * g, rtol=1e-12)
+    np.testing.assert_allclose(traj.xy[6] - 0.5 * np.array(lines["b_t"]["value"]), traj.xy[7], rtol=1e-12)
+    traj, lines = _lines(state, 1, 6)
+    v = 0.9 * traj.state["v"][5] + 0.1 * traj.grad_used[6] ** 2
+    np.testing.assert_allclose(lines["v_t"]["value"], v, rtol=1e-12)
+    b = 0.3 * traj.state["buf"][5] + traj.grad_used[6] / (np.sqrt(v) + 1e-8)
+    np.testing.assert_allclose(lines["b_t"]["value"], b, rtol=1e-9)
+    np.testing.assert_allclose(traj.xy[6] - 0.1 * b, traj.xy[7], rtol=1e-9)
+
+
+def _texts(component) -> str:
+    """Every string in a Dash component tree, joined (str() of a component escapes them)."""
+    if isinstance(component, str):
+        return component
+    if isinstance(component, (list, tuple)):
+        return "\n".join(_texts(c) for c in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else _texts(children)
+
+
+def test_readout_follows_the_states_frame_and_costs_nothing_when_off():
+    state = _state_with("?surface=valley&run=gd(lr=1.8)&run=adam(lr=0.3)&steps=40&frame=12&show=readout")
+    children = readout(state)
+    text = _texts(children)
+    assert "step 12" in text
+    for i in range(2):
+        traj = run_one(state, i)
+        assert instruments.vec(traj.xy[13]) in text
+        assert instruments.vec(traj.grad_used[12]) in text
+    moved = respond(state, {"kind": "frame", "value": 13})["state"]
+    assert instruments.vec(run_one(moved, 0).xy[14]) in _texts(readout(moved))
+    assert readout({**state, "show": []}) is no_update
+    assert readout({"evil": 1}) is no_update
+    at_end = readout({**state, "frame": 40})
+    assert "No update from step 40" in _texts(at_end)
+
+
+# ------------------------------------------------------------ the fan (item 6)
+
+def test_fan_is_run_batch_and_its_mean_is_nanmean():
+    state = _state_with("?surface=rosenbrock&run=adam(lr=0.05)&run=gd(lr=0.002)&start=-1.2,1&steps=150"
+                        "&noise=2&seed=5&fan=8")
+    surface = make_surface(state["surface"])
+    for i, run in enumerate(state["runs"]):
+        cloud = instruments.fan_paths(state, i)
+        expected = optimizers.run_batch(run["optimizer"], surface, [state["start"]] * 8, 150, noise=2.0, seed=5,
+                                        **run["hparams"])
+        np.testing.assert_array_equal(cloud, expected)
+        # run b is the single run with seed + b; run 0 is the race's own run
+        single = optimizers.run(run["optimizer"], surface, state["start"], 150, noise=2.0, seed=5 + 3, **run["hparams"])
+        np.testing.assert_allclose(cloud[3, : len(single.xy)], single.xy, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(cloud[0, : len(run_one(state, i).xy)], run_one(state, i).xy, rtol=1e-9, atol=1e-12)
+        with np.errstate(all="ignore"):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mean = np.nanmean(expected, axis=0)
+        np.testing.assert_allclose(instruments.fan_mean(cloud), mean, equal_nan=True)
+    out = _load(encode_url(state))
+    fan = out["paths"]["runs"][0]["fan"]
+    assert fan["k"] == 8 and fan["stride"] == 1 and fan["m"] == 151
+    np.testing.assert_allclose(_f4(fan["mx"]), instruments.fan_mean(instruments.fan_paths(state, 0))[:, 0],
+                               rtol=1e-6, equal_nan=True)
+    assert "fan=8" in out["url"]
+
+
+def test_a_diverging_seed_leaves_the_mean_of_the_others():
+    paths = np.array([[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]],
+                      [[0.0, 0.0], [3.0, 3.0], [np.nan, np.nan]]])
+    np.testing.assert_allclose(instruments.fan_mean(paths), [[0, 0], [2, 2], [2, 2]])
+    assert np.isnan(instruments.fan_mean(paths[:, [0, 2]][[1]])[1]).all()
+
+
+def test_fan_needs_noise_is_strided_to_a_budget_and_validated():
+    state = _state_with("?run=adam(lr=0.3)&steps=100&fan=10")
+    assert "fan" not in _load(encode_url(state))["paths"]["runs"][0]  # no noise: every seed agrees
+    state = _state_with(f"?run=adam(lr=0.3)&steps=2000&noise=1&fan={MAX_FAN}")
+    fan = _load(encode_url(state))["paths"]["runs"][0]["fan"]
+    assert fan["stride"] == instruments.fan_stride(MAX_FAN, 2000) > 1
+    assert fan["k"] * fan["m"] <= instruments.FAN_POINTS_PER_RUN + fan["k"]
+    assert len(_f4(fan["mx"])) == 2001  # the mean keeps every step
+    base = _load()["state"]
+    for value in (MAX_FAN + 1, -1, 2.5, "5", None):
+        refused = respond(base, {"kind": "fan", "value": value})
+        assert refused["state"] == base and refused["alerts"] is not no_update
+    moved = respond(base, {"kind": "fan", "value": 5})
+    assert moved["state"]["fan"] == 5 and moved["paths"] is not no_update  # every run resent
+
+
+# ------------------------------------------------------------ the 3D view (item 7)
+
+def test_heights_interpolate_the_contour_grid():
+    xs, ys = np.linspace(-2, 2, 5), np.linspace(-1, 3, 9)
+    z = 3 * xs[None, :] - 2 * ys[:, None] + 1  # bilinear interpolation is exact on a plane
+    px, py = np.array([-2, 0.3, 1.99, 5.0]), np.array([-1, 2.2, 2.9, 0.0])
+    h = instruments.heights(xs, ys, z, px, py)
+    np.testing.assert_allclose(h[:3], 3 * px[:3] - 2 * py[:3] + 1)
+    assert np.isnan(h[3])  # outside the grid
+
+
+def test_figure3d_puts_each_path_on_the_drawn_surface_up_to_the_frame():
+    out = _load("?surface=himmelblau&run=gd(lr=0.01)&run=adam(lr=0.05)&start=0.2,-0.5&steps=50")
+    fig = instruments.figure3d(out["surface"], out["paths"], frame=20)
+    kinds = [trace.type for trace in fig.data]
+    assert kinds == ["surface", "scatter3d", "scatter3d", "scatter3d", "scatter3d"]
+    travelled, head = fig.data[1], fig.data[2]
+    assert len(travelled.x) == 21 and head.x[0] == travelled.x[-1]
+    contour = out["surface"]["contour"]
+    xs, ys = decode_f4(contour["x"]), decode_f4(contour["y"])
+    z = decode_f4(contour["z"]).reshape(len(ys), len(xs))
+    lift = 0.01 * (z.max() - z.min())
+    np.testing.assert_allclose(np.array(travelled.z) - lift,
+                               instruments.heights(xs, ys, z, travelled.x, travelled.y), rtol=1e-6)

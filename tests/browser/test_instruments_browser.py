@@ -60,3 +60,119 @@ def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_d
     wait_until(lambda: lab(dash_duo, "c.surface.bounds[0][1]") == 6, message="the contour over the new box")
     logs = [entry for entry in dash_duo.get_logs() if entry.get("level") == "SEVERE"]
     assert logs == []
+
+
+def painted(dash_duo, graph_id):
+    """Non-transparent pixels on the canvas laid over a graph."""
+    return js(dash_duo, """var cv = document.querySelector('#' + arguments[0] + ' canvas.frame-overlay');
+        if (!cv) { return 0; }
+        var d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data, n = 0;
+        for (var i = 3; i < d.length; i += 4) { if (d[i]) { n++; } } return n;""", graph_id)
+
+
+def shown(dash_duo, box_id):
+    return js(dash_duo, "var b = document.getElementById(arguments[0]); return !!b && b.style.display === 'block'"
+                        " && b.offsetHeight > 50;", box_id)
+
+
+def test_ins002_charts_and_arrows_appear_follow_the_frame_and_toggle(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=45)&run=gd(lr=1.8)&run=adam(lr=0.3)"
+                                 "&run=momentum(lr=0.5,momentum=0.8)&steps=80&frame=10"
+                                 "&show=grad,rescaled,velocity,step,angle,lr,sharpness")
+    for box in ("angle-graph-box", "lr-graph-box", "sharpness-graph-box"):
+        wait_until(lambda: shown(dash_duo, box), message=box)
+    for graph in (ids.ANGLE_GRAPH, ids.LR_GRAPH, ids.SHARP_GRAPH):
+        wait_until(lambda: painted(dash_duo, graph) > 300, message=f"curves on {graph}")
+    assert dash_duo.find_element(css_id(ids.ARROW_LEGEND)).is_displayed()
+    assert lab(dash_duo, "c.frame") == 10
+    # the arrows at step 10: -g has the fixed length, the others share one scale per run
+    arrows = lab(dash_duo, "c.instruments.arrowVectors(1)")
+    assert set(arrows) == {"grad", "rescaled", "velocity", "step"}
+    lengths = {k: (v[0] ** 2 + v[1] ** 2) ** 0.5 for k, v in arrows.items()}
+    span = lab(dash_duo, "Math.min(document.querySelector('#main-graph .js-plotly-plot')._fullLayout.xaxis._length,"
+                         "document.querySelector('#main-graph .js-plotly-plot')._fullLayout.yaxis._length)")
+    assert abs(lengths["grad"] - 0.12 * span) < 0.5
+    assert abs(max(lengths["rescaled"], lengths["velocity"], lengths["step"]) - 0.12 * span) < 0.5
+    before = lab(dash_duo, "c.instruments.numbers(1)")
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    assert lab(dash_duo, "c.frame") == 11
+    after = lab(dash_duo, "c.instruments.numbers(1)")
+    assert after["t"] == before["t"] + 1 and after["angle"] != before["angle"]
+    assert lab(dash_duo, "c.instruments.arrowVectors(1)") != arrows
+    # the charts' frame marker moved: the overlay differs from the frame before
+    snap = js(dash_duo, "return document.querySelector('#angle-graph canvas.frame-overlay').toDataURL();")
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: js(dash_duo, "return document.querySelector('#angle-graph canvas.frame-overlay').toDataURL();")
+               != snap, message="the angle chart's marker to move")
+    # toggling: the angle chart goes away, and the URL says so
+    dash_duo.find_element(css_id(ids.SHOW) + " input[value=angle]").click()
+    wait_until(lambda: not shown(dash_duo, "angle-graph-box"), message="the angle chart hidden")
+    wait_until(lambda: current_state(dash_duo)["show"] == ["grad", "rescaled", "velocity", "step", "lr", "sharpness"],
+               message="the toggles in the URL")
+    for kind in ("grad", "rescaled", "velocity", "step"):
+        dash_duo.find_element(css_id(ids.SHOW) + f" input[value={kind}]").click()
+    wait_until(lambda: lab(dash_duo, "Object.keys(c.instruments.arrowVectors(1) || {}).length") == 0,
+               message="no arrows")
+    assert not dash_duo.find_element(css_id(ids.ARROW_LEGEND)).is_displayed()
+    assert dash_duo.get_logs() == []
+
+
+def test_ins003_readout_follows_the_frame_with_the_substituted_rule(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=adam(lr=0.3)"
+                                 "&steps=60&frame=5")
+    readout_box = f"{ids.READOUT}-box"
+    assert not shown(dash_duo, readout_box)
+    dash_duo.find_element(css_id(ids.SHOW) + " input[value=readout]").click()
+    wait_until(lambda: shown(dash_duo, readout_box), message="the readout")
+    wait_until(lambda: "step 5" in dash_duo.find_element(css_id(ids.READOUT)).text, message="the rules at step 5")
+    wait_until(lambda: len(dash_duo.find_elements("#readout mjx-container")) >= 2, message="MathJax")
+    live = dash_duo.find_element(css_id(ids.READOUT_LIVE)).text
+    assert "step 5" in live and "Adam" in live
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: "step 6" in dash_duo.find_element(css_id(ids.READOUT_LIVE)).text, message="live numbers")
+    wait_until(lambda: "step 6" in dash_duo.find_element(css_id(ids.READOUT)).text, message="the rules at step 6")
+    # the substituted numbers are the trajectory's (server and browser agree)
+    from ui import instruments
+    from ui.simulate import run_one
+
+    state = current_state(dash_duo)
+    traj = run_one(state, 1)
+    assert "update t = 7" in dash_duo.find_element(css_id(ids.READOUT)).text
+    nb = lab(dash_duo, "c.instruments.numbers(1)")
+    assert abs(nb["e"][0] - traj.lr_eff[6][0]) < 1e-6 * abs(traj.lr_eff[6][0]) + 1e-9
+    # MathJax's assistive MathML holds the rendered numbers: Adam's m_t and its next point
+    wait_until(lambda: len(dash_duo.find_elements("#readout mjx-assistive-mml")) >= 2, message="typeset rules")
+    spoken = js(dash_duo, "return document.querySelectorAll('#readout mjx-assistive-mml')[1].textContent;")
+    for value in (traj.state["m"][6][0], traj.xy[7][0], traj.xy[7][1]):
+        assert instruments.num(value).replace("-", "\u2212") in spoken, (value, spoken)
+    assert dash_duo.get_logs() == []
+
+
+def test_ins004_fan_cloud_and_3d_view_follow_the_frame(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=rosenbrock&run=adam(lr=0.05)&run=gd(lr=0.002)&start=-1.2,1"
+                                 "&steps=120&noise=3&seed=2&fan=10&frame=40")
+    fan = lab(dash_duo, "c.instruments.runs.map(function (r) { return r.fan ? [r.fan.k, r.fan.m] : null; })")
+    assert fan == [[10, 121], [10, 121]]
+    # the cloud is drawn (its cached layer) and each seed's position follows the frame
+    cloud = "document.querySelector('#main-graph .js-plotly-plot')._fanLayer"
+    wait_until(lambda: lab(dash_duo, "!!" + cloud), message="the fan's cloud")
+    mean = lab(dash_duo, "[c.instruments.runs[0].fan.mx[40], c.instruments.runs[0].fan.my[40]]")
+    from ui import instruments
+    state = current_state(dash_duo)
+    expected = instruments.fan_mean(instruments.fan_paths(state, 0))[40]
+    assert abs(mean[0] - expected[0]) < 1e-5 and abs(mean[1] - expected[1]) < 1e-5
+    # the 3D view is off by default (a light page) and comes with a toggle
+    assert not shown(dash_duo, f"{ids.VIEW3D}-box")
+    dash_duo.find_element(css_id(ids.SHOW) + " input[value=view3d]").click()
+    wait_until(lambda: shown(dash_duo, f"{ids.VIEW3D}-box"), message="the 3D box")
+    wait_until(lambda: lab(dash_duo, "c.instruments.frame3d") == 40, timeout=15, message="the 3D paths at step 40")
+    traces = js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data.map("
+                          "function (t) { return [t.type, (t.x || []).length]; });")
+    assert traces[0][0] == "surface" and [t[0] for t in traces[1:]] == ["scatter3d"] * 6
+    assert traces[2][1] == 41 and traces[3][1] == 1  # run 1: travelled path to step 40, its head
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: lab(dash_duo, "c.instruments.frame3d") == 41, message="the 3D view to follow")
+    assert js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data[2].x.length;") == 42
+    assert "view3d" in current_state(dash_duo)["show"] and current_state(dash_duo)["fan"] == 10
+    logs = [e for e in dash_duo.get_logs() if "WebGL" not in e.get("message", "")]
+    assert logs == []

@@ -1,0 +1,453 @@
+r"""The numbers behind the instruments (issue 4), as pure functions of the state and
+the engine's trajectories; no Dash here.
+
+What the browser draws (``assets/instruments.js``) comes from :func:`run_arrays`,
+packed per run next to its path by ``ui.simulate``, and only for the instruments
+that are on (``state["show"]``), so the default page sends nothing more:
+
+* arrows at the current frame: the negative gradient the optimizer saw
+  (``grad_used``), the rescaled direction ``-lr_eff * g``
+  (:func:`optimizers.diagnostics.rescaled_direction`), the momentum's move
+  ``-lr_eff * velocity`` (:func:`~optimizers.diagnostics.velocity_direction`) and
+  the step taken (from the path itself);
+* charts over steps: the angle between each step and ``-g``
+  (:func:`~optimizers.diagnostics.descent_angle`), each coordinate's effective
+  learning rate (``Trajectory.lr_eff``) and ``lr * lambda_max(H)``
+  (:func:`~optimizers.diagnostics.sharpness`);
+* the readout: :func:`frame_numbers` and :func:`rule_lines` /
+  :func:`substituted_rule` (the run's update rule with that step's numbers);
+* the noise fan: K seeds per run from ``optimizers.run_batch`` (:func:`fan_paths`),
+  their cloud and mean path (:func:`fan_mean`).
+
+Index ``k`` of a per-update array is the update applied at ``xy[k]``, i.e. torch's
+step ``t = k + 1``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import lru_cache
+
+import numpy as np
+
+import optimizers
+from optimizers.diagnostics import (descent_angle, rescaled_direction, sharpness,
+                                    velocity_direction)
+
+from .state import INSTRUMENTS, get_surface
+
+# --------------------------------------------------------------------------------
+# which arrays each instrument needs
+# --------------------------------------------------------------------------------
+
+ARROWS = ("grad", "rescaled", "velocity", "step")
+CHARTS = ("angle", "lr", "sharpness")
+NEEDS = {
+    "grad": {"g"},
+    "rescaled": {"g", "e"},
+    "velocity": {"v"},
+    "step": set(),          # drawn from the path itself
+    "angle": {"angle"},
+    "lr": {"e"},
+    "sharpness": {"sharp"},
+    "readout": {"g", "e", "v", "angle", "sharp", "state"},
+    "view3d": set(),        # drawn from the contour and the path
+}
+assert set(NEEDS) == set(INSTRUMENTS)
+
+# Fan: at most this many cloud points per run (K paths x steps, strided to fit).
+FAN_POINTS_PER_RUN = 8_000
+
+
+def data_groups(state: dict) -> tuple[str, ...]:
+    """The per-step arrays the shown instruments need (sorted; empty: none)."""
+    groups: set[str] = set()
+    for name in state.get("show") or ():
+        groups |= NEEDS.get(name, set())
+    return tuple(sorted(groups))
+
+
+def fan_active(state: dict) -> bool:
+    """A fan is drawn when K >= 2 and the gradients are noisy (else every seed agrees)."""
+    return int(state.get("fan") or 0) >= 2 and float(state.get("noise") or 0.0) > 0.0
+
+
+# --------------------------------------------------------------------------------
+# per-run arrays for the browser
+# --------------------------------------------------------------------------------
+
+def run_arrays(state: dict, index: int, traj, surface) -> dict:
+    """Extra arrays of run ``index`` for the shown instruments and the fan (JSON-safe).
+
+    ``{"inst": {...}, "fan": {...}}``, each key present only when needed. Per-update
+    arrays have ``n - 1`` entries (no update after the last point).
+    """
+    from .simulate import encode_f4
+
+    out: dict = {}
+    groups = data_groups(state)
+    if groups:
+        spec = optimizers.REGISTRY[traj.key]
+        inst: dict = {}
+        if "g" in groups:
+            inst["gx"], inst["gy"] = encode_f4(traj.grad_used[:, 0]), encode_f4(traj.grad_used[:, 1])
+        if "e" in groups:
+            inst["ex"], inst["ey"] = encode_f4(traj.lr_eff[:, 0]), encode_f4(traj.lr_eff[:, 1])
+        if "v" in groups:
+            vel = velocity_direction(traj, spec.velocity)
+            if vel is not None:
+                inst["vx"], inst["vy"] = encode_f4(vel[:, 0]), encode_f4(vel[:, 1])
+        if "angle" in groups:
+            inst["angle"] = encode_f4(descent_angle(traj.step, traj.grad_used))
+        if "sharp" in groups:
+            with np.errstate(all="ignore"):
+                inst["sharp"] = encode_f4(sharpness(traj, surface))
+        if "state" in groups:
+            inst["state"] = {name: {"x": encode_f4(arr[:, 0]), "y": encode_f4(arr[:, 1])}
+                             for name, arr in traj.state.items()}
+        out["inst"] = inst
+    if fan_active(state):
+        out["fan"] = fan_payload(state, index)
+    return out
+
+
+# --------------------------------------------------------------------------------
+# noise fan
+# --------------------------------------------------------------------------------
+
+def _freeze(mapping: dict) -> tuple:
+    return tuple(sorted(mapping.items()))
+
+
+# 20 seeds x 10,001 steps x 2 coordinates is 3.2 MB: 16 entries bound this near 50 MB.
+@lru_cache(maxsize=16)
+def _fan_cached(optimizer, surface_key, surface_params, start, steps, seed, noise, hparams, k):
+    surface = get_surface(surface_key, dict(surface_params))
+    paths = optimizers.run_batch(optimizer, surface, [start] * k, steps, noise=noise, seed=seed,
+                                 **dict(hparams))
+    paths.setflags(write=False)
+    return paths
+
+
+def fan_paths(state: dict, index: int) -> np.ndarray:
+    """(K, steps + 1, 2): run ``index`` with seeds ``seed .. seed + K - 1`` (NaN after a
+    divergence); path ``b`` equals ``optimizers.run(..., seed=seed + b)``."""
+    run = state["runs"][index]
+    return _fan_cached(run["optimizer"], state["surface"]["key"], _freeze(state["surface"]["params"]),
+                       (float(state["start"][0]), float(state["start"][1])), int(state["steps"]),
+                       int(state["seed"]), float(state["noise"]), _freeze(run["hparams"]), int(state["fan"]))
+
+
+def fan_mean(paths: np.ndarray) -> np.ndarray:
+    """(steps + 1, 2): the mean over the runs still going at each step (``nanmean``;
+    NaN where every run has diverged), without NumPy's empty-slice warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(paths, axis=0)
+
+
+def fan_stride(k: int, steps: int) -> int:
+    return max(1, math.ceil(k * (steps + 1) / FAN_POINTS_PER_RUN))
+
+
+def fan_payload(state: dict, index: int) -> dict:
+    """The cloud (every ``stride``-th step of each seed) and the full mean path."""
+    from .simulate import encode_f4
+
+    paths = fan_paths(state, index)
+    k, n = paths.shape[0], paths.shape[1]
+    stride = fan_stride(k, n - 1)
+    cloud = paths[:, ::stride, :]
+    mean = fan_mean(paths)
+    return {
+        "k": int(k), "stride": int(stride), "m": int(cloud.shape[1]),
+        "x": encode_f4(cloud[..., 0].ravel()), "y": encode_f4(cloud[..., 1].ravel()),
+        "mx": encode_f4(mean[:, 0]), "my": encode_f4(mean[:, 1]),
+        "diverged": int(np.isnan(paths[:, -1, 0]).sum()),
+    }
+
+
+# --------------------------------------------------------------------------------
+# the numbers of one step (readout) and the rule with them substituted
+# --------------------------------------------------------------------------------
+
+def frame_numbers(traj, k: int, surface=None) -> dict | None:
+    """Everything about update ``k`` (applied at ``xy[k]``), or None past the last one.
+
+    Vectors are ``(x, y)`` tuples of floats. ``velocity`` is None for an optimizer
+    without momentum; ``sharpness`` needs ``surface``.
+    """
+    n = traj.steps
+    if not 0 <= k < n:
+        return None
+    spec = optimizers.REGISTRY[traj.key]
+    vel = velocity_direction(traj, spec.velocity)
+    step = traj.xy[k + 1] - traj.xy[k]
+    numbers = {
+        "k": k,
+        "t": k + 1,
+        "theta": tuple(map(float, traj.xy[k])),
+        "theta_next": tuple(map(float, traj.xy[k + 1])),
+        "grad": tuple(map(float, traj.grad_used[k])),
+        "grad_exact": tuple(map(float, traj.grad[k])),
+        "lr": float(traj.lr[k]),
+        "lr_eff": tuple(map(float, traj.lr_eff[k])),
+        "rescaled": tuple(map(float, rescaled_direction(traj)[k])),
+        "velocity": None if vel is None else tuple(map(float, vel[k])),
+        "step": tuple(map(float, step)),
+        "angle": float(descent_angle(step[None], traj.grad_used[k][None])[0]),
+        "state": {name: tuple(map(float, arr[k])) for name, arr in traj.state.items()},
+        "state_prev": {name: (tuple(map(float, arr[k - 1])) if k else None) for name, arr in traj.state.items()},
+    }
+    if surface is not None:
+        with np.errstate(all="ignore"):
+            numbers["sharpness"] = float(sharpness(traj, surface)[k])
+    return numbers
+
+
+def num(value: float) -> str:
+    """A number for LaTeX: 4 significant digits, powers of ten as ``\\times 10^{n}``."""
+    value = float(value)
+    if math.isnan(value):
+        return r"\text{NaN}"
+    if math.isinf(value):
+        return r"\infty" if value > 0 else r"-\infty"
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e5:
+        text = f"{value:.4g}"
+        return text
+    mantissa, exponent = f"{value:.3e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return rf"{mantissa}\times 10^{{{int(exponent)}}}"
+
+
+def vec(pair) -> str:
+    return rf"\left({num(pair[0])},\ {num(pair[1])}\right)"
+
+
+def _times(a, b):
+    return (a[0] * b[0], a[1] * b[1])
+
+
+def rule_lines(traj, k: int, hparams: dict) -> list[dict] | None:
+    """The update rule of ``traj``'s optimizer at update ``k`` with its numbers.
+
+    Each line is ``{"lhs", "symbolic", "numeric", "value"}``: LaTeX of the left
+    side, the right side in symbols, the right side with numbers, and ``value`` (the
+    vector it evaluates to, from the trajectory). The tests check every ``value``
+    against the trajectory and every numeric right side against its value.
+    """
+    nb = frame_numbers(traj, k)
+    if nb is None:
+        return None
+    key = traj.key
+    h = dict(hparams)
+    lr = nb["lr"]
+    g_raw, theta, nxt = nb["grad"], nb["theta"], nb["theta_next"]
+    state, prev = nb["state"], nb["state_prev"]
+    wd = float(h.get("weight_decay", 0.0) or 0.0)
+    decoupled = key == "adamw"
+    lines = []
+
+    def line(lhs, symbolic, numeric, value):
+        lines.append({"lhs": lhs, "symbolic": symbolic, "numeric": numeric,
+                      "value": None if value is None else (float(value[0]), float(value[1]))})
+
+    g = g_raw
+    if wd and not decoupled and key not in ("rprop", "newton", "lion"):
+        g = (g_raw[0] + wd * theta[0], g_raw[1] + wd * theta[1])
+        line("g_t", r"\nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}",
+             rf"{vec(g_raw)} + {num(wd)}\,{vec(theta)}", g)
+    else:
+        line("g_t", r"\nabla f(\theta_{t-1})", vec(g_raw), g_raw)
+    step_line = None
+    if key == "gd":
+        step_line = (r"\theta_{t-1} - \eta\, g_t", rf"{vec(theta)} - {num(lr)}\,{vec(g)}")
+    elif key in ("momentum", "nesterov"):
+        mu = float(h["momentum"])
+        tau = float(h.get("dampening", 0.0))
+        b = state["buf"]
+        if prev["buf"] is None:
+            line("b_t", r"g_t \quad (t = 1)", vec(g), b)
+        else:
+            line("b_t", r"\mu\, b_{t-1} + (1-\tau)\, g_t",
+                 rf"{num(mu)}\,{vec(prev['buf'])} + {num(1 - tau)}\,{vec(g)}", b)
+        if key == "nesterov":
+            step_line = (r"\theta_{t-1} - \eta\,(g_t + \mu\, b_t)",
+                         rf"{vec(theta)} - {num(lr)}\,\bigl({vec(g)} + {num(mu)}\,{vec(b)}\bigr)")
+        else:
+            step_line = (r"\theta_{t-1} - \eta\, b_t", rf"{vec(theta)} - {num(lr)}\,{vec(b)}")
+    elif key == "adagrad":
+        s_prev = prev["sum"] or (float(h.get("initial_accumulator_value", 0.0)),) * 2
+        line("s_t", r"s_{t-1} + g_t^2", rf"{vec(s_prev)} + {vec(_times(g, g))}", state["sum"])
+        line(r"\tilde\eta_t / (\sqrt{s_t} + \epsilon)", r"\eta_{\text{eff}}", vec(nb["lr_eff"]), nb["lr_eff"])
+        step_line = (r"\theta_{t-1} - \eta_{\text{eff}} \odot g_t",
+                     rf"{vec(theta)} - {vec(nb['lr_eff'])} \odot {vec(g)}")
+    elif key == "rmsprop":
+        alpha, mu = float(h["alpha"]), float(h["momentum"])
+        v_prev = prev["v"] or (0.0, 0.0)
+        line("v_t", r"\alpha\, v_{t-1} + (1-\alpha)\, g_t^2",
+             rf"{num(alpha)}\,{vec(v_prev)} + {num(1 - alpha)}\,{vec(_times(g, g))}", state["v"])
+        lhs_eff = r"\eta / (\sqrt{\tilde v_t} + \epsilon)" if h.get("centered") else r"\eta / (\sqrt{v_t} + \epsilon)"
+        line(lhs_eff, r"\eta_{\text{eff}}", vec(nb["lr_eff"]), nb["lr_eff"])
+        if mu:
+            b_prev = prev["buf"] or (0.0, 0.0)
+            inv = _times(nb["lr_eff"], (1 / lr, 1 / lr))
+            line("b_t", r"\mu\, b_{t-1} + g_t / (\sqrt{v_t} + \epsilon)",
+                 rf"{num(mu)}\,{vec(b_prev)} + {vec(_times(g, inv))}", state["buf"])
+            step_line = (r"\theta_{t-1} - \eta\, b_t", rf"{vec(theta)} - {num(lr)}\,{vec(state['buf'])}")
+        else:
+            step_line = (r"\theta_{t-1} - \eta_{\text{eff}} \odot g_t",
+                         rf"{vec(theta)} - {vec(nb['lr_eff'])} \odot {vec(g)}")
+    elif key == "adadelta":
+        rho = float(h["rho"])
+        v_prev = prev["v"] or (0.0, 0.0)
+        line("v_t", r"\rho\, v_{t-1} + (1-\rho)\, g_t^2",
+             rf"{num(rho)}\,{vec(v_prev)} + {num(1 - rho)}\,{vec(_times(g, g))}", state["v"])
+        delta = _times(nb["lr_eff"], (g[0] / lr, g[1] / lr))
+        line(r"\Delta_t", r"\frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t",
+             rf"{vec(_times(nb['lr_eff'], (1 / lr, 1 / lr)))} \odot {vec(g)}", delta)
+        u_prev = prev["u"] or (0.0, 0.0)
+        line("u_t", r"\rho\, u_{t-1} + (1-\rho)\, \Delta_t^2",
+             rf"{num(rho)}\,{vec(u_prev)} + {num(1 - rho)}\,{vec(_times(delta, delta))}", state["u"])
+        step_line = (r"\theta_{t-1} - \eta\, \Delta_t", rf"{vec(theta)} - {num(lr)}\,{vec(delta)}")
+    elif key in ("adam", "adamw", "amsgrad"):
+        b1, b2 = float(h["beta1"]), float(h["beta2"])
+        t = nb["t"]
+        m_prev, v_prev = prev["m"] or (0.0, 0.0), prev["v"] or (0.0, 0.0)
+        if decoupled and wd:
+            decayed = (theta[0] * (1 - lr * wd), theta[1] * (1 - lr * wd))
+            line(r"\theta_{t-1}'", r"\theta_{t-1}\,(1 - \eta\lambda)", rf"{vec(theta)}\,(1 - {num(lr * wd)})", decayed)
+            theta_used, theta_name = decayed, r"\theta_{t-1}'"
+        else:
+            theta_used, theta_name = theta, r"\theta_{t-1}"
+        line("m_t", r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
+             rf"{num(b1)}\,{vec(m_prev)} + {num(1 - b1)}\,{vec(g)}", state["m"])
+        line("v_t", r"\beta_2 v_{t-1} + (1-\beta_2)\, g_t^2",
+             rf"{num(b2)}\,{vec(v_prev)} + {num(1 - b2)}\,{vec(_times(g, g))}", state["v"])
+        if key == "amsgrad":
+            vm_prev = prev["v_max"] or (0.0, 0.0)
+            line(r"v_t^{\max}", r"\max(v_{t-1}^{\max}, v_t)", rf"\max\bigl({vec(vm_prev)}, {vec(state['v'])}\bigr)",
+                 state["v_max"])
+        bc1 = 1 - b1**t
+        m_hat = (state["m"][0] / bc1, state["m"][1] / bc1)
+        line(r"\hat m_t", r"m_t / (1-\beta_1^t)", rf"{vec(state['m'])} / {num(bc1)}", m_hat)
+        v_name = r"\hat v_t^{\max}" if key == "amsgrad" else r"\hat v_t"
+        line(rf"\eta / (\sqrt{{{v_name}}} + \epsilon)", r"\eta_{\text{eff}}", vec(nb["lr_eff"]), nb["lr_eff"])
+        step_line = (rf"{theta_name} - \eta_{{\text{{eff}}}} \odot \hat m_t",
+                     rf"{vec(theta_used)} - {vec(nb['lr_eff'])} \odot {vec(m_hat)}")
+    if step_line is None:  # the other rules: the state after the step, then the step
+        for name, value in state.items():
+            if name in ("mu_product",):
+                continue
+            line(_state_symbol(name), "", vec(value), value)
+        line(r"\eta_{\text{eff}}", "", vec(nb["lr_eff"]), nb["lr_eff"])
+        step_line = (r"\theta_{t-1} + \Delta\theta_t", rf"{vec(theta)} + {vec(nb['step'])}")
+    line(r"\theta_t", step_line[0], step_line[1], nxt)
+    return lines
+
+
+_SYMBOLS = {"m": "m_t", "v": "v_t", "u": "u_t", "buf": "b_t", "sum": "s_t", "v_max": r"v_t^{\max}",
+            "prev": "g_{t-1}", "step_size": r"\eta_t", "g_avg": r"\bar g_t"}
+
+
+def _state_symbol(name: str) -> str:
+    return _SYMBOLS.get(name, rf"\text{{{name}}}")
+
+
+def substituted_rule(traj, k: int, hparams: dict) -> str | None:
+    """The rule of update ``k`` as LaTeX (``aligned``), each line
+    ``lhs = symbols = numbers = result``. None past the last update."""
+    lines = rule_lines(traj, k, hparams)
+    if lines is None:
+        return None
+    rows = []
+    for item in lines:
+        result = vec(item["value"]) if item["value"] is not None else None
+        terms = [t for t in (item["symbolic"], item["numeric"], result) if t]
+        terms = [t for i, t in enumerate(terms) if t not in terms[:i]]  # no "= a = a"
+        rows.append(item["lhs"] + " &= " + " = ".join(terms))
+    return "\\begin{aligned}\n" + "\\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+# --------------------------------------------------------------------------------
+# chart layouts (the runs are drawn on canvases by assets/instruments.js)
+# --------------------------------------------------------------------------------
+
+def _hline(y: float, color: str, text: str) -> tuple[dict, dict]:
+    shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
+             "line": {"color": color, "width": 1.2, "dash": "dash"}, "layer": "below"}
+    note = {"text": text, "xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": y, "yanchor": "bottom",
+            "showarrow": False, "font": {"size": 10.5, "color": color}}
+    return shape, note
+
+
+def chart_layouts() -> dict:
+    """Layouts of the angle, effective-lr and sharpness charts (x range set per paths)."""
+    from .figures import chart_layout
+
+    angle = chart_layout("angle to −g (°)", log=False, steps=1)
+    angle["yaxis"].update(range=[0, 180], tickvals=[0, 45, 90, 135, 180], autorange=False)
+    shape, note = _hline(90.0, "#b42318", "90°: above it the step goes uphill")
+    angle["shapes"], angle["annotations"] = [shape], [note]
+
+    lr = chart_layout("effective lr (— x, ┄ y)", log=True, steps=1)
+
+    sharp = chart_layout("lr · λmax(H)", log=False, steps=1)
+    shape, note = _hline(2.0, "#b42318", "2: gradient descent's stability limit")
+    sharp["shapes"], sharp["annotations"] = [shape], [note]
+    return {"angle": angle, "lr": lr, "sharpness": sharp}
+
+
+# --------------------------------------------------------------------------------
+# the 3D view (the browser builds the same figure from the contour it already has)
+# --------------------------------------------------------------------------------
+
+def heights(xs, ys, z, px, py) -> np.ndarray:
+    """Bilinear interpolation of the contour grid ``z`` (rows are y) at points
+    ``(px, py)``: the paths lie on the drawn surface. NaN outside the grid."""
+    xs, ys, z = np.asarray(xs, float), np.asarray(ys, float), np.asarray(z, float)
+    px, py = np.asarray(px, float), np.asarray(py, float)
+    nx, ny = len(xs), len(ys)
+    fx = (px - xs[0]) / (xs[-1] - xs[0]) * (nx - 1)
+    fy = (py - ys[0]) / (ys[-1] - ys[0]) * (ny - 1)
+    inside = (fx >= 0) & (fx <= nx - 1) & (fy >= 0) & (fy <= ny - 1)
+    fx, fy = np.clip(np.nan_to_num(fx), 0, nx - 1), np.clip(np.nan_to_num(fy), 0, ny - 1)
+    i0, j0 = np.minimum(fx.astype(int), nx - 2), np.minimum(fy.astype(int), ny - 2)
+    ax, ay = fx - i0, fy - j0
+    top = z[j0, i0] * (1 - ax) + z[j0, i0 + 1] * ax
+    bottom = z[j0 + 1, i0] * (1 - ax) + z[j0 + 1, i0 + 1] * ax
+    out = top * (1 - ay) + bottom * ay
+    return np.where(inside, out, np.nan)
+
+
+def figure3d(surface_payload: dict, paths: dict, frame: int, stride: int = 2):
+    """The surface (the contour's grid, every ``stride``-th node) with each run's
+    path on it up to ``frame``, as a Plotly figure (tests and exports; the browser
+    assembles the same traces in assets/instruments.js)."""
+    import plotly.graph_objects as go
+
+    from .figures import CONTOUR_SCALE, visible_count
+    from .simulate import decode_f4
+
+    contour = surface_payload["contour"]
+    xs, ys = decode_f4(contour["x"]), decode_f4(contour["y"])
+    z = decode_f4(contour["z"]).reshape(len(ys), len(xs))
+    data = [go.Surface(x=xs[::stride], y=ys[::stride], z=z[::stride, ::stride], colorscale=CONTOUR_SCALE,
+                       showscale=False, opacity=0.92, hoverinfo="skip", name="surface")]
+    lift = 0.01 * float(np.nanmax(z) - np.nanmin(z) or 1.0)
+    for meta in paths["runs"]:
+        x, y = decode_f4(meta["x"]), decode_f4(meta["y"])
+        k = visible_count(meta["n"], frame)
+        hz = heights(xs, ys, z, x, y) + lift
+        data.append(go.Scatter3d(x=x[:k], y=y[:k], z=hz[:k], mode="lines", name=meta["label"],
+                                 line={"color": meta["color"], "width": 5}))
+        data.append(go.Scatter3d(x=x[k - 1:k], y=y[k - 1:k], z=hz[k - 1:k], mode="markers", showlegend=False,
+                                 marker={"color": meta["color"], "size": 5}))
+    layout = {"margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "showlegend": False,
+              "scene": {"xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}},
+                        "zaxis": {"title": {"text": surface_payload.get("colour_title", "f")}},
+                        "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6}}}
+    return go.Figure(data=data, layout=layout)

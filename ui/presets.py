@@ -14,10 +14,16 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Preset:
+    """A lesson. ``instruments`` says what to look at in the instruments it switches on
+    (``state["show"]``); ``metric`` names the key number shown live under it
+    (assets/instruments.js: angle, lr_ratio, lr_eff, sharpness or step)."""
+
     key: str
     title: str
     description: str
     state: dict = field(default_factory=dict)
+    instruments: str = ""
+    metric: str = ""
 
 
 def _run(optimizer: str, **hparams) -> dict:
@@ -34,7 +40,15 @@ PRESET_LIST = (
             "runs": [_run("gd", lr=1.8), _run("momentum", lr=0.5, momentum=0.8)],
             "start": [-8.0, 2.0],
             "steps": 150,
+            "show": ["step", "velocity", "sharpness"],
         },
+        instruments=(
+            "The arrows show gradient descent's step flipping across the ravine every update, while "
+            "momentum's velocity keeps pointing down the floor. The lr·λmax chart says why: 1.8 times the "
+            "steep curvature 1 is just under 2, so each step overshoots the floor by 80% and the zig-zag dies "
+            "out slowly; momentum runs at 0.5."
+        ),
+        metric="sharpness",
     ),
     Preset(
         "adaptive-aligned",
@@ -45,7 +59,16 @@ PRESET_LIST = (
             "runs": [_run("gd", lr=1.8), _run("rmsprop", lr=0.3), _run("adam", lr=0.3)],
             "start": [-8.0, 2.0],
             "steps": 150,
+            "show": ["lr", "angle"],
         },
+        instruments=(
+            "The effective-lr chart splits each adaptive run into two curves: dividing by √v gives the flat "
+            "coordinate x about √κ ≈ 4.5 times the rate of the steep y (the ratio below), which evens out the "
+            "curvatures and straightens the path; gradient descent's two curves are one line at 1.8. The "
+            "angle chart shows the price: the first steps point about 35° away from −g, still well under "
+            "90°; later Adam's momentum carries some steps past 90° (uphill), RMSprop's never."
+        ),
+        metric="lr_ratio",
     ),
     Preset(
         "adaptive-rotated",
@@ -56,7 +79,15 @@ PRESET_LIST = (
             "runs": [_run("gd", lr=1.8), _run("rmsprop", lr=0.3), _run("adam", lr=0.3)],
             "start": [-8.0, 2.0],
             "steps": 150,
+            "show": ["lr", "angle"],
         },
+        instruments=(
+            "Now the ratio of the x and y effective rates stays near 1 (below): at 45° both coordinates see "
+            "the same mix of steep and flat curvature, so a per-coordinate rescaling cannot tell them apart "
+            "and acts like a smaller learning rate. In the angle chart Adam's momentum even swings its steps "
+            "past 90°, uphill, as it oscillates across the ravine."
+        ),
+        metric="lr_ratio",
     ),
     Preset(
         "lr-too-large",
@@ -67,7 +98,14 @@ PRESET_LIST = (
             "runs": [_run("gd", lr=0.5), _run("gd", lr=1.9), _run("gd", lr=2.2)],
             "start": [3.0, 1.5],
             "steps": 100,
+            "show": ["sharpness"],
         },
+        instruments=(
+            "The lr·λmax chart is the whole story: on this bowl λmax = 1 everywhere, so the three runs sit at "
+            "0.5, 1.9 and 2.2 against the line at 2. Below 2 each overshoot is smaller than the last; above "
+            "it the distance to the minimum grows by |1 − 2.2| = 1.2 every step and the run diverges."
+        ),
+        metric="sharpness",
     ),
     Preset(
         "adagrad-stall",
@@ -78,7 +116,14 @@ PRESET_LIST = (
             "runs": [_run("adagrad", lr=0.5), _run("rmsprop", lr=0.1)],
             "start": [-8.0, 2.0],
             "steps": 300,
+            "show": ["lr"],
         },
+        instruments=(
+            "In the effective-lr chart Adagrad's rates only fall: it divides by the sum of every squared "
+            "gradient so far, from 1.25 at the start to under 0.3 by step 100 along x. RMSprop's rates "
+            "recover once the gradients shrink, because it averages only the recent ones."
+        ),
+        metric="lr_eff",
     ),
     Preset(
         "saddle-escape",
@@ -89,7 +134,15 @@ PRESET_LIST = (
             "runs": [_run("gd", lr=0.01), _run("adam", lr=0.01)],
             "start": [-1.8, 0.001],
             "steps": 300,
+            "show": ["grad", "step", "angle"],
         },
+        instruments=(
+            "Gradient descent's step is lr times the gradient, and near the ridge the gradient is tiny: the "
+            "step length |Δθ| below shrinks as it slides towards the saddle point. Adam divides by the "
+            "gradient's own size, so its steps stay near lr·√2 ≈ 0.014 in every direction and it leaves along "
+            "y; the angle chart shows it paying about 40° off −g for that."
+        ),
+        metric="step",
     ),
     Preset(
         "rmsprop-bowl",
@@ -100,7 +153,15 @@ PRESET_LIST = (
             "runs": [_run("gd", lr=0.1), _run("rmsprop", lr=0.05)],
             "start": [3.0, 1.5],
             "steps": 200,
+            "show": ["angle", "grad", "step"],
         },
+        instruments=(
+            "On a round bowl −g already points at the minimum, and gradient descent's angle stays at 0°. "
+            "RMSprop's per-coordinate rescaling turns its first steps about 18° off −g (the step arrow leaves "
+            "the black −g arrow): still downhill, but a detour. Rescaling pays only when the curvatures "
+            "differ along the axes."
+        ),
+        metric="angle",
     ),
 )
 

@@ -507,3 +507,65 @@ def test_figure3d_puts_each_path_on_the_drawn_surface_up_to_the_frame():
     lift = 0.01 * (z.max() - z.min())
     np.testing.assert_allclose(np.array(travelled.z) - lift,
                                instruments.heights(xs, ys, z, travelled.x, travelled.y), rtol=1e-6)
+
+
+# ------------------------------------------------------------ lessons point at the instruments (item 9)
+
+from ui import presets  # noqa: E402
+
+METRIC_NEEDS = {"angle": "angle", "lr_ratio": "lr", "lr_eff": "lr", "sharpness": "sharpness", "step": None}
+
+
+@pytest.mark.parametrize("preset", presets.PRESET_LIST, ids=lambda p: p.key)
+def test_each_lesson_explains_its_instruments_and_switches_them_on(preset):
+    sentences = [s for s in preset.instruments.replace("≈ ", "").split(". ") if s.strip()]
+    assert 2 <= len(sentences) <= 3, preset.instruments
+    assert preset.metric in METRIC_NEEDS
+    out = respond(_load()["state"], {"kind": "preset", "key": preset.key})
+    assert out["alerts"] is no_update
+    need = METRIC_NEEDS[preset.metric]
+    assert need is None or need in out["state"]["show"]
+    assert out["show"] == out["state"]["show"]
+    banner = layout.lesson_banner(preset.key)[0]
+    live = [c for c in banner.children if getattr(c, "id", None) == "lesson-live"]
+    assert live and getattr(live[0], "data-metric") == preset.metric
+    assert preset.instruments in _texts(banner)
+
+
+def _preset_state(key):
+    return respond(_load()["state"], {"kind": "preset", "key": key})["state"]
+
+
+def test_lesson_numbers_are_what_the_instruments_show():
+    aligned = _preset_state("adaptive-aligned")
+    ratio = run_one(aligned, 1).lr_eff[:, 0] / run_one(aligned, 1).lr_eff[:, 1]  # RMSprop
+    assert abs(ratio[20] - np.sqrt(20)) < 0.3  # "about sqrt(kappa) ~ 4.5"
+    np.testing.assert_allclose(run_one(aligned, 0).lr_eff, 1.8)  # gd: one line at 1.8
+    assert np.nanmax(descent_angle(run_one(aligned, 2).step, run_one(aligned, 2).grad_used)[:5]) < 40
+    assert np.nanmax(descent_angle(run_one(aligned, 2).step, run_one(aligned, 2).grad_used)) > 90  # Adam, later
+    assert np.nanmax(descent_angle(run_one(aligned, 1).step, run_one(aligned, 1).grad_used)) < 90  # RMSprop
+    rotated = _preset_state("adaptive-rotated")
+    for i in (1, 2):
+        r = run_one(rotated, i).lr_eff
+        assert np.all(np.abs(r[:, 0] / r[:, 1] - 1) < 0.15)  # "stays near 1"
+    adam = run_one(rotated, 2)
+    assert np.nanmax(descent_angle(adam.step, adam.grad_used)) > 90  # "past 90 degrees"
+    large = _preset_state("lr-too-large")
+    surface = make_surface(large["surface"])
+    for i, lr in enumerate((0.5, 1.9, 2.2)):
+        np.testing.assert_allclose(sharpness(run_one(large, i), surface), lr)
+    stall = _preset_state("adagrad-stall")
+    adagrad = run_one(stall, 0).lr_eff[:, 0]
+    assert adagrad[0] == pytest.approx(1.25) and adagrad[100] < 0.3 and np.all(np.diff(adagrad) < 0)
+    rms = run_one(stall, 1).lr_eff[:, 0]
+    assert rms[-1] > 3 * rms[50:].min() or rms[-1] > rms[50]  # it recovers
+    saddle = _preset_state("saddle-escape")
+    gd_steps = np.linalg.norm(run_one(saddle, 0).step, axis=1)
+    adam_steps = np.linalg.norm(run_one(saddle, 1).step, axis=1)
+    assert gd_steps[100] < gd_steps[0] / 2 and abs(adam_steps[0] - 0.01 * np.sqrt(2)) < 1e-4
+    bowl = _preset_state("rmsprop-bowl")
+    rms = run_one(bowl, 1)
+    assert abs(descent_angle(rms.step, rms.grad_used)[0] - 18.4) < 0.5
+    assert np.nanmax(descent_angle(run_one(bowl, 0).step, run_one(bowl, 0).grad_used)) < 1e-4  # rounding only
+    ravine = _preset_state("momentum-ravine")
+    np.testing.assert_allclose(sharpness(run_one(ravine, 0), make_surface(ravine["surface"])), 1.8)

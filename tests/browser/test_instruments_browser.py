@@ -176,3 +176,33 @@ def test_ins004_fan_cloud_and_3d_view_follow_the_frame(dash_duo, descent_app):
     assert "view3d" in current_state(dash_duo)["show"] and current_state(dash_duo)["fan"] == 10
     logs = [e for e in dash_duo.get_logs() if "WebGL" not in e.get("message", "")]
     assert logs == []
+
+
+def test_ins005_a_lesson_switches_its_instruments_on_and_shows_its_key_number_live(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    dash_duo.find_element(css_id(ids.preset("adaptive-aligned"))).click()
+    wait_until(lambda: current_state(dash_duo)["lesson"] == "adaptive-aligned", message="the lesson")
+    assert current_state(dash_duo)["show"] == ["angle", "lr"]
+    wait_until(lambda: shown(dash_duo, "lr-graph-box") and shown(dash_duo, "angle-graph-box"), message="its charts")
+    lesson = dash_duo.find_element(css_id(ids.LESSON)).text
+    assert "effective-lr chart" in lesson and "√κ" in lesson
+    pause(dash_duo)
+    js(dash_duo, "window.descentLab.seek(20);")
+    live = wait_until(lambda: "η_eff,x / η_eff,y" in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text and
+                      dash_duo.find_element(css_id(ids.LESSON_LIVE)).text, message="the live ratio")
+    assert "step 20" in live and "RMSprop" in live
+    from ui.simulate import run_one
+
+    lr_eff = run_one(current_state(dash_duo), 1).lr_eff[20]
+    assert f"{lr_eff[0] / lr_eff[1]:.3g}" in live  # the ratio the chart shows at this step
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: "step 21" in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text, message="the next step")
+
+    # the loss scale: a log slider in the surface panel, in the URL, gradient descent feels it
+    before = lab(dash_duo, "Array.from(c.runs[0].x.slice(0, 20))")
+    thumb = dash_duo.find_element(css_id(ids.LOSS_SCALE) + " [role=slider]")
+    thumb.send_keys(Keys.ARROW_LEFT * 30)  # 0.01 decades a key: c = 10^-0.3
+    wait_until(lambda: current_state(dash_duo)["surface"]["params"].get("scale") == 0.501, message="c in the URL")
+    wait_until(lambda: lab(dash_duo, "Array.from(c.runs[0].x.slice(0, 20))") != before, message="new paths")
+    assert dash_duo.find_element(css_id(ids.LOSS_SCALE_VALUE)).text == "0.501"
+    assert dash_duo.get_logs() == []

@@ -19,17 +19,20 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, no_update
+from dash import Input, Output, State, html, no_update
 
 from . import ids, instrument_layout
 from .state import validate_state
 
 
 def readout(client_state: Any) -> Any:
-    """The readout's children for a (re-validated) client state; unchanged if the
-    readout is off or the state was not one the app would send."""
+    """The readout's children for a (re-validated) client state: unchanged while the
+    readout is off; a message instead of numbers for a state the app would not send."""
     state, errors = validate_state(client_state)
-    if errors or "readout" not in state["show"]:
+    if errors:
+        return [html.P("The page sent settings that were not valid, so the readout shows nothing: "
+                       + "; ".join(errors[:3]), className="alert")]
+    if "readout" not in state["show"]:
         return no_update
     return instrument_layout.readout_children(state)
 

@@ -23,4 +23,10 @@ How a change travels (read this before adding an instrument or a panel):
                   draws only the contour and axes; ``assets/descent.js`` draws the
                   runs on canvas layers (a frame or a slider never re-renders the
                   contour) and owns the animation, pointer readouts and PNG export.
+* instruments (issue 4): ``instruments.py`` computes the numbers behind the arrows,
+                  charts, readout, fan and 3D view (pure; packed per run by
+                  ``simulate.py`` only for the instruments in ``state["show"]``);
+                  ``instrument_actions.py`` (their controls), ``instrument_layout.py``
+                  and ``instrument_callbacks.py``; ``assets/instruments.js`` draws them
+                  from ``descent.js``' hooks (``ctl.hooks``), so they follow the frame.
 """

@@ -17,12 +17,19 @@ State shape (JSON-safe)::
       "frame": 0,
       "view": "overlay",          # or "grid" (side by side)
       "lesson": None,             # or the key of the preset whose text is shown
+      "fan": 0,                   # seeds per run of the noise fan (0: off)
+      "show": [],                 # the instruments that are on (INSTRUMENTS)
     }
+
+The surface's params may hold ``scale`` (the loss scale c, absent when 1). A typed
+surface is ``{"key": "custom", "params": {"expression": text, "xmin": ..., "xmax": ...,
+"ymin": ..., "ymax": ...}}``.
 
 URL form (query string, readable and hand-editable)::
 
     ?surface=valley(condition=10,angle=0)&run=gd(lr=0.1)&run=adam(lr=0.1,beta1=0.9)
      &start=-2.5,1&steps=200&seed=0&frame=0&view=overlay[&lesson=momentum-ravine]
+     [&fan=10&show=grad,angle]   ; a typed surface: surface=custom(xmin=-5,...)&f=<text>
 """
 
 from __future__ import annotations

@@ -527,6 +527,19 @@
     inst.data3d = gd.data;
   }
 
+  function restyleGhosts3d(list) {
+    var gd = U.graphDiv(IDS.view3d);
+    if (!gd || !gd.data || !window.Plotly || gd.data.length !== 1 + 3 * list.length || !inst.grid) { return; }
+    var xs = [], ys = [], zs = [], colors = [], idx = [];
+    list.forEach(function (run, i) {
+      xs.push(Array.from(run.x)); ys.push(Array.from(run.y)); zs.push(pathHeights(inst.grid, run));
+      colors.push(run.color); idx.push(1 + 3 * i);
+    });
+    window.Plotly.restyle(gd, {x: xs, y: ys, z: zs, "line.color": colors}, idx);
+    inst.frame3d = null;  // the travelled paths and heads follow with the next draw
+    update3d(true);
+  }
+
   // ---------------------------------------------------------------- hooks
   ctl.hooks.mainUnder.push(drawFan);
   ctl.hooks.mainOver.push(drawArrows);
@@ -557,11 +570,15 @@
         inst.chartKeys[what] = key;
         return fig;
       });
-      var key3d = on.view3d && surface && paths ? [surface.key, JSON.stringify(surface.params), list.version].join("|") : null;
+      // A new 3D figure only for a new surface or a new number of runs; new paths on
+      // the same surface (a slider) restyle the runs' traces, keeping the WebGL scene.
+      var key3d = on.view3d && surface && paths ? [surface.key, JSON.stringify(surface.params), list.length].join("|") : null;
       if (key3d && key3d !== inst.key3d) {
-        inst.key3d = key3d; inst.has3d = true; inst.pending3d = true;
+        inst.key3d = key3d; inst.has3d = true; inst.pending3d = true; inst.list3dBuilt = list;
+        inst.figures3d = (inst.figures3d || 0) + 1;
         out.push(figure3d(surface, list));
       } else {
+        if (key3d && inst.list3dBuilt !== list) { inst.list3dBuilt = list; restyleGhosts3d(list); }
         out.push(nu);
       }
       var visible = function (flag) { return {display: flag ? "block" : "none"}; };

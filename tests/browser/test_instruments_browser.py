@@ -104,6 +104,17 @@ def test_ins002_charts_and_arrows_appear_follow_the_frame_and_toggle(dash_duo, d
     dash_duo.find_element(css_id(ids.STEP_FWD)).click()
     wait_until(lambda: js(dash_duo, "return document.querySelector('#angle-graph canvas.frame-overlay').toDataURL();")
                != snap, message="the angle chart's marker to move")
+    # hovering a path point reads that step's numbers
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    gd = dash_duo.find_element("#main-graph .js-plotly-plot")
+    offset = js(dash_duo, """
+        var gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = window.descentLab.runs[1];
+        return [xa._offset + xa.c2p(r.x[4]) - gd.clientWidth / 2, ya._offset + ya.c2p(r.y[4]) - gd.clientHeight / 2];""",
+                gd)
+    ActionChains(dash_duo.driver).move_to_element(gd).move_by_offset(round(offset[0]), round(offset[1])).perform()
+    tip = wait_until(lambda: dash_duo.find_element("#main-graph .hover-tip").text, message="the readout")
+    assert "step 4" in tip and "g = (" in tip and "η_eff = (" in tip and "Δθ = (" in tip
     # toggling: the angle chart goes away, and the URL says so
     dash_duo.find_element(css_id(ids.SHOW) + " input[value=angle]").click()
     wait_until(lambda: not shown(dash_duo, "angle-graph-box"), message="the angle chart hidden")
@@ -173,6 +184,17 @@ def test_ins004_fan_cloud_and_3d_view_follow_the_frame(dash_duo, descent_app):
     dash_duo.find_element(css_id(ids.STEP_FWD)).click()
     wait_until(lambda: lab(dash_duo, "c.instruments.frame3d") == 41, message="the 3D view to follow")
     assert js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data[2].x.length;") == 42
+    # a slider on the same surface restyles the paths in the same 3D scene
+    figures = lab(dash_duo, "c.instruments.figures3d")
+    js(dash_duo, "window.__ghost = document.querySelector('#view3d-graph .js-plotly-plot').data[1].x[30];")
+    thumb = dash_duo.find_element(css_id(ids.hparam(0, "lr")) + " [role=slider]")
+    thumb.send_keys(Keys.ARROW_LEFT * 5)
+    wait_until(lambda: js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data[1].x[30]"
+                                    " !== window.__ghost;"), message="the 3D path to follow the slider")
+    assert lab(dash_duo, "c.instruments.figures3d") == figures  # restyled, not rebuilt
+    x30 = lab(dash_duo, "c.runs[0].x[30]")
+    assert abs(js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data[1].x[30];")
+               - x30) < 1e-9
     assert "view3d" in current_state(dash_duo)["show"] and current_state(dash_duo)["fan"] == 10
     logs = [e for e in dash_duo.get_logs() if "WebGL" not in e.get("message", "")]
     assert logs == []

@@ -569,3 +569,28 @@ def test_lesson_numbers_are_what_the_instruments_show():
     assert np.nanmax(descent_angle(run_one(bowl, 0).step, run_one(bowl, 0).grad_used)) < 1e-4  # rounding only
     ravine = _preset_state("momentum-ravine")
     np.testing.assert_allclose(sharpness(run_one(ravine, 0), make_surface(ravine["surface"])), 1.8)
+
+
+# ------------------------------------------------------------ typed input, fuzzed through the app
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TOKENS = st.sampled_from(["x", "y", "+", "-", "*", "/", "**", "^", "(", ")", "sin", "exp", "log", "sqrt", "abs",
+                           "atan2", ",", "1", "2.5", "1e300", "9", ".", "_", "__import__", "'os'", "[", "]",
+                           "lambda", ":", "=", " ", "pi", "e", "min", "max", "\u2212", "#", "\\"])
+_BASE = _load(encode_url(_custom_state()))["state"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(st.lists(_TOKENS, max_size=25).map("".join), st.text(max_size=60)))
+def test_any_typed_text_gets_a_surface_or_a_message_quickly(text):
+    t0 = time.perf_counter()
+    out = respond(_BASE, {"kind": "expression", "value": text})
+    assert time.perf_counter() - t0 < 2.0
+    if out["state"] == _BASE:  # refused (or the same text): the reason is in the page
+        assert out["alerts"] is not no_update or text == _BASE["surface"]["params"]["expression"]
+    else:
+        assert out["state"]["surface"]["params"]["expression"] == text
+        assert out["surface"] is not no_update and out["alerts"] is no_update
+        assert decode_url(out["url"])[0] == out["state"]  # it round-trips through the link

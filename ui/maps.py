@@ -43,10 +43,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import optimizers
-import surfaces
 from optimizers import sweeps
 
 from .figures import FONT, fmt_value, run_color, run_label
+from .state import get_surface, surface_label
 from .state import MAX_NOISE, MAX_RUNS, MAX_SEED, _short, as_float, as_int, validate_start, validate_state, \
     validate_surface
 
@@ -358,7 +358,7 @@ class HparamRequest:
 
     @property
     def surface(self):
-        return surfaces.get(self.surface_key, **dict(self.surface_params))
+        return get_surface(self.surface_key, self.surface_params)
 
     def context(self) -> dict:
         """What the race must still have for this map to describe run ``run``."""
@@ -690,7 +690,7 @@ def hparam_note(req: HparamRequest, result: sweeps.Map) -> str:
     y_hp = _param(req.optimizer, req.y_name)
     n_div = int(np.asarray(result.diverged).sum())
     parts = [
-        f"{spec.label} (run {req.run + 1}) on {surfaces.REGISTRY[req.surface_key].label} from "
+        f"{spec.label} (run {req.run + 1}) on {surface_label({'key': req.surface_key})} from "
         f"({fmt_value(req.start[0])}, {fmt_value(req.start[1])}), {req.steps} steps each, "
         f"{req.n} × {req.n} settings: lr from {fmt_value(req.lr_range[0])} to {fmt_value(req.lr_range[1])} "
         f"(log) × {req.y_name} from {fmt_value(req.y_range[0])} to {fmt_value(req.y_range[1])}"
@@ -735,7 +735,7 @@ class BasinRequest:
 
     @property
     def surface(self):
-        return surfaces.get(self.surface_key, **dict(self.surface_params))
+        return get_surface(self.surface_key, self.surface_params)
 
     def context(self) -> dict:
         return basin_context_of(self.surface_key, dict(self.surface_params),
@@ -813,7 +813,7 @@ def basin_request(raw_state: Any, runs: Any, n: Any, steps: Any) -> tuple[BasinR
 def compute_basin(surface_key: str, surface_params: tuple, optimizer: str, hparams: tuple, steps: int, n: int,
                   noise: float, seed: int) -> sweeps.Map:
     """One run's basin map (cached: pure in its arguments)."""
-    surface = surfaces.get(surface_key, **dict(surface_params))
+    surface = get_surface(surface_key, surface_params)
     result = sweeps.basin_map(optimizer, surface, steps, n=n, **dict(hparams), **_noise_kwargs(noise, seed, n * n))
     _readonly(result.x_values, result.y_values, result.values, result.diverged)
     return result
@@ -908,7 +908,7 @@ def basin_note(req: BasinRequest, results: list[sweeps.Map], race_steps: int | N
     surface = req.surface
     (x0, x1), (y0, y1) = surface.bounds
     radius = 0.02 * math.hypot(x1 - x0, y1 - y0)
-    parts = [f"{req.n} × {req.n} starts over {surfaces.REGISTRY[req.surface_key].label}'s box, "
+    parts = [f"{req.n} × {req.n} starts over {surface_label({'key': req.surface_key})}'s box, "
              f"{req.steps} steps each. A start is coloured by the minimum its run ends within "
              f"{fmt_value(radius)} of (2% of the box's diagonal)."]
     if not surface.minimizers:
@@ -959,7 +959,7 @@ class TuneRequest:
 
     @property
     def surface(self):
-        return surfaces.get(self.surface_key, **dict(self.surface_params))
+        return get_surface(self.surface_key, self.surface_params)
 
     def second_of(self, optimizer: str) -> str | None:
         if self.second == "none":
@@ -1053,7 +1053,7 @@ def compute_tune_one(surface_key: str, surface_params: tuple, start: tuple, step
                      hparams: tuple) -> sweeps.Tuned:
     """One optimizer's grid search (cached): the whole lr range of its spec, and the
     second setting's whole range (kept valid with the other settings)."""
-    surface = surfaces.get(surface_key, **dict(surface_params))
+    surface = get_surface(surface_key, surface_params)
     settings = dict(hparams)
     fixed = {k: v for k, v in settings.items() if k not in ("lr", second)}
     kwargs = {}
@@ -1215,7 +1215,7 @@ def tune_note(req: TuneRequest, results: list[TuneResult]) -> str:
     objective = objective_title(req.objective, surface, req.tol)
     parts = [f"Objective: the lowest {objective} after at most {req.steps} steps from "
              f"({fmt_value(req.start[0])}, {fmt_value(req.start[1])}) on "
-             f"{surfaces.REGISTRY[req.surface_key].label} — the same budget and start for every run."]
+             f"{surface_label({'key': req.surface_key})} — the same budget and start for every run."]
     parts.append(f"Each optimizer's learning rate is searched over its whole range, {req.n_lr} log-spaced values"
                  + (f", together with its main second setting over its range ({req.n_second} values)"
                     if req.second == "main" else "") + "; the other settings stay as in the run.")

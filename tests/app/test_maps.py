@@ -617,3 +617,27 @@ def test_the_real_endpoint_computes_a_map_and_refuses_a_huge_one(client):
                                        ids.BASIN_REQUEST: {"kind": "basin", "n": 10**6}}, "basin-graph.clickData")
     reply = http.post("/_dash-update-component", json=body)
     assert reply.status_code == 200 and "refused" in json.dumps(reply.get_json()).lower()
+
+
+# ------------------------------------------------------------------ typed surfaces
+
+CUSTOM = ("?surface=custom(xmin=-3,xmax=3,ymin=-3,ymax=3)&f=(x**2%20-%201)**2%20%2B%20y**2"
+          "&run=gd(lr=0.02)&run=adam(lr=0.05)&start=0.3,1.5&steps=120")
+
+
+def test_maps_work_on_a_typed_surface():
+    state = _state(CUSTOM)
+    surface = surfaces.from_expression("(x**2 - 1)**2 + y**2", ((-3, 3), (-3, 3)))
+    out = _hmap(state, run=1, n=6, steps=80)
+    assert out["alerts"] is no_update
+    run = state["runs"][1]
+    lrs = np.asarray(out["figure"].data[0].x)
+    xy = optimizers.run_batch("adam", surface, [(0.3, 1.5)], 80, lr=float(lrs[0]),
+                              beta1=float(out["figure"].data[0].y[0]))
+    assert np.isfinite(xy).all() and run["optimizer"] == "adam"
+    basins = mc.basin_compute(state, [0], 8, 100)
+    assert basins["alerts"] is no_update
+    z = np.asarray(_role(basins["figure"], "basin")[0].z)
+    assert z.shape == (8, 8)  # no known minima: coloured by diverged / not
+    tuned = mc.tune_compute(state, [0, 1], "final_loss", 80, 6, "none", 4, 1e-6)
+    assert tuned["alerts"] is no_update

@@ -338,6 +338,8 @@ def rule_lines(traj, k: int, hparams: dict) -> list[dict] | None:
         line(rf"\eta / (\sqrt{{{v_name}}} + \epsilon)", r"\eta_{\text{eff}}", vec(nb["lr_eff"]), nb["lr_eff"])
         step_line = (rf"{theta_name} - \eta_{{\text{{eff}}}} \odot \hat m_t",
                      rf"{vec(theta_used)} - {vec(nb['lr_eff'])} \odot {vec(m_hat)}")
+    elif key in _RULE_BRANCHES:
+        step_line = _RULE_BRANCHES[key](line, dict(nb, lr0=float(traj.lr[0])), h, g)
     if step_line is None:  # the other rules: the state after the step, then the step
         for name, value in state.items():
             if name in ("mu_product",):
@@ -347,6 +349,169 @@ def rule_lines(traj, k: int, hparams: dict) -> list[dict] | None:
         step_line = (r"\theta_{t-1} + \Delta\theta_t", rf"{vec(theta)} + {vec(nb['step'])}")
     line(r"\theta_t", step_line[0], step_line[1], nxt)
     return lines
+
+
+def _pair(fn, a, b=None):
+    """Elementwise ``fn`` over one or two coordinate pairs."""
+    if b is None:
+        return (fn(a[0]), fn(a[1]))
+    return (fn(a[0], b[0]), fn(a[1], b[1]))
+
+
+def _sign(value: float) -> float:
+    return float(np.sign(value))
+
+
+def _lerp_line(line, name, beta, prev_value, g, value, beta_sym=r"\beta_1", square=False):
+    """``name = beta name_{t-1} + (1-beta) g_t`` (or ``g_t^2``)."""
+    gg = _times(g, g) if square else g
+    sym_g = "g_t^2" if square else "g_t"
+    base = name.split("_")[0]
+    line(f"{base}_t", rf"{beta_sym} {base}_{{t-1}} + (1-{beta_sym})\, {sym_g}",
+         rf"{num(beta)}\,{vec(prev_value)} + {num(1 - beta)}\,{vec(gg)}", value)
+
+
+def _nadam_lines(line, nb, h, g):
+    """NAdam (torch): the mu_t schedule, its product, then the two-part step."""
+    b1, b2, eps, psi = float(h["beta1"]), float(h["beta2"]), float(h["eps"]), float(h["momentum_decay"])
+    t, lr, theta = nb["t"], nb["lr"], nb["theta"]
+    state, prev = nb["state"], nb["state_prev"]
+    mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+    mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+    line(r"\bigl(\mu_t,\ \mu_{t+1}\bigr)",
+         r"\beta_1\bigl(1 - \tfrac12\, 0.96^{\,t\psi}\bigr),\ \beta_1\bigl(1 - \tfrac12\, 0.96^{\,(t+1)\psi}\bigr)",
+         rf"{num(b1)}\bigl(1 - \tfrac12\, 0.96^{{{num(t * psi)}}}\bigr),\ "
+         rf"{num(b1)}\bigl(1 - \tfrac12\, 0.96^{{{num((t + 1) * psi)}}}\bigr)", (mu, mu_next))
+    pi_prev = prev["mu_product"] or (1.0, 1.0)
+    pi = state["mu_product"]
+    line(r"\Pi_t", r"\Pi_{t-1}\, \mu_t", rf"{vec(pi_prev)}\cdot {num(mu)}", pi)
+    m, v = state["m"], state["v"]
+    _lerp_line(line, "m", b1, prev["m"] or (0.0, 0.0), g, m)
+    _lerp_line(line, "v", b2, prev["v"] or (0.0, 0.0), g, v, r"\beta_2", square=True)
+    bc2 = 1.0 - b2**t
+    denom = _pair(lambda x: math.sqrt(x / bc2) + eps, v)
+    line(r"d_t", r"\sqrt{v_t/(1-\beta_2^t)} + \epsilon",
+         rf"\sqrt{{{vec(v)} / {num(bc2)}}} + {num(eps)}", denom)
+    c_g = _pair(lambda p: lr * (1.0 - mu) / (1.0 - p), pi)
+    c_m = _pair(lambda p: lr * mu_next / (1.0 - p * mu_next), pi)
+    grad_part = _pair(lambda c, x: c * x, c_g, _pair(lambda a, b: a / b, g, denom))
+    mom_part = _pair(lambda c, x: c * x, c_m, _pair(lambda a, b: a / b, m, denom))
+    line(r"\eta\,\frac{1-\mu_t}{1-\Pi_t}\, \frac{g_t}{d_t}", "",
+         rf"{num(lr)}\,\frac{{1-{num(mu)}}}{{1-{num(pi[0])}}}\; {vec(g)} \oslash {vec(denom)}", grad_part)
+    line(r"\eta\,\frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\, \frac{m_t}{d_t}", "",
+         rf"{num(lr)}\,\frac{{{num(mu_next)}}}{{1-{num(pi[0])}\cdot {num(mu_next)}}}\; {vec(m)} \oslash {vec(denom)}",
+         mom_part)
+    return (r"\theta_{t-1} - \eta\,\frac{1-\mu_t}{1-\Pi_t}\, \frac{g_t}{d_t}"
+            r" - \eta\,\frac{\mu_{t+1}}{1-\Pi_t\mu_{t+1}}\, \frac{m_t}{d_t}",
+            rf"{vec(theta)} - {vec(grad_part)} - {vec(mom_part)}")
+
+
+def _radam_lines(line, nb, h, g):
+    """RAdam (torch): moments, rho_inf and rho_t, then the rectified or the plain step."""
+    b1, b2, eps = float(h["beta1"]), float(h["beta2"]), float(h["eps"])
+    t, lr, theta = nb["t"], nb["lr"], nb["theta"]
+    state, prev = nb["state"], nb["state_prev"]
+    m, v = state["m"], state["v"]
+    _lerp_line(line, "m", b1, prev["m"] or (0.0, 0.0), g, m)
+    _lerp_line(line, "v", b2, prev["v"] or (0.0, 0.0), g, v, r"\beta_2", square=True)
+    bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
+    m_hat = (m[0] / bc1, m[1] / bc1)
+    line(r"\hat m_t", r"m_t / (1-\beta_1^t)", rf"{vec(m)} / {num(bc1)}", m_hat)
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    rho_t = rho_inf - 2.0 * t * b2**t / bc2
+    line(r"\bigl(\rho_\infty,\ \rho_t\bigr)",
+         r"\tfrac{2}{1-\beta_2} - 1,\ \rho_\infty - 2t\,\beta_2^t/(1-\beta_2^t)",
+         rf"\tfrac{{2}}{{{num(1 - b2)}}} - 1,\ {num(rho_inf)} - 2\cdot {t}\cdot {num(b2**t)}/{num(bc2)}",
+         (rho_inf, rho_t))
+    if rho_t > 5.0:
+        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        sq = math.sqrt(bc2)
+        line(r"\bigl(r_t,\ \sqrt{1-\beta_2^t}\bigr)",
+             r"\sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}},\ "
+             r"\sqrt{1-\beta_2^t}",
+             rf"\sqrt{{\tfrac{{({num(rho_t)}-4)({num(rho_t)}-2)\cdot {num(rho_inf)}}}"
+             rf"{{({num(rho_inf)}-4)({num(rho_inf)}-2)\cdot {num(rho_t)}}}}},\ \sqrt{{{num(bc2)}}}",
+             (rect, sq))
+        eff = _pair(lambda x: lr * (sq / (math.sqrt(x) + eps)) * rect, v)
+        line(r"\eta_{\text{eff}}\ \ (\rho_t > 5\text{: rectified})",
+             r"\eta\, r_t\sqrt{1-\beta_2^t}\,/\,(\sqrt{v_t} + \epsilon)",
+             rf"{num(lr)}\cdot {num(rect)}\cdot {num(sq)}\,/\,\bigl(\sqrt{{{vec(v)}}} + {num(eps)}\bigr)", eff)
+    else:
+        eff = (lr, lr)
+        line(r"\eta_{\text{eff}}\ \ (\rho_t \le 5\text{: plain momentum})", r"\eta", num(lr), eff)
+    return (r"\theta_{t-1} - \eta_{\text{eff}} \odot \hat m_t",
+            rf"{vec(theta)} - {vec(eff)} \odot {vec(m_hat)}")
+
+
+def _adamax_lines(line, nb, h, g):
+    """Adamax (torch): m_t, the infinity norm u_t, then lr/(1-beta1^t) m_t/u_t."""
+    b1, b2, eps = float(h["beta1"]), float(h["beta2"]), float(h["eps"])
+    t, lr, theta = nb["t"], nb["lr"], nb["theta"]
+    state, prev = nb["state"], nb["state_prev"]
+    m, u = state["m"], state["u"]
+    _lerp_line(line, "m", b1, prev["m"] or (0.0, 0.0), g, m)
+    u_prev = prev["u"] or (0.0, 0.0)
+    line("u_t", r"\max\bigl(\beta_2\, u_{t-1},\ |g_t| + \epsilon\bigr)",
+         rf"\max\bigl({num(b2)}\,{vec(u_prev)},\ {vec(_pair(abs, g))} + {num(eps)}\bigr)", u)
+    bc1 = 1.0 - b1**t
+    clr = lr / bc1
+    line(r"\eta / (1-\beta_1^t)", "", rf"{num(lr)} / {num(bc1)}", (clr, clr))
+    return (r"\theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, m_t \oslash u_t",
+            rf"{vec(theta)} - {num(clr)}\,{vec(m)} \oslash {vec(u)}")
+
+
+def _rprop_lines(line, nb, h, g):
+    """Rprop (torch, iRprop-): sign test, step-size factor, clip, zeroed gradient, sign step."""
+    eta_minus, eta_plus = float(h["etaminus"]), float(h["etaplus"])
+    lo, hi = float(h["step_size_min"]), float(h["step_size_max"])
+    theta, state, prev = nb["theta"], nb["state"], nb["state_prev"]
+    g_prev = prev["prev"] or (0.0, 0.0)
+    size_prev = prev["step_size"] or (nb["lr0"],) * 2
+    flip = _pair(lambda a, b: _sign(a * b), g, g_prev)
+    line(r"\operatorname{sign}(g_t\, g_{t-1})", "",
+         rf"\operatorname{{sign}}\bigl({vec(g)} \odot {vec(g_prev)}\bigr)", flip)
+    factor = _pair(lambda f: eta_plus if f > 0 else (eta_minus if f < 0 else 1.0), flip)
+    line(r"\phi_t", r"\eta^+,\ \eta^-,\ 1 \text{ for sign } {+},\ {-},\ 0", vec(factor), factor)
+    line(r"\eta_t", r"\operatorname{clip}\bigl(\eta_{t-1}\,\phi_t,\ \Gamma_{\min},\ \Gamma_{\max}\bigr)",
+         rf"\operatorname{{clip}}\bigl({vec(size_prev)} \odot {vec(factor)},\ {num(lo)},\ {num(hi)}\bigr)",
+         state["step_size"])
+    keep = _pair(lambda f: 0.0 if f < 0 else 1.0, flip)
+    line(r"g_t'", r"g_t \text{ with } 0 \text{ where } g_t g_{t-1} < 0", rf"{vec(g)} \odot {vec(keep)}",
+         state["prev"])
+    direction = _pair(_sign, state["prev"])
+    return (r"\theta_{t-1} - \operatorname{sign}(g_t') \odot \eta_t",
+            rf"{vec(theta)} - {vec(direction)} \odot {vec(state['step_size'])}")
+
+
+def _lion_lines(line, nb, h, g):
+    """Lion (Chen et al. 2023): c_t, the slow momentum m_t, the sign step with decoupled decay."""
+    b1, b2 = float(h["beta1"]), float(h["beta2"])
+    wd = float(h.get("weight_decay", 0.0) or 0.0)
+    lr, theta, state, prev = nb["lr"], nb["theta"], nb["state"], nb["state_prev"]
+    m_prev = prev["m"] or (0.0, 0.0)
+    c = _pair(lambda a, b: b1 * a + (1.0 - b1) * b, m_prev, g)
+    line("c_t", r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t", rf"{num(b1)}\,{vec(m_prev)} + {num(1 - b1)}\,{vec(g)}", c)
+    _lerp_line(line, "m", b2, m_prev, g, state["m"], r"\beta_2")
+    sign_c = _pair(_sign, c)
+    if wd:
+        return (r"\theta_{t-1} - \eta\,\bigl(\operatorname{sign}(c_t) + \lambda\,\theta_{t-1}\bigr)",
+                rf"{vec(theta)} - {num(lr)}\,\bigl({vec(sign_c)} + {num(wd)}\,{vec(theta)}\bigr)")
+    return (r"\theta_{t-1} - \eta\, \operatorname{sign}(c_t)", rf"{vec(theta)} - {num(lr)}\,{vec(sign_c)}")
+
+
+def _newton_lines(line, nb, h, g):
+    """Damped Newton. The trajectory does not record the Hessian, so the solved
+    direction d_t = (H + lambda I)^{-1} g_t is shown as it was taken: -step / lr."""
+    lr, lam, theta, step = nb["lr"], float(h.get("damping", 0.0) or 0.0), nb["theta"], nb["step"]
+    d = (-step[0] / lr, -step[1] / lr)
+    line("d_t", rf"\bigl(\nabla^2 f(\theta_{{t-1}}) + \lambda I\bigr)^{{-1}} g_t,\ \ \lambda = {num(lam)}",
+         rf"-\Delta\theta_t / \eta = -{vec(step)} / {num(lr)}\ \ (\text{{solved in the run; the Hessian is not recorded}})",
+         d)
+    return (r"\theta_{t-1} - \eta\, d_t", rf"{vec(theta)} - {num(lr)}\,{vec(d)}")
+
+
+_RULE_BRANCHES = {"nadam": _nadam_lines, "radam": _radam_lines, "adamax": _adamax_lines,
+                  "rprop": _rprop_lines, "lion": _lion_lines, "newton": _newton_lines}
 
 
 _SYMBOLS = {"m": "m_t", "v": "v_t", "u": "u_t", "buf": "b_t", "sum": "s_t", "v_max": r"v_t^{\max}",

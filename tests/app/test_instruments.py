@@ -594,3 +594,175 @@ def test_any_typed_text_gets_a_surface_or_a_message_quickly(text):
         assert out["state"]["surface"]["params"]["expression"] == text
         assert out["surface"] is not no_update and out["alerts"] is no_update
         assert decode_url(out["url"])[0] == out["state"]  # it round-trips through the link
+
+
+# ------------------------------------------------------------ the six other rules, line by line
+
+def _other_rule(run, steps=14, surface="valley(condition=10,angle=30)", noise=0.1):
+    return _state_with(f"?surface={surface}&run={run}&start=-6,3&steps={steps}&noise={noise}&seed=3")
+
+
+def _check_end(traj, lines, k):
+    np.testing.assert_allclose(lines[r"\theta_t"]["value"], traj.xy[k + 1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("k", [0, 1, 6, 12])
+def test_nadam_rule_lines_recompute(k):
+    state = _other_rule("nadam(lr=0.05,beta1=0.85,beta2=0.99,momentum_decay=0.01,weight_decay=0.05)")
+    traj, lines = _lines(state, 0, k)
+    b1, b2, psi, wd, lr, eps = 0.85, 0.99, 0.01, 0.05, 0.05, 1e-8
+    t = k + 1
+    g = traj.grad_used[k] + wd * traj.xy[k]
+    np.testing.assert_allclose(lines["g_t"]["value"], g, rtol=1e-12)
+    mu, mu_next = b1 * (1 - 0.5 * 0.96 ** (t * psi)), b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+    np.testing.assert_allclose(lines[r"\bigl(\mu_t,\ \mu_{t+1}\bigr)"]["value"], (mu, mu_next), rtol=1e-12)
+    pi = traj.state["mu_product"][k]
+    pi_prev = traj.state["mu_product"][k - 1] if k else np.ones(2)
+    np.testing.assert_allclose(lines[r"\Pi_t"]["value"], pi, rtol=1e-12)
+    np.testing.assert_allclose(pi, pi_prev * mu, rtol=1e-12)
+    m, v = traj.state["m"][k], traj.state["v"][k]
+    m_prev = traj.state["m"][k - 1] if k else np.zeros(2)
+    v_prev = traj.state["v"][k - 1] if k else np.zeros(2)
+    np.testing.assert_allclose(lines["m_t"]["value"], m, rtol=1e-12)
+    np.testing.assert_allclose(m, b1 * m_prev + (1 - b1) * g, rtol=1e-12)
+    np.testing.assert_allclose(lines["v_t"]["value"], b2 * v_prev + (1 - b2) * g * g, rtol=1e-12)
+    denom = np.sqrt(v / (1 - b2**t)) + eps
+    np.testing.assert_allclose(lines["d_t"]["value"], denom, rtol=1e-12)
+    np.testing.assert_allclose(traj.lr_eff[k], lr / denom, rtol=1e-12)
+    parts = [np.array(line["value"]) for lhs, line in lines.items() if lhs.startswith(r"\eta\,\frac")]
+    np.testing.assert_allclose(parts[0], lr * (1 - mu) / (1 - pi) * g / denom, rtol=1e-12)
+    np.testing.assert_allclose(parts[1], lr * mu_next / (1 - pi * mu_next) * m / denom, rtol=1e-12)
+    np.testing.assert_allclose(traj.xy[k] - parts[0] - parts[1], traj.xy[k + 1], rtol=1e-12)
+    _check_end(traj, lines, k)
+    assert instruments.num(mu) in lines[r"\Pi_t"]["numeric"]
+    assert instruments.vec(m_prev) in lines["m_t"]["numeric"] and "0.85" in lines["m_t"]["numeric"]
+    assert instruments.vec(v) in lines["d_t"]["numeric"]
+    assert instruments.vec(traj.xy[k]) in lines[r"\theta_t"]["numeric"]
+
+
+@pytest.mark.parametrize("k", [0, 4, 5, 6, 12])
+def test_radam_rule_lines_show_the_branch_and_recompute(k):
+    state = _other_rule("radam(lr=0.05,weight_decay=0.02)")
+    traj, lines = _lines(state, 0, k)
+    b1, b2, lr, eps, wd = 0.9, 0.999, 0.05, 1e-8, 0.02
+    t = k + 1
+    g = traj.grad_used[k] + wd * traj.xy[k]
+    np.testing.assert_allclose(lines["g_t"]["value"], g, rtol=1e-12)
+    m, v = traj.state["m"][k], traj.state["v"][k]
+    v_prev = traj.state["v"][k - 1] if k else np.zeros(2)
+    np.testing.assert_allclose(lines["m_t"]["value"], m, rtol=1e-12)
+    np.testing.assert_allclose(lines["v_t"]["value"], b2 * v_prev + (1 - b2) * g * g, rtol=1e-12)
+    m_hat = m / (1 - b1**t)
+    np.testing.assert_allclose(lines[r"\hat m_t"]["value"], m_hat, rtol=1e-12)
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * t * b2**t / (1 - b2**t)
+    np.testing.assert_allclose(lines[r"\bigl(\rho_\infty,\ \rho_t\bigr)"]["value"], (rho_inf, rho_t), rtol=1e-12)
+    rectified = [lhs for lhs in lines if "rectified" in lhs]
+    plain = [lhs for lhs in lines if "plain momentum" in lhs]
+    assert (rho_t > 5) == (t >= 6) == bool(rectified) != bool(plain)  # torch: rectified from step 6
+    if rectified:
+        r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        np.testing.assert_allclose(lines[r"\bigl(r_t,\ \sqrt{1-\beta_2^t}\bigr)"]["value"],
+                                   (r, np.sqrt(1 - b2**t)), rtol=1e-12)
+        eff = lr * r * np.sqrt(1 - b2**t) / (np.sqrt(v) + eps)
+        assert instruments.num(r) in lines[rectified[0]]["numeric"]
+    else:
+        eff = np.full(2, lr)
+    eff_line = lines[(rectified or plain)[0]]
+    np.testing.assert_allclose(eff_line["value"], eff, rtol=1e-12)
+    np.testing.assert_allclose(eff_line["value"], traj.lr_eff[k], rtol=1e-12)
+    np.testing.assert_allclose(traj.xy[k] - eff * m_hat, traj.xy[k + 1], rtol=1e-12)
+    _check_end(traj, lines, k)
+    rho_numeric = lines[r"\bigl(\rho_\infty,\ \rho_t\bigr)"]["numeric"]
+    assert instruments.num(rho_inf) in rho_numeric and instruments.num(b2**t) in rho_numeric
+    assert instruments.vec(m_hat) in lines[r"\theta_t"]["numeric"]
+
+
+@pytest.mark.parametrize("k", [0, 3, 11])
+def test_adamax_rule_lines_recompute(k):
+    state = _other_rule("adamax(lr=0.05,beta2=0.9,weight_decay=0.01)")
+    traj, lines = _lines(state, 0, k)
+    b1, b2, lr, eps, wd = 0.9, 0.9, 0.05, 1e-8, 0.01
+    t = k + 1
+    g = traj.grad_used[k] + wd * traj.xy[k]
+    np.testing.assert_allclose(lines["g_t"]["value"], g, rtol=1e-12)
+    m, u = traj.state["m"][k], traj.state["u"][k]
+    u_prev = traj.state["u"][k - 1] if k else np.zeros(2)
+    np.testing.assert_allclose(lines["m_t"]["value"], m, rtol=1e-12)
+    np.testing.assert_allclose(lines["u_t"]["value"], u, rtol=1e-12)
+    np.testing.assert_allclose(u, np.maximum(b2 * u_prev, np.abs(g) + eps), rtol=1e-12)
+    clr = lr / (1 - b1**t)
+    np.testing.assert_allclose(lines[r"\eta / (1-\beta_1^t)"]["value"], (clr, clr), rtol=1e-12)
+    np.testing.assert_allclose(traj.xy[k] - clr * m / u, traj.xy[k + 1], rtol=1e-12)
+    _check_end(traj, lines, k)
+    assert instruments.vec(u_prev) in lines["u_t"]["numeric"]
+    assert instruments.num(clr) in lines[r"\theta_t"]["numeric"] and instruments.vec(u) in lines[r"\theta_t"]["numeric"]
+
+
+def test_rprop_rule_lines_follow_flips_and_clipping():
+    state = _other_rule("rprop(lr=0.5,etaminus=0.4,etaplus=1.3,step_size_max=0.9)", steps=20, noise=0.0)
+    traj = run_one(state, 0)
+    prev_g = np.vstack([np.zeros((1, 2)), traj.state["prev"][:-1]])
+    flips = np.flatnonzero((traj.grad_used * prev_g < 0).any(axis=1))
+    grows = np.flatnonzero((traj.grad_used * prev_g > 0).any(axis=1))
+    assert flips.size and grows.size
+    size_prev_all = np.vstack([np.full((1, 2), 0.5), traj.state["step_size"][:-1]])
+    for k in sorted({0, int(grows[0]), int(flips[0]), int(flips[-1])}):
+        traj, lines = _lines(state, k=k, i=0)
+        g, gp, size_prev = traj.grad_used[k], prev_g[k], size_prev_all[k]
+        sign = np.sign(g * gp)
+        np.testing.assert_array_equal(lines[r"\operatorname{sign}(g_t\, g_{t-1})"]["value"], sign)
+        factor = np.where(sign > 0, 1.3, np.where(sign < 0, 0.4, 1.0))
+        np.testing.assert_array_equal(lines[r"\phi_t"]["value"], factor)
+        size = np.clip(size_prev * factor, 1e-6, 0.9)
+        np.testing.assert_allclose(lines[r"\eta_t"]["value"], size, rtol=1e-12)
+        np.testing.assert_allclose(lines[r"\eta_t"]["value"], traj.state["step_size"][k], rtol=1e-12)
+        g_kept = np.where(sign < 0, 0.0, g)
+        np.testing.assert_array_equal(lines["g_t'"]["value"], g_kept)
+        np.testing.assert_array_equal(lines["g_t'"]["value"], traj.state["prev"][k])
+        np.testing.assert_allclose(traj.xy[k] - np.sign(g_kept) * size, traj.xy[k + 1], rtol=1e-12)
+        _check_end(traj, lines, k)
+        assert instruments.vec(size_prev) in lines[r"\eta_t"]["numeric"] and "0.9" in lines[r"\eta_t"]["numeric"]
+        assert instruments.vec(gp) in lines[r"\operatorname{sign}(g_t\, g_{t-1})"]["numeric"]
+    k = int(flips[0])
+    assert 0.4 in lines_at(state, k)[r"\phi_t"]["value"] and 0.0 in lines_at(state, k)["g_t'"]["value"]
+    assert np.any(traj.state["step_size"] == 0.9)  # the clip at step_size_max is reached and shown
+
+
+def lines_at(state, k):
+    return _lines(state, 0, k)[1]
+
+
+@pytest.mark.parametrize("wd", [0.0, 0.2])
+@pytest.mark.parametrize("k", [0, 5, 12])
+def test_lion_rule_lines_recompute(k, wd):
+    state = _other_rule(f"lion(lr=0.02,beta1=0.8,beta2=0.95,weight_decay={wd})")
+    traj, lines = _lines(state, 0, k)
+    g = traj.grad_used[k]
+    np.testing.assert_allclose(lines["g_t"]["value"], g, rtol=1e-12)  # decoupled: not in g
+    m_prev = traj.state["m"][k - 1] if k else np.zeros(2)
+    c = 0.8 * m_prev + 0.2 * g
+    np.testing.assert_allclose(lines["c_t"]["value"], c, rtol=1e-12)
+    np.testing.assert_allclose(lines["m_t"]["value"], traj.state["m"][k], rtol=1e-12)
+    np.testing.assert_allclose(traj.state["m"][k], 0.95 * m_prev + 0.05 * g, rtol=1e-12)
+    theta = traj.xy[k]
+    np.testing.assert_allclose(theta - 0.02 * (np.sign(c) + wd * theta), traj.xy[k + 1], rtol=1e-12)
+    _check_end(traj, lines, k)
+    numeric = lines[r"\theta_t"]["numeric"]
+    assert instruments.vec(np.sign(c)) in numeric and ("0.2" in numeric) == bool(wd)
+
+
+@pytest.mark.parametrize("k", [0, 3, 9])
+def test_newton_rule_lines_show_the_solved_direction(k):
+    state = _other_rule("newton(lr=0.5,damping=2)", steps=12)
+    traj, lines = _lines(state, 0, k)
+    surface = make_surface(state["surface"])
+    x, y = traj.xy[k]
+    hxx, hxy, hyy = surface.scalar.hess(x, y)
+    H = np.array([[hxx + 2, hxy], [hxy, hyy + 2]])
+    d = np.linalg.solve(H, traj.grad_used[k])
+    np.testing.assert_allclose(lines["d_t"]["value"], d, rtol=1e-9)
+    np.testing.assert_allclose(traj.xy[k] - 0.5 * np.array(lines["d_t"]["value"]), traj.xy[k + 1], rtol=1e-12)
+    _check_end(traj, lines, k)
+    assert instruments.vec(traj.step[k]) in lines["d_t"]["numeric"]
+    assert "Hessian is not recorded" in lines["d_t"]["numeric"]

@@ -29,10 +29,6 @@ class ScheduleSpec:
     torch: str
 
 
-def _p(name, label, default, low, high, scale, help) -> HyperParam:
-    return HyperParam(name, label, default, low, high, scale, help, f"Invalid {name} value: {{}}")
-
-
 SCHEDULES: dict[str, ScheduleSpec] = {
     s.key: s
     for s in [
@@ -40,21 +36,21 @@ SCHEDULES: dict[str, ScheduleSpec] = {
                      r"\eta_t = \eta", "no scheduler"),
         ScheduleSpec(
             "step", "step decay",
-            (_p("step_size", "every (steps)", 100, 1, 10_000, "linear", "Decay period in steps."),
-             _p("gamma", "γ", 0.5, 0.0, 1.0, "linear", "Factor applied each period.")),
+            (HyperParam("step_size", "every (steps)", 100, 1, 10_000, "linear", "Decay period in steps."),
+             HyperParam("gamma", "γ", 0.5, 0.0, 1.0, "linear", "Factor applied each period.")),
             lambda t, lr, step_size, gamma: lr * gamma ** np.floor_divide(t, int(step_size)),
             r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}", "torch.optim.lr_scheduler.StepLR",
         ),
         ScheduleSpec(
             "exponential", "exponential decay",
-            (_p("gamma", "γ", 0.995, 0.0, 1.0, "linear", "Factor applied every step."),),
+            (HyperParam("gamma", "γ", 0.995, 0.0, 1.0, "linear", "Factor applied every step."),),
             lambda t, lr, gamma: lr * gamma**t,
             r"\eta_t = \eta\,\gamma^{t}", "torch.optim.lr_scheduler.ExponentialLR",
         ),
         ScheduleSpec(
             "cosine", "cosine annealing",
-            (_p("T_max", "period T", 1000, 1, 10_000, "linear", "Steps from η down to η_min."),
-             _p("eta_min", "η_min", 0.0, 0.0, 10.0, "linear", "Learning rate at the bottom.")),
+            (HyperParam("T_max", "period T", 1000, 1, 10_000, "linear", "Steps from η down to η_min."),
+             HyperParam("eta_min", "η_min", 0.0, 0.0, 10.0, "linear", "Learning rate at the bottom.")),
             lambda t, lr, T_max, eta_min: eta_min
             + (lr - eta_min) * (1.0 + np.cos(np.pi * t / T_max)) / 2.0,
             r"\eta_t = \eta_{\min} + \tfrac12(\eta - \eta_{\min})(1 + \cos(\pi t / T))",
@@ -62,9 +58,9 @@ SCHEDULES: dict[str, ScheduleSpec] = {
         ),
         ScheduleSpec(
             "warmup", "linear warmup",
-            (_p("start_factor", "start factor", 1 / 3, 1e-4, 1.0, "log",
+            (HyperParam("start_factor", "start factor", 1 / 3, 1e-4, 1.0, "log",
                 "Fraction of η used at the first step."),
-             _p("total_iters", "warmup steps", 100, 1, 10_000, "linear",
+             HyperParam("total_iters", "warmup steps", 100, 1, 10_000, "linear",
                 "Steps until the full learning rate.")),
             lambda t, lr, start_factor, total_iters: lr
             * (start_factor + (1.0 - start_factor) * np.minimum(t, int(total_iters)) / int(total_iters)),

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from optimizers.hyperparams import HyperParam
+
 from .base import Kernels, Surface
 from .builtin import REGISTRY, SurfaceEntry
 
-__all__ = ["REGISTRY", "Surface", "SurfaceEntry", "Kernels", "get"]
+SCALE = HyperParam(
+    "scale", "loss scale c", 1.0, 1e-3, 1e3, "log",
+    "Multiplies the loss: f becomes c·f. Gradient descent feels it (its steps scale with c); "
+    "Adam and RMSprop barely do (they divide the gradient by its own size).",
+    "Invalid loss scale: {}",
+)
+"""The loss scale ``c`` every surface accepts (``get(key, scale=c)``)."""
+
+__all__ = ["REGISTRY", "SCALE", "Surface", "SurfaceEntry", "Kernels", "get"]
 
 
 @lru_cache(maxsize=256)
@@ -36,16 +46,10 @@ def get(key: str, scale: float = 1.0, **params) -> Surface:
         expected = ", ".join(names) if names else "none"
         raise ValueError(f"Unknown parameter {unknown[0]!r} for surface {key}; expected: {expected}")
     values = tuple((p.name, p.validate(params.get(p.name, p.default))) for p in entry.params)
-    c = _check_scale(scale)
+    c = SCALE.validate(scale)
     surface = _build(key, values)
     return surface.scaled(c) if c != 1.0 else surface
 
-
-def _check_scale(scale) -> float:
-    from optimizers.hyperparams import HyperParam
-
-    return HyperParam("scale", "loss scale c", 1.0, 1e-3, 1e3, "log", "",
-                      "Invalid loss scale: {}").validate(scale)
 
 from .expression import from_expression  # noqa: E402 - a surface the user types
 __all__ += ["from_expression"]

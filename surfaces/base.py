@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-__all__ = ["Surface", "Kernels", "X", "Y", "kernels", "fmt"]
+__all__ = ["Surface", "Kernels", "X", "Y", "kernels", "fmt", "nearest_distance"]
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -48,6 +48,17 @@ def kernels(expr: sp.Expr) -> tuple[Kernels, Kernels]:
 
         out.append(Kernels(lam(expr), lam((gx, gy)), lam((hxx, hxy, hyy))))
     return out[0], out[1]
+
+
+def nearest_distance(xy, minimizers) -> np.ndarray | None:
+    """Euclidean distance from each point of ``xy`` (..., 2) to the nearest of
+    ``minimizers`` (plain data, so the UI can use it on decoded paths); None if
+    there are none."""
+    if not len(minimizers):
+        return None
+    mins = np.asarray(minimizers, dtype=float).reshape(-1, 2)
+    xy = np.asarray(xy, dtype=float)
+    return np.linalg.norm(xy[..., None, :] - mins, axis=-1).min(axis=-1)
 
 
 def fmt(v: float) -> str:
@@ -116,12 +127,8 @@ class Surface:
     def distance_to_minimum(self, xy) -> np.ndarray:
         """Euclidean distance from each point to the nearest global minimizer
         (NaN everywhere when the surface has none)."""
-        xy = np.asarray(xy, dtype=float)
-        if not self.minimizers:
-            return np.full(xy.shape[:-1], np.nan)
-        mins = np.asarray(self.minimizers, dtype=float)
-        d = np.linalg.norm(xy[..., None, :] - mins, axis=-1)
-        return d.min(axis=-1)
+        d = nearest_distance(xy, self.minimizers)
+        return np.full(np.shape(xy)[:-1], np.nan) if d is None else d
 
     @property
     def domain_text(self) -> str:

@@ -255,15 +255,11 @@ def goldstein_price() -> Surface:
     )
 
 
-def _p(name, label, default, low, high, scale, help):
-    return HyperParam(name, label, default, low, high, scale, help, f"Invalid {name} value: {{}}")
-
-
 _ENTRIES = [
     SurfaceEntry("valley", "Elongated valley", "Ravine with adjustable conditioning and angle.", (
-        _p("condition", "condition number κ", 20.0, 1.0, 1000.0, "log",
+        HyperParam("condition", "condition number κ", 20.0, 1.0, 1000.0, "log",
            "Ratio of the largest to smallest curvature."),
-        _p("angle", "rotation (degrees)", 0.0, 0.0, 90.0, "linear",
+        HyperParam("angle", "rotation (degrees)", 0.0, 0.0, 90.0, "linear",
            "0 = ravine along the x axis; 45 = diagonal."),
     ), valley),
     SurfaceEntry("bowl", "Round bowl", "The 'good gradient' case.", (), bowl),
@@ -271,8 +267,8 @@ _ENTRIES = [
     SurfaceEntry("monkey_saddle", "Monkey saddle", "x³ − 3xy²: symmetry breaking.", (),
                  monkey_saddle),
     SurfaceEntry("rosenbrock", "Rosenbrock", "The banana valley.", (
-        _p("a", "a", 1.0, 0.5, 2.0, "linear", "Minimum at (a, a²)."),
-        _p("b", "b", 100.0, 1.0, 1000.0, "log", "Steepness of the valley walls."),
+        HyperParam("a", "a", 1.0, 0.5, 2.0, "linear", "Minimum at (a, a²)."),
+        HyperParam("b", "b", 100.0, 1.0, 1000.0, "log", "Steepness of the valley walls."),
     ), rosenbrock),
     SurfaceEntry("beale", "Beale", "Plateaus and sharp corners.", (), beale),
     SurfaceEntry("himmelblau", "Himmelblau", "Four equal minima.", (), himmelblau),

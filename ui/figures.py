@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 import optimizers
-import surfaces
+from surfaces.base import nearest_distance
 
 from .state import get_surface
 
@@ -476,8 +476,6 @@ def main_figure(surface: dict, paths: dict, frame: int, view: str = "overlay") -
 
 
 def _chart_figure(paths: dict, frame: int, what: str) -> go.Figure:
-    from .simulate import nearest_distance
-
     payload = chart_payload(paths)[what]
     data = []
     for i, meta in enumerate(paths["runs"]):

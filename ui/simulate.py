@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 import optimizers
+from surfaces.base import nearest_distance
 
 from . import figures
 from .state import get_surface, make_surface
@@ -66,15 +67,6 @@ def run_one(state: dict, index: int):
         float(state.get("noise", 0.0)),
         _freeze(run["hparams"]),
     )
-
-
-def nearest_distance(xy: np.ndarray, minimizers) -> np.ndarray | None:
-    """Euclidean distance from each point to the nearest known minimizer (None if none)."""
-    if not minimizers:
-        return None
-    mins = np.asarray(minimizers, dtype=float).reshape(-1, 2)
-    diff = np.asarray(xy, dtype=float)[:, None, :] - mins[None, :, :]
-    return np.sqrt((diff**2).sum(-1)).min(axis=1)
 
 
 def loss_series(loss: np.ndarray, min_value) -> np.ndarray:

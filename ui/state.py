@@ -42,7 +42,6 @@ from urllib.parse import parse_qsl, quote
 
 import optimizers
 import surfaces
-from optimizers.hyperparams import HyperParam
 
 MAX_RUNS = 8
 MAX_STEPS = 10_000
@@ -59,12 +58,7 @@ CUSTOM = "custom"              # a surface the user types (surfaces.from_express
 CUSTOM_LABEL = "Custom f(x, y)"
 CUSTOM_BOUNDS = ("xmin", "xmax", "ymin", "ymax")
 SCALE = "scale"                # the loss scale c (f -> c f): a parameter of every surface
-SCALE_PARAM = HyperParam(
-    SCALE, "loss scale c", 1.0, 1e-3, 1e3, "log",
-    "Multiplies the loss: f becomes c·f. Gradient descent feels it (its steps scale with c); "
-    "Adam and RMSprop barely do (they divide the gradient by its own size).",
-    "Invalid loss scale: {}",
-)
+SCALE_PARAM = surfaces.SCALE
 MAX_FAN = 20                   # seeds per run in the noise fan (0 or 1: no fan)
 # the instruments a person can switch on (ui/instruments.py says what each one needs)
 INSTRUMENTS = ("grad", "rescaled", "velocity", "step", "angle", "lr", "sharpness", "readout", "view3d")

@@ -1,4 +1,4 @@
-# Production image: gunicorn serving app:server on port 8050.
+# Production image: gunicorn serving descent_lab.app:server on port 8050.
 #   docker build -t descent-lab . && docker run --rm -p 8050:8050 descent-lab
 FROM python:3.11-slim-bookworm
 

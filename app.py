@@ -1,59 +1,10 @@
-"""Descent Lab: the Dash app. ``python app.py`` serves it on http://127.0.0.1:8050.
+"""Development entry: ``python app.py`` serves Descent Lab on http://127.0.0.1:8050.
 
-Environment: see ``ui/server.py`` (``HOST`` and ``PORT``, defaults 127.0.0.1 and 8050;
-``DASH_DEBUG=1`` turns on Dash's debug mode on loopback only, never under gunicorn).
-For production, gunicorn serves ``app:server`` (see the Dockerfile).
+The app lives in the ``descent_lab`` package (``descent_lab/app.py``); this file only
+lets ``python app.py`` and ``gunicorn app:server`` work from a checkout.
 """
 
-from __future__ import annotations
-
-import dash
-
-from ui import callbacks, instrument_callbacks, map_callbacks
-from ui.layout import build_layout
-from ui.server import Config, harden
-
-TITLE = "Descent Lab"
-# A callback request is a few kilobytes; refuse anything far larger before parsing it.
-MAX_REQUEST_BYTES = 1_000_000
-
-
-def create_app() -> dash.Dash:
-    kwargs = {}
-    try:  # gzip the callback responses when flask-compress is installed
-        import flask_compress  # noqa: F401
-
-        kwargs["compress"] = True
-    except ImportError:
-        pass
-    application = dash.Dash(
-        __name__,
-        title=TITLE,
-        update_title=None,  # no "Updating..." flicker in the tab while dragging
-        suppress_callback_exceptions=True,  # run cards are created by callbacks
-        meta_tags=[
-            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
-            {"name": "description", "content": "See how gradient-based optimizers move on 2-D loss surfaces."},
-        ],
-        **kwargs,
-    )
-    application.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    application.layout = build_layout
-    callbacks.register(application)
-    map_callbacks.register(application)  # the "Maps" section (issue 5)
-    instrument_callbacks.register(application)  # the instruments (issue 4)
-
-    @application.server.route("/healthz")
-    def healthz():
-        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
-
-    return application
-
-
-app = create_app()
-CONFIG = Config.from_env()  # HOST, PORT, LOG_LEVEL, FRAME_ANCESTORS, MAX_BODY_BYTES, DASH_DEBUG
-server = harden(app, CONFIG)  # security headers, body limit, error pages, /healthz (ui/server.py)
-
+from descent_lab.app import app, main, server  # noqa: F401
 
 if __name__ == "__main__":
-    app.run(host=CONFIG.host, port=CONFIG.port, debug=CONFIG.debug)
+    main()

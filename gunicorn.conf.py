@@ -2,12 +2,12 @@
 (the same validation as ``python app.py``: a malformed HOST, PORT, WORKERS, THREADS or
 LOG_LEVEL stops gunicorn at start with a sentence naming the variable).
 
-Used by ``scripts/serve.sh`` (the Docker image's command): ``gunicorn -c gunicorn.conf.py app:server``.
+Used by ``scripts/serve.sh`` (the Docker image's command): ``gunicorn -c gunicorn.conf.py descent_lab.app:server``.
 """
 
 import os
 
-from ui.server import Config
+from descent_lab.ui.server import Config
 
 _config = Config.from_env()
 

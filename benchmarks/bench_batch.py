@@ -38,12 +38,13 @@ import shutil
 import subprocess
 
 import numpy as np
-
 from _timing import ROOT, interleaved, load_torch, machine, median, ms, spread
 
-import optimizers  # noqa: E402  (after _timing put this checkout on sys.path)
-import surfaces  # noqa: E402
-from optimizers.runner import _box  # noqa: E402  (the divergence box, to give C the same one)
+from descent_lab import (
+    optimizers,  # noqa: E402  (after _timing put this checkout on sys.path)
+    surfaces,  # noqa: E402
+)
+from descent_lab.optimizers.runner import _box  # noqa: E402  (the divergence box, to give C the same one)
 
 RUNS = 10_000
 STEPS = 500

@@ -51,7 +51,10 @@ import statistics
 import sys
 import time
 
-from _timing import ROOT, machine  # (importing _timing puts this checkout first on sys.path)
+from _timing import (  # (importing _timing puts this checkout first on sys.path)
+    ROOT,
+    machine,
+)
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from screenshot import chrome, serve_app, url_for, wait_js  # noqa: E402
@@ -195,7 +198,7 @@ def drain_network(driver) -> list[dict]:
 def measure_slider(driver, base: str, presses: int) -> dict:
     from selenium.webdriver.common.keys import Keys
 
-    from ui import ids
+    from descent_lab.ui import ids
 
     open_state(driver, base, "overlay")
     driver.execute_script(f"var c = window.descentLab; c.pause(); c.seek({PAUSE_AT}); c.stepBy(0);")

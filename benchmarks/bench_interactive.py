@@ -31,11 +31,12 @@ import argparse
 import math
 
 import numpy as np
-
 from _timing import interleaved, load_torch, machine, median, ms, spread
 
-import optimizers  # noqa: E402  (after _timing put this checkout on sys.path)
-import surfaces  # noqa: E402
+from descent_lab import (
+    optimizers,  # noqa: E402  (after _timing put this checkout on sys.path)
+    surfaces,  # noqa: E402
+)
 
 STEPS = 1000
 START = (-1.2, 1.0)

@@ -47,11 +47,11 @@ def _body(app, name, values, changed):
 
 
 def measure(repeat: int) -> dict:
-    import surfaces
-    from app import app
-    from optimizers import sweeps
-    from ui import ids
-    from ui.state import decode_url, default_state
+    from descent_lab import surfaces
+    from descent_lab.app import app
+    from descent_lab.optimizers import sweeps
+    from descent_lab.ui import ids
+    from descent_lab.ui.state import decode_url, default_state
 
     http = app.server.test_client()
     base = default_state()

@@ -32,7 +32,15 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loadtest.dash_client import CALLBACK_PATH, Gunicorn, Http, Page, Reply, User, percentile  # noqa: E402
+from loadtest.dash_client import (  # noqa: E402
+    CALLBACK_PATH,
+    Gunicorn,
+    Http,
+    Page,
+    Reply,
+    User,
+    percentile,
+)
 
 MAX_USERS = 500
 MAX_SECONDS = 3600

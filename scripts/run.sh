@@ -5,4 +5,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/_env.sh
 
 "$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e .
-exec "$PY" app.py "$@"
+exec "$PY" -m descent_lab "$@"

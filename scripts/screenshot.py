@@ -134,8 +134,8 @@ LOADED = ("!!(window.descentLab && window.descentLab.paths && window.descentLab.
 
 def url_for(preset: str | None = None, **changes) -> str:
     """The query string for a lesson (``ui.presets``), with ``changes`` on top."""
-    from ui.presets import PRESETS
-    from ui.state import encode_url, validate_state
+    from descent_lab.ui.presets import PRESETS
+    from descent_lab.ui.state import encode_url, validate_state
 
     raw = dict(PRESETS[preset].state, lesson=preset) if preset else {}
     raw.update(changes)

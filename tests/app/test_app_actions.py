@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-import optimizers
-from ui import actions
-from ui.state import MAX_RUNS, default_state, validate_state
+from descent_lab import optimizers
+from descent_lab.ui import actions
+from descent_lab.ui.state import MAX_RUNS, default_state, validate_state
 
 
 @pytest.fixture

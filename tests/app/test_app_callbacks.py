@@ -7,9 +7,9 @@ import dash
 import pytest
 from dash import no_update
 
-from ui import callbacks, ids
-from ui.callbacks import OUTPUT_NAMES, event_from_trigger, respond
-from ui.state import decode_url, default_state, encode_url
+from descent_lab.ui import callbacks, ids
+from descent_lab.ui.callbacks import OUTPUT_NAMES, event_from_trigger, respond
+from descent_lab.ui.state import decode_url, default_state, encode_url
 
 
 def _load(search=""):
@@ -193,7 +193,7 @@ def test_csv_has_one_row_per_step_per_run():
     lines = text.strip().splitlines()
     header = lines[0].split(",")
     assert header[:4] == ["run", "optimizer", "label", "status"]
-    from ui.simulate import run_one
+    from descent_lab.ui.simulate import run_one
 
     assert len(lines) - 1 == sum(len(run_one(state, i).xy) for i in range(3))
 
@@ -202,7 +202,7 @@ def test_csv_has_one_row_per_step_per_run():
 
 @pytest.fixture(scope="module")
 def client():
-    from app import app
+    from descent_lab.app import app
 
     return app, app.server.test_client()
 

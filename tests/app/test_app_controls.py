@@ -5,9 +5,8 @@ import math
 import pytest
 from dash import dcc, html
 
-import optimizers
-import surfaces
-from ui import controls, ids
+from descent_lab import optimizers, surfaces
+from descent_lab.ui import controls, ids
 
 ALL_HPARAMS = [(key, hp) for key, spec in optimizers.REGISTRY.items() for hp in spec.hyperparams]
 ALL_SURFACE_PARAMS = [(key, hp) for key, entry in surfaces.REGISTRY.items() for hp in entry.params]

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import surfaces
-from ui import figures, simulate
-from ui.presets import PRESETS
-from ui.state import default_state, validate_state
+from descent_lab import surfaces
+from descent_lab.ui import figures, simulate
+from descent_lab.ui.presets import PRESETS
+from descent_lab.ui.state import default_state, validate_state
 
 
 def _state(**changes):
@@ -128,7 +128,7 @@ def test_nearest_distance_picks_the_closest_minimizer():
 
 
 def test_eight_runs_of_a_thousand_steps_fit_the_byte_budget():
-    from ui.callbacks import paths_payload
+    from descent_lab.ui.callbacks import paths_payload
 
     runs = [{"optimizer": "adam", "hparams": {"lr": 0.002 * (i + 1)}} for i in range(8)]
     state = _state(surface={"key": "rosenbrock", "params": {}}, runs=runs, steps=1000, start=None)

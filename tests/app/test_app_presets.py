@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from ui import actions, layout
-from ui.presets import PRESET_LIST, PRESETS
-from ui.simulate import nearest_distance, run_one
-from ui.state import decode_url, default_state, encode_url, validate_state
+from descent_lab.ui import actions, layout
+from descent_lab.ui.presets import PRESET_LIST, PRESETS
+from descent_lab.ui.simulate import nearest_distance, run_one
+from descent_lab.ui.state import decode_url, default_state, encode_url, validate_state
 
 
 def _loaded(key):

@@ -4,10 +4,9 @@ import math
 
 import pytest
 
-import optimizers
-import surfaces
-from ui import presets
-from ui.state import (
+from descent_lab import optimizers, surfaces
+from descent_lab.ui import presets
+from descent_lab.ui.state import (
     MAX_RUNS,
     MAX_STEPS,
     decode_url,

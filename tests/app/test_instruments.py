@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 from dash import no_update
 
-import optimizers
-import surfaces
-from ui import instrument_actions, layout
-from ui.callbacks import respond
-from ui.simulate import decode_f4, run_one
-from ui.state import (
+from descent_lab import optimizers, surfaces
+from descent_lab.ui import instrument_actions, layout
+from descent_lab.ui.callbacks import respond
+from descent_lab.ui.simulate import decode_f4, run_one
+from descent_lab.ui.state import (
     CUSTOM,
     decode_url,
     default_state,
@@ -195,12 +194,15 @@ def test_scale_survives_a_surface_change_and_is_validated_in_the_state():
 
 # ------------------------------------------------------------ arrays behind the instruments
 
-from optimizers.diagnostics import (descent_angle, rescaled_direction, sharpness,  # noqa: E402
-                                    velocity_direction)
-
-from ui import instruments  # noqa: E402
-from ui.instrument_callbacks import readout  # noqa: E402
-from ui.state import INSTRUMENTS, MAX_FAN  # noqa: E402
+from descent_lab.optimizers.diagnostics import (  # noqa: E402
+    descent_angle,
+    rescaled_direction,
+    sharpness,
+    velocity_direction,
+)
+from descent_lab.ui import instruments  # noqa: E402
+from descent_lab.ui.instrument_callbacks import readout  # noqa: E402
+from descent_lab.ui.state import INSTRUMENTS, MAX_FAN  # noqa: E402
 
 ALL_SHOWN = list(INSTRUMENTS)
 
@@ -511,7 +513,7 @@ def test_figure3d_puts_each_path_on_the_drawn_surface_up_to_the_frame():
 
 # ------------------------------------------------------------ lessons point at the instruments (item 9)
 
-from ui import presets  # noqa: E402
+from descent_lab.ui import presets  # noqa: E402
 
 METRIC_NEEDS = {"angle": "angle", "lr_ratio": "lr", "lr_eff": "lr", "sharpness": "sharpness", "step": None}
 

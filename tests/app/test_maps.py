@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from dash import no_update
 
-import optimizers
-import surfaces
-from optimizers import sweeps
-from ui import callbacks, ids, map_callbacks as mc, map_layout, maps
-from ui.controls import to_slider
-from ui.figures import fmt_value
-from ui.state import decode_url, default_state, encode_url, validate_state
+from descent_lab import optimizers, surfaces
+from descent_lab.optimizers import sweeps
+from descent_lab.ui import callbacks, ids, map_layout, maps
+from descent_lab.ui import map_callbacks as mc
+from descent_lab.ui.controls import to_slider
+from descent_lab.ui.figures import fmt_value
+from descent_lab.ui.state import decode_url, default_state, encode_url, validate_state
 
 HIMMELBLAU = "?surface=himmelblau&run=gd(lr=0.01)&run=momentum(lr=0.005)&run=adam(lr=0.05)&start=0.2,-0.5&steps=200"
 
@@ -573,7 +573,7 @@ def test_the_panel_has_every_control_with_a_concrete_default():
 
 @pytest.fixture(scope="module")
 def client():
-    from app import app
+    from descent_lab.app import app
 
     return app, app.server.test_client()
 

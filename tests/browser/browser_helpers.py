@@ -4,7 +4,7 @@ app's own hooks (``window.descentLab``, see assets/descent.js)."""
 import json
 import time
 
-from ui.state import decode_url
+from descent_lab.ui.state import decode_url
 
 
 def css_id(component_id):

@@ -5,6 +5,6 @@ import pytest
 
 @pytest.fixture(scope="module")
 def descent_app():
-    from app import app
+    from descent_lab.app import app
 
     return app

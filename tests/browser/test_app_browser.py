@@ -5,12 +5,12 @@ import time
 
 import pandas as pd
 import pytest
+from browser_helpers import css_id, current_state, js, lab, pause, start, wait_until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from ui import ids
-from ui.state import encode_url, validate_state
-from browser_helpers import css_id, current_state, js, lab, pause, start, wait_until
+from descent_lab.ui import ids
+from descent_lab.ui.state import encode_url, validate_state
 
 
 def test_app001_page_loads_animating_with_no_console_errors(dash_duo, descent_app):
@@ -254,7 +254,7 @@ def test_app011_keyboard_drives_the_animation(dash_duo, descent_app):
 def test_app012_browser_and_server_agree_on_the_numbers(dash_duo, descent_app):
     import numpy as np
 
-    from ui.simulate import nearest_distance, run_one
+    from descent_lab.ui.simulate import nearest_distance, run_one
 
     start(dash_duo, descent_app, "?surface=himmelblau&run=gd(lr=0.01)&run=adam(lr=0.05)&start=0.2,-0.5&steps=80")
     state = current_state(dash_duo)

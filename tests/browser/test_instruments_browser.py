@@ -3,10 +3,10 @@ a typed surface, the charts and arrows following the frame, the readout, the fan
 
 import time
 
+from browser_helpers import css_id, current_state, js, lab, pause, start, wait_until
 from selenium.webdriver.common.keys import Keys
 
-from browser_helpers import css_id, current_state, js, lab, pause, start, wait_until
-from ui import ids
+from descent_lab.ui import ids
 
 
 def alert_text(dash_duo):
@@ -143,8 +143,8 @@ def test_ins003_readout_follows_the_frame_with_the_substituted_rule(dash_duo, de
     wait_until(lambda: "step 6" in dash_duo.find_element(css_id(ids.READOUT_LIVE)).text, message="live numbers")
     wait_until(lambda: "step 6" in dash_duo.find_element(css_id(ids.READOUT)).text, message="the rules at step 6")
     # the substituted numbers are the trajectory's (server and browser agree)
-    from ui import instruments
-    from ui.simulate import run_one
+    from descent_lab.ui import instruments
+    from descent_lab.ui.simulate import run_one
 
     state = current_state(dash_duo)
     traj = run_one(state, 1)
@@ -168,7 +168,7 @@ def test_ins004_fan_cloud_and_3d_view_follow_the_frame(dash_duo, descent_app):
     cloud = "document.querySelector('#main-graph .js-plotly-plot')._fanLayer"
     wait_until(lambda: lab(dash_duo, "!!" + cloud), message="the fan's cloud")
     mean = lab(dash_duo, "[c.instruments.runs[0].fan.mx[40], c.instruments.runs[0].fan.my[40]]")
-    from ui import instruments
+    from descent_lab.ui import instruments
     state = current_state(dash_duo)
     expected = instruments.fan_mean(instruments.fan_paths(state, 0))[40]
     assert abs(mean[0] - expected[0]) < 1e-5 and abs(mean[1] - expected[1]) < 1e-5
@@ -213,7 +213,7 @@ def test_ins005_a_lesson_switches_its_instruments_on_and_shows_its_key_number_li
     live = wait_until(lambda: "η_eff,x / η_eff,y" in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text and
                       dash_duo.find_element(css_id(ids.LESSON_LIVE)).text, message="the live ratio")
     assert "step 20" in live and "RMSprop" in live
-    from ui.simulate import run_one
+    from descent_lab.ui.simulate import run_one
 
     lr_eff = run_one(current_state(dash_duo), 1).lr_eff[20]
     assert f"{lr_eff[0] / lr_eff[1]:.3g}" in live  # the ratio the chart shows at this step

@@ -6,11 +6,11 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+from browser_helpers import css_id, current_state, js, start, wait_until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from ui import ids, maps
-from browser_helpers import css_id, current_state, js, start, wait_until
+from descent_lab.ui import ids, maps
 
 
 def open_section(dash_duo, section):

@@ -62,7 +62,7 @@ def servers():
     """The hardened app, and one copy of it per control policy, each on its own port."""
     from werkzeug.serving import make_server
 
-    from app import app
+    from descent_lab.app import app
 
     apps = {"real": app.server}
     apps.update({name: _Rewrite(app.server, pattern, repl) for name, (pattern, repl, _) in CONTROLS.items()})

@@ -46,9 +46,17 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from app import app
-from loadtest.dash_client import CALLBACK_PATH, Http, Page, User, prop_id, stringify_id, text_of
-from ui import ids
+from descent_lab.app import app
+from descent_lab.ui import ids
+from loadtest.dash_client import (
+    CALLBACK_PATH,
+    Http,
+    Page,
+    User,
+    prop_id,
+    stringify_id,
+    text_of,
+)
 
 SLOW = 2.0
 EXAMPLES = 50
@@ -195,7 +203,7 @@ def must_refuse(component: dict | None, prop: str, value, crafted: bool) -> bool
         if ident == ids.FRAME_SYNC:
             return not _real(value)
         if ident == ids.STATE:
-            from ui.state import STATE_KEYS
+            from descent_lab.ui.state import STATE_KEYS
 
             return not (value is None or isinstance(value, dict) and all(k in STATE_KEYS for k in value))
     return False

@@ -16,8 +16,8 @@ import time
 
 import pytest
 
+from descent_lab.ui import ids
 from loadtest.dash_client import CALLBACK_PATH, Gunicorn, Http, User
-from ui import ids
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import logging
 import pytest
 from flask import Flask
 
-from ui.server import (
+from descent_lab.ui.server import (
     BadCallbackRequest,
     Config,
     check_callback_body,

@@ -3,10 +3,15 @@
 import numpy as np
 import pytest
 
-import surfaces
-from optimizers import REGISTRY, run
-from optimizers.diagnostics import (descent_angle, max_eigenvalue, rescaled_direction,
-                                    sharpness, velocity_direction)
+from descent_lab import surfaces
+from descent_lab.optimizers import REGISTRY, run
+from descent_lab.optimizers.diagnostics import (
+    descent_angle,
+    max_eigenvalue,
+    rescaled_direction,
+    sharpness,
+    velocity_direction,
+)
 
 
 def test_descent_angle_of_known_vectors():

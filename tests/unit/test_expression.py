@@ -19,10 +19,10 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import surfaces
-from optimizers import runner
-from surfaces import expression as E
-from surfaces import from_expression
+from descent_lab import surfaces
+from descent_lab.optimizers import runner
+from descent_lab.surfaces import expression as E
+from descent_lab.surfaces import from_expression
 
 # ------------------------------------------------------------------ good inputs
 

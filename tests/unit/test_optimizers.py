@@ -5,16 +5,15 @@ Parametrized over ``optimizers.REGISTRY``: a new optimizer is tested by adding i
 
 import inspect
 import sys
-from textwrap import indent
 from pathlib import Path
+from textwrap import indent
 
 import numpy as np
 import pytest
 
-import optimizers
-import surfaces
-from optimizers import REGISTRY, run
-from optimizers.backend import ARRAY, FLOAT
+from descent_lab import optimizers, surfaces
+from descent_lab.optimizers import REGISTRY, run
+from descent_lab.optimizers.backend import ARRAY, FLOAT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "golden"))
 from load import load_golden  # noqa: E402

@@ -7,9 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-import optimizers
-import surfaces
-from optimizers import REGISTRY, SCHEDULES, learning_rates, run, run_batch
+from descent_lab import optimizers, surfaces
+from descent_lab.optimizers import REGISTRY, SCHEDULES, learning_rates, run, run_batch
 
 ROSEN = surfaces.get("rosenbrock")
 BOWL = surfaces.get("bowl")

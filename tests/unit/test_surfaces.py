@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-import surfaces
-from surfaces import REGISTRY
+from descent_lab import surfaces
+from descent_lab.surfaces import REGISTRY
 
 KEYS = list(REGISTRY)
 # Parameterised surfaces are also tested away from their defaults.

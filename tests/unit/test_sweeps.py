@@ -3,10 +3,16 @@
 import numpy as np
 import pytest
 
-import surfaces
-from optimizers import run
-from optimizers.sweeps import (MAX_GRID, basin_map, hyperparameter_map, outcomes, param_grid,
-                               tune)
+from descent_lab import surfaces
+from descent_lab.optimizers import run
+from descent_lab.optimizers.sweeps import (
+    MAX_GRID,
+    basin_map,
+    hyperparameter_map,
+    outcomes,
+    param_grid,
+    tune,
+)
 
 ROSEN = surfaces.get("rosenbrock")
 

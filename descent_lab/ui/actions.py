@@ -11,18 +11,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import optimizers
-import surfaces
+from descent_lab import optimizers, surfaces
 
 from . import presets
 from .state import (
     CUSTOM,
-    SCALE,
-    MAX_RUNS,
     MAX_NOISE,
+    MAX_RUNS,
     MAX_SEED,
     MAX_STEPS,
     MIN_STEPS,
+    SCALE,
     VIEWS,
     Errors,
     as_float,

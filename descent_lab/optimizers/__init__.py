@@ -6,7 +6,14 @@ Public API: :data:`REGISTRY` (ordered specs), :func:`get`, :func:`run`,
 """
 
 from .hyperparams import HyperParam
-from .runner import MAX_BATCH_RUNS, MAX_BATCH_WORK, MAX_STEPS, Trajectory, run, run_batch
+from .runner import (
+    MAX_BATCH_RUNS,
+    MAX_BATCH_WORK,
+    MAX_STEPS,
+    Trajectory,
+    run,
+    run_batch,
+)
 from .schedules import SCHEDULES, learning_rates, validate_schedule
 from .specs import REGISTRY, OptimizerSpec, get
 

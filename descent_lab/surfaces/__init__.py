@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from optimizers.hyperparams import HyperParam
+from descent_lab.optimizers.hyperparams import HyperParam
 
 from .base import Kernels, Surface
 from .builtin import REGISTRY, SurfaceEntry
@@ -52,4 +52,5 @@ def get(key: str, scale: float = 1.0, **params) -> Surface:
 
 
 from .expression import from_expression  # noqa: E402 - a surface the user types
+
 __all__ += ["from_expression"]

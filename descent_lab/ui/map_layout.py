@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-import optimizers
+from descent_lab import optimizers
 
 from . import ids, maps
 from .state import MAX_RUNS

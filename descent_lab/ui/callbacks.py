@@ -24,11 +24,27 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, dcc, no_update
 
-import optimizers
-import surfaces
+from descent_lab import optimizers, surfaces
 
-from . import actions, controls, figures, ids, instrument_actions, instruments, layout, simulate
-from .state import SCALE, SCALE_PARAM, decode_url, encode_url, surface_label, unscaled, validate_state
+from . import (
+    actions,
+    controls,
+    figures,
+    ids,
+    instrument_actions,
+    instruments,
+    layout,
+    simulate,
+)
+from .state import (
+    SCALE,
+    SCALE_PARAM,
+    decode_url,
+    encode_url,
+    surface_label,
+    unscaled,
+    validate_state,
+)
 
 NO = no_update
 

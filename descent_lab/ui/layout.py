@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-import optimizers
-import surfaces
+from descent_lab import optimizers, surfaces
 
 from . import controls, ids, instrument_layout
 from .figures import run_color, run_symbol
 from .map_layout import maps_panel
 from .presets import PRESET_LIST, PRESETS
-from .state import CUSTOM, CUSTOM_LABEL, MAX_NOISE, MAX_RUNS, MAX_SEED, MAX_STEPS, MIN_STEPS, make_surface
+from .state import (
+    CUSTOM,
+    CUSTOM_LABEL,
+    MAX_NOISE,
+    MAX_RUNS,
+    MAX_SEED,
+    MAX_STEPS,
+    MIN_STEPS,
+    make_surface,
+)
 
 # Plotly's camera button would save the contour without the runs (they are drawn on
 # a canvas layer): the "PNG" button composes the whole picture instead.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from surfaces.expression import EXAMPLE, FUNCTIONS
+from descent_lab.surfaces.expression import EXAMPLE, FUNCTIONS
 
 from . import controls, ids
 from .state import CUSTOM_BOUNDS, MAX_FAN, SCALE, SCALE_PARAM

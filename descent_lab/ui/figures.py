@@ -19,8 +19,8 @@ from functools import lru_cache
 import numpy as np
 import plotly.graph_objects as go
 
-import optimizers
-from surfaces.base import nearest_distance
+from descent_lab import optimizers
+from descent_lab.surfaces.base import nearest_distance
 
 from .state import get_surface
 

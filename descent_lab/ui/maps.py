@@ -42,13 +42,23 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-import optimizers
-from optimizers import sweeps
+from descent_lab import optimizers
+from descent_lab.optimizers import sweeps
 
 from .figures import FONT, fmt_value, run_color, run_label
-from .state import get_surface, surface_label
-from .state import MAX_NOISE, MAX_RUNS, MAX_SEED, _short, as_float, as_int, validate_start, validate_state, \
-    validate_surface
+from .state import (
+    MAX_NOISE,
+    MAX_RUNS,
+    MAX_SEED,
+    _short,
+    as_float,
+    as_int,
+    get_surface,
+    surface_label,
+    validate_start,
+    validate_state,
+    validate_surface,
+)
 
 MAX_GRID = sweeps.MAX_GRID                # cells per side
 MAX_SWEEP_STEPS = sweeps.MAX_SWEEP_STEPS  # steps per run in a map

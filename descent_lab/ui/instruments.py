@@ -31,9 +31,13 @@ from functools import lru_cache
 
 import numpy as np
 
-import optimizers
-from optimizers.diagnostics import (descent_angle, rescaled_direction, sharpness,
-                                    velocity_direction)
+from descent_lab import optimizers
+from descent_lab.optimizers.diagnostics import (
+    descent_angle,
+    rescaled_direction,
+    sharpness,
+    velocity_direction,
+)
 
 from .state import INSTRUMENTS, get_surface
 

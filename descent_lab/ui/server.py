@@ -4,7 +4,7 @@ requests, error pages without stack traces, and ``/healthz``.
 
 Wiring (``app.py``)::
 
-    from ui.server import Config, harden
+    from descent_lab.ui.server import Config, harden
     CONFIG = Config.from_env()
     harden(app, CONFIG)            # the Dash app (for its CSP hashes) or a bare Flask server
 

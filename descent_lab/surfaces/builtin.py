@@ -12,9 +12,9 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from optimizers.hyperparams import HyperParam
+from descent_lab.optimizers.hyperparams import HyperParam
 
-from .base import X, Y, Kernels, Surface, kernels
+from .base import Kernels, Surface, X, Y, kernels
 
 __all__ = ["SurfaceEntry", "REGISTRY"]
 

@@ -40,8 +40,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-import optimizers
-import surfaces
+from descent_lab import optimizers, surfaces
 
 MAX_RUNS = 8
 MAX_STEPS = 10_000
@@ -144,7 +143,7 @@ def validate_param(hp: Any, value: Any, owner: str) -> Any:
 
 def surface_defaults(key: str) -> dict:
     if key == CUSTOM:
-        from surfaces.expression import DEFAULT_BOUNDS, EXAMPLE
+        from descent_lab.surfaces.expression import DEFAULT_BOUNDS, EXAMPLE
 
         (x0, x1), (y0, y1) = DEFAULT_BOUNDS
         return {"expression": EXAMPLE, "xmin": x0, "xmax": x1, "ymin": y0, "ymax": y1}

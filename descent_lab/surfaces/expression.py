@@ -93,7 +93,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .base import X, Y, Kernels, Surface, fmt, kernels
+from .base import Kernels, Surface, X, Y, fmt, kernels
 
 __all__ = [
     "from_expression", "DEFAULT_BOUNDS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH",

@@ -17,8 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-import optimizers
-from surfaces.base import nearest_distance
+from descent_lab import optimizers
+from descent_lab.surfaces.base import nearest_distance
 
 from . import figures
 from .state import get_surface, make_surface
@@ -105,7 +105,9 @@ def run_summary(state: dict, index: int, trajectory) -> dict:
 
 def simulate(state: dict) -> dict:
     """Every run of a validated state, ready for the browser (JSON-safe)."""
-    from .instruments import run_arrays as instrument_arrays  # issue 4; imports this module
+    from .instruments import (
+        run_arrays as instrument_arrays,  # issue 4; imports this module
+    )
 
     surface = make_surface(state["surface"])
     runs = []

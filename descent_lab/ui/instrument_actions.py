@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import surfaces
+from descent_lab import surfaces
 
 from .actions import rescale_learning_rates
 from .state import (
     CUSTOM,
     CUSTOM_BOUNDS,
     CUSTOM_LABEL,
-    SCALE,
     MAX_FAN,
+    SCALE,
     SCALE_PARAM,
     Errors,
     as_float,

@@ -54,3 +54,24 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROWSER_DIR in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _dash_free_port():
+    """dash_duo serves on 8050, 8051... by default: two test sessions on one machine would
+    collide, so each test's server gets a port the OS says is free."""
+    try:
+        from dash.testing.application_runners import BaseDashRunner
+    except ImportError:  # dash[testing] not installed: no browser tests either
+        yield
+        return
+    BaseDashRunner._next_port = _free_port()
+    yield

@@ -1,35 +1,16 @@
-r"""The numbers behind the instruments (issue 4), as pure functions of the state and
-the engine's trajectories; no Dash here.
+"""The readout: each run's update rule at the paused step, with its numbers.
 
-What the browser draws (``assets/instruments.js``) comes from :func:`run_arrays`,
-packed per run next to its path by ``ui.simulate``, and only for the instruments
-that are on (``state["show"]``), so the default page sends nothing more:
-
-* arrows at the current frame: the negative gradient the optimizer saw
-  (``grad_used``), the rescaled direction ``-lr_eff * g``
-  (:func:`optimizers.diagnostics.rescaled_direction`), the momentum's move
-  ``-lr_eff * velocity`` (:func:`~optimizers.diagnostics.velocity_direction`) and
-  the step taken (from the path itself);
-* charts over steps: the angle between each step and ``-g``
-  (:func:`~optimizers.diagnostics.descent_angle`), each coordinate's effective
-  learning rate (``Trajectory.lr_eff``) and ``lr * lambda_max(H)``
-  (:func:`~optimizers.diagnostics.sharpness`);
-* the readout: :func:`frame_numbers` and :func:`rule_lines` /
-  :func:`substituted_rule` (the run's update rule with that step's numbers);
-* the noise fan: K seeds per run from ``optimizers.run_batch`` (:func:`fan_paths`),
-  their cloud and mean path (:func:`fan_mean`).
-
-Index ``k`` of a per-update array is the update applied at ``xy[k]``, i.e. torch's
-step ``t = k + 1``.
+:func:`readout_children` renders, for the state's frame, every run's rule as MathJax
+(each line ``lhs = symbols = numbers = result``), and :func:`frame_numbers` gives the
+numbers of one step. The numbers come from the trajectory the engine recorded.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from functools import lru_cache
 
 import numpy as np
+from dash import dcc, html
 
 from descent_lab import optimizers
 from descent_lab.optimizers.diagnostics import (
@@ -39,142 +20,9 @@ from descent_lab.optimizers.diagnostics import (
     velocity_direction,
 )
 
-from .state import INSTRUMENTS, get_surface
+from ..core import engine, theme
+from ..core.labels import run_label
 
-# --------------------------------------------------------------------------------
-# which arrays each instrument needs
-# --------------------------------------------------------------------------------
-
-ARROWS = ("grad", "rescaled", "velocity", "step")
-CHARTS = ("angle", "lr", "sharpness")
-NEEDS = {
-    "grad": {"g"},
-    "rescaled": {"g", "e"},
-    "velocity": {"v"},
-    "step": set(),          # drawn from the path itself
-    "angle": {"angle"},
-    "lr": {"e"},
-    "sharpness": {"sharp"},
-    "readout": {"g", "e", "v", "angle", "sharp", "state"},
-    "view3d": set(),        # drawn from the contour and the path
-}
-assert set(NEEDS) == set(INSTRUMENTS)
-
-# Fan: at most this many cloud points per run (K paths x steps, strided to fit).
-FAN_POINTS_PER_RUN = 8_000
-
-
-def data_groups(state: dict) -> tuple[str, ...]:
-    """The per-step arrays the shown instruments need (sorted; empty: none)."""
-    groups: set[str] = set()
-    for name in state.get("show") or ():
-        groups |= NEEDS.get(name, set())
-    return tuple(sorted(groups))
-
-
-def fan_active(state: dict) -> bool:
-    """A fan is drawn when K >= 2 and the gradients are noisy (else every seed agrees)."""
-    return int(state.get("fan") or 0) >= 2 and float(state.get("noise") or 0.0) > 0.0
-
-
-# --------------------------------------------------------------------------------
-# per-run arrays for the browser
-# --------------------------------------------------------------------------------
-
-def run_arrays(state: dict, index: int, traj, surface) -> dict:
-    """Extra arrays of run ``index`` for the shown instruments and the fan (JSON-safe).
-
-    ``{"inst": {...}, "fan": {...}}``, each key present only when needed. Per-update
-    arrays have ``n - 1`` entries (no update after the last point).
-    """
-    from .simulate import encode_f4
-
-    out: dict = {}
-    groups = data_groups(state)
-    if groups:
-        spec = optimizers.REGISTRY[traj.key]
-        inst: dict = {}
-        if "g" in groups:
-            inst["gx"], inst["gy"] = encode_f4(traj.grad_used[:, 0]), encode_f4(traj.grad_used[:, 1])
-        if "e" in groups:
-            inst["ex"], inst["ey"] = encode_f4(traj.lr_eff[:, 0]), encode_f4(traj.lr_eff[:, 1])
-        if "v" in groups:
-            vel = velocity_direction(traj, spec.velocity)
-            if vel is not None:
-                inst["vx"], inst["vy"] = encode_f4(vel[:, 0]), encode_f4(vel[:, 1])
-        if "angle" in groups:
-            inst["angle"] = encode_f4(descent_angle(traj.step, traj.grad_used))
-        if "sharp" in groups:
-            with np.errstate(all="ignore"):
-                inst["sharp"] = encode_f4(sharpness(traj, surface))
-        if "state" in groups:
-            inst["state"] = {name: {"x": encode_f4(arr[:, 0]), "y": encode_f4(arr[:, 1])}
-                             for name, arr in traj.state.items()}
-        out["inst"] = inst
-    if fan_active(state):
-        out["fan"] = fan_payload(state, index)
-    return out
-
-
-# --------------------------------------------------------------------------------
-# noise fan
-# --------------------------------------------------------------------------------
-
-def _freeze(mapping: dict) -> tuple:
-    return tuple(sorted(mapping.items()))
-
-
-# 20 seeds x 10,001 steps x 2 coordinates is 3.2 MB: 16 entries bound this near 50 MB.
-@lru_cache(maxsize=16)
-def _fan_cached(optimizer, surface_key, surface_params, start, steps, seed, noise, hparams, k):
-    surface = get_surface(surface_key, dict(surface_params))
-    paths = optimizers.run_batch(optimizer, surface, [start] * k, steps, noise=noise, seed=seed,
-                                 **dict(hparams))
-    paths.setflags(write=False)
-    return paths
-
-
-def fan_paths(state: dict, index: int) -> np.ndarray:
-    """(K, steps + 1, 2): run ``index`` with seeds ``seed .. seed + K - 1`` (NaN after a
-    divergence); path ``b`` equals ``optimizers.run(..., seed=seed + b)``."""
-    run = state["runs"][index]
-    return _fan_cached(run["optimizer"], state["surface"]["key"], _freeze(state["surface"]["params"]),
-                       (float(state["start"][0]), float(state["start"][1])), int(state["steps"]),
-                       int(state["seed"]), float(state["noise"]), _freeze(run["hparams"]), int(state["fan"]))
-
-
-def fan_mean(paths: np.ndarray) -> np.ndarray:
-    """(steps + 1, 2): the mean over the runs still going at each step (``nanmean``;
-    NaN where every run has diverged), without NumPy's empty-slice warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(paths, axis=0)
-
-
-def fan_stride(k: int, steps: int) -> int:
-    return max(1, math.ceil(k * (steps + 1) / FAN_POINTS_PER_RUN))
-
-
-def fan_payload(state: dict, index: int) -> dict:
-    """The cloud (every ``stride``-th step of each seed) and the full mean path."""
-    from .simulate import encode_f4
-
-    paths = fan_paths(state, index)
-    k, n = paths.shape[0], paths.shape[1]
-    stride = fan_stride(k, n - 1)
-    cloud = paths[:, ::stride, :]
-    mean = fan_mean(paths)
-    return {
-        "k": int(k), "stride": int(stride), "m": int(cloud.shape[1]),
-        "x": encode_f4(cloud[..., 0].ravel()), "y": encode_f4(cloud[..., 1].ravel()),
-        "mx": encode_f4(mean[:, 0]), "my": encode_f4(mean[:, 1]),
-        "diverged": int(np.isnan(paths[:, -1, 0]).sum()),
-    }
-
-
-# --------------------------------------------------------------------------------
-# the numbers of one step (readout) and the rule with them substituted
-# --------------------------------------------------------------------------------
 
 def frame_numbers(traj, k: int, surface=None) -> dict | None:
     """Everything about update ``k`` (applied at ``xy[k]``), or None past the last one.
@@ -541,82 +389,27 @@ def substituted_rule(traj, k: int, hparams: dict) -> str | None:
     return "\\begin{aligned}\n" + "\\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-# --------------------------------------------------------------------------------
-# chart layouts (the runs are drawn on canvases by assets/instruments.js)
-# --------------------------------------------------------------------------------
-
-def _hline(y: float, color: str, text: str) -> tuple[dict, dict]:
-    shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
-             "line": {"color": color, "width": 1.2, "dash": "dash"}, "layer": "below"}
-    note = {"text": text, "xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": y, "yanchor": "bottom",
-            "showarrow": False, "font": {"size": 10.5, "color": color}}
-    return shape, note
 
 
-def chart_layouts() -> dict:
-    """Layouts of the angle, effective-lr and sharpness charts (x range set per paths)."""
-    from .figures import chart_layout
-
-    angle = chart_layout("angle to −g (°)", log=False, steps=1)
-    angle["yaxis"].update(range=[0, 180], tickvals=[0, 45, 90, 135, 180], autorange=False)
-    shape, note = _hline(90.0, "#b42318", "90°: above it the step goes uphill")
-    angle["shapes"], angle["annotations"] = [shape], [note]
-
-    lr = chart_layout("effective lr (— x, ┄ y)", log=True, steps=1)
-
-    sharp = chart_layout("lr · λmax(H)", log=False, steps=1)
-    shape, note = _hline(2.0, "#b42318", "2: gradient descent's stability limit")
-    sharp["shapes"], sharp["annotations"] = [shape], [note]
-    return {"angle": angle, "lr": lr, "sharpness": sharp}
-
-
-# --------------------------------------------------------------------------------
-# the 3D view (the browser builds the same figure from the contour it already has)
-# --------------------------------------------------------------------------------
-
-def heights(xs, ys, z, px, py) -> np.ndarray:
-    """Bilinear interpolation of the contour grid ``z`` (rows are y) at points
-    ``(px, py)``: the paths lie on the drawn surface. NaN outside the grid."""
-    xs, ys, z = np.asarray(xs, float), np.asarray(ys, float), np.asarray(z, float)
-    px, py = np.asarray(px, float), np.asarray(py, float)
-    nx, ny = len(xs), len(ys)
-    fx = (px - xs[0]) / (xs[-1] - xs[0]) * (nx - 1)
-    fy = (py - ys[0]) / (ys[-1] - ys[0]) * (ny - 1)
-    inside = (fx >= 0) & (fx <= nx - 1) & (fy >= 0) & (fy <= ny - 1)
-    fx, fy = np.clip(np.nan_to_num(fx), 0, nx - 1), np.clip(np.nan_to_num(fy), 0, ny - 1)
-    i0, j0 = np.minimum(fx.astype(int), nx - 2), np.minimum(fy.astype(int), ny - 2)
-    ax, ay = fx - i0, fy - j0
-    top = z[j0, i0] * (1 - ax) + z[j0, i0 + 1] * ax
-    bottom = z[j0 + 1, i0] * (1 - ax) + z[j0 + 1, i0 + 1] * ax
-    out = top * (1 - ay) + bottom * ay
-    return np.where(inside, out, np.nan)
-
-
-def figure3d(surface_payload: dict, paths: dict, frame: int, stride: int = 2):
-    """The surface (the contour's grid, every ``stride``-th node) with each run's
-    path on it up to ``frame``, as a Plotly figure (tests and exports; the browser
-    assembles the same traces in assets/instruments.js)."""
-    import plotly.graph_objects as go
-
-    from .figures import CONTOUR_SCALE, visible_count
-    from .simulate import decode_f4
-
-    contour = surface_payload["contour"]
-    xs, ys = decode_f4(contour["x"]), decode_f4(contour["y"])
-    z = decode_f4(contour["z"]).reshape(len(ys), len(xs))
-    data = [go.Surface(x=xs[::stride], y=ys[::stride], z=z[::stride, ::stride], colorscale=CONTOUR_SCALE,
-                       showscale=False, opacity=0.92, hoverinfo="skip", name="surface")]
-    lift = 0.01 * float(np.nanmax(z) - np.nanmin(z) or 1.0)
-    for meta in paths["runs"]:
-        x, y = decode_f4(meta["x"]), decode_f4(meta["y"])
-        k = visible_count(meta["n"], frame)
-        hz = heights(xs, ys, z, x, y) + lift
-        data.append(go.Scatter3d(x=x[:k], y=y[:k], z=hz[:k], mode="lines", name=meta["label"],
-                                 line={"color": meta["color"], "width": 5}))
-        data.append(go.Scatter3d(x=x[k - 1:k], y=y[k - 1:k], z=hz[k - 1:k], mode="markers", showlegend=False,
-                                 marker={"color": meta["color"], "size": 5}))
-    layout = {"margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "showlegend": False,
-              "scene": {"xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}},
-                        "zaxis": {"title": {"text": surface_payload.get("colour_title", "f")}},
-                        "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6}}}
-    return go.Figure(data=data, layout=layout)
+def readout_children(state: dict) -> list:
+    """Each run's update rule with the numbers of the state's frame, as MathJax."""
+    frame = int(state.get("frame", 0))
+    blocks = [html.P(["Each run's update rule with the numbers of ", html.Strong(f"step {frame}"),
+                      " (pause, step or scrub to change it). g is the gradient the optimizer saw; "
+                      "⊙ multiplies coordinate by coordinate."], className="hint readout-intro")]
+    for i, run in enumerate(state["runs"]):
+        traj = engine.trajectory(state, i)
+        color, label = theme.run_color(run["id"]), run_label(run)
+        head = [html.Span(theme.run_glyph(run["id"]), className="swatch", style={"color": color}),
+                html.Strong(label)]
+        latex = substituted_rule(traj, frame, run["hparams"]) if frame < traj.steps else None
+        if latex is None:
+            body = html.P(f"No update from step {frame}: the run ended at step {traj.steps} "
+                          f"({traj.status.replace('_', ' ')}).", className="hint")
+        else:
+            head.append(html.Span(f" · update t = {frame + 1}, from step {frame} to {frame + 1}",
+                                  className="readout-when"))
+            body = dcc.Markdown(f"$$\n{latex}\n$$", mathjax=True, className="rule readout-rule")
+        blocks.append(html.Div([html.Div(head, className="readout-head"), body], className="readout-block",
+                               style={"--run-color": color}, **{"data-run": str(run["id"])}))
+    return blocks

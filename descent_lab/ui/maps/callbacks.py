@@ -6,16 +6,14 @@ which tests call directly. Everything the browser sends is re-validated
 (``ui.maps``): the race's state, the controls, and the stored request a click or a
 CSV download refers to. Refusals go to the app's alert area.
 
-Changing the race goes through the app's own state machinery, never around it:
-
-* a click on a hyperparameter-map cell, and "Tune and race", build the new race
-  state with ``ui.maps`` and answer with what ``ui.callbacks.respond`` produces for
-  that state (state, paths, URL, run cards with the new slider values, autoplay);
-* a click on a basin map writes the click store the contour's clicks use, so the
-  app's own click handler moves every run's start.
+Changing the race goes through the race's own action store, never around it: a click
+on a hyperparameter-map cell and "Tune and race" hand the new set-up to the race as
+data (``{"kind": "setup", "state": ...}``), a click on a basin map hands it a start
+(``{"kind": "click", ...}``); the race validates and applies either like any other
+action, and brings itself back into view.
 
 Markers that follow the race (the current setting, the start) and the run lists
-are clientside (``assets/maps.js``); so are the PNG downloads.
+are clientside (``assets/30_common.js``); so are the PNG downloads.
 """
 
 from __future__ import annotations
@@ -26,15 +24,15 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, no_update
 
-from . import callbacks, ids, layout, maps
-from .state import encode_url
+from ..core import ids
+from ..core.widgets import alerts
+from . import basin, common, hyperparameter, tune
 
 NO = no_update
 
-RACE_OUTPUTS = ("state", "paths", "url", "view_store", "runs", "status", "steps")
-HMAP_OUTPUTS = ("figure", "request", "note", "stale", "alerts", *RACE_OUTPUTS)
-BASIN_OUTPUTS = ("figure", "request", "note", "stale", "alerts", "click")
-TUNE_OUTPUTS = ("figure", "request", "note", "alerts", *RACE_OUTPUTS)
+HMAP_OUTPUTS = ("figure", "request", "note", "stale", "alerts", "action")
+BASIN_OUTPUTS = ("figure", "request", "note", "stale", "alerts", "action")
+TUNE_OUTPUTS = ("figure", "request", "note", "alerts", "action")
 CSV_NAMES = {
     ids.HMAP_CSV: "descent-lab-hyperparameter-map.csv",
     ids.BASIN_CSV: "descent-lab-basin-map.csv",
@@ -48,18 +46,13 @@ def _blank(names) -> dict:
 
 def _refuse(names, messages: list[str]) -> dict:
     out = _blank(names)
-    out["alerts"] = layout.alerts(messages)
+    out["alerts"] = alerts(messages)
     return out
 
 
-def race_outputs(new_state: dict) -> dict:
-    """The app's outputs for a new race state: exactly what the app answers when that
-    state is opened (``callbacks.respond`` on its URL), minus the contour and surface
-    panels, which a map never changes."""
-    out = callbacks.respond(None, {"kind": "load", "search": encode_url(new_state)})
-    picked = {name: out[name] for name in RACE_OUTPUTS}
-    picked["alerts"] = out["alerts"] if out["alerts"] else NO
-    return picked
+def setup(new_state: dict) -> dict:
+    """The race's action for a new set-up from a map (the race validates it again)."""
+    return {"action": {"kind": "setup", "state": new_state, "reveal": True}}
 
 
 def _timing(seconds: float, cached: bool) -> str:
@@ -72,21 +65,21 @@ def _timing(seconds: float, cached: bool) -> str:
 
 def hparam_compute(client_state: Any, run: Any, y_name: Any, n: Any, steps: Any, outcome: Any, tol: Any,
                    lr_range: Any, y_range: Any) -> dict:
-    req, errors = maps.hparam_request(client_state, run, y_name, n, steps, outcome, tol, lr_range, y_range)
+    req, errors = hyperparameter.hparam_request(client_state, run, y_name, n, steps, outcome, tol, lr_range, y_range)
     if req is None:
         return _refuse(HMAP_OUTPUTS, errors)
-    hits = maps.compute_hparam_map.cache_info().hits
+    hits = hyperparameter.compute_hparam_map.cache_info().hits
     began = time.perf_counter()
     try:
-        result = maps.compute_hparam_map(req)
+        result = hyperparameter.compute_hparam_map(req)
     except ValueError as exc:  # the engine refused a combination the checks let through
         return _refuse(HMAP_OUTPUTS, [f"Could not compute this map: {exc}"])
     seconds = time.perf_counter() - began
-    state, _ = maps._state(client_state)
+    state, _ = common._state(client_state)
     out = _blank(HMAP_OUTPUTS)
-    out["figure"] = maps.hparam_figure(req, result, current=state["runs"][req.run]["hparams"])
+    out["figure"] = hyperparameter.hparam_figure(req, result, current=state["runs"][req.run]["hparams"])
     out["request"] = req.to_json()
-    out["note"] = maps.hparam_note(req, result) + _timing(seconds, maps.compute_hparam_map.cache_info().hits > hits)
+    out["note"] = hyperparameter.hparam_note(req, result) + _timing(seconds, hyperparameter.compute_hparam_map.cache_info().hits > hits)
     out["stale"] = ""
     return out
 
@@ -95,24 +88,24 @@ def hparam_click(client_state: Any, click: Any, request: Any) -> dict:
     """A click on a cell: that cell's setting goes into the run, the race restarts."""
     if request is None:
         return _refuse(HMAP_OUTPUTS, ["Compute the hyperparameter map before picking a cell."])
-    req, errors = maps.parse_hparam_request(request)
+    req, errors = hyperparameter.parse_hparam_request(request)
     if req is None:
         return _refuse(HMAP_OUTPUTS, errors)
-    state, errors = maps._state(client_state)
+    state, errors = common._state(client_state)
     if state is None:
         return _refuse(HMAP_OUTPUTS, errors)
-    if maps.hparam_context(state, req.run, req.y_name) != req.context():
+    if hyperparameter.hparam_context(state, req.run, req.y_name) != req.context():
         return _refuse(HMAP_OUTPUTS, [f"The race changed since this map was computed (run {req.run + 1}'s "
                                       "optimizer or other settings, the surface, start, noise or seed): "
                                       "compute the map again, then pick a cell."])
     try:
-        result = maps.compute_hparam_map(req)
-        setting = maps.hparam_cell(req, result, click)
+        result = hyperparameter.compute_hparam_map(req)
+        setting = hyperparameter.hparam_cell(req, result, click)
     except ValueError as exc:
-        return _refuse(HMAP_OUTPUTS, [maps._sentence(exc)])
-    new = maps.copy_state_with(state, req.run, setting, req.steps)
+        return _refuse(HMAP_OUTPUTS, [common._sentence(exc)])
+    new = common.copy_state_with(state, req.run, setting, req.steps)
     out = _blank(HMAP_OUTPUTS)
-    out.update(race_outputs(new))
+    out.update(setup(new))
     return out
 
 
@@ -121,22 +114,22 @@ def hparam_click(client_state: Any, click: Any, request: Any) -> dict:
 # ------------------------------------------------------------------------------
 
 def basin_compute(client_state: Any, runs: Any, n: Any, steps: Any) -> dict:
-    req, errors = maps.basin_request(client_state, runs, n, steps)
+    req, errors = basin.basin_request(client_state, runs, n, steps)
     if req is None:
         return _refuse(BASIN_OUTPUTS, errors)
-    hits = maps.compute_basin.cache_info().hits
+    hits = basin.compute_basin.cache_info().hits
     began = time.perf_counter()
     try:
-        results = maps.compute_basins(req)
+        results = basin.compute_basins(req)
     except ValueError as exc:
         return _refuse(BASIN_OUTPUTS, [f"Could not compute the basin map: {exc}"])
     seconds = time.perf_counter() - began
-    state, _ = maps._state(client_state)
+    state, _ = common._state(client_state)
     out = _blank(BASIN_OUTPUTS)
-    out["figure"] = maps.basin_figure(req, results, start=state["start"])
+    out["figure"] = basin.basin_figure(req, results, start=state["start"])
     out["request"] = req.to_json()
-    cached = maps.compute_basin.cache_info().hits - hits == len(req.runs)
-    out["note"] = maps.basin_note(req, results, race_steps=state["steps"]) + _timing(seconds, cached)
+    cached = basin.compute_basin.cache_info().hits - hits == len(req.runs)
+    out["note"] = basin.basin_note(req, results, race_steps=state["steps"]) + _timing(seconds, cached)
     out["stale"] = ""
     return out
 
@@ -146,20 +139,21 @@ def basin_click(client_state: Any, click: Any, request: Any, now: float | None =
     app's click handler validates it again and restarts every run there)."""
     if request is None:
         return _refuse(BASIN_OUTPUTS, ["Compute the basin map before picking a start."])
-    req, errors = maps.parse_basin_request(request)
+    req, errors = basin.parse_basin_request(request)
     if req is None:
         return _refuse(BASIN_OUTPUTS, errors)
-    state, errors = maps._state(client_state)
+    state, errors = common._state(client_state)
     if state is None:
         return _refuse(BASIN_OUTPUTS, errors)
     if state["surface"] != {"key": req.surface_key, "params": dict(req.surface_params)}:
         return _refuse(BASIN_OUTPUTS, ["This basin map was computed for another surface: compute it again."])
     try:
-        x, y = maps.basin_start(req, maps.compute_basins(req), click)
+        x, y = basin.basin_start(req, basin.compute_basins(req), click)
     except ValueError as exc:
-        return _refuse(BASIN_OUTPUTS, [maps._sentence(exc)])
+        return _refuse(BASIN_OUTPUTS, [common._sentence(exc)])
     out = _blank(BASIN_OUTPUTS)
-    out["click"] = {"x": x, "y": y, "t": int((time.time() if now is None else now) * 1000)}
+    out["action"] = {"kind": "click", "value": {"x": x, "y": y}, "reveal": True,
+                     "t": int((time.time() if now is None else now) * 1000)}
     return out
 
 
@@ -169,23 +163,23 @@ def basin_click(client_state: Any, click: Any, request: Any, now: float | None =
 
 def tune_compute(client_state: Any, runs: Any, objective: Any, steps: Any, n_lr: Any, second: Any,
                  n_second: Any, tol: Any) -> dict:
-    req, errors = maps.tune_request(client_state, runs, objective, steps, n_lr, second, n_second, tol)
+    req, errors = tune.tune_request(client_state, runs, objective, steps, n_lr, second, n_second, tol)
     if req is None:
         return _refuse(TUNE_OUTPUTS, errors)
-    hits = maps.compute_tune_one.cache_info().hits
+    hits = tune.compute_tune_one.cache_info().hits
     began = time.perf_counter()
     try:
-        results = maps.compute_tune(req)
+        results = tune.compute_tune(req)
     except ValueError as exc:
         return _refuse(TUNE_OUTPUTS, [f"Could not tune these runs: {exc}"])
     seconds = time.perf_counter() - began
-    state, _ = maps._state(client_state)
+    state, _ = common._state(client_state)
     out = _blank(TUNE_OUTPUTS)
-    out["figure"] = maps.tune_figure(req, results)
+    out["figure"] = tune.tune_figure(req, results)
     out["request"] = req.to_json()
-    cached = maps.compute_tune_one.cache_info().hits - hits == len(req.runs)
-    out["note"] = maps.tune_note(req, results) + _timing(seconds, cached)
-    out.update(race_outputs(maps.tuned_state(state, req, results)))
+    cached = tune.compute_tune_one.cache_info().hits - hits == len(req.runs)
+    out["note"] = tune.tune_note(req, results) + _timing(seconds, cached)
+    out.update(setup(tune.tuned_state(state, req, results)))
     return out
 
 
@@ -199,21 +193,21 @@ def csv_download(which: Any, request: Any) -> tuple[Any, Any]:
         raise dash.exceptions.PreventUpdate
     what = {ids.HMAP_CSV: "hyperparameter map", ids.BASIN_CSV: "basin map", ids.TUNE_CSV: "comparison"}[which]
     if request is None:
-        return NO, layout.alerts([f"Compute the {what} before downloading its CSV."])
+        return NO, alerts([f"Compute the {what} before downloading its CSV."])
     try:
         if which == ids.HMAP_CSV:
-            req, errors = maps.parse_hparam_request(request)
-            frame = req and maps.hparam_frame(req, maps.compute_hparam_map(req))
+            req, errors = hyperparameter.parse_hparam_request(request)
+            frame = req and hyperparameter.hparam_frame(req, hyperparameter.compute_hparam_map(req))
         elif which == ids.BASIN_CSV:
-            req, errors = maps.parse_basin_request(request)
-            frame = req and maps.basin_frame(req, maps.compute_basins(req))
+            req, errors = basin.parse_basin_request(request)
+            frame = req and basin.basin_frame(req, basin.compute_basins(req))
         else:
-            req, errors = maps.parse_tune_request(request)
-            frame = req and maps.tune_frame(req, maps.compute_tune(req))
+            req, errors = tune.parse_tune_request(request)
+            frame = req and tune.tune_frame(req, tune.compute_tune(req))
     except ValueError as exc:
-        return NO, layout.alerts([f"Could not export the {what}: {exc}"])
+        return NO, alerts([f"Could not export the {what}: {exc}"])
     if req is None:
-        return NO, layout.alerts(errors)
+        return NO, alerts(errors)
     return dcc.send_string(frame.to_csv(index=False), CSV_NAMES[which], type="text/csv"), NO
 
 
@@ -222,15 +216,7 @@ def csv_download(which: Any, request: Any) -> tuple[Any, Any]:
 # ------------------------------------------------------------------------------
 
 def _race_outputs() -> list[Output]:
-    return [
-        Output(ids.STATE, "data", allow_duplicate=True),
-        Output(ids.PATHS, "data", allow_duplicate=True),
-        Output(ids.URL_OUT, "data", allow_duplicate=True),
-        Output(ids.VIEW_STORE, "data", allow_duplicate=True),
-        Output(ids.RUNS, "children", allow_duplicate=True),
-        Output(ids.STATUS, "children", allow_duplicate=True),
-        Output(ids.STEPS, "value", allow_duplicate=True),
-    ]
+    return [Output(ids.ACTION, "data", allow_duplicate=True)]
 
 
 def _clicked(n_clicks: Any) -> bool:
@@ -277,7 +263,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.BASIN_NOTE, "children"),
         Output(ids.BASIN_STALE, "children", allow_duplicate=True),
         Output(ids.ALERTS, "children", allow_duplicate=True),
-        Output(ids.CLICK, "data", allow_duplicate=True),
+        *_race_outputs(),
         Input(ids.BASIN_COMPUTE, "n_clicks"),
         Input(ids.BASIN_GRAPH, "clickData"),
         State(ids.STATE, "data"),
@@ -340,7 +326,7 @@ def register(app: dash.Dash) -> None:
         request = {ids.HMAP_CSV: hmap_request, ids.BASIN_CSV: basin_request, ids.TUNE_CSV: tune_request}[which]
         return csv_download(which, request)
 
-    # --- clientside (assets/maps.js): option lists, markers, PNG --------------------
+    # --- clientside (assets/common.js): option lists, markers, PNG --------------------
     app.clientside_callback(
         dash.ClientsideFunction("maps", "options"),
         Output(ids.HMAP_RUN, "options"),
@@ -371,7 +357,7 @@ def register(app: dash.Dash) -> None:
         State(ids.BASIN_GRAPH, "figure"),
         prevent_initial_call=True,
     )
-    for button in (ids.HMAP_PNG, ids.BASIN_PNG, ids.TUNE_PNG):  # maps.js knows each one's graph
+    for button in (ids.HMAP_PNG, ids.BASIN_PNG, ids.TUNE_PNG):  # common.js knows each one's graph
         app.clientside_callback(
             dash.ClientsideFunction("maps", "png"),
             Output(ids.MAP_PNG_MSG, "children", allow_duplicate=True),

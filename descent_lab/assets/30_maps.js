@@ -1,5 +1,5 @@
 /*
- * Descent Lab — the "Maps" section, browser side (ui/map_callbacks.py registers these).
+ * Descent Lab — the "Maps" section, browser side (ui/maps/callbacks.py registers these).
  *
  *   options()  the run lists of the three maps and the hyperparameter map's list of
  *              second settings follow the race's runs (labels, removed runs dropped);
@@ -13,11 +13,13 @@
 (function () {
   "use strict";
 
-  var PNG = {
-    "hmap-png": ["hmap-graph", "descent-lab-hyperparameter-map"],
-    "basin-png": ["basin-graph", "descent-lab-basin-map"],
-    "tune-png": ["tune-graph", "descent-lab-fair-comparison"],
-  };
+  function pngTargets() {  // each map's PNG button, its graph and its file name
+    var I = (window.descentLab && window.descentLab.ids) || {}, out = {};
+    out[I.HMAP_PNG] = [I.HMAP_GRAPH, "descent-lab-hyperparameter-map"];
+    out[I.BASIN_PNG] = [I.BASIN_GRAPH, "descent-lab-basin-map"];
+    out[I.TUNE_PNG] = [I.TUNE_GRAPH, "descent-lab-fair-comparison"];
+    return out;
+  }
   var last = {};  // JSON of the last value sent per output, to send only changes
 
   function noUpdate() { return window.dash_clientside.no_update; }
@@ -134,7 +136,7 @@
     },
 
     png: function (n, buttonId) {
-      var target = PNG[buttonId];
+      var target = pngTargets()[buttonId];
       if (!n || !target) { return noUpdate(); }
       var gd = document.querySelector("#" + target[0] + " .js-plotly-plot");
       if (!gd || !gd.data || !gd.data.length) { return "Compute the map first."; }

@@ -1,7 +1,7 @@
-"""The "Maps" section under the charts: hyperparameter map, basin map, fair comparison.
+"""The "Maps" section under the race: hyperparameter map, basin map, fair comparison.
 
-Static components only; ``ui/map_callbacks.py`` fills the figures and captions and
-``assets/maps.js`` keeps the run lists and markers in step with the race. Every
+Static components only; ``ui.maps.callbacks`` fills the figures and captions and
+``assets/30_maps.js`` keeps the run lists and markers in step with the race. Every
 control has a concrete default (the server refuses a missing value like any other).
 """
 
@@ -11,8 +11,9 @@ from dash import dcc, html
 
 from descent_lab import optimizers
 
-from . import ids, maps
-from .state import MAX_RUNS
+from ..core import ids
+from ..core.state import MAX_RUNS
+from . import common as maps
 
 MAP_GRAPH_CONFIG = {
     "displaylogo": False,
@@ -32,7 +33,7 @@ def graph_config(filename: str) -> dict:
 
 def spec_table() -> dict:
     """Each optimizer's float settings other than lr (main first), for the option lists
-    the browser builds (``assets/maps.js``); also each one's main second setting."""
+    the browser builds (``assets/30_maps.js``); also each one's main second setting."""
     table = {}
     for key, spec in optimizers.REGISTRY.items():
         second = maps.main_second(key)

@@ -10,6 +10,11 @@ rate really diverges).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from descent_lab.optimizers.diagnostics import descent_angle, sharpness
 
 
 @dataclass(frozen=True)
@@ -166,3 +171,79 @@ PRESET_LIST = (
 )
 
 PRESETS = {preset.key: preset for preset in PRESET_LIST}
+
+
+# ---------------------------------------------------------------- the lesson schema
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveNumber:
+    """The key number a lesson shows live: one value per step per run."""
+
+    label: str
+    compute: Callable  # (trajectories, surface) -> list of (n,) arrays, one per run
+    unit: str = ""
+    decimals: int | None = None  # fixed decimals; None: 3 significant digits
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    text: str
+    measure: Callable
+    holds: Callable
+    fmt: Callable = str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lesson:
+    key: str
+    title: str
+    question: str
+    answer: str
+    look: str
+    state: dict
+    live: LiveNumber | None
+    stop: int | None
+    zoom: tuple | None
+    claims: tuple = ()
+
+
+def _angle(trajs, surface):
+    return [descent_angle(t.step, t.grad_used) for t in trajs]
+
+
+def _ratio(trajs, surface):
+    return [t.lr_eff[:, 0] / t.lr_eff[:, 1] for t in trajs]
+
+
+def _lr_x(trajs, surface):
+    return [t.lr_eff[:, 0] for t in trajs]
+
+
+def _sharp(trajs, surface):
+    return [sharpness(t, surface) for t in trajs]
+
+
+def _step(trajs, surface):
+    return [np.linalg.norm(t.step, axis=1) for t in trajs]
+
+
+_LIVE = {
+    "angle": LiveNumber(label="∠(Δθ, −g)", compute=_angle, unit="°", decimals=1),
+    "lr_ratio": LiveNumber(label="η_eff,x / η_eff,y", compute=_ratio),
+    "lr_eff": LiveNumber(label="η_eff,x", compute=_lr_x),
+    "sharpness": LiveNumber(label="lr·λmax", compute=_sharp),
+    "step": LiveNumber(label="|Δθ|", compute=_step),
+}
+
+LESSONS = {
+    p.key: Lesson(key=p.key, title=p.title, question="", answer=p.description, look=p.instruments, state=p.state,
+                  live=_LIVE.get(p.metric), stop=None, zoom=None)
+    for p in PRESET_LIST
+}
+DEFAULT_LESSON = None
+HOW_TO_READ = (
+    "The ring is where every run starts; the white star is the minimum.",
+    "Each run's faint line is its whole path; the solid line is how far it has got.",
+    "Play, step or drag the step bar to move every run together; the charts follow.",
+)

@@ -243,7 +243,7 @@ LESSONS = {
 }
 DEFAULT_LESSON = None
 HOW_TO_READ = (
-    "The ring is where every run starts; the white star is the minimum.",
-    "Each run's faint line is its whole path; the solid line is how far it has got.",
-    "Play, step or drag the step bar to move every run together; the charts follow.",
+    "○ start, ☆ minimum.",
+    "Faint line: a run's whole path; solid: how far it has got.",
+    "▶ plays; the step bar moves every run and chart together.",
 )

@@ -110,11 +110,12 @@
   function chartFigure(name, title, series, log, note) {
     if (!chartLayouts) { return null; }
     var layout = Object.assign({}, chartLayouts.step);
-    layout.yaxis = Object.assign({}, layout.yaxis, {title: {text: title, standoff: 4, font: {size: 11}}});
+    var head = Object.assign({}, chartLayouts.title, {text: title + " · by step"});
+    layout.annotations = [head];
     var range = stableRange(name, U.seriesRange(series, log, true), log);
     if (note) {
-      layout.annotations = [{text: note, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5,
-                             font: {color: ctl.theme.muted}}];
+      layout.annotations.push({text: note, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5,
+                               font: {color: ctl.theme.muted}});
     }
     return U.stepChartFigure(layout, range, log);
   }
@@ -832,12 +833,12 @@
       ctl.mainKey = key;
       var noMin = !(paths.minimizers || []).length;
       var loss = chartFigure("loss", paths.loss_title, lossSeries, paths.loss_kind === "gap");
-      var dist = chartFigure("dist", noMin ? "distance to a minimum" : "distance to nearest minimum", distSeries, !noMin,
+      var dist = chartFigure("dist", "distance to the nearest minimum", distSeries, !noMin,
                              noMin ? "this surface has no known minimum" : null);
       var charts = [["loss", loss], ["dist", dist]].map(function (pair) {
         if (!pair[1]) { return nu; }
         var k = JSON.stringify([pair[1].layout.yaxis.range, pair[1].layout.yaxis.type, pair[1].layout.xaxis.range,
-                                pair[1].layout.yaxis.title.text]);
+                                pair[1].layout.annotations]);
         if (ctl["chartKey" + pair[0]] === k) { return nu; }
         ctl["chartKey" + pair[0]] = k;
         return pair[1];

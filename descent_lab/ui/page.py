@@ -24,7 +24,7 @@ def config() -> dict:
             "instruments": {**registry.export(), "graphs": {name: ids.chart(name) for name in (*registry.CHARTS, "view3d")},
                             "boxes": {**{name: ids.box(ids.chart(name)) for name in (*registry.CHARTS, "view3d")},
                                       "readout": ids.box(ids.READOUT)}},
-            "charts": {"step": plot.chart_layout("", log=False)},
+            "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
             "events": events.export(), "preview": preview.ROUTE}
 
 

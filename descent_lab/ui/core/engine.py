@@ -84,6 +84,19 @@ def fan_mean(paths: np.ndarray) -> np.ndarray:
         return np.nanmean(paths, axis=0)
 
 
+LOW_BAND_SHARE = 0.1  # a typed surface with more of its plot in the lowest band is coloured on a log scale
+
+
+def crowded_low(f: np.ndarray, bands: int = 24) -> bool:
+    """Whether a linear colour scale would put more than :data:`LOW_BAND_SHARE` of the plot
+    in its lowest band (a banana valley's flat floor): then a log scale shows its rings."""
+    finite = f[np.isfinite(f)]
+    if finite.size == 0:
+        return False
+    lo, hi = np.percentile(finite, [1, 99])
+    return hi > lo and float(np.mean(finite < lo + (hi - lo) / bands)) > LOW_BAND_SHARE
+
+
 @lru_cache(maxsize=64)
 def contour_grid(key: str, params: tuple, box: tuple | None = None, n: int = GRID_N):
     """(xs, ys, z, colour_title) of a surface over ``box`` (its bounds when None).
@@ -100,12 +113,16 @@ def contour_grid(key: str, params: tuple, box: tuple | None = None, n: int = GRI
     with np.errstate(all="ignore"):
         f = np.asarray(s.f(grid), dtype=float)
     f = np.where(np.isfinite(f), f, np.nan)
+    floor = None
     if s.log_color and s.min_value is not None:
-        gap = np.maximum(f - float(s.min_value), 0.0)
+        floor, title = float(s.min_value), "log₁₀(f − f*)"
+    elif s.min_value is None and not s.unbounded_below and crowded_low(f):
+        floor, title = float(np.nanmin(f)), "log₁₀(f − min on the plot)"
+    if floor is not None:
+        gap = np.maximum(f - floor, 0.0)
         spread = np.nanpercentile(gap, 99) if np.isfinite(gap).any() else 1.0
         delta = max(spread * 1e-6, 1e-12)
         z = np.log10(gap + delta)
-        title = "log₁₀(f − f*)"
     elif np.isfinite(f).any():
         lo, hi = np.nanpercentile(f, [1, 99])
         z = np.clip(f, lo, hi)

@@ -37,6 +37,7 @@ HOW_TO_READ = "how-to-read"
 SURFACE_KEY = "surface-key"
 SURFACE_PARAMS = "surface-params"      # container of the surface's own controls
 SURFACE_INFO = "surface-info"          # formula, description, facts
+SURFACE_MESSAGE = "surface-message"    # why a typed function or its bounds were refused
 LOSS_SCALE = "loss-scale"              # log slider of the loss scale c (f -> c f)
 LOSS_SCALE_TEXT = "loss-scale-text"
 COMPARE = "compare-panel"              # the second panel's parameter (aligned vs rotated)

@@ -125,20 +125,26 @@ def panels_layout(box, n: int, colour_title: str) -> dict:
     return layout
 
 
+def chart_title(text: str) -> dict:
+    """A chart's title, inside its top-left corner (the charts are short and narrow)."""
+    return {"text": text, "xref": "paper", "yref": "paper", "x": 0, "y": 1, "xanchor": "left",
+            "yanchor": "bottom", "showarrow": False, "font": {"size": 11, "color": theme.INK}}
+
+
 def chart_layout(title: str, *, log: bool) -> dict:
     """A chart over steps (loss, distance, the instruments' charts): the browser sets the
-    ranges from the data and draws the curves on a canvas."""
+    ranges from the data and draws the curves on a canvas. Its x axis is the step."""
     layout = base_layout()
     layout.update(
-        xaxis={"title": {"text": "step", "standoff": 2}, "range": [0, 1], "showgrid": True,
-               "gridcolor": "#eef1f4", "zeroline": False, "tickfont": {"size": 10}},
-        yaxis={"title": {"text": title, "standoff": 4, "font": {"size": 11}}, "type": "log" if log else "linear",
-               "showgrid": True, "gridcolor": "#eef1f4", "zeroline": False, "tickfont": {"size": 10},
-               "exponentformat": "power"},
+        xaxis={"range": [0, 1], "showgrid": True, "gridcolor": "#eef1f4", "zeroline": False,
+               "tickfont": {"size": 10}, "ticks": "outside", "ticklen": 2},
+        yaxis={"type": "log" if log else "linear", "showgrid": True, "gridcolor": "#eef1f4", "zeroline": False,
+               "tickfont": {"size": 10}, "exponentformat": "power"},
         showlegend=False,
         hovermode=False,
+        annotations=[chart_title(title)] if title else [],
     )
-    layout["margin"] = {"l": 54, "r": 8, "t": 6, "b": 30}
+    layout["margin"] = {"l": 46, "r": 8, "t": 18, "b": 22}
     return layout
 
 
@@ -148,4 +154,4 @@ def reference_line(layout: dict, value: float, note: str) -> dict:
              "line": {"color": theme.WARN, "width": 1.2, "dash": "dash"}, "layer": "below"}
     text = {"text": note, "xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": value,
             "yanchor": "bottom", "showarrow": False, "font": {"size": 10.5, "color": theme.WARN}}
-    return {**layout, "shapes": [shape], "annotations": [text]}
+    return {**layout, "shapes": [shape], "annotations": [*layout.get("annotations", []), text]}

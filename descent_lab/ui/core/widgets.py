@@ -167,3 +167,9 @@ def alerts(messages: list[str]) -> list:
     return [html.Div([html.Strong("Some values were refused. "), html.Ul([html.Li(m) for m in unique]),
                       html.Button("Dismiss", id=ids.ALERT_CLOSE, className="alert-close", n_clicks=0)],
                      className="alert", role="alert")]
+
+
+def notice(text: str) -> list:
+    """The alert area's content for what the app changed on its own (not a refusal)."""
+    return [html.Div([html.Span(text), html.Button("OK", id=ids.ALERT_CLOSE, className="alert-close", n_clicks=0)],
+                     className="alert notice", role="status")]

@@ -41,6 +41,7 @@ OUTPUTS = {
     "steps": Output(ids.STEPS, "value"),
     "seed": Output(ids.SEED, "value"),
     "field_message": Output(ids.FIELD_MESSAGE, "children"),
+    "surface_message": Output(ids.SURFACE_MESSAGE, "children"),
     "view": Output(ids.VIEW, "value"),
     "show": Output(ids.SHOW, "value"),
     "fan": Output(ids.FAN, "value"),

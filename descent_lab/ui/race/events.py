@@ -98,7 +98,7 @@ def _click(state: dict, a: dict) -> Result:
     value = a.get("value")
     if not isinstance(value, dict):
         return state, [f"A click position was malformed ({str(value)[:40]!r})."]
-    return start.set_start(state, value.get("x"), value.get("y"))
+    return start.set_start(state, value.get("x"), value.get("y"), digits=4)
 
 
 def _box(state: dict, a: dict) -> Result:

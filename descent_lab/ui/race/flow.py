@@ -41,7 +41,7 @@ NO = no_update
 OUTPUTS = (
     "state", "surface", "paths", "view_store", "url", "alerts", "status", "runs", "add_disabled",
     "surface_params", "surface_info", "compare", "surface_key", "start_x", "start_y", "steps", "seed",
-    "field_message", "view", "show", "fan", "box", "lesson",
+    "field_message", "surface_message", "view", "show", "fan", "box", "lesson",
 )
 # What moves the paths (anything else: view, frame, lesson text, window...).
 SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "fan", "compare")
@@ -234,6 +234,10 @@ def respond(client_state: Any, action: dict | None) -> dict:
         if more:  # the field goes back to the value in use
             out[action["kind"]] = new["start"][0] if action["kind"] == "start_x" else \
                 new["start"][1] if action["kind"] == "start_y" else new[action["kind"]]
+    if action["kind"] == "custom":  # a refused function or bound is said beside the text box
+        out["surface_message"] = " ".join(more)
+    elif fresh or changed("surface"):
+        out["surface_message"] = ""
     if fresh or changed("surface") and old["surface"]["key"] != new["surface"]["key"]:
         parts = surface.panel_children(new)
         out["surface_params"], out["surface_info"] = parts["params"], parts["info"]
@@ -275,9 +279,31 @@ def respond(client_state: Any, action: dict | None) -> dict:
         out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None, "nonce": _nonce()}
     elif action["kind"] in ("surface", "click", "start_x", "start_y", "custom") and changed("start", "surface"):
         out["view_store"] = {"view": new["view"], "frame": 0, "autoplay": True, "stop": None, "nonce": _nonce()}
+    if action.get("reveal") is True and isinstance(out["view_store"], dict):
+        out["view_store"]["reveal"] = True  # a map handed this set-up: bring the race into view
     if paths is not None or first:
         out["status"] = status_line(new, paths)
+    notice = surface_notice(old, new) if action["kind"] == "surface" and not errors else None
+    if notice:
+        out["alerts"] = widgets.notice(notice)
     return out
+
+
+def surface_notice(old: dict | None, new: dict) -> str | None:
+    """What a surface switch changed besides the surface: the start, the window, and each
+    learning rate rescaled to the new surface (so the runs race there as they did here)."""
+    if old is None or old["surface"]["key"] == new["surface"]["key"]:
+        return None
+    parts = [f"Switched to {surface_label(new['surface'])}: start moved to "
+             f"({fmt_value(new['start'][0])}, {fmt_value(new['start'][1])})"]
+    lrs = [f"{optimizers.REGISTRY[b['optimizer']].label} {fmt_value(a['hparams']['lr'])} → "
+           f"{fmt_value(b['hparams']['lr'])}"
+           for a, b in zip(old["runs"], new["runs"]) if "lr" in a["hparams"] and a["hparams"]["lr"] != b["hparams"]["lr"]]
+    if lrs:
+        parts.append("learning rates rescaled to the new surface (" + ", ".join(lrs) + ")")
+    if old.get("lesson"):
+        parts.append("the lesson's text was about the old surface, so it is closed")
+    return "; ".join(parts) + "."
 
 
 def preview(client_state: Any, action: Any) -> dict:

@@ -39,8 +39,10 @@ def surface_panel() -> html.Details:
         dcc.Dropdown(id=ids.SURFACE_KEY, options=surface.surface_options(), clearable=False, searchable=False,
                      className="surface-key"),
         html.Div(id=ids.SURFACE_PARAMS, className="controls"),
+        html.P("", id=ids.SURFACE_MESSAGE, className="field-message surface-message", role="status",
+               **{"aria-live": "polite"}),
         html.Div(id=ids.COMPARE, className="controls"),
-        surface.scale_control({"surface": {"params": {}}}),
+        surface.scale_control(1.0),
         html.Div(id=ids.SURFACE_INFO, className="surface-info"),
     ], "surface")
 
@@ -109,11 +111,11 @@ def chart_box(graph_id: str, label: str) -> html.Div:
 def plot_column(instrument_controls) -> html.Div:
     return html.Div(
         [
-            html.Div([html.Div(id=ids.LEGEND, className="legend"), view_controls()], className="stage-head"),
+            html.Div(id=ids.LEGEND, className="legend"),
             dcc.Graph(id=ids.MAIN_GRAPH, config=GRAPH_CONFIG, className="main-graph", responsive=True,
                       figure={"data": [], "layout": {"template": None}}),
             player(),
-            *instrument_controls,
+            html.Div([view_controls(), *instrument_controls], className="tools"),
         ],
         className="plot-col",
     )

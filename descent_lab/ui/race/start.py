@@ -23,6 +23,7 @@ from ..core.state import (
     as_float,
     as_int,
     copy_state,
+    round_sig,
     validate_start,
 )
 
@@ -86,9 +87,13 @@ def _refuse(state: dict, exc: Exception) -> Result:
     return state, [str(exc).rstrip(".") + "."]
 
 
-def set_start(state: dict, x: Any, y: Any) -> Result:
+def set_start(state: dict, x: Any, y: Any, digits: int | None = None) -> Result:
+    """Every run starts at (x, y); a click's position is kept to ``digits`` significant
+    digits (a pixel is far coarser than that, and the fields and link stay readable)."""
     try:
         start = [as_float(x, "Start x"), as_float(y, "Start y")]
+        if digits:
+            start = [round_sig(c, digits) for c in start]
     except ValueError as exc:
         return _refuse(state, exc)
     checked, errors = validate_start(start, state["surface"])

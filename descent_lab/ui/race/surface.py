@@ -122,9 +122,8 @@ def compare_controls(state: dict) -> list:
     return [html.Div(parts, className="compare")]
 
 
-def scale_control(state: dict) -> html.Div:
+def scale_control(value: float) -> html.Div:
     """The loss-scale slider (one log slider, as every log knob) with its exact value."""
-    value = state["surface"]["params"].get(SCALE, 1.0)
     widget = widgets.control(SCALE_PARAM, value, ids.LOSS_SCALE, ids.LOSS_SCALE_TEXT)
     note = html.P("f becomes c·f: the paths change, the contour's shape does not (its colours show f before "
                   "scaling).", className="hint")

@@ -29,6 +29,29 @@
 
   function cfg() { return (ctl.config && ctl.config.instruments) || {charts: [], graphs: {}, boxes: {}}; }
   function graphOf(name) { return U.graphDiv(cfg().graphs[name]); }
+  function view3dDiv() { return document.getElementById(cfg().graphs.view3d); }
+
+  // Plotly's 3D bundle, fetched the first time the 3D view opens. It is a whole Plotly of
+  // its own: loaded as a script it takes window.Plotly, so the page's cartesian Plotly is
+  // put back and the 3D one kept aside (ctl.plotly3d).
+  var loading3d = null;
+  function plotly3d() {
+    if (ctl.plotly3d) { return Promise.resolve(ctl.plotly3d); }
+    if (loading3d) { return loading3d; }
+    loading3d = new Promise(function (resolve, reject) {
+      var keep = window.Plotly, script = document.createElement("script");
+      script.src = ctl.config.plotly3d;
+      script.async = true;
+      script.onload = function () {
+        ctl.plotly3d = window.Plotly;
+        window.Plotly = keep;
+        resolve(ctl.plotly3d);
+      };
+      script.onerror = function (e) { window.Plotly = keep; loading3d = null; reject(e); };
+      document.head.appendChild(script);
+    });
+    return loading3d;
+  }
 
   // The update shown at the current frame: index h of the per-update arrays (the update
   // applied at the head), or -1 when the head is the last point.
@@ -235,11 +258,6 @@
       gd.addEventListener("pointermove", function (event) { hoverChart(gd, name, event); });
       gd.addEventListener("pointerleave", function () { U.hideTip(gd); });
     });
-    var g3 = graphOf("view3d");
-    if (g3 && g3.on && !g3._instrumentHooked) {
-      g3._instrumentHooked = true;
-      g3.on("plotly_afterplot", function () { if (inst.pending3d) { inst.pending3d = false; update3d(true); } });
-    }
     if (pending && (attempt || 0) < 100) { window.setTimeout(function () { hookAll((attempt || 0) + 1); }, 50); }
   }
 
@@ -346,8 +364,8 @@
   }
 
   function update3d(force) {
-    var gd = graphOf("view3d");
-    if (!inst.show.view3d || !gd || !gd.data || !window.Plotly || !inst.has3d || !inst.grid) { return; }
+    var gd = view3dDiv(), P = ctl.plotly3d;
+    if (!inst.show.view3d || !gd || !gd.data || !P || !inst.has3d || !inst.grid) { return; }
     if (inst.frame3d === ctl.frame && inst.version3d === ctl.pathsVersion && inst.data3d === gd.data) { return; }
     var now = performance.now();
     if (!force && now - inst.view3dAt < 66) {  // at most ~15 restyles a second; the last frame always lands
@@ -366,21 +384,38 @@
     if (!idx.length || gd.data.length < 1 + 3 * ctl.runs.length) { return; }
     inst.restyles += 1;
     inst.frame3d = ctl.frame; inst.version3d = ctl.pathsVersion;
-    window.Plotly.restyle(gd, {x: xs, y: ys, z: zs}, idx);
+    P.restyle(gd, {x: xs, y: ys, z: zs}, idx);
     inst.data3d = gd.data;
   }
 
   function restyleGhosts3d() {
-    var gd = graphOf("view3d");
-    if (!gd || !gd.data || !window.Plotly || gd.data.length !== 1 + 3 * ctl.runs.length || !inst.grid) { return; }
+    var gd = view3dDiv(), P = ctl.plotly3d;
+    if (!gd || !gd.data || !P || gd.data.length !== 1 + 3 * ctl.runs.length || !inst.grid) { return; }
     var xs = [], ys = [], zs = [], colors = [], idx = [];
     ctl.runs.forEach(function (run, i) {
       xs.push(Array.from(run.x)); ys.push(Array.from(run.y)); zs.push(pathHeights(inst.grid, run));
       colors.push(run.color); idx.push(1 + 3 * i);
     });
-    window.Plotly.restyle(gd, {x: xs, y: ys, z: zs, "line.color": colors}, idx);
+    P.restyle(gd, {x: xs, y: ys, z: zs, "line.color": colors}, idx);
     inst.frame3d = null;
     update3d(true);
+  }
+
+  // A new 3D figure for a new surface, window or number of runs (drawn once the 3D bundle
+  // is in); new paths on the same surface restyle the runs' traces, keeping the scene.
+  function draw3d(config) {
+    var started = performance.now();
+    plotly3d().then(function (P) {
+      var div = view3dDiv();
+      if (!div || !inst.show.view3d) { return; }
+      var fig = figure3d();
+      inst.figures3d += 1;
+      return P.react(div, fig.data, fig.layout, config || {}).then(function () {
+        inst.has3d = true; inst.frame3d = null;
+        inst.lastOpenMs = performance.now() - started;
+        update3d(true);
+      });
+    }).catch(function (e) { if (window.console) { window.console.error("3D view:", e); } });
   }
 
   // ---------------------------------------------------------------- hooks
@@ -421,9 +456,8 @@
       var key3d = on.view3d && surface && paths ? [surface.key, JSON.stringify(surface.params), JSON.stringify(surface.box),
                                                    ctl.runs.length].join("|") : null;
       if (key3d && key3d !== inst.key3d && grid3d()) {
-        inst.key3d = key3d; inst.has3d = true; inst.pending3d = true; inst.built3d = ctl.pathsVersion;
-        inst.figures3d += 1;
-        byId[c.graphs.view3d] = figure3d();
+        inst.key3d = key3d; inst.built3d = ctl.pathsVersion;
+        draw3d(layouts && layouts.view3d_config);
       } else if (!on.view3d) { inst.key3d = null; }
       var visible = function (flag) { return {display: flag ? "block" : "none"}; };
       c.charts.forEach(function (name) { byId[c.boxes[name]] = visible(on[name]); });

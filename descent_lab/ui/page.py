@@ -25,7 +25,7 @@ def config() -> dict:
                             "boxes": {**{name: ids.box(ids.chart(name)) for name in (*registry.CHARTS, "view3d")},
                                       "readout": ids.box(ids.READOUT)}},
             "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
-            "events": events.export(), "preview": preview.ROUTE}
+            "events": events.export(), "preview": preview.ROUTE, "plotly3d": "/assets/vendor/plotly-gl3d.min.js"}
 
 
 def stores() -> list:
@@ -77,7 +77,8 @@ def stage() -> html.Main:
                       race.chart_column(instruments.chart_boxes())], className="stage-grid"),
             instruments.readout_box(),
             instruments.view3d_box(),
-            dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data=instruments.chart_layouts()),
+            dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data={**instruments.chart_layouts(),
+                                                       "view3d_config": instruments.GRAPH3D_CONFIG}),
             maps_panel(),
         ],
         id=ids.STAGE, className="stage",

@@ -35,9 +35,9 @@ def readout(client_state: Any) -> Any:
 
 
 def render_outputs() -> list[Output]:
-    """The figures and box styles ``instruments.render`` sets, from the registry."""
+    """The chart figures and box styles ``instruments.render`` sets, from the registry (the
+    3D view is drawn by the browser itself, with Plotly's 3D bundle)."""
     outputs = [Output(ids.chart(name), "figure") for name in registry.CHARTS]
-    outputs.append(Output(ids.chart("view3d"), "figure"))
     outputs += [Output(ids.box(ids.chart(name)), "style") for name in registry.CHARTS]
     outputs += [Output(ids.box(ids.READOUT), "style"), Output(ids.box(ids.chart("view3d")), "style"),
                 Output(ids.ARROW_LEGEND, "style")]

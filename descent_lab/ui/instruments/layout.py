@@ -17,7 +17,7 @@ CHART_CONFIG = {
     "displayModeBar": False, "staticPlot": False,
 }
 GRAPH3D_CONFIG = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
-                  "showLink": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]}
+                  "showLink": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"], "responsive": True}
 
 ARROW_LEGEND_TEXT = [
     html.Span([html.I(className="arrow-key grad"), "−g: direction only, fixed length"]),
@@ -78,10 +78,11 @@ def readout_box() -> html.Div:
 
 
 def view3d_box() -> html.Div:
+    """The 3D view's box: the browser draws it with Plotly's 3D bundle, fetched the first
+    time the view opens (the page itself carries only the cartesian bundle)."""
     return html.Div(
-        dcc.Graph(id=ids.chart("view3d"), config=GRAPH3D_CONFIG, className="view3d", responsive=True,
-                  style={"height": "min(60vh, 560px)", "minHeight": "300px"},
-                  figure={"data": [], "layout": {"template": None}}),
+        html.Div(id=ids.chart("view3d"), className="view3d", role="img",
+                 **{"aria-label": "The surface in 3D with the paths on it"}),
         id=ids.box(ids.chart("view3d")), className="instrument-box", style={"display": "none"},
     )
 
@@ -91,6 +92,6 @@ def panel() -> html.Section:
     beside the contour)."""
     return html.Section(
         [html.H2("Instruments", className="sr-only"), toggles(), arrow_legend(), readout_box(), view3d_box(),
-         dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data=chart_layouts())],
+         dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data={**chart_layouts(), "view3d_config": GRAPH3D_CONFIG})],
         id=ids.INSTRUMENTS, className="instruments",
     )

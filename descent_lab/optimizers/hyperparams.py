@@ -17,7 +17,7 @@ from typing import Literal
 __all__ = ["HyperParam"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HyperParam:
     """One scalar parameter with its default, accepted range and help text.
 

@@ -6,8 +6,10 @@ NAdam momentum schedule, RAdam rectification and Rprop step-size rules. Lion
 follows Chen et al. (2023), Algorithm 1. Only the learning-rate defaults may be
 tuned per surface by the app (the spec holds torch's).
 
-A factory takes an ``ops`` backend (:mod:`optimizers.backend`) and the
-hyperparameters, and returns ``Rule(init, update)``:
+A factory takes an ``ops`` backend (:mod:`optimizers.backend`) and every
+hyperparameter by keyword, with no defaults (torch's functional core: the spec in
+:mod:`optimizers.specs` is the one place defaults live), and returns
+``Rule(init, update)``:
 
 * ``init(p, lr) -> state``: the state for one coordinate value ``p`` (a float, or an
   array holding that coordinate for many runs).
@@ -92,7 +94,7 @@ g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\
 \theta_t &= \theta_{t-1} - \eta\, g_t
 \end{aligned}
 """)
-def gd(ops, lr, weight_decay=0.0):
+def gd(ops, *, lr, weight_decay):
     """Gradient descent: ``torch.optim.SGD`` with ``momentum=0``.
 
     Symbols: :math:`\\eta` learning rate, :math:`\\lambda` weight decay (L2, added to
@@ -120,7 +122,7 @@ b_t &= \mu\, b_{t-1} + (1-\tau)\, g_t \quad (b_1 = g_1)\\
 \quad\text{or, Nesterov:}\quad \theta_{t-1} - \eta\,(g_t + \mu\, b_t)
 \end{aligned}
 """)
-def sgd_momentum(ops, lr, momentum, dampening=0.0, weight_decay=0.0, nesterov=False):
+def sgd_momentum(ops, *, lr, momentum, dampening, weight_decay, nesterov):
     """SGD with momentum (heavy ball or Nesterov), as ``torch.optim.SGD``.
 
     Symbols: :math:`\\mu` momentum, :math:`\\tau` dampening, :math:`b` the momentum
@@ -165,7 +167,7 @@ s_t &= s_{t-1} + g_t^2\\
 \theta_t &= \theta_{t-1} - \tilde\eta_t\, g_t \,/\, (\sqrt{s_t} + \epsilon)
 \end{aligned}
 """)
-def adagrad(ops, lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+def adagrad(ops, *, lr, lr_decay, weight_decay, initial_accumulator_value, eps):
     """Adagrad, as ``torch.optim.Adagrad``.
 
     Symbols: :math:`\\delta` lr decay, :math:`s` the running sum of squared
@@ -215,7 +217,7 @@ b_t &= \mu\, b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon)\\
 \theta_t &= \theta_{t-1} - \eta\, b_t
 \end{aligned}
 """)
-def rmsprop(ops, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+def rmsprop(ops, *, lr, alpha, eps, weight_decay, momentum, centered):
     """RMSprop, as ``torch.optim.RMSprop`` (with its ``centered`` and ``momentum``).
 
     Symbols: :math:`\\alpha` smoothing constant, :math:`v` the running mean of
@@ -269,7 +271,7 @@ u_t &= \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2\\
 \theta_t &= \theta_{t-1} - \eta\, \Delta_t
 \end{aligned}
 """)
-def adadelta(ops, lr, rho=0.9, eps=1e-6, weight_decay=0.0):
+def adadelta(ops, *, lr, rho, eps, weight_decay):
     """Adadelta, as ``torch.optim.Adadelta`` (Zeiler, 2012).
 
     Symbols: :math:`\\rho` decay, :math:`v` mean of squared gradients, :math:`u`
@@ -327,7 +329,7 @@ v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
 
 
 @_documented(ADAM_MATH)
-def adam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False):
+def adam(ops, *, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled):
     """Adam, AdamW and AMSGrad, as ``torch.optim.Adam`` / ``torch.optim.AdamW``.
 
     Symbols: :math:`m, v` first and second moment estimates, :math:`\\hat m, \\hat v`
@@ -387,7 +389,7 @@ m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\be
 {\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
 \end{aligned}
 """)
-def nadam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3):
+def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay):
     """NAdam, as ``torch.optim.NAdam`` (Dozat, 2016).
 
     Symbols: :math:`\\psi` momentum decay, :math:`\\mu_t` the momentum schedule and
@@ -438,7 +440,7 @@ m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\be
 r_t &= \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}}
 \end{aligned}
 """)
-def radam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+def radam(ops, *, lr, beta1, beta2, eps, weight_decay):
     """RAdam, as ``torch.optim.RAdam`` (Liu et al., 2020).
 
     Symbols: :math:`\\rho_t` the length of the approximated simple moving average,
@@ -491,7 +493,7 @@ u_t &= \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon)\\
 \theta_t &= \theta_{t-1} - \eta\, m_t \,/\, \bigl((1-\beta_1^t)\, u_t\bigr)
 \end{aligned}
 """)
-def adamax(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+def adamax(ops, *, lr, beta1, beta2, eps, weight_decay):
     """Adamax, as ``torch.optim.Adamax`` (the infinity-norm Adam of Kingma & Ba).
 
     Symbols: :math:`u` the exponentially weighted infinity norm.
@@ -537,7 +539,7 @@ g_t &\leftarrow 0 \ \text{ where } g_t g_{t-1} < 0\\
 \theta_t &= \theta_{t-1} - \eta_t\, \operatorname{sign}(g_t)
 \end{aligned}
 """)
-def rprop(ops, lr, etaminus=0.5, etaplus=1.2, step_size_min=1e-6, step_size_max=50.0):
+def rprop(ops, *, lr, etaminus, etaplus, step_size_min, step_size_max):
     """Rprop, as ``torch.optim.Rprop`` (Riedmiller & Braun, 1993; the iRprop- variant).
 
     Symbols: per-coordinate step sizes :math:`\\eta_t` starting at the learning
@@ -580,7 +582,7 @@ c_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\
 m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t
 \end{aligned}
 """)
-def lion(ops, lr, beta1=0.9, beta2=0.99, weight_decay=0.0):
+def lion(ops, *, lr, beta1, beta2, weight_decay):
     """Lion, as in Chen et al. (2023), "Symbolic Discovery of Optimization
     Algorithms", Algorithm 1 (torch.optim has no Lion).
 
@@ -614,7 +616,7 @@ def lion(ops, lr, beta1=0.9, beta2=0.99, weight_decay=0.0):
 \theta_t &= \theta_{t-1} - \eta\,\bigl(\nabla^2 f(\theta_{t-1}) + \lambda I\bigr)^{-1} \nabla f(\theta_{t-1})
 \end{aligned}
 """)
-def newton(ops, lr, damping=0.0):
+def newton(ops, *, lr, damping):
     """Damped Newton's method with the exact Hessian (not in torch.optim).
 
     Symbols: :math:`\\eta` step length (1 is the pure Newton step), :math:`\\lambda`

@@ -15,10 +15,10 @@ from .base import Kernels, Surface
 from .builtin import REGISTRY, SurfaceEntry
 
 SCALE = HyperParam(
-    "scale", "loss scale c", 1.0, 1e-3, 1e3, "log",
-    "Multiplies the loss: f becomes c·f. Gradient descent feels it (its steps scale with c); "
+    name="scale", label="loss scale c", default=1.0, low=1e-3, high=1e3, scale="log",
+    help="Multiplies the loss: f becomes c·f. Gradient descent feels it (its steps scale with c); "
     "Adam and RMSprop barely do (they divide the gradient by its own size).",
-    "Invalid loss scale: {}",
+    error="Invalid loss scale: {}",
 )
 """The loss scale ``c`` every surface accepts (``get(key, scale=c)``)."""
 

@@ -27,7 +27,7 @@ __all__ = ["Surface", "Kernels", "X", "Y", "kernels", "fmt", "nearest_distance"]
 X, Y = sp.symbols("x y", real=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Kernels:
     """``f(x, y)``, ``grad(x, y) -> (gx, gy)``, ``hess(x, y) -> (hxx, hxy, hyy)``."""
 
@@ -46,7 +46,7 @@ def kernels(expr: sp.Expr) -> tuple[Kernels, Kernels]:
         def lam(e, modules=modules):
             return sp.lambdify((X, Y), e, modules=modules, cse=True)
 
-        out.append(Kernels(lam(expr), lam((gx, gy)), lam((hxx, hxy, hyy))))
+        out.append(Kernels(f=lam(expr), grad=lam((gx, gy)), hess=lam((hxx, hxy, hyy))))
     return out[0], out[1]
 
 
@@ -66,7 +66,7 @@ def fmt(v: float) -> str:
     return f"{v:.6g}" if abs(v) >= 1e-4 or v == 0 else f"{v:.3e}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Surface:
     """A 2-D loss surface.
 
@@ -175,4 +175,4 @@ def _scale_kernels(k: Kernels, c: float) -> Kernels:
         a, b, d = k.hess(x, y)
         return c * a, c * b, c * d
 
-    return Kernels(f, grad, hess)
+    return Kernels(f=f, grad=grad, hess=hess)

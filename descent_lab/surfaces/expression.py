@@ -851,7 +851,7 @@ def _float_kernels(k: Kernels, vec: Kernels) -> Kernels:
 
         return call
 
-    return Kernels(f, many(k.grad, vec.grad), many(k.hess, vec.hess))
+    return Kernels(f=f, grad=many(k.grad, vec.grad), hess=many(k.hess, vec.hess))
 
 
 def _hint(v: float) -> float:

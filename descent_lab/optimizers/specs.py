@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
 from . import rules
+from .backend import FLOAT
 from .hyperparams import HyperParam
+from .lines import Line
 
 __all__ = ["OptimizerSpec", "REGISTRY", "get"]
 
@@ -20,14 +22,28 @@ __all__ = ["OptimizerSpec", "REGISTRY", "get"]
 class OptimizerSpec:
     """An optimizer: its hyperparameters, update rule and how to build it.
 
-    ``factory(ops, **hparams) -> Rule`` builds the pure ``init``/``update`` pair.
-    ``fixed`` are arguments of the factory that this key pins (``nesterov=True``).
-    ``lr_kind`` says how the learning rate relates to the step: ``"gradient"``
-    (step proportional to the gradient: GD, momentum), ``"normalized"`` (step about
-    lr per coordinate: Adam, RMSprop, Rprop, Lion) or ``None`` (unit-free: Newton,
-    Adadelta); surfaces suggest a learning rate per kind. ``velocity`` names the
-    state field holding the momentum, if any. ``coupled`` rules see the Hessian and
-    both coordinates at once.
+    ``factory(ops, **hparams) -> Rule`` builds the pure ``init``/``update`` pair; it
+    takes every hyperparameter and every ``fixed`` argument by keyword, with no
+    defaults. ``fixed`` are arguments of the factory that this key pins
+    (``nesterov=True``).
+
+    What the page needs to know about an optimizer is here, never in a comparison of
+    keys:
+
+    * ``lr_kind``: how the learning rate relates to the step: ``"gradient"`` (step
+      proportional to the gradient: GD, momentum), ``"normalized"`` (step about lr
+      per coordinate: Adam, RMSprop, Rprop, Lion) or ``None`` (unit-free: Newton,
+      Adadelta); surfaces suggest a learning rate per kind.
+    * ``velocity``: the state buffer holding the momentum, if any (present when the
+      configuration has one: see :meth:`buffers`).
+    * ``weight_decay``: ``"l2"`` (added to the gradient, torch's ``weight_decay``),
+      ``"decoupled"`` (applied to the weights: AdamW, Lion) or None (no such knob);
+      :meth:`decay_mode` gives it for a configuration.
+    * ``coupled``: the rule sees both coordinates at once; ``hessian``: it also takes
+      the Hessian (Newton).
+    * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
+      generic explanation (the gradient, each buffer, the new position).
+    * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
     """
 
     key: str
@@ -40,7 +56,10 @@ class OptimizerSpec:
     fixed: Mapping[str, object] = field(default_factory=dict)
     lr_kind: Literal["gradient", "normalized"] | None = "normalized"
     velocity: str | None = None
+    weight_decay: Literal["l2", "decoupled"] | None = None
     coupled: bool = False
+    hessian: bool = False
+    lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
 
     @property
@@ -72,6 +91,21 @@ class OptimizerSpec:
         if self.check is not None:
             self.check(out)
         return out
+
+    def decay_mode(self, hparams: Mapping[str, object] | None = None) -> str | None:
+        """``"l2"``, ``"decoupled"`` or None: how this configuration applies weight
+        decay (None also when the decay is 0)."""
+        if self.weight_decay is None:
+            return None
+        hp = self.defaults if hparams is None else {**self.defaults, **hparams}
+        return self.weight_decay if hp.get("weight_decay") else None
+
+    def buffers(self, **hparams) -> tuple[str, ...]:
+        """The state buffers a configuration keeps (as torch does: RMSprop has no
+        momentum buffer without momentum), from its ``init``'s named tuple."""
+        rule = self.make(FLOAT, **self.validate(**hparams))
+        p0 = (0.0, 0.0) if self.coupled else 0.0
+        return tuple(rule.init(p0, 0.0)._fields[1:])
 
     def make(self, ops, **hparams):
         """Build the rule for a backend from already-validated hyperparameters.
@@ -160,6 +194,7 @@ _SPECS = [
         reference="Cauchy (1847)",
         summary="Steps straight down the gradient, scaled by the learning rate.",
         torch="torch.optim.SGD", lr_kind="gradient",
+        weight_decay="l2", lines=rules.GD_LINES,
     ),
     OptimizerSpec(
         key="momentum", label="Momentum",
@@ -176,6 +211,7 @@ _SPECS = [
         summary="Accumulates a velocity: consistent directions add up, oscillations cancel.",
         torch="torch.optim.SGD(momentum=...)", fixed={"nesterov": False},
         lr_kind="gradient", velocity="buf",
+        weight_decay="l2", lines=rules.MOMENTUM_LINES,
     ),
     OptimizerSpec(
         key="nesterov", label="Nesterov momentum",
@@ -190,6 +226,7 @@ _SPECS = [
         torch="torch.optim.SGD(momentum=..., nesterov=True)",
         fixed={"nesterov": True, "dampening": 0.0},
         lr_kind="gradient", velocity="buf",
+        weight_decay="l2", lines=rules.MOMENTUM_LINES,
     ),
     OptimizerSpec(
         key="adagrad", label="Adagrad",
@@ -206,6 +243,7 @@ _SPECS = [
         reference="Duchi, Hazan & Singer (2011)",
         summary="Divides each coordinate by the root of its summed squared gradients: steps only shrink.",
         torch="torch.optim.Adagrad",
+        weight_decay="l2", lines=rules.ADAGRAD_LINES,
     ),
     OptimizerSpec(
         key="rmsprop", label="RMSprop",
@@ -224,6 +262,7 @@ _SPECS = [
         reference="Hinton, Srivastava & Swersky (2012), Lecture 6e",
         summary="Divides each coordinate by a running RMS of its gradient.",
         torch="torch.optim.RMSprop", velocity="buf",
+        weight_decay="l2", lines=rules.RMSPROP_LINES,
     ),
     OptimizerSpec(
         key="adadelta", label="Adadelta",
@@ -238,6 +277,7 @@ _SPECS = [
         reference="Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method",
         summary="Rescales by the ratio of running RMS of updates to RMS of gradients.",
         torch="torch.optim.Adadelta", lr_kind=None,
+        weight_decay="l2", lines=rules.ADADELTA_LINES,
     ),
     OptimizerSpec(
         key="adam", label="Adam",
@@ -246,6 +286,7 @@ _SPECS = [
         reference=_ADAM_REF,
         summary="Momentum divided by a running RMS of the gradient, with bias correction.",
         torch="torch.optim.Adam", fixed={"amsgrad": False, "decoupled": False}, velocity="m",
+        weight_decay="l2", lines=rules.ADAM_LINES,
     ),
     OptimizerSpec(
         key="adamw", label="AdamW",
@@ -254,6 +295,7 @@ _SPECS = [
         reference="Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization",
         summary="Adam with weight decay applied to the weights, not through the gradient.",
         torch="torch.optim.AdamW", fixed={"amsgrad": False, "decoupled": True}, velocity="m",
+        weight_decay="decoupled", lines=rules.ADAM_LINES,
     ),
     OptimizerSpec(
         key="amsgrad", label="AMSGrad",
@@ -263,6 +305,7 @@ _SPECS = [
         summary="Adam that never lets the per-coordinate scale shrink (running max of v).",
         torch="torch.optim.Adam(amsgrad=True)", fixed={"amsgrad": True, "decoupled": False},
         velocity="m",
+        weight_decay="l2", lines=rules.ADAM_LINES,
     ),
     OptimizerSpec(
         key="nadam", label="NAdam",
@@ -276,6 +319,7 @@ _SPECS = [
         reference="Dozat (2016), Incorporating Nesterov Momentum into Adam",
         summary="Adam with Nesterov-style look-ahead momentum.",
         torch="torch.optim.NAdam", velocity="m",
+        weight_decay="l2", lines=rules.NADAM_LINES,
     ),
     OptimizerSpec(
         key="radam", label="RAdam",
@@ -284,6 +328,7 @@ _SPECS = [
         reference="Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond",
         summary="Adam that starts as momentum SGD until its variance estimate is trustworthy.",
         torch="torch.optim.RAdam", velocity="m",
+        weight_decay="l2", lines=rules.RADAM_LINES,
     ),
     OptimizerSpec(
         key="adamax", label="Adamax",
@@ -292,6 +337,7 @@ _SPECS = [
         reference=_ADAM_REF + ", section 7.1",
         summary="Adam with the infinity norm: divides by a decaying max of |g|.",
         torch="torch.optim.Adamax", velocity="m",
+        weight_decay="l2", lines=rules.ADAMAX_LINES,
     ),
     OptimizerSpec(
         key="rprop", label="Rprop",
@@ -311,6 +357,7 @@ _SPECS = [
         reference="Riedmiller & Braun (1993); torch.optim.Rprop",
         summary="Uses only the gradient's sign; each coordinate grows or shrinks its own step.",
         torch="torch.optim.Rprop", check=_check_rprop,
+        lines=rules.RPROP_LINES,
     ),
     OptimizerSpec(
         key="lion", label="Lion",
@@ -324,6 +371,7 @@ _SPECS = [
         reference="Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, Algorithm 1",
         summary="Steps by exactly lr in the sign of an interpolated momentum.",
         velocity="m",
+        weight_decay="decoupled", lines=rules.LION_LINES,
     ),
     OptimizerSpec(
         key="newton", label="Newton",
@@ -336,6 +384,7 @@ _SPECS = [
         reference="Newton-Raphson; Levenberg (1944) damping",
         summary="Rescales the gradient by the inverse Hessian: the direction a quadratic model prefers.",
         lr_kind=None, coupled=True,
+        hessian=True, lines=rules.NEWTON_LINES,
     ),
 ]
 

@@ -44,9 +44,11 @@ def test_spec_and_factory_agree(key):
     assert spec.rule.startswith(r"\begin{aligned}")
     assert indent(spec.rule, "        ") in spec.factory.__doc__  # one source: docstring and UI
     assert spec.label and spec.summary and spec.reference
-    if spec.velocity:
-        tr = run(key, surfaces.get("bowl"), (1.0, 1.0), 3)
+    if spec.velocity:  # the buffer exists whenever the configuration has momentum
+        with_momentum = {"momentum": 0.5} if "momentum" in names else {}
+        tr = run(key, surfaces.get("bowl"), (1.0, 1.0), 3, **with_momentum)
         assert spec.velocity in tr.state
+        assert spec.buffers(**with_momentum) == tuple(tr.state)
 
 
 @pytest.mark.parametrize("key", KEYS)

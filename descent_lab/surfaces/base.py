@@ -22,7 +22,9 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-__all__ = ["Surface", "Kernels", "X", "Y", "kernels", "fmt", "nearest_distance"]
+from descent_lab.optimizers.hyperparams import HyperParam
+
+__all__ = ["Surface", "SurfaceEntry", "Kernels", "X", "Y", "kernels", "fmt", "nearest_distance"]
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -161,6 +163,25 @@ class Surface:
             min_value=None if self.min_value is None else c * self.min_value,
             params={**self.params, "scale": float(c)},
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SurfaceEntry:
+    """A registry entry: ``build(**params) -> Surface`` plus its parameters.
+
+    ``params`` describe every parameter (default, range, help) for the page.
+    ``validate``, when given, checks a whole parameter dict itself (with typed
+    errors from :mod:`surfaces.errors`) instead of one :class:`HyperParam` at a
+    time, and ``build`` then caches its own results (the typed surface:
+    ``from_expression`` checks the text and the bounds together).
+    """
+
+    key: str
+    label: str
+    description: str
+    params: tuple[HyperParam, ...]
+    build: Callable[..., Surface]
+    validate: Callable[[dict], dict] | None = None
 
 
 def _scale_kernels(k: Kernels, c: float) -> Kernels:

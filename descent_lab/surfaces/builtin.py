@@ -6,30 +6,17 @@ Keys are stable: they appear in shareable URLs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import sympy as sp
 
 from descent_lab.optimizers.hyperparams import HyperParam
 
-from .base import Kernels, Surface, X, Y, kernels
+from .base import Kernels, Surface, SurfaceEntry, X, Y, kernels
 
 __all__ = ["SurfaceEntry", "REGISTRY"]
 
 x, y = X, Y
-
-
-@dataclass(frozen=True, kw_only=True)
-class SurfaceEntry:
-    """A registry entry: ``build(**params) -> Surface`` plus its parameters."""
-
-    key: str
-    label: str
-    description: str
-    params: tuple[HyperParam, ...]
-    build: Callable[..., Surface]
 
 
 def _surface(key, label, expr, formula, bounds, minimizers, min_value, start, description,

@@ -15,6 +15,7 @@ batch of runs or a whole grid.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Mapping
@@ -38,13 +39,37 @@ class Kernels:
     hess: Callable
 
 
+def _real_part(v):
+    return v.real if isinstance(v, complex) else v
+
+
+def _imag_part(v):
+    return v.imag if isinstance(v, complex) else 0.0 * v
+
+
+def _argument(v):
+    if isinstance(v, complex):
+        return math.atan2(v.imag, v.real)
+    return 0.0 if v >= 0 else math.pi
+
+
+def _conjugate(v):
+    return v.conjugate() if isinstance(v, complex) else v
+
+
+# SymPy writes re, im, arg and conjugate into derivatives of some real expressions (x**x):
+# the math module has none of them, so the float kernels get them here (NumPy's printer
+# maps them itself), with NumPy's meaning on real numbers.
+_MATH = [{"re": _real_part, "im": _imag_part, "arg": _argument, "conjugate": _conjugate}, "math"]
+
+
 @lru_cache(maxsize=512)
 def kernels(expr: sp.Expr) -> tuple[Kernels, Kernels]:
     """Exact derivatives of ``expr`` in ``x, y`` as (scalar, vector) kernels."""
     gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
     hxx, hxy, hyy = sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y)
     out = []
-    for modules in ("math", "numpy"):
+    for modules in (_MATH, "numpy"):
         def lam(e, modules=modules):
             return sp.lambdify((X, Y), e, modules=modules, cse=True)
 

@@ -1,0 +1,1 @@
+"""The race: the surface, the runs, the player and the lessons that explain them."""

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -45,7 +45,7 @@ from descent_lab.ui.state import get_surface, validate_state
 __all__ = [
     "Claim", "LiveNumber", "Lesson", "Panel", "Runs", "LESSONS", "LESSON_KEYS", "ALIASES",
     "DEFAULT_LESSON", "HOW_TO_READ", "TUNING_GRID", "get", "panel_states", "simulate",
-    "check", "steps_to", "tuned_steps",
+    "check", "steps_to", "tuned_steps", "numbers_in", "fmt_sci", "fmt_deg", "fmt_num", "fmt_pct", "fmt_int",
 ]
 
 
@@ -70,7 +70,7 @@ class Claim:
     behind it: ``holds(measure(runs))`` must be true for the lesson to ship."""
 
     text: str
-    measure: Callable[["Runs"], float]
+    measure: Callable[[Runs], float]
     holds: Callable[[float], bool]
     fmt: Callable[[float], str]
 
@@ -279,10 +279,12 @@ def _steps(index: int, tol: float = 1e-6, panel: str = "main"):
 
 
 def _fair(index: int, tol: float = 1e-6, second: str | None = None, panel: str = "main"):
-    """Lesson steps / tuned best steps for run ``index`` (1 = at the best)."""
+    """Lesson steps / tuned best steps for run ``index`` (1 = at the best); NaN, which
+    no claim accepts, when no setting on the grid gets there at all."""
     def measure(runs: Runs) -> float:
         p = getattr(runs, panel)
-        return steps_to(p[index], tol, p.surface.min_value) / tuned_steps(p, index, tol, second)
+        best = tuned_steps(p, index, tol, second)
+        return steps_to(p[index], tol, p.surface.min_value) / best if math.isfinite(best) else math.nan
 
     return measure
 
@@ -306,6 +308,11 @@ def _velocity_ratio_x(k: int):
         return float(m.state["buf"][k, 0] / m.grad_used[k, 0])
 
     return measure
+
+
+def _from_floor(vectors: np.ndarray) -> np.ndarray:
+    """Degrees between each vector (n, 2) and the x axis (the floor of a ravine along x)."""
+    return np.degrees(np.arctan2(np.abs(vectors[:, 1]), np.abs(vectors[:, 0])))
 
 
 def _kept(axis: int, stat: Callable, upto: int = 38):
@@ -336,14 +343,15 @@ MOMENTUM_RAVINE = Lesson(
     look=(
         "Gradient descent's path flips across the ravine at every step and is still 0.19 from the floor at "
         "step 38; momentum's crosses the floor every other step and stays under 0.01 from it after step 30. "
-        "The velocity arrow points along the floor: by step 20 its x-part is more than 5 times the gradient's."
+        "The velocity arrow lies closer to the floor than the −g arrow at every step after the first (32° from "
+        "it against 78°, on median), and by step 20 its x-part is more than 5 times the gradient's."
     ),
     state={
         "surface": _RAVINE,
         "runs": [_run("gd", lr=1.94), _run("momentum", lr=1.7, momentum=0.68)],
         "start": [-8.0, 2.0],
         "steps": 250,
-        "show": ["velocity"],
+        "show": ["grad", "velocity"],
         "view": "overlay",
     },
     live=LiveNumber(label="loss above the minimum", compute=live_gap, fmt=fmt_sci),
@@ -378,6 +386,13 @@ MOMENTUM_RAVINE = Lesson(
                lambda r: abs(_frame(r[0].xy[:, 1], 38)), _near(0.19, 0.005)),
         _claim("Momentum stays under 0.01 from the floor after step 30 (largest |y| from step 31 on).",
                lambda r: float(np.abs(r[1].xy[31:, 1]).max()), _between(0, 0.01)),
+        _claim("Momentum's velocity lies closer to the floor than its −g at every step after the first "
+               "(fraction of steps 1 to 37).", lambda r: float(np.mean(
+                   _from_floor(r[1].state["buf"][1:38]) < _from_floor(r[1].grad_used[1:38]))), _equals(1.0)),
+        _claim("On median over the first 38 steps the velocity is 32° from the floor ...",
+               lambda r: float(np.median(_from_floor(r[1].state["buf"][:38]))), _near(32.0, 0.5), fmt_deg),
+        _claim("... and −g 78°.", lambda r: float(np.median(_from_floor(r[1].grad_used[:38]))), _near(78.0, 0.5),
+               fmt_deg),
         _claim("At step 20 momentum's velocity along the floor is more than 5 times the gradient there "
                "(buf_x / g_x).", _velocity_ratio_x(20), lambda v: v > 5.0),
     ),
@@ -612,6 +627,22 @@ ROUND_BOWL = Lesson(
 
 
 # Question 3: a learning rate too large.
+def _sharpness_off(index: int, value: float):
+    """Largest distance of run ``index``'s lr·λmax from ``value`` over its steps."""
+    def measure(runs: Runs) -> float:
+        return float(np.abs(diagnostics.sharpness(runs[index], runs.main.surface) - value).max())
+
+    return measure
+
+
+def _floor_factor(index: int, upto: int = 60):
+    """The factor run ``index``'s distance to the floor (|y|) changes by per step."""
+    def measure(runs: Runs) -> float:
+        return _ratio_median(runs[index].xy[:upto, 1])
+
+    return measure
+
+
 LR_TOO_LARGE = Lesson(
     key="lr-too-large",
     title="Past lr·λmax = 2 every zig-zag is bigger than the last",
@@ -639,18 +670,17 @@ LR_TOO_LARGE = Lesson(
     stop=10,
     zoom=((-8.5, 0.5), (-6.0, 6.0)),
     claims=(
-        _claim("Across the ravine the curvature is λmax = 1 at every point of every path (largest and "
-               "smallest equal 1).",
+        _claim("Across the ravine the curvature is λmax = 1 at every point of every path (largest distance "
+               "from 1).",
                lambda r: float(max(abs(diagnostics.max_eigenvalue(r.main.surface.hess(t.xy)) - 1).max()
                                    for t in r.main.trajectories)), _between(0, 1e-12)),
     ) + tuple(
         _claim(f"Run {i + 1}: lr·λmax is {lr} at every step (largest distance from {lr}).",
-               (lambda i, lr: lambda r: float(np.abs(diagnostics.sharpness(r[i], r.main.surface) - lr).max()))(i, lr),
-               _between(0, 1e-12), lambda v: f"{v:.1e}")
+               _sharpness_off(i, lr), _between(0, 1e-12), lambda v: f"{v:.1e}")
         for i, lr in enumerate((0.5, 1.9, 2.1))
     ) + tuple(
         _claim(f"Run {i + 1} (lr {lr}): the distance to the floor is |1 − lr| = {factor} times the last each "
-               "step.", (lambda i: lambda r: _ratio_median(r[i].xy[:60, 1]))(i), _near(factor, 1e-6))
+               "step.", _floor_factor(i), _near(factor, 1e-6))
         for i, (lr, factor) in enumerate(((0.5, 0.5), (1.9, 0.9), (2.1, 1.1)))
     ) + (
         _claim("lr 0.5 never crosses the floor (sign changes of y).",
@@ -773,8 +803,7 @@ DEFAULT_LESSON = MOMENTUM_RAVINE.key
 HOW_TO_READ = (
     "The circle is where every run starts; the star is the minimum.",
     "Each run's faint line is its whole path; the bold line is the part travelled so far.",
-    "The player under the plot plays, pauses and steps through the updates; a lesson pauses where its "
-    "number makes the point.",
+    "The player under the plot plays, pauses and steps; a lesson pauses where its number makes the point.",
 )
 
 

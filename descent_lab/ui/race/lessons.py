@@ -278,6 +278,25 @@ def _steps(index: int, tol: float = 1e-6, panel: str = "main"):
     return measure
 
 
+def _best_run(panel: Panel, index: int, tol: float = 1e-6, second: str | None = None):
+    """Run ``index``'s optimizer again at its tuned best setting (see :func:`tuned_steps`)."""
+    run = panel.state["runs"][index]
+    fixed = {k: v for k, v in run["hparams"].items() if k not in ("lr", second)}
+    surface = panel.state["surface"]
+    best = _tuned(run["optimizer"], surface["key"], _frozen(surface["params"]), tuple(panel.state["start"]),
+                  panel.state["steps"], tol, second, _frozen(fixed)).best
+    return optimizers.run(run["optimizer"], panel.surface, panel.state["start"], panel.state["steps"], **best)
+
+
+def _best_swing(index: int, second: str | None = None):
+    """Largest |y| of run ``index`` at its tuned best setting, up to reaching 1e-6."""
+    def measure(runs: Runs) -> float:
+        best = _best_run(runs.main, index, second=second)
+        return float(np.abs(best.xy[: int(steps_to(best)) + 1, 1]).max())
+
+    return measure
+
+
 def _fair(index: int, tol: float = 1e-6, second: str | None = None, panel: str = "main"):
     """Lesson steps / tuned best steps for run ``index`` (1 = at the best); NaN, which
     no claim accepts, when no setting on the grid gets there at all."""
@@ -338,7 +357,8 @@ MOMENTUM_RAVINE = Lesson(
     answer=(
         "Momentum's velocity adds up past gradients: along the ravine floor they point the same way and build "
         "speed, across it they alternate and cancel, so the swing dies out. "
-        "Both tuned for steps to a loss of 1e-6, momentum gets there at step 38 and gradient descent at step 169."
+        "Tuned for steps to a loss of 1e-6, gradient descent needs 169 steps and momentum 30; the momentum shown "
+        "takes 38 but swings less wide, at most 2 from the floor against 3.4."
     ),
     look=(
         "Gradient descent's path flips across the ravine at every step and is still 0.19 from the floor at "
@@ -362,9 +382,14 @@ MOMENTUM_RAVINE = Lesson(
         _claim("Gradient descent gets there at step 169.", _steps(0), _equals(169), fmt_int),
         _claim("Gradient descent is tuned: lr 1.94 needs no more steps than the best of 64 learning rates "
                "from 0.001 to 10 in the same 250-step budget (steps / best).", _fair(0), _between(0, 1.0)),
-        _claim("Momentum is tuned too: lr 1.7 and momentum 0.68 need at most 1.5 times the steps of the best "
-               "of 64 learning rates x 40 momentum values (steps / best).",
+        _claim("Momentum is tuned too: the best of 64 learning rates x 40 momentum values needs 30 steps.",
+               _best(1, second="momentum"), _equals(30), fmt_int),
+        _claim("The momentum shown (lr 1.7, momentum 0.68) needs at most 1.5 times that (steps / best).",
                _fair(1, second="momentum"), _between(0, 1.5)),
+        _claim("It swings at most 2 from the floor before it arrives (largest |y| up to step 38, the start's) ...",
+               lambda r: float(np.abs(r[1].xy[:39, 1]).max()), _equals(2.0)),
+        _claim("... while the fastest setting swings out to 3.4 (largest |y| before it arrives).",
+               _best_swing(1, "momentum"), _near(3.4, 0.05)),
         _claim("Momentum's velocity adds up past gradients: buf = momentum·buf + g, so after step 1 it is "
                "g_0·0.68 + g_1 (largest error, x and y).",
                lambda r: float(np.abs(r[1].state["buf"][1] - (0.68 * r[1].grad_used[0] + r[1].grad_used[1])).max()),
@@ -507,7 +532,8 @@ ALIGNED_VS_ROTATED = Lesson(
         "Per-coordinate rescaling evens out curvatures only along the coordinate axes: in the aligned ravine "
         "RMSprop reaches 1e-6 at step 13, gradient descent at step 76. "
         "Turn the same ravine 45°, still in two dimensions, and RMSprop needs 89 steps, more than gradient "
-        "descent, which does not see the rotation and still needs 76."
+        "descent, which does not see the rotation and still needs 76. "
+        "Tuned on each ravine, RMSprop's best is 5 steps aligned and 88 turned."
     ),
     look=(
         "In the effective-lr chart RMSprop gives the flat x 5 to 6.4 times the rate of the steep y in the aligned "
@@ -538,6 +564,8 @@ ALIGNED_VS_ROTATED = Lesson(
                _fair(1), _between(0, 3.0)),
         _claim("... and within 1.05 times the best turned 45° (steps / best).",
                _fair(1, panel="compare"), _between(0, 1.05)),
+        _claim("Tuned on the aligned ravine, RMSprop's best needs 5 steps.", _best(1), _equals(5), fmt_int),
+        _claim("Tuned on the turned one, 88.", _best(1, panel="compare"), _equals(88), fmt_int),
         _claim("Tuned on each panel, RMSprop's best at 45° still needs more steps than gradient descent's "
                "(best RMSprop / best GD, turned).",
                lambda r: tuned_steps(r.compare, 1) / tuned_steps(r.compare, 0), lambda v: v > 1.0),
@@ -578,8 +606,8 @@ ROUND_BOWL = Lesson(
     answer=(
         "On a round bowl −g already points at the minimum, so per-coordinate rescaling can only tilt the step "
         "off that line. "
-        "Both tuned for steps to 1e-6, gradient descent lands in 1 step (lr 1, one over the curvature) and "
-        "RMSprop needs 8."
+        "Tuned for steps to 1e-6, gradient descent lands in 1 step (lr 1, one over the curvature); RMSprop "
+        "needs 8 here and 5 at its best."
     ),
     look=(
         "Gradient descent's step arrow lies on the −g arrow (0°): a straight line to the star. "
@@ -607,6 +635,7 @@ ROUND_BOWL = Lesson(
         _claim("RMSprop needs 8.", _steps(1), _equals(8), fmt_int),
         _claim("Gradient descent's lr 1 is tuned: no more steps than the best of 64 learning rates in the "
                "60-step budget (steps / best).", _fair(0), _between(0, 1.0)),
+        _claim("RMSprop's best of 64 learning rates needs 5 steps.", _best(1), _equals(5), fmt_int),
         _claim("RMSprop's lr 0.2 is within 2 times its tuned best (steps / best).", _fair(1), _between(0, 2.0)),
         _claim("Even tuned, RMSprop needs more steps than gradient descent (best RMSprop / best GD).",
                lambda r: tuned_steps(r.main, 1) / tuned_steps(r.main, 0), lambda v: v > 1.0),

@@ -13,7 +13,7 @@ for bundle in cartesian gl3d; do
     (cd "$tmp" && npm pack --silent "plotly.js-${bundle}-dist-min@${version}" >/dev/null)
     tar -xzf "$tmp/plotly.js-${bundle}-dist-min-${version}.tgz" -C "$tmp"
     cp "$tmp/package/plotly-${bundle}.min.js" "$out/plotly-${bundle}.min.js"
-    cp "$tmp/package/LICENSE" "$out/LICENSE.plotly.js"
+    cp "$tmp/package/LICENSE" "$out/LICENSE-plotly.txt"
     rm -rf "$tmp/package"
 done
 echo "$version" > "$out/PLOTLY_VERSION"

@@ -121,8 +121,8 @@
   }
 
   // ------------------------------------------------------ per-frame drawing
-  function startMarker(ctx, xa, ya) {
-    var start = ctl.paths.start;
+  function startMarker(ctx, xa, ya, twin) {
+    var start = twin && ctl.paths.twin && ctl.paths.twin.start ? ctl.paths.twin.start : ctl.paths.start;
     ctx.beginPath(); ctx.arc(xa._offset + xa.c2p(start[0]), ya._offset + ya.c2p(start[1]), 7, 0, 2 * Math.PI);
     ctx.lineWidth = 2; ctx.strokeStyle = ctl.theme.ink; ctx.stroke();
   }
@@ -156,7 +156,7 @@
           ctx.textAlign = "center";
           ctx.fillText(title, xa._offset + xa._length / 2, ya._offset - 6, xa._length);
         }
-        ctx.save(); U.clipTo(ctx, xa, ya); startMarker(ctx, xa, ya); ctx.restore();
+        ctx.save(); U.clipTo(ctx, xa, ya); startMarker(ctx, xa, ya, panel.twin); ctx.restore();
       });
       panelRuns(gd).forEach(function (item) {
         var run = item.run, xa = item.axes[0], ya = item.axes[1], p = U.pixels(xa, ya, run.x, run.y, run.n);
@@ -224,6 +224,16 @@
     }).join("");
   }
 
+  // The lesson's number as the lesson prints it (ui/race/teach.py's FORMATS).
+  function liveText(v, spec) {
+    if (!isFinite(v)) { return spec.kind === "int" ? "never" : "—"; }
+    if (spec.kind === "sci") { return v === 0 ? "0" : v.toExponential(1).replace("e+", "e"); }
+    if (spec.kind === "fixed") { return v.toFixed(spec.decimals) + (spec.unit || ""); }
+    if (spec.kind === "pct") { return (100 * v).toFixed(1) + "%"; }
+    if (spec.kind === "int") { return v.toFixed(0); }
+    return String(Number(v.toPrecision(3)));
+  }
+
   var liveAt = 0;
   function lessonLive() {
     var box = document.getElementById(ID("LESSON_LIVE")), spec = ctl.paths && ctl.paths.lesson_live;
@@ -234,12 +244,10 @@
     liveAt = now;
     var parts = ctl.runs.map(function (run) {
       if (!run.live) { return null; }
-      var v = run.live.values, j = Math.min(ctl.frame, v.length - 1), text;
-      if (j < 0) { text = "—"; }
-      else if (!isFinite(v[j])) { text = "—"; }
-      else { text = (spec.decimals === null || spec.decimals === undefined ? U.fmt(v[j]) : v[j].toFixed(spec.decimals)) + (spec.unit || ""); }
+      var v = run.live.values, j = Math.min(ctl.frame, v.length - 1);
+      var text = j < 0 ? "—" : liveText(v[j], spec);
       return '<span class="lesson-number" style="--run-color:' + U.escapeHtml(run.color) + '">' +
-        U.escapeHtml(run.label.split(" ")[0]) + " <b>" + U.escapeHtml(text) + "</b></span>";
+        U.escapeHtml(run.name) + " <b>" + U.escapeHtml(text) + "</b></span>";
     }).filter(Boolean);
     box.innerHTML = parts.length ? '<span class="lesson-live-label">' + U.escapeHtml(spec.label) + " at step " +
       ctl.frame + ":</span> " + parts.join(" ") : "";

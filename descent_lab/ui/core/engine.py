@@ -45,14 +45,15 @@ def _run_cached(optimizer: str, surface_key: str, surface_params: tuple, start: 
                           schedule=dict(schedule), **dict(hparams))
 
 
-def trajectory(state: dict, index: int, overrides: dict | None = None):
+def trajectory(state: dict, index: int, overrides: dict | None = None, start=None):
     """The engine ``Trajectory`` of ``state["runs"][index]`` (on the surface with its
-    parameters ``overrides``d, for the compared panel)."""
+    parameters ``overrides``d and from ``start``, for the compared panel)."""
     run = state["runs"][index]
     params = {**state["surface"]["params"], **(overrides or {})}
+    start = state["start"] if start is None else start
     return _run_cached(
         run["optimizer"], state["surface"]["key"], freeze(params),
-        (float(state["start"][0]), float(state["start"][1])), int(state["steps"]), int(state["seed"]),
+        (float(start[0]), float(start[1])), int(state["steps"]), int(state["seed"]),
         float(state.get("noise", 0.0)), freeze(run["hparams"]), freeze(run.get("schedule") or {"kind": "constant"}),
     )
 

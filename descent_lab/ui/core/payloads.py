@@ -18,6 +18,7 @@ class RunPayload(TypedDict):
     id: int                      # the run's lifelong id (its colour and marker)
     index: int                   # its place in the list
     optimizer: str
+    name: str                    # the optimizer's name ("Gradient descent")
     label: str                   # legend text: the optimizer and its key settings
     color: str
     symbol: str

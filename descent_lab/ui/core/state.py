@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from typing import Any
 
-from descent_lab import lessons, optimizers, surfaces
+from descent_lab import optimizers, surfaces
 
 from . import registry
 
@@ -533,8 +534,12 @@ def check_view(value: Any) -> str:
     return value
 
 
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
 def check_lesson(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and value in lessons.LESSONS):
+    """A lesson key's form (which lessons exist is the race's business: ``ui.race.teach``)."""
+    if value is None or (isinstance(value, str) and _SLUG.match(value)):
         return value
     raise ValueError(f"Unknown lesson {short(value)}")
 

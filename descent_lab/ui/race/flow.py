@@ -135,8 +135,10 @@ def paths_payload(state: dict) -> dict:
     }
     if state.get("compare"):
         twin_surface = engine.surface_of(state["surface"], state["compare"])
-        out["twin"] = {"runs": [runs.run_payload(state, i, twin_surface, state["compare"], with_arrays=False)
-                                for i in range(len(state["runs"]))]}
+        start = surface.twin_start(state)
+        out["twin"] = {"runs": [runs.run_payload(state, i, twin_surface, state["compare"], with_arrays=False,
+                                                 start=start) for i in range(len(state["runs"]))],
+                       "start": [float(c) for c in start]}
     return out
 
 
@@ -180,16 +182,17 @@ def load(search: Any) -> tuple[dict, list[str]]:
         if errors or teach.lessons.DEFAULT_LESSON is None:
             return decode_url(None)[0], errors
         return teach.lesson_state(teach.lessons.DEFAULT_LESSON)[0], errors
-    key = raw.get("lesson")
-    if isinstance(key, str) and key in teach.lessons.LESSONS:
-        base, _ = teach.lesson_state(key)
-        merged = {**base, **raw}
+    lesson = teach.find(raw.get("lesson"))
+    if lesson is not None:
+        base, _ = teach.lesson_state(lesson.key)
+        merged = {**base, **raw, "lesson": lesson.key}
         state, more = validate_state(merged)
         if "box" not in raw:
             state["box"] = base["box"]
         return state, errors + more
     state, more = validate_state(raw)
-    return state, errors + more
+    state, unknown = teach.check_known(state)
+    return state, errors + more + unknown
 
 
 def apply_action(old: dict | None, action: dict) -> tuple[dict, list[str]]:
@@ -212,6 +215,8 @@ def respond(client_state: Any, action: dict | None) -> dict:
     old = None
     if action["kind"] != "load":
         old, errors = validate_state(client_state)
+        old, unknown = teach.check_known(old)
+        errors += unknown
         if errors:  # the client sent a state we would never have produced
             errors = ["The page sent settings that were not valid: " + "; ".join(errors)]
             tampered = True  # what the page shows may not match `old`: resend it all
@@ -325,7 +330,8 @@ def preview(client_state: Any, action: Any) -> dict:
            "controls": controls_payload(new)}
     if only is None and new.get("compare"):
         twin = engine.surface_of(new["surface"], new["compare"])
-        out["twin"] = {str(i): runs.run_payload(new, i, twin, new["compare"], with_arrays=False)
+        start = surface.twin_start(new)
+        out["twin"] = {str(i): runs.run_payload(new, i, twin, new["compare"], with_arrays=False, start=start)
                        for i in range(len(new["runs"]))}
     if surface.surface_key(old) != surface.surface_key(new):
         out["surface"] = surface.surface_payload(new, n=surface.PREVIEW_GRID)

@@ -340,15 +340,17 @@ def control_values(run: dict) -> tuple[dict, dict]:
     return texts, positions
 
 
-def run_payload(state: dict, index: int, surface, overrides: dict | None = None, with_arrays: bool = True) -> dict:
+def run_payload(state: dict, index: int, surface, overrides: dict | None = None, with_arrays: bool = True,
+                start=None) -> dict:
     """One run for the browser: path, loss, distance, status, label, colour, and (when
     ``with_arrays``) the arrays of the instruments that are on and the noise fan."""
     run = state["runs"][index]
-    traj = engine.trajectory(state, index, overrides)
+    traj = engine.trajectory(state, index, overrides, start)
     at = {"converged": traj.converged_at, "diverged": traj.diverged_at}.get(traj.status)
     texts, positions = control_values(run)
     out = {
         "id": run["id"], "index": index, "optimizer": run["optimizer"], "label": run_label(run),
+        "name": optimizers.REGISTRY[run["optimizer"]].label,
         "color": theme.run_color(run["id"]), "symbol": theme.run_symbol(run["id"]),
         "status": traj.status, "at": None if at is None else int(at),
         "status_text": status_text(traj, surface, state["steps"]), "n": int(len(traj.xy)),

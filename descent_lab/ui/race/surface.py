@@ -354,6 +354,16 @@ def fit_box(state: dict, paths_xy: list[np.ndarray], margin: float = 0.12) -> li
 # the contour for the browser
 # ------------------------------------------------------------------------------
 
+def twin_start(state: dict) -> list[float]:
+    """Where the compared panel's runs start: the same place relative to the surface. At
+    the surface's own default start, the compared surface's default start (a turned
+    valley's start turns with it); anywhere else, the same point."""
+    if state["start"] != default_start(state["surface"]):
+        return list(state["start"])
+    twin = {"key": state["surface"]["key"], "params": {**state["surface"]["params"], **state["compare"]}}
+    return default_start(twin)
+
+
 def window(state: dict) -> list[list[float]]:
     """The plotted window: the state's box, or the surface's bounds."""
     if state.get("box"):

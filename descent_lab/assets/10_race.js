@@ -889,6 +889,15 @@
       return "";
     },
 
+    // A formula typeset on demand (MathJax loads with the first one shown).
+    formula: function (n, source) {
+      var cc = window.dash_clientside.callback_context || {}, id = cc.triggered_id;
+      var button = id ? document.getElementById(U.domId(id)) : null, open = !!(n % 2);
+      if (button) { button.setAttribute("aria-expanded", open ? "true" : "false"); button.classList.toggle("open", open); }
+      if (!open) { return []; }
+      return {type: "Markdown", namespace: "dash_core_components", props: {children: source, mathjax: true}};
+    },
+
     fanText: function (k) { return typeof k === "number" && k >= 2 ? k + " seeds" : "off"; },
   };
 })();

@@ -120,6 +120,9 @@ RUN_DUPLICATE = "run-duplicate"
 RUN_STATUS = "run-status"
 LESSON_PICK = "lesson-pick"      # {"type": ..., "key": k}
 LESSON_ACT = "lesson-act"        # {"type": ..., "what": "close" | "restore"}
+FORMULA_TOGGLE = "formula-toggle"  # {"type": ..., "key": k}: shows or hides a formula
+FORMULA_BODY = "formula-body"      # where it is typeset (MathJax loads with the first one)
+FORMULA_SRC = "formula-src"        # its Markdown source
 
 
 def hparam(run: int, name: str) -> dict:

@@ -173,3 +173,15 @@ def notice(text: str) -> list:
     """The alert area's content for what the app changed on its own (not a refusal)."""
     return [html.Div([html.Span(text), html.Button("OK", id=ids.ALERT_CLOSE, className="alert-close", n_clicks=0)],
                      className="alert notice", role="status")]
+
+
+def formula(key: str, markdown: str, label: str = "formula", class_name: str = "rule") -> html.Div:
+    """A formula typeset on demand: a button shows it (MathJax, about 2 MB, is fetched with
+    the first formula a person opens, not with the page)."""
+    return html.Div(
+        [html.Button(label, id={"type": ids.FORMULA_TOGGLE, "key": key}, n_clicks=0, className="formula-toggle",
+                     **{"aria-expanded": "false"}),
+         html.Div(id={"type": ids.FORMULA_BODY, "key": key}, className=class_name),
+         dcc.Store(id={"type": ids.FORMULA_SRC, "key": key}, data=markdown)],
+        className="formula-box",
+    )

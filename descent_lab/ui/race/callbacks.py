@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State, dcc
+from dash import ALL, MATCH, Input, Output, State, dcc
 
 from ..core import ids, widgets
 from . import events, export, flow
@@ -122,6 +122,13 @@ def register(app: dash.Dash) -> None:
     app.clientside_callback(dash.ClientsideFunction("race", "copyLink"),
                             Output(ids.SHARE_MSG, "children", allow_duplicate=True),
                             Input(ids.SHARE, "n_clicks"), prevent_initial_call=True)
+    app.clientside_callback(
+        dash.ClientsideFunction("race", "formula"),
+        Output({"type": ids.FORMULA_BODY, "key": MATCH}, "children"),
+        Input({"type": ids.FORMULA_TOGGLE, "key": MATCH}, "n_clicks"),
+        State({"type": ids.FORMULA_SRC, "key": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(dash.ClientsideFunction("race", "fanText"), Output(ids.FAN_TEXT, "children"),
                             Input(ids.FAN, "value"))
     app.clientside_callback(

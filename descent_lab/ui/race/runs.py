@@ -64,8 +64,8 @@ def schedule_controls(run: dict) -> html.Div:
     knobs = widgets.controls(spec.params, schedule, lambda name: ids.schedule_param(rid, name),
                              lambda name: ids.schedule_text(rid, name),
                              owner=f"run {rid + 1} schedule")
-    formula = dcc.Markdown(f"$${spec.latex}$$", mathjax=True, className="rule schedule-rule") \
-        if schedule["kind"] != "constant" else None
+    formula = widgets.formula(f"schedule-{rid}-{schedule['kind']}", f"$${spec.latex}$$", "schedule's formula",
+                              "rule schedule-rule") if schedule["kind"] != "constant" else None
     return html.Div([head, *knobs, *([formula] if formula else [])], className="schedule")
 
 
@@ -87,10 +87,10 @@ def run_card(run: dict, position: int) -> html.Div:
         ],
         className="run-head",
     )
-    rule = html.Details(
+    rule = html.Div(
         [
-            html.Summary(spec.summary, className="rule-summary"),
-            dcc.Markdown(f"$$\n{spec.rule}\n$$", mathjax=True, className="rule"),
+            html.P(spec.summary, className="rule-summary"),
+            widgets.formula(f"rule-{rid}-{run['optimizer']}", f"$$\n{spec.rule}\n$$", "update rule"),
             html.Div(spec.reference, className="reference"),
         ],
         className="rule-box",

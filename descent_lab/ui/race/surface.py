@@ -133,9 +133,10 @@ def scale_control(value: float) -> html.Div:
 def info(state: dict) -> list:
     """The surface's formula and description, generated from its record."""
     s = make_surface(state["surface"])
-    parts = [dcc.Markdown(f"$$\n{s.formula}\n$$", mathjax=True, className="formula")]
+    key = f"surface-{state['surface']['key']}"
+    parts = [widgets.formula(key, f"$$\n{s.formula}\n$$", "formula", "formula")]
     if state["surface"]["key"] == CUSTOM:  # Markdown with the gradient in $$...$$
-        parts.append(dcc.Markdown(s.description, mathjax=True, className="description"))
+        parts.append(widgets.formula(key + "-gradient", s.description, "its gradient", "description"))
     else:
         parts.append(html.P(s.description, className="description"))
     parts.append(html.Ul([html.Li(s.domain_text), html.Li(s.minimum_text)], className="facts"))

@@ -622,7 +622,7 @@
     var c = p.controls || {};
     Object.keys(c.sparam || {}).forEach(function (name) {
       setField({type: E.SPARAM_TEXT, name: name}, c.sparam[name][0]);
-      setSlider({type: E.SPARAM, name: name}, c.sparam[name][1]);
+      if (c.sparam[name][1] !== null) { setSlider({type: E.SPARAM, name: name}, c.sparam[name][1]); }
     });
     if (c.scale) { setField(E.LOSS_SCALE_TEXT, c.scale[0]); setSlider(E.LOSS_SCALE, c.scale[1]); }
     if (c.noise) { setField(E.NOISE_TEXT, c.noise[0]); setSlider(E.NOISE, c.noise[1]); }

@@ -113,7 +113,6 @@ SCHEDULE_TEXT = "schedule-text"  # its exact value, typed
 SPARAM = "sparam"                # {"type": SPARAM, "name": p}: a surface parameter's slider
 SPARAM_TEXT = "sparam-text"
 COMPARE_PARAM = "compare-param"  # {"type": ..., "name": p}: the second panel's value
-CUSTOM = "custom-surface"        # {"type": CUSTOM, "name": "expression" | "xmin" | ...}
 RUN_OPTIMIZER = "run-optimizer"  # {"type": ..., "run": id}
 RUN_REMOVE = "run-remove"
 RUN_DUPLICATE = "run-duplicate"
@@ -155,10 +154,6 @@ def sparam_text(name: str) -> dict:
 
 def compare_param(name: str) -> dict:
     return {"type": COMPARE_PARAM, "name": name}
-
-
-def custom(name: str) -> dict:
-    return {"type": CUSTOM, "name": name}
 
 
 def run_optimizer(run: int) -> dict:

@@ -24,8 +24,17 @@ from .theme import fmt_value
 LOG_STEP = 0.01  # slider resolution in decades: 2.3 % per step
 
 
+WIDEST_SLIDER = 1e4  # a linear range wider than this is typed in a field, not dragged
+
+
 def is_log(hp: Any) -> bool:
-    return hp.scale == "log" and hp.kind != "bool"
+    return hp.scale == "log" and hp.kind == "float"
+
+
+def has_slider(hp: Any) -> bool:
+    """Whether a knob gets a slider: numbers over a range a hand can cover (a log scale,
+    or a linear span up to :data:`WIDEST_SLIDER`); text and plot bounds are typed."""
+    return hp.kind == "float" and (is_log(hp) or float(hp.high) - float(hp.low) <= WIDEST_SLIDER)
 
 
 def linear_step(hp: Any) -> float:
@@ -106,6 +115,18 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
     ``owner`` names what the knob belongs to in accessible names ("run 2")."""
     help_text = hp.help or hp.label
     name = f"{hp.label} ({owner})" if owner else hp.label
+    if hp.kind == "text":
+        field = dcc.Input(id=text_id, type="text", value=value, debounce=True, spellCheck=False, autoComplete="off",
+                          className="text-input")
+        return html.Div([html.Label([html.Span(hp.label, className="control-label", title=help_text), field],
+                                    className="control-text"),
+                         html.P(help_text + " Press Enter to apply.", className="hint")],
+                        className="control control-wide", **{"data-name": name})
+    if hp.kind == "float" and not has_slider(hp):
+        field = dcc.Input(id=text_id, type="text", value=fmt_value(value), debounce=True, inputMode="decimal",
+                          spellCheck=False, autoComplete="off", className="number")
+        return html.Label([html.Span(hp.label, title=help_text), field], className="field control-field",
+                          **{"data-name": name})
     if hp.kind == "bool":
         box = dcc.Checklist(
             id=slider_id,
@@ -142,10 +163,12 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
 def controls(params, values: dict, slider_id, text_id, owner: str = "") -> list:
     """Every control of a set of HyperParams: main knobs first, advanced ones folded away.
     ``slider_id(name)`` and ``text_id(name)`` give each knob's ids."""
-    main, advanced = [], []
+    main, advanced, fields = [], [], []
     for hp in params:
         widget = control(hp, values.get(hp.name, hp.default), slider_id(hp.name), text_id(hp.name), owner)
-        (advanced if hp.advanced else main).append(widget)
+        (fields if hp.kind == "float" and not has_slider(hp) else advanced if hp.advanced else main).append(widget)
+    if fields:  # typed numbers side by side (a plot's bounds)
+        main.append(html.Div(fields, className="fields"))
     if advanced:
         main.append(html.Details([html.Summary("More settings"), *advanced], className="advanced"))
     return main

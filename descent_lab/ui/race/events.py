@@ -77,7 +77,10 @@ def _sparam(state: dict, a: dict, typed: bool = False) -> Result:
     hp = surface.sparam_spec(state, a.get("name"))
     if hp is None:
         return state, [f"{surface.surface_label(state['surface'])} has no parameter {a.get('name')!r}."]
-    value = _typed(a.get("value")) if typed else widgets.from_control(hp, a.get("value"))
+    if hp.kind == "text":
+        value = a.get("value")
+    else:
+        value = _typed(a.get("value")) if typed else widgets.from_control(hp, a.get("value"))
     return surface.set_surface_param(state, hp.name, value)
 
 
@@ -185,18 +188,6 @@ EVENTS: tuple[Event, ...] = (
         keys=("name",),
         preview=True,
         apply=_compare,
-    ),
-    Event(
-        kind="custom",
-        mirror="state:surface.params.{name}",
-        component=ids.CUSTOM,
-        pattern=True,
-        keys=("name",),
-        apply=lambda s, a: (
-            surface.set_expression(s, a.get("value"))
-            if a.get("name") == "expression"
-            else surface.set_custom_bound(s, a.get("name"), a.get("value"))
-        ),
     ),
     Event(
         kind="add",

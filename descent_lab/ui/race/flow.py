@@ -85,7 +85,10 @@ def controls_payload(state: dict) -> dict:
     out = {"sparam": {}, "scale": None, "noise": None, "compare": None}
     for hp in surface_params(state["surface"]["key"]):
         value = state["surface"]["params"][hp.name]
-        out["sparam"][hp.name] = [fmt_value(value), widgets.to_slider(hp, value)]
+        if hp.kind == "text":
+            out["sparam"][hp.name] = [value, None]
+        else:
+            out["sparam"][hp.name] = [fmt_value(value), widgets.to_slider(hp, value) if widgets.has_slider(hp) else None]
     scale = state["surface"]["params"].get("scale", 1.0)
     out["scale"] = [fmt_value(scale), widgets.to_slider(surface.SCALE_PARAM, scale)]
     out["noise"] = [fmt_value(state["noise"]), widgets.to_slider(start.NOISE_PARAM, state["noise"])]
@@ -239,7 +242,7 @@ def respond(client_state: Any, action: dict | None) -> dict:
         if more:  # the field goes back to the value in use
             out[action["kind"]] = new["start"][0] if action["kind"] == "start_x" else \
                 new["start"][1] if action["kind"] == "start_y" else new[action["kind"]]
-    if action["kind"] == "custom":  # a refused function or bound is said beside the text box
+    if action["kind"] in ("sparam", "sparam_text"):  # a refused value is said beside the surface's controls
         out["surface_message"] = " ".join(more)
     elif fresh or changed("surface"):
         out["surface_message"] = ""
@@ -282,7 +285,7 @@ def respond(client_state: Any, action: dict | None) -> dict:
                              "stop": teach.stop_frame(new), "nonce": _nonce()}
     elif changed("view"):
         out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None, "nonce": _nonce()}
-    elif action["kind"] in ("surface", "click", "start_x", "start_y", "custom") and changed("start", "surface"):
+    elif action["kind"] in ("surface", "click", "start_x", "start_y", "sparam_text") and changed("start", "surface"):
         out["view_store"] = {"view": new["view"], "frame": 0, "autoplay": True, "stop": None, "nonce": _nonce()}
     if action.get("reveal") is True and isinstance(out["view_store"], dict):
         out["view_store"]["reveal"] = True  # a map handed this set-up: bring the race into view

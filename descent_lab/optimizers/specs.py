@@ -40,7 +40,8 @@ class OptimizerSpec:
       ``"decoupled"`` (applied to the weights: AdamW, Lion) or None (no such knob);
       :meth:`decay_mode` gives it for a configuration.
     * ``coupled``: the rule sees both coordinates at once; ``hessian``: it also takes
-      the Hessian (Newton).
+      the Hessian (Newton); ``evaluations``: gradient evaluations per step (at most;
+      for budgets, :func:`optimizers.cost`).
     * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
       generic explanation (the gradient, each buffer, the new position).
     * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
@@ -59,6 +60,7 @@ class OptimizerSpec:
     weight_decay: Literal["l2", "decoupled"] | None = None
     coupled: bool = False
     hessian: bool = False
+    evaluations: float = 1.0
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
 

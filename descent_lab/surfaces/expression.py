@@ -99,7 +99,7 @@ import sympy as sp
 
 from descent_lab.optimizers.hyperparams import HyperParam
 
-from .base import Kernels, Surface, SurfaceEntry, X, Y, fmt, kernels
+from .base import Kernels, Surface, SurfaceEntry, X, Y, derivative_sizes, fmt, kernels
 from .errors import AXIS_BOUNDS, BoundsError, ExpressionError, RegionError
 
 __all__ = [
@@ -946,11 +946,12 @@ def _surface(text: str, bounds, lead: int = 0) -> Surface:
                                 for v in raw)
     g = np.stack([fx, fy], -1)
     h = np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+    sizes = derivative_sizes(compute)
     with np.errstate(all="ignore"):
-        return _finish(text, expr, (lx, ly), bounds, scalar, vector, probe, grid, f, g, h)
+        return _finish(text, expr, (lx, ly), bounds, scalar, vector, probe, grid, f, g, h, sizes)
 
 
-def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h) -> Surface:
+def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h, sizes) -> Surface:
     (x0, x1), (y0, y1) = bounds
     where = probe.domain_text
     finite_f = np.isfinite(f)
@@ -986,7 +987,7 @@ def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h
         key="custom", label=f"Custom: {text}", formula="f = " + sp.latex(expr),
         bounds=bounds, minimizers=(), min_value=None, start=start, scalar=scalar,
         vector=vector, description=description, log_color=False, params=params,
-        lr_hints=hints, expression=text,
+        lr_hints=hints, expression=text, grad_size=sizes[0], hess_size=sizes[1],
     )
 
 

@@ -198,7 +198,15 @@ def _noise(noise: float, seed, steps: int) -> np.ndarray | None:
 # ------------------------------------------------------------ single run
 
 
-def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline):
+def _calm(lrs: np.ndarray) -> int:
+    """The first step at which a run may stop as converged: after the last step whose
+    scheduled learning rate rose (a schedule that raises the rate later, a warmup or
+    a cosine towards an eta_min above lr, could move a run that looks converged)."""
+    rises = np.flatnonzero(np.diff(lrs) > 0)
+    return int(rises[-1]) + 2 if rises.size else 1
+
+
+def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, calm=1):
     """The interactive inner loop, on Python floats.
 
     Records one flat list, per update: ``x, y`` after it, the gradient used, the
@@ -224,7 +232,7 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline):
                 gx, gy = grad(x, y)
                 if nz is not None:
                     gx, gy = gx + nz[k][0], gy + nz[k][1]
-                elif k and -tol <= gx <= tol and -tol <= gy <= tol \
+                elif k >= calm and -tol <= gx <= tol and -tol <= gy <= tol \
                         and -tol <= x - px <= tol and -tol <= y - py <= tol:
                     end, at = "converged", k
                     break
@@ -259,7 +267,8 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     ``numpy.random.default_rng(seed)``. ``schedule`` is ``None`` or
     ``{"kind": "step" | "exponential" | "cosine" | "warmup", ...}``. The run stops
     early as ``converged`` when, without noise, both the gradient and the last step
-    are within ``tol`` in every coordinate. Returns a :class:`Trajectory`.
+    are within ``tol`` in every coordinate, and the schedule will not raise the
+    learning rate again. Returns a :class:`Trajectory`.
 
     ``deadline`` is an absolute ``time.monotonic()`` time (None: none), checked
     every :data:`CHECK_EVERY` steps; past it the run stops with
@@ -271,13 +280,14 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     x, y = _check_start(start)
     noise, seed = _check_noise(noise, seed)
     schedule = validate_schedule(schedule)
-    lrs = learning_rates(schedule, hp["lr"], steps).tolist()
+    lr_array = learning_rates(schedule, hp["lr"], steps)
+    lrs = lr_array.tolist()
     nz = _noise(noise, seed, steps)
     nz_list = None if nz is None else nz.tolist()
     box = _box(surface)
     rule = spec.make(FLOAT, **hp)
     rec, fields, status, at = _loop(rule, spec.coupled, surface.scalar.grad, surface.scalar.hess,
-                                    x, y, lrs, nz_list, steps, tol, box, deadline)
+                                    x, y, lrs, nz_list, steps, tol, box, deadline, _calm(lr_array))
     ns = len(fields)
     width = 6 + ns + 3 if spec.coupled else 6 + 2 * ns
     table = np.array(rec, dtype=float).reshape(-1, width)  # one row per update

@@ -3,15 +3,18 @@
 Public API: :data:`REGISTRY` (ordered specs), :func:`get`, :func:`run`,
 :func:`run_batch`, :class:`Trajectory`, :class:`HyperParam`, :class:`OptimizerSpec`,
 :data:`SCHEDULES`, :func:`explain` (one update explained by its rule:
-:class:`Explanation`, :class:`ExplainedLine`; declared with :class:`Line`). NumPy
-only; pandas is imported by ``Trajectory.to_frame``.
+:class:`Explanation`, :class:`ExplainedLine`; declared with :class:`Line`),
+:func:`cost` (an estimate before a run) and :class:`BudgetExceeded` (a ``deadline``
+passed during one). NumPy only; pandas is imported by ``Trajectory.to_frame``.
 """
 
+from .budget import cost
 from .explain import ExplainedLine, Explanation, explain
 from .hyperparams import HyperParam
 from .lines import Line
 from .runner import (
     MAX_BATCH_RUNS,
+    BudgetExceeded,
     MAX_BATCH_WORK,
     MAX_STEPS,
     Trajectory,
@@ -22,6 +25,7 @@ from .schedules import SCHEDULES, learning_rates, validate_schedule
 from .specs import REGISTRY, OptimizerSpec, get
 
 __all__ = [
+    "BudgetExceeded",
     "ExplainedLine",
     "Explanation",
     "HyperParam",
@@ -33,6 +37,7 @@ __all__ = [
     "MAX_BATCH_RUNS",
     "MAX_BATCH_WORK",
     "Trajectory",
+    "cost",
     "explain",
     "get",
     "learning_rates",

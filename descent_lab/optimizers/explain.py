@@ -203,15 +203,18 @@ def explain_values(traj, k: int) -> dict | None:
 
 
 def _chosen(line: Line, values: dict) -> bool:
-    if line.when is None:
-        return True
-    name = line.when.lstrip("!")
-    if name not in values:
-        raise KeyError(f"line {line.lhs!r}: its condition names {name!r}, which the rule does not have")
-    flag = values[name]
-    if isinstance(flag, tuple):
-        raise ValueError(f"line {line.lhs!r}: its condition {name!r} differs between coordinates")
-    return bool(flag) != line.when.startswith("!")
+    """Whether every condition of ``line`` holds; a condition on a value the rule did
+    not compute this step (a branch it did not take) does not."""
+    for condition in line.conditions:
+        name = condition.lstrip("!")
+        if name not in values:
+            return False
+        flag = values[name]
+        if isinstance(flag, tuple):
+            raise ValueError(f"line {line.lhs!r}: its condition {name!r} differs between coordinates")
+        if bool(flag) == condition.startswith("!"):
+            return False
+    return True
 
 
 def _lookup(line: Line, name: str, values: dict):
@@ -232,8 +235,8 @@ def explain(traj, k: int) -> Explanation | None:
 
     Lines are the spec's (``OptimizerSpec.lines``), those whose ``when`` holds for
     this step; a spec that declares none gets :func:`generic_lines`. ``KeyError``
-    for a line that names a value its rule does not have (a declaration error,
-    which the tests look for over the whole registry).
+    for a chosen line that names a value its rule does not have (a declaration
+    error, which the tests look for over the whole registry).
     """
     values = explain_values(traj, k)
     if values is None:

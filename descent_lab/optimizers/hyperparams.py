@@ -25,6 +25,8 @@ class HyperParam:
     torch.optim's wording, e.g. ``"Invalid beta parameter at index 0: {}"``.
     ``high_open`` makes the upper bound exclusive (betas live in ``[0, 1)``).
     ``kind="bool"`` is an on/off option (RMSprop's ``centered``).
+    ``kind="int"`` is a count (a schedule's period in steps): a whole number,
+    returned as an ``int``; ``2.0`` is accepted as 2, ``2.5`` is refused.
     ``kind="text"`` is a string (the typed surface's formula): ``high`` is the
     longest text accepted, and what the text may say is checked by its owner
     (``surfaces.from_expression``), not here.
@@ -33,23 +35,23 @@ class HyperParam:
 
     name: str
     label: str
-    default: float | bool | str
+    default: float | int | bool | str
     low: float = 0.0
     high: float = 1.0
     scale: Literal["linear", "log"] = "linear"
     help: str = ""
     error: str = ""
     high_open: bool = False
-    kind: Literal["float", "bool", "text"] = "float"
+    kind: Literal["float", "int", "bool", "text"] = "float"
     advanced: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind == "float":
+        if self.kind in ("float", "int"):
             if not self.low <= self.high:
                 raise ValueError(f"{self.name}: low must not exceed high")
             if self.scale == "log" and self.low <= 0:
                 raise ValueError(f"{self.name}: a log-scale range must be positive")
-        if self.kind in ("float", "text"):
+        if self.kind != "bool":
             self.validate(self.default)
 
     @property
@@ -81,6 +83,11 @@ class HyperParam:
         if not (math.isfinite(x) and self.low <= x and upper_ok):
             close = ")" if self.high_open else "]"
             raise ValueError(
-                self.message.format(x) + f" (allowed range [{self.low:g}, {self.high:g}{close})"
+                self.message.format(value if self.kind == "int" else x)
+                + f" (allowed range [{self.low:g}, {self.high:g}{close})"
             )
+        if self.kind == "int":
+            if not x.is_integer():
+                raise ValueError(self.message.format(value) + " (expected a whole number)")
+            return int(x)
         return x

@@ -27,7 +27,9 @@ correction) or a per-coordinate pair ``(x, y)``.
 
 ``when`` chooses between alternative lines by what the rule computed: ``"name"``
 keeps the line when that value is true, ``"!name"`` when it is false (RAdam's two
-branches, AMSGrad's maximum, L2 or decoupled weight decay, Nesterov or heavy ball).
+branches, AMSGrad's maximum, L2 or decoupled weight decay, Nesterov or heavy ball);
+a tuple of these keeps it when all hold. A condition on a value the rule did not
+compute for this step (a branch it did not take) drops the line.
 """
 
 from __future__ import annotations
@@ -58,12 +60,19 @@ class Line:
     formula: str
     numbers: str
     value: str | None
-    when: str | None = None
+    when: str | tuple[str, ...] | None = None
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """``when`` as a tuple (empty: always shown)."""
+        if self.when is None:
+            return ()
+        return (self.when,) if isinstance(self.when, str) else tuple(self.when)
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Every value this line reads: its placeholders, its value, its condition."""
-        extra = [n for n in (self.value, (self.when or "").lstrip("!") or None) if n]
+        """Every value this line reads: its placeholders, its value, its conditions."""
+        extra = [n for n in (self.value, *(c.lstrip("!") for c in self.conditions)) if n]
         return tuple(dict.fromkeys(placeholders(self.numbers) + tuple(extra)))
 
 

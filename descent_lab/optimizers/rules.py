@@ -64,10 +64,15 @@ __all__ = [
 ]
 
 
+def _is_scalar(c) -> bool:
+    """One value for every run (a float), not a (B,) array of a sweep."""
+    return isinstance(c, (int, float))
+
+
 def _is_zero(c) -> bool:
     """A scalar hyperparameter equal to 0: a term it multiplies can be skipped. A
     (B,) array (a sweep) never is, so the batch path keeps the term."""
-    return isinstance(c, (int, float)) and c == 0
+    return _is_scalar(c) and c == 0
 
 
 class Rule(NamedTuple):
@@ -149,7 +154,9 @@ def sgd_momentum(ops, *, lr, momentum, dampening, weight_decay, nesterov):
     """SGD with momentum (heavy ball or Nesterov), as ``torch.optim.SGD``.
 
     Symbols: :math:`\\mu` momentum, :math:`\\tau` dampening, :math:`b` the momentum
-    buffer, which torch sets to the first gradient on the first step.
+    buffer, which torch sets to the first gradient on the first step. With
+    :math:`\\mu = 0` there is no buffer (torch skips it, and its dampening): the
+    step is plain gradient descent.
 
     Convention: torch keeps the learning rate outside the buffer. Sutskever et al.
     (2013) and many texts put it inside (:math:`v_t = \\mu v_{t-1} - \\eta g_t`);
@@ -159,16 +166,21 @@ def sgd_momentum(ops, *, lr, momentum, dampening, weight_decay, nesterov):
     """
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
-    keep = 1.0 - dampening  # the share of each new gradient the buffer takes
+    has_buf = not _is_zero(momentum)  # torch keeps no buffer (and no dampening) without momentum
+    # the share of each new gradient the buffer takes; in a sweep, runs with momentum 0
+    # take all of it, so their buffer is the gradient, as torch's plain step
+    keep = 1.0 - dampening if _is_scalar(momentum) else ops.where(momentum == 0, 1.0, 1.0 - dampening)
 
     def init(p, lr0):
-        return MomentumState(0, p * 0.0)
+        return MomentumState(0, p * 0.0) if has_buf else CountState(0)
 
     def update(p, g, s, lr):
-        count, buf = s
-        t = count + 1
+        t = s[0] + 1
         if l2:
             g = g + weight_decay * p  # L2 term
+        if not has_buf:
+            return p - lr * g, (t,), lr
+        buf = s[1]
         first = t == 1
         buf = g if first else momentum * buf + keep * g  # velocity
         d = g + momentum * buf if nesterov else buf  # Nesterov looks ahead via buf
@@ -185,7 +197,8 @@ MOMENTUM_LINES = (
     Line(lhs="d_t", formula=r"g_t + \mu\, b_t", numbers=r"{g} + {momentum}\,{buf}", value="d",
          when="nesterov"),
     _theta(r"\theta_{t-1} - \eta\, d_t", r"{p@in} - {lr}\,{d}", when="nesterov"),
-    _theta(r"\theta_{t-1} - \eta\, b_t", r"{p@in} - {lr}\,{buf}", when="!nesterov"),
+    _theta(r"\theta_{t-1} - \eta\, b_t", r"{p@in} - {lr}\,{buf}", when=("has_buf", "!nesterov")),
+    _theta(r"\theta_{t-1} - \eta\, g_t", r"{p@in} - {lr}\,{g}", when="!has_buf"),
 )
 
 

@@ -35,6 +35,14 @@ def _param(name: str, label: str, default: float, low: float, high: float, help:
                       help=help)
 
 
+def _steps(name: str, label: str, default: int, help: str, low: int = 1,
+           high: int = 10_000) -> HyperParam:
+    """A period or a count of steps: a whole number (torch's are ints; 2.5 is refused,
+    not truncated)."""
+    return HyperParam(name=name, label=label, default=default, low=low, high=high, help=help,
+                      kind="int")
+
+
 SCHEDULES: dict[str, ScheduleSpec] = {
     s.key: s
     for s in [
@@ -43,9 +51,9 @@ SCHEDULES: dict[str, ScheduleSpec] = {
                      latex=r"\eta_t = \eta", torch="no scheduler"),
         ScheduleSpec(
             key="step", label="step decay",
-            params=(_param("step_size", "every (steps)", 100, 1, 10_000, "Decay period in steps."),
+            params=(_steps("step_size", "every (steps)", 100, "Decay period in steps."),
                     _param("gamma", "γ", 0.5, 0.0, 1.0, "Factor applied each period.")),
-            formula=lambda t, lr, step_size, gamma: lr * gamma ** np.floor_divide(t, int(step_size)),
+            formula=lambda t, lr, step_size, gamma: lr * gamma ** np.floor_divide(t, step_size),
             latex=r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}",
             torch="torch.optim.lr_scheduler.StepLR",
         ),
@@ -57,7 +65,7 @@ SCHEDULES: dict[str, ScheduleSpec] = {
         ),
         ScheduleSpec(
             key="cosine", label="cosine annealing",
-            params=(_param("T_max", "period T", 1000, 1, 10_000, "Steps from η down to η_min."),
+            params=(_steps("T_max", "period T", 1000, "Steps from η down to η_min."),
                     _param("eta_min", "η_min", 0.0, 0.0, 10.0, "Learning rate at the bottom.")),
             formula=lambda t, lr, T_max, eta_min: eta_min
             + (lr - eta_min) * (1.0 + np.cos(np.pi * t / T_max)) / 2.0,
@@ -68,10 +76,9 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             key="warmup", label="linear warmup",
             params=(_param("start_factor", "start factor", 1 / 3, 1e-4, 1.0,
                            "Fraction of η used at the first step.", scale="log"),
-                    _param("total_iters", "warmup steps", 100, 1, 10_000,
-                           "Steps until the full learning rate.")),
+                    _steps("total_iters", "warmup steps", 100, "Steps until the full learning rate.")),
             formula=lambda t, lr, start_factor, total_iters: lr
-            * (start_factor + (1.0 - start_factor) * np.minimum(t, int(total_iters)) / int(total_iters)),
+            * (start_factor + (1.0 - start_factor) * np.minimum(t, total_iters) / total_iters),
             latex=r"\eta_t = \eta\,\bigl(f_0 + (1 - f_0)\min(t, T)/T\bigr)",
             torch="torch.optim.lr_scheduler.LinearLR(end_factor=1)",
         ),

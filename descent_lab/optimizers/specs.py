@@ -7,6 +7,8 @@ test parametrized over the registry.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
@@ -40,7 +42,8 @@ class OptimizerSpec:
       ``"decoupled"`` (applied to the weights: AdamW, Lion) or None (no such knob);
       :meth:`decay_mode` gives it for a configuration.
     * ``coupled``: the rule sees both coordinates at once; ``hessian``: it also takes
-      the Hessian (Newton).
+      the Hessian (Newton); ``evaluations``: gradient evaluations per step (at most;
+      for budgets, :func:`optimizers.cost`).
     * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
       generic explanation (the gradient, each buffer, the new position).
     * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
@@ -59,6 +62,7 @@ class OptimizerSpec:
     weight_decay: Literal["l2", "decoupled"] | None = None
     coupled: bool = False
     hessian: bool = False
+    evaluations: float = 1.0
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
 
@@ -79,7 +83,11 @@ class OptimizerSpec:
         raise ValueError(f"Unknown hyperparameter {name!r} for {self.key}; expected one of: {names}")
 
     def validate(self, **hparams) -> dict:
-        """Fill defaults and check every value; ``ValueError`` in torch's wording."""
+        """Fill defaults and check every value; ``ValueError`` in torch's wording.
+
+        A check across parameters (``check``) speaks first when a value is refused
+        and every value is a number: torch refuses Rprop's ``etas=(1.5, 1.2)`` as
+        "Invalid eta values: 1.5, 1.2", naming both."""
         names = [h.name for h in self.hyperparams]
         unknown = sorted(set(hparams) - set(names))
         if unknown:
@@ -87,7 +95,18 @@ class OptimizerSpec:
                 f"Unknown hyperparameter {unknown[0]!r} for {self.key}; "
                 f"expected one of: {', '.join(names)}"
             )
-        out = {h.name: h.validate(hparams.get(h.name, h.default)) for h in self.hyperparams}
+        raw = {h.name: hparams.get(h.name, h.default) for h in self.hyperparams}
+        out, refused = {}, None
+        for h in self.hyperparams:
+            try:
+                out[h.name] = h.validate(raw[h.name])
+            except ValueError as exc:
+                refused = refused or exc
+        if refused is not None:
+            numeric = all(isinstance(v, numbers.Real) and math.isfinite(v) for v in raw.values())
+            if self.check is not None and numeric:
+                self.check({n: v if isinstance(v, bool) else float(v) for n, v in raw.items()})
+            raise refused
         if self.check is not None:
             self.check(out)
         return out
@@ -174,6 +193,12 @@ BETA1 = _beta(0, 0.9, "Decay of the running mean of gradients (momentum).")
 BETA2 = _beta(1, 0.999, "Decay of the running mean of squared gradients (per-coordinate scale).")
 
 
+def _check_nesterov(hp: dict) -> None:
+    # torch: `if nesterov and (momentum <= 0 or dampening != 0)`
+    if hp["momentum"] <= 0:
+        raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+
 def _check_rprop(hp: dict) -> None:
     # torch: `if not 0.0 < etas[0] < 1.0 < etas[1]`
     if not 0.0 < hp["etaminus"] < 1.0 < hp["etaplus"]:
@@ -225,7 +250,7 @@ _SPECS = [
         summary="Momentum that corrects its course by looking ahead along the velocity.",
         torch="torch.optim.SGD(momentum=..., nesterov=True)",
         fixed={"nesterov": True, "dampening": 0.0},
-        lr_kind="gradient", velocity="buf",
+        lr_kind="gradient", velocity="buf", check=_check_nesterov,
         weight_decay="l2", lines=rules.MOMENTUM_LINES,
     ),
     OptimizerSpec(

@@ -25,7 +25,8 @@ import sympy as sp
 
 from descent_lab.optimizers.hyperparams import HyperParam
 
-__all__ = ["Surface", "SurfaceEntry", "Kernels", "X", "Y", "kernels", "fmt", "nearest_distance"]
+__all__ = ["Surface", "SurfaceEntry", "Kernels", "X", "Y", "kernels", "derivative_sizes", "fmt",
+           "nearest_distance", "GRAD_NODES_PER_UNIT", "HESS_NODES_PER_UNIT", "CALL_WEIGHT"]
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -77,6 +78,35 @@ def kernels(expr: sp.Expr) -> tuple[Kernels, Kernels]:
     return out[0], out[1]
 
 
+GRAD_NODES_PER_UNIT = 400
+"""Weighted nodes of the exact gradient's formula that cost about as much as one
+interactive optimizer step (measured by ``benchmarks/bench_cost.py``)."""
+HESS_NODES_PER_UNIT = 800
+"""The same for the Hessian (whose shared subexpressions the generated code reuses)."""
+CALL_WEIGHT = 10
+"""Weight of a function call (sin, exp, atan2, abs...) or a non-integer power in a
+formula's size: on arrays one of them costs about ten arithmetic operations."""
+
+
+def _weight(node: sp.Basic) -> int:
+    call = isinstance(node, sp.Function) or (isinstance(node, sp.Pow) and not node.exp.is_Integer)
+    return CALL_WEIGHT if call else 1
+
+
+def _size(e: sp.Basic) -> int:
+    return sum(_weight(node) for node in sp.preorder_traversal(e))
+
+
+@lru_cache(maxsize=512)
+def derivative_sizes(expr: sp.Expr) -> tuple[int, int]:
+    """``(gradient size, Hessian size)``: the weighted sizes (nodes, a call counting
+    :data:`CALL_WEIGHT`) of a formula's exact gradient and Hessian, which set what
+    evaluating them costs."""
+    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
+    hess = (sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y))
+    return _size(gx) + _size(gy), sum(_size(h) for h in hess)
+
+
 def nearest_distance(xy, minimizers) -> np.ndarray | None:
     """Euclidean distance from each point of ``xy`` (..., 2) to the nearest of
     ``minimizers`` (plain data, so the UI can use it on decoded paths); None if
@@ -102,7 +132,10 @@ class Surface:
     an instructive default start point. ``lr_hints`` suggests a learning rate per
     optimizer ``lr_kind`` ("gradient" for GD-like steps, "normalized" for Adam-like
     steps) so the first picture is a good one. ``log_color`` asks the UI to colour
-    contours on a log scale.
+    contours on a log scale. ``grad_size`` and ``hess_size`` are the sizes of the
+    exact gradient's and Hessian's formulas (:func:`derivative_sizes`), from which
+    ``grad_cost`` and ``hess_cost`` estimate what one evaluation costs, for budgets
+    (``optimizers.cost``).
     """
 
     key: str
@@ -120,6 +153,8 @@ class Surface:
     lr_hints: Mapping[str, float] = field(default_factory=lambda: {"gradient": 0.01, "normalized": 0.01})
     expression: str = ""
     unbounded_below: bool = False
+    grad_size: int = 0
+    hess_size: int = 0
 
     # ----------------------------------------------------------- (..., 2) API
 
@@ -146,6 +181,17 @@ class Surface:
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
     # ----------------------------------------------------------- derived facts
+
+    @property
+    def grad_cost(self) -> float:
+        """One gradient evaluation in :func:`optimizers.run`, in units of one step on
+        the cheapest surface."""
+        return 1.0 + self.grad_size / GRAD_NODES_PER_UNIT
+
+    @property
+    def hess_cost(self) -> float:
+        """One Hessian evaluation, in the same units."""
+        return 1.0 + self.hess_size / HESS_NODES_PER_UNIT
 
     @property
     def bounded_below(self) -> bool:

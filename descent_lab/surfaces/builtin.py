@@ -12,7 +12,7 @@ import sympy as sp
 
 from descent_lab.optimizers.hyperparams import HyperParam
 
-from .base import Kernels, Surface, SurfaceEntry, X, Y, kernels
+from .base import Kernels, Surface, SurfaceEntry, X, Y, derivative_sizes, kernels
 
 __all__ = ["SurfaceEntry", "REGISTRY"]
 
@@ -22,13 +22,16 @@ x, y = X, Y
 def _surface(key, label, expr, formula, bounds, minimizers, min_value, start, description,
              lr_hints, log_color=False, params=None, scalar=None, vector=None,
              unbounded_below=False) -> Surface:
+    expr = sp.sympify(expr)
     if scalar is None:
-        scalar, vector = kernels(sp.sympify(expr))
+        scalar, vector = kernels(expr)
+    grad_size, hess_size = derivative_sizes(expr)
     return Surface(
         key=key, label=label, formula=formula, bounds=bounds, minimizers=tuple(minimizers),
         min_value=min_value, start=start, scalar=scalar, vector=vector, description=description,
         log_color=log_color, params=dict(params or {}), expression=str(expr),
-        lr_hints=lr_hints, unbounded_below=unbounded_below,
+        lr_hints=lr_hints, unbounded_below=unbounded_below, grad_size=grad_size,
+        hess_size=hess_size,
     )
 
 

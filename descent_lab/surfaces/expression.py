@@ -99,7 +99,7 @@ import sympy as sp
 
 from descent_lab.optimizers.hyperparams import HyperParam
 
-from .base import Kernels, Surface, SurfaceEntry, X, Y, fmt, kernels
+from .base import Kernels, Surface, SurfaceEntry, X, Y, derivative_sizes, fmt, kernels
 from .errors import AXIS_BOUNDS, BoundsError, ExpressionError, RegionError
 
 __all__ = [
@@ -752,10 +752,36 @@ def _pairwise(cls, args):
 def _computable(expr: sp.Expr) -> sp.Expr:
     """abs/min/max as functions of our own whose derivatives are sign and a step
     (both with derivative 0), printed as plain Python and NumPy: no DiracDelta, no
-    re/im, and NaN propagates on both paths."""
-    expr = expr.replace(sp.Abs, _Abs)
-    expr = expr.replace(sp.Min, lambda *a: _pairwise(_Min, a))
-    return expr.replace(sp.Max, lambda *a: _pairwise(_Max, a))
+    re/im, and NaN propagates on both paths.
+
+    One bottom-up pass that builds each node from its converted arguments directly:
+    ``Expr.replace`` would first rebuild a ``Max`` around an already converted
+    constant ``_Min(E, pi)``, which SymPy's ``Max`` refuses as not comparable
+    (``min(max(x, pi), max(x, e))`` is ``Max(x, Min(E, pi))``). Constant parts stay
+    SymPy's, which evaluate to numbers."""
+    memo: dict = {}
+
+    def convert(e: sp.Basic) -> sp.Basic:
+        done = memo.get(e)
+        if done is not None:
+            return done
+        if not e.free_symbols:  # a constant (SymPy leaves Min(E, pi) as is): N() evaluates it
+            return e
+        args = [convert(a) for a in e.args]
+        if isinstance(e, sp.Abs):
+            out = _Abs(*args)
+        elif isinstance(e, sp.Min):
+            out = _pairwise(_Min, args)
+        elif isinstance(e, sp.Max):
+            out = _pairwise(_Max, args)
+        elif args != list(e.args):
+            out = e.func(*args)
+        else:
+            out = e
+        memo[e] = out
+        return out
+
+    return convert(expr)
 
 
 def _tree_size(e: sp.Basic, memo: dict) -> int:
@@ -946,11 +972,12 @@ def _surface(text: str, bounds, lead: int = 0) -> Surface:
                                 for v in raw)
     g = np.stack([fx, fy], -1)
     h = np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+    sizes = derivative_sizes(compute)
     with np.errstate(all="ignore"):
-        return _finish(text, expr, (lx, ly), bounds, scalar, vector, probe, grid, f, g, h)
+        return _finish(text, expr, (lx, ly), bounds, scalar, vector, probe, grid, f, g, h, sizes)
 
 
-def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h) -> Surface:
+def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h, sizes) -> Surface:
     (x0, x1), (y0, y1) = bounds
     where = probe.domain_text
     finite_f = np.isfinite(f)
@@ -986,7 +1013,7 @@ def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h
         key="custom", label=f"Custom: {text}", formula="f = " + sp.latex(expr),
         bounds=bounds, minimizers=(), min_value=None, start=start, scalar=scalar,
         vector=vector, description=description, log_color=False, params=params,
-        lr_hints=hints, expression=text,
+        lr_hints=hints, expression=text, grad_size=sizes[0], hess_size=sizes[1],
     )
 
 

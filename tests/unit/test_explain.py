@@ -26,7 +26,8 @@ ROSEN = surfaces.get("rosenbrock")
 # Configurations that, together, take every declared line of every rule.
 CONFIGS = {
     "gd": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.05}],
-    "momentum": [{"lr": 0.05}, {"lr": 0.05, "dampening": 0.3, "weight_decay": 0.05}],
+    "momentum": [{"lr": 0.05}, {"lr": 0.05, "dampening": 0.3, "weight_decay": 0.05},
+                 {"lr": 0.05, "momentum": 0.0, "dampening": 0.5}],
     "nesterov": [{"lr": 0.05}, {"lr": 0.05, "weight_decay": 0.05}],
     "adagrad": [{"lr": 0.5}, {"lr": 0.5, "lr_decay": 0.1, "initial_accumulator_value": 0.2,
                               "weight_decay": 0.05}],

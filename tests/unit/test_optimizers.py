@@ -118,8 +118,11 @@ INVALID = [
      "Invalid initial_accumulator_value value: -1.0"),
     ("adadelta", {"rho": 1.5}, "Invalid rho value: 1.5"),
     ("nadam", {"momentum_decay": -0.1}, "Invalid momentum_decay value: -0.1"),
-    ("rprop", {"etaminus": 0.0}, "Invalid eta values: 0.0"),
-    ("rprop", {"etaplus": 1.0}, "Invalid eta values: 1.0"),
+    ("rprop", {"etaminus": 0.0}, "Invalid eta values: 0.0, 1.2"),
+    ("rprop", {"etaminus": 1.5}, "Invalid eta values: 1.5, 1.2"),  # torch's text: both etas
+    ("rprop", {"etaplus": 1.0}, "Invalid eta values: 0.5, 1.0"),
+    ("rprop", {"etaminus": 0.995}, "Invalid eta values: 0.995 (allowed range [0.01, 0.99])"),
+    ("nesterov", {"momentum": 0.0}, "Nesterov momentum requires a momentum and zero dampening"),
     ("rprop", {"step_size_min": 0.5, "step_size_max": 0.1}, "Invalid step sizes: 0.5, 0.1"),
     ("newton", {"damping": -1.0}, "Invalid damping value: -1.0"),
     ("adam", {"betas": (0.9, 0.99)}, "Unknown hyperparameter 'betas' for adam"),
@@ -276,3 +279,28 @@ def test_runs_have_no_hidden_state_and_inputs_are_not_mutated():
     optimizers.run_batch("adam", s, starts, 20, lr=lrs)
     np.testing.assert_array_equal(starts, saved[0])
     np.testing.assert_array_equal(lrs, saved[1])
+
+
+# ---------------------------------------------------------- torch's conventions
+
+
+def test_momentum_zero_is_plain_sgd_without_a_buffer_or_dampening():
+    # torch skips the momentum buffer (and its dampening) when momentum is 0
+    bowl = surfaces.get("bowl")
+    for dampening in (0.0, 0.3, 1.0):
+        tr = run("momentum", bowl, (3.0, 2.0), 2, lr=1e-3, momentum=0.0, dampening=dampening)
+        np.testing.assert_allclose(tr.xy[-1], (3.0 * 0.999**2, 2.0 * 0.999**2), rtol=1e-15)
+        assert tr.state == {}
+    assert REGISTRY["momentum"].buffers(momentum=0.0) == ()
+    # in a sweep, a run with momentum 0 takes the same plain steps
+    xy = optimizers.run_batch("momentum", bowl, [(3.0, 2.0)] * 2, 5, lr=1e-3,
+                              momentum=[0.0, 0.5], dampening=1.0)
+    np.testing.assert_allclose(xy[0], run("momentum", bowl, (3.0, 2.0), 5, lr=1e-3, momentum=0.0).xy,
+                               rtol=1e-15)
+    assert not np.allclose(xy[1, -1], xy[1, 0])  # dampening 1 with momentum still moves (b_1 = g_1)
+
+
+def test_nesterov_refuses_zero_momentum_in_a_sweep_too():
+    with pytest.raises(ValueError, match="Nesterov momentum requires a momentum"):
+        optimizers.run_batch("nesterov", surfaces.get("bowl"), [(1.0, 1.0)] * 2, 5,
+                             momentum=[0.5, 0.0])

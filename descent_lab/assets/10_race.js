@@ -633,7 +633,7 @@
     Object.keys(c.schedules || {}).forEach(function (rid) {
       Object.keys(c.schedules[rid]).forEach(function (name) {
         setField({type: E.SCHEDULE_TEXT, run: +rid, name: name}, c.schedules[rid][name][0]);
-        setSlider({type: E.SCHEDULE_PARAM, run: +rid, name: name}, c.schedules[rid][name][1]);
+        if (c.schedules[rid][name][1] !== null) { setSlider({type: E.SCHEDULE_PARAM, run: +rid, name: name}, c.schedules[rid][name][1]); }
       });
     });
     labelThumbs();

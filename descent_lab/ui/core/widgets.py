@@ -28,13 +28,17 @@ WIDEST_SLIDER = 1e4  # a linear range wider than this is typed in a field, not d
 
 
 def is_log(hp: Any) -> bool:
-    return hp.scale == "log" and hp.kind == "float"
+    return hp.scale == "log" and hp.kind in ("float", "int")
+
+
+def is_number(hp: Any) -> bool:
+    return hp.kind in ("float", "int")
 
 
 def has_slider(hp: Any) -> bool:
     """Whether a knob gets a slider: numbers over a range a hand can cover (a log scale,
     or a linear span up to :data:`WIDEST_SLIDER`); text and plot bounds are typed."""
-    return hp.kind == "float" and (is_log(hp) or float(hp.high) - float(hp.low) <= WIDEST_SLIDER)
+    return is_number(hp) and (is_log(hp) or float(hp.high) - float(hp.low) <= WIDEST_SLIDER)
 
 
 def linear_step(hp: Any) -> float:
@@ -42,7 +46,8 @@ def linear_step(hp: Any) -> float:
     span = float(hp.high) - float(hp.low)
     if span <= 0:
         return 1.0
-    return 10.0 ** math.floor(math.log10(span / 200.0))
+    step = 10.0 ** math.floor(math.log10(span / 200.0))
+    return max(1.0, step) if hp.kind == "int" else step
 
 
 def _round(value: float, step: float) -> float:
@@ -76,8 +81,10 @@ def from_slider(hp: Any, position: Any) -> Any:
         position = float(position)
     except OverflowError:  # an integer beyond float range
         return math.inf
-    if not math.isfinite(position) or not is_log(hp):
+    if not math.isfinite(position):
         return position
+    if not is_log(hp):
+        return round(position) if hp.kind == "int" and position == round(position) else position
     if abs(position) > 300:  # 10 ** position would overflow (or vanish): refused by validation
         return math.inf if position > 0 else 0.0
     # Three significant digits: the slider cannot resolve more, and the legend,
@@ -122,7 +129,7 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
                                     className="control-text"),
                          html.P(help_text + " Press Enter to apply.", className="hint")],
                         className="control control-wide", **{"data-name": name})
-    if hp.kind == "float" and not has_slider(hp):
+    if is_number(hp) and not has_slider(hp):
         field = dcc.Input(id=text_id, type="text", value=fmt_value(value), debounce=True, inputMode="decimal",
                           spellCheck=False, autoComplete="off", className="number")
         return html.Label([html.Span(hp.label, title=help_text), field], className="field control-field",
@@ -166,7 +173,7 @@ def controls(params, values: dict, slider_id, text_id, owner: str = "") -> list:
     main, advanced, fields = [], [], []
     for hp in params:
         widget = control(hp, values.get(hp.name, hp.default), slider_id(hp.name), text_id(hp.name), owner)
-        (fields if hp.kind == "float" and not has_slider(hp) else advanced if hp.advanced else main).append(widget)
+        (fields if is_number(hp) and not has_slider(hp) else advanced if hp.advanced else main).append(widget)
     if fields:  # typed numbers side by side (a plot's bounds)
         main.append(html.Div(fields, className="fields"))
     if advanced:

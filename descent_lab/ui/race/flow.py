@@ -99,7 +99,8 @@ def controls_payload(state: dict) -> dict:
         hp = surface.sparam_spec(state, name)
         out["compare"] = [fmt_value(value), widgets.to_slider(hp, value)]
     out["schedules"] = {str(run["id"]): {hp.name: [fmt_value(run["schedule"][hp.name]),
-                                                   widgets.to_slider(hp, run["schedule"][hp.name])]
+                                                   widgets.to_slider(hp, run["schedule"][hp.name])
+                                                   if widgets.has_slider(hp) else None]
                                          for hp in optimizers.SCHEDULES[run["schedule"]["kind"]].params}
                         for run in state["runs"]}
     return out

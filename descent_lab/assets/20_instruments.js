@@ -265,26 +265,13 @@
   var STATE_NAMES = {m: "m", v: "v", buf: "b", sum: "s", u: "u", v_max: "v_max", g_avg: "ḡ", prev: "g_prev",
                      step_size: "η_t", mu_product: "Πμ"};
 
-  function liveReadout(force) {
+  // The readout's numbers are the paused step's, rendered by the server with its rules
+  // (only that step's numbers travel); while playing, it says how to read them.
+  function liveReadout() {
     var box = document.getElementById(ctl.ids.READOUT_LIVE);
     if (!box || !inst.show.readout) { return; }
-    var now = performance.now();
-    if (!force && ctl.playing && now - inst.liveAt < 120) { return; }
-    inst.liveAt = now;
-    var rows = ctl.runs.map(function (run) {
-      var nb = numbers(run, updateIndex(run)), head = '<span class="readout-run" style="--run-color:' +
-        U.escapeHtml(run.color) + '">' + U.escapeHtml(run.label) + "</span>";
-      if (!nb) { return "<tr><th>" + head + "</th><td colspan=6>no update after the last point</td></tr>"; }
-      var state = Object.keys(nb.state).filter(function (n) { return n !== "mu_product"; }).map(function (n) {
-        return (STATE_NAMES[n] || n) + " " + pair(nb.state[n]);
-      }).join("<br>");
-      return "<tr><th>" + head + "<br><small>update t=" + nb.t + "</small></th><td>" + (nb.g ? pair(nb.g) : "—") +
-        "</td><td>" + (state || "—") + "</td><td>" + (nb.e ? pair(nb.e) : "—") + "</td><td>" + pair(nb.step) +
-        "</td><td>" + deg(nb.angle) + "</td><td>" + (nb.sharp !== undefined ? U.fmt(nb.sharp) : "—") + "</td></tr>";
-    });
-    box.innerHTML = '<table class="readout-table"><thead><tr><th>run · step ' + ctl.frame + "</th><th>g</th>" +
-      "<th>moments</th><th>η_eff (x, y)</th><th>Δθ</th><th>∠(Δθ, −g)</th><th>lr·λmax</th></tr></thead><tbody>" +
-      rows.join("") + "</tbody></table>";
+    var text = ctl.playing ? "Playing: pause (or step) to read the numbers and the rules of a step." : "";
+    if (box.textContent !== text) { box.textContent = text; }
   }
 
   function hoverExtra(run, j) {
@@ -429,7 +416,7 @@
   });
   ctl.hooks.frame.push(function () {
     cfg().charts.forEach(function (name) { if (inst.show[name]) { drawChart(name); } });
-    liveReadout(!ctl.playing);
+    liveReadout();
     update3d(!ctl.playing);
   });
 

@@ -19,7 +19,7 @@ class Instrument:
     label: str                     # the checklist's text
     help: str                      # its tooltip
     needs: frozenset[str]          # data groups: g (gradient used), e (effective lr), v (velocity),
-                                   # angle, sharp (own stability edge), state (buffers)
+                                   # angle, sharp (lr times the Hessian's top eigenvalue)
     where: Literal["arrow", "chart", "panel", "view3d"]
     chart_title: str = ""          # charts: the value axis' title
     log: bool = False              # charts: log value axis
@@ -45,10 +45,9 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                help="Learning rate times the Hessian's largest eigenvalue along the path; gradient "
                     "descent is stable only below 2.",
                chart_title="lr · λmax(H)", line=(2.0, "2: gradient descent's stability limit")),
-    Instrument(name="readout", label="readout", where="panel", needs=frozenset({"g", "e", "v", "angle", "sharp",
-                                                                                "state"}),
-               help="The current step's gradient, moments, effective rates and step, and each run's update "
-                    "rule with those numbers."),
+    Instrument(name="readout", label="readout", where="panel", needs=frozenset(),
+               help="The paused step's gradient, moments, effective rates and step, and each run's update "
+                    "rule with those numbers (only that step's numbers are sent)."),
     Instrument(name="view3d", label="3D view", where="view3d", needs=frozenset(),
                help="The surface in 3D with the paths on it, following the frame."),
 )

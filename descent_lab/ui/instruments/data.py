@@ -8,8 +8,10 @@ page sends nothing more. Each data group of :mod:`ui.core.registry` has one pack
 * ``v``      the momentum's move ``-lr_eff * velocity``
              (:func:`optimizers.diagnostics.velocity_direction`);
 * ``angle``  the angle between each step and ``-g`` (:func:`~optimizers.diagnostics.descent_angle`);
-* ``sharp``  ``lr * lambda_max(H)`` (:func:`~optimizers.diagnostics.sharpness`);
-* ``state``  the optimizer's buffers after each update.
+* ``sharp``  ``lr * lambda_max(H)`` (:func:`~optimizers.diagnostics.sharpness`).
+
+The readout sends no arrays: the server renders the paused step's numbers
+(``ui.instruments.readout``).
 
 The noise fan (K seeds per run) is packed by :func:`fan_payload`. Index ``k`` of a
 per-update array is the update applied at ``xy[k]``, i.e. torch's step ``t = k + 1``.
@@ -66,12 +68,7 @@ def _sharp(traj, surface) -> dict:
         return {"sharp": encode_f4(sharpness(traj, surface))}
 
 
-def _state(traj, surface) -> dict:
-    return {"state": {name: {"x": encode_f4(arr[:, 0]), "y": encode_f4(arr[:, 1])}
-                      for name, arr in traj.state.items()}}
-
-
-PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "state": _state}
+PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp}
 assert set(PACKERS) == set().union(*(inst.needs for inst in registry.INSTRUMENTS))
 
 

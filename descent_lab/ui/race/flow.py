@@ -45,6 +45,8 @@ OUTPUTS = (
 )
 # What moves the paths (anything else: view, frame, lesson text, window...).
 SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "fan", "compare")
+# What the view and the window change in the paths payload (the runs stay as they are).
+FRAME_KEYS = ("box", "panels", "layout")
 FIELD_KINDS = ("start_x", "start_y", "steps", "seed")
 
 
@@ -150,14 +152,18 @@ def changed_runs(old: dict, new: dict) -> list[int] | None:
     return [i for i, (a, b) in enumerate(zip(old["runs"], new["runs"])) if a != b]
 
 
-def paths_patch(paths: dict, indices: list[int]) -> dash.Patch:
-    """A Patch of the paths store replacing only the given runs and the controls' values.
+def paths_patch(paths: dict, indices: list[int], frame: bool = False) -> dash.Patch:
+    """A Patch of the paths store replacing only the given runs and the controls' values
+    (and, with ``frame``, the window and the panels' layout).
 
     Dragging one run's slider then sends one trajectory (~16 kB for 1000 steps)
-    instead of all of them."""
+    instead of all of them; switching the view or the window sends no trajectory."""
     patch = dash.Patch()
     for i in indices:
         patch["runs"][i] = paths["runs"][i]
+    if frame:
+        for key in FRAME_KEYS:
+            patch[key] = paths[key]
     patch["controls"] = paths["controls"]
     return patch
 
@@ -234,6 +240,8 @@ def respond(client_state: Any, action: dict | None) -> dict:
         if more:  # the field goes back to the value in use
             out[action["kind"]] = new["start"][0] if action["kind"] == "start_x" else \
                 new["start"][1] if action["kind"] == "start_y" else new[action["kind"]]
+    elif first:  # a page (re)loaded or repaired shows no refusal left from before
+        out["field_message"] = ""
     if fresh or changed("surface") and old["surface"]["key"] != new["surface"]["key"]:
         parts = surface.panel_children(new)
         out["surface_params"], out["surface_info"] = parts["params"], parts["info"]
@@ -254,8 +262,8 @@ def respond(client_state: Any, action: dict | None) -> dict:
         except ValueError as exc:  # the engine refused a combination we let through
             out["alerts"] = widgets.alerts(errors + [f"Could not run these settings: {exc}"])
         else:
-            only = None if fresh or changed("box", "view") else changed_runs(old, new)
-            out["paths"] = paths if only is None else paths_patch(paths, only)
+            only = None if fresh else changed_runs(old, new)
+            out["paths"] = paths if only is None else paths_patch(paths, only, frame=changed("box", "view"))
     if fresh or changed("runs") and _structure(old) != _structure(new):
         out["runs"] = runs.run_cards(new)
         out["add_disabled"] = len(new["runs"]) >= MAX_RUNS

@@ -144,26 +144,27 @@ def paths_payload(state: dict) -> dict:
 
 def changed_runs(old: dict, new: dict) -> list[int] | None:
     """Indices of the runs whose settings changed, when nothing else that moves the
-    paths did (None: everything must be resent)."""
+    paths or their per-step arrays did (None: everything must be resent)."""
     if any(old[k] != new[k] for k in SIM_KEYS if k != "runs") or len(old["runs"]) != len(new["runs"]) \
-            or old.get("lesson") != new.get("lesson") or old["show"] != new["show"] \
+            or old.get("lesson") != new.get("lesson") \
+            or registry.data_groups(old["show"]) != registry.data_groups(new["show"]) \
             or [r["id"] for r in old["runs"]] != [r["id"] for r in new["runs"]]:
         return None
     return [i for i, (a, b) in enumerate(zip(old["runs"], new["runs"])) if a != b]
 
 
-def paths_patch(paths: dict, indices: list[int], frame: bool = False) -> dash.Patch:
-    """A Patch of the paths store replacing only the given runs and the controls' values
-    (and, with ``frame``, the window and the panels' layout).
+def paths_patch(paths: dict, indices: list[int], keys=()) -> dash.Patch:
+    """A Patch of the paths store replacing only the given runs, the given top-level
+    ``keys`` and the controls' values.
 
     Dragging one run's slider then sends one trajectory (~16 kB for 1000 steps)
-    instead of all of them; switching the view or the window sends no trajectory."""
+    instead of all of them; switching the view, the window or an instrument that needs
+    no new arrays sends no trajectory."""
     patch = dash.Patch()
     for i in indices:
         patch["runs"][i] = paths["runs"][i]
-    if frame:
-        for key in FRAME_KEYS:
-            patch[key] = paths[key]
+    for key in keys:
+        patch[key] = paths[key]
     patch["controls"] = paths["controls"]
     return patch
 
@@ -263,7 +264,8 @@ def respond(client_state: Any, action: dict | None) -> dict:
             out["alerts"] = widgets.alerts(errors + [f"Could not run these settings: {exc}"])
         else:
             only = None if fresh else changed_runs(old, new)
-            out["paths"] = paths if only is None else paths_patch(paths, only, frame=changed("box", "view"))
+            keys = (FRAME_KEYS if changed("box", "view") else ()) + (("show",) if changed("show") else ())
+            out["paths"] = paths if only is None else paths_patch(paths, only, keys)
     if fresh or changed("runs") and _structure(old) != _structure(new):
         out["runs"] = runs.run_cards(new)
         out["add_disabled"] = len(new["runs"]) >= MAX_RUNS

@@ -15,7 +15,7 @@ from descent_lab.ui.core.state import (
 from descent_lab.ui.core.url import decode_url, encode_url, read_url
 
 
-def test_default_state_is_valid_and_has_the_issue_defaults():
+def test_default_state_is_valid_and_races_gd_momentum_and_adam():
     state = default_state()
     checked, errors = validate_state(state)
     assert errors == []

@@ -285,6 +285,11 @@ def respond(client_state: Any, action: dict | None) -> dict:
         out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None, "nonce": _nonce()}
     elif action["kind"] in ("surface", "click", "start_x", "start_y", "custom") and changed("start", "surface"):
         out["view_store"] = {"view": new["view"], "frame": 0, "autoplay": True, "stop": None, "nonce": _nonce()}
+    if action.get("reveal") is True:  # a map handed this over: bring the race back into view
+        if out["view_store"] is NO:
+            out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None,
+                                 "nonce": _nonce()}
+        out["view_store"]["reveal"] = True
     if paths is not None or first:
         out["status"] = status_line(new, paths)
     return out

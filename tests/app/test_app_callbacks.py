@@ -290,6 +290,18 @@ def test_a_set_up_from_a_map_is_applied_whole_and_a_bad_one_keeps_the_race():
         assert refused["state"] == state and message in _alert_text(refused), raw
 
 
+def test_an_action_handed_over_by_a_map_brings_the_race_back_into_view():
+    state = _load()["state"]
+    moved = respond(state, {"kind": "click", "value": {"x": 1.0, "y": 1.0}, "reveal": True})
+    assert moved["view_store"]["reveal"] is True and moved["view_store"]["autoplay"] is True
+    same = respond(state, {"kind": "click", "value": {"x": state["start"][0], "y": state["start"][1]}, "reveal": True})
+    assert same["view_store"]["reveal"] is True and same["view_store"]["frame"] is None  # nothing moved, still shown
+    for reveal in (None, "yes", 1):
+        out = respond(state, {"kind": "click", "value": {"x": 1.0, "y": 1.0}, "reveal": reveal})
+        assert "reveal" not in out["view_store"]
+    assert "reveal" not in respond(state, {"kind": "view", "value": "grid"})["view_store"]
+
+
 @pytest.mark.parametrize("action", ["junk", 3, ["kind"], {"no": "kind"}])
 def test_a_malformed_action_changes_nothing_and_says_so(action):
     out = respond(_load()["state"], action)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -318,6 +319,7 @@ def test_the_engine_and_the_lessons_never_import_the_web_app():
     assert found == []
 
 
+@cache
 def _ui_modules_comparing_keys() -> dict[str, list]:
     out = {}
     for module, path in MODULES.items():

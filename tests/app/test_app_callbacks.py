@@ -107,6 +107,25 @@ def test_a_typed_value_is_taken_exactly():
     assert refused["state"] == state and "must be a number" in _alert_text(refused)
 
 
+def test_every_typed_field_takes_its_exact_value():
+    state = _load()["state"]
+    assert respond(state, {"kind": "scale_text", "value": "0.5"})["state"]["surface"]["params"]["scale"] == 0.5
+    assert respond(state, {"kind": "noise_text", "value": "0.25"})["state"]["noise"] == 0.25
+    assert respond(state, {"kind": "sparam_text", "name": "angle", "value": "33.3"})["state"]["surface"]["params"][
+        "angle"] == 33.3
+    stepped = respond(state, {"kind": "schedule", "run": 1, "value": "step"})
+    assert stepped["runs"] is not no_update  # the card shows the schedule's own controls
+    typed = respond(stepped["state"], {"kind": "schedule_text", "run": 1, "name": "gamma", "value": "0.25"})
+    assert typed["state"]["runs"][1]["schedule"]["gamma"] == 0.25 and typed["runs"] is no_update
+    assert _ops(typed["paths"])[0]["location"] == ["runs", 1]
+    compared = respond(state, {"kind": "compare", "name": "name", "value": "angle"})
+    assert compared["state"]["compare"] == {"angle": 90.0} and compared["compare"] is not no_update
+    assert compared["surface"]["twin"] and len(compared["paths"]["panels"]) == 2
+    moved = respond(compared["state"], {"kind": "compare", "name": "text", "value": "30"})
+    assert moved["state"]["compare"] == {"angle": 30.0} and moved["compare"] is no_update  # the field stays
+    assert len(moved["paths"]["twin"]["runs"]) == 3
+
+
 def test_a_slider_on_eight_long_runs_sends_under_100_kb():
     runs_ = "&".join(f"run=adam(lr={0.002 * (i + 1)})" for i in range(8))
     state = _load(f"?surface=rosenbrock&{runs_}&steps=1000")["state"]

@@ -3,7 +3,6 @@ cleanly, says when the set-up is no longer its own, and shows what its text prom
 
 import numpy as np
 import pytest
-from dash import html
 
 from descent_lab.lessons import LESSONS
 from descent_lab.surfaces.base import nearest_distance

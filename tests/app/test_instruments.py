@@ -199,7 +199,8 @@ from descent_lab.optimizers.diagnostics import (  # noqa: E402
 )
 from descent_lab.ui.core import engine, registry  # noqa: E402
 from descent_lab.ui.core.state import MAX_FAN  # noqa: E402
-from descent_lab.ui.instruments import data, readout as rules  # noqa: E402
+from descent_lab.ui.instruments import data  # noqa: E402
+from descent_lab.ui.instruments import readout as rules  # noqa: E402
 from descent_lab.ui.instruments.callbacks import readout  # noqa: E402
 from descent_lab.ui.instruments.layout import chart_layouts  # noqa: E402
 

@@ -1,25 +1,24 @@
-"""The instruments of issue 4, called as plain functions: the typed surface and the
-loss scale through state, URL and callbacks; the numbers behind every chart, arrow
-and readout against optimizers.diagnostics and the trajectories."""
-
-import time
+"""The instruments and the surface's extras, called as plain functions: the typed
+surface and the loss scale through state, URL and the race (ui.race.surface, .flow);
+the numbers behind every chart, arrow and readout (ui.instruments.data, .readout)
+against optimizers.diagnostics and the trajectories; the noise fan; the lessons' live
+numbers."""
 
 import numpy as np
 import pytest
 from dash import no_update
 
 from descent_lab import optimizers, surfaces
-from descent_lab.ui import instrument_actions, layout
-from descent_lab.ui.callbacks import respond
-from descent_lab.ui.simulate import decode_f4, run_one
-from descent_lab.ui.state import (
-    CUSTOM,
-    decode_url,
-    default_state,
-    encode_url,
-    make_surface,
-    validate_state,
-)
+from descent_lab.ui.core.codec import decode_f4
+from descent_lab.ui.core.engine import trajectory
+from descent_lab.ui.core.state import CUSTOM, default_state, make_surface, validate_state
+from descent_lab.ui.core.url import decode_url, encode_url
+from descent_lab.ui.race import surface as race_surface
+from descent_lab.ui.race.flow import respond
+
+
+def run_one(state, index):
+    return trajectory(state, index)
 
 
 def _load(search=""):
@@ -37,7 +36,7 @@ def _alert_text(out) -> str:
     return str(out["alerts"])
 
 
-# ------------------------------------------------------------ typed surface (item 8)
+# ------------------------------------------------------------ typed surface
 
 def test_custom_surface_round_trips_through_the_url():
     state = _custom_state("sin(x)*cos(y) + 0.1*(x**2 + y**2)")
@@ -58,7 +57,7 @@ def test_custom_surface_round_trips_through_the_url():
 def test_loading_a_typed_surface_sends_its_contour_formula_and_controls():
     out = _load(encode_url(_custom_state()))
     assert out["surface_key"] == CUSTOM
-    assert out["surface"]["bounds"] == [[-4.0, 4.0], [-3.0, 3.0]]
+    assert out["surface"]["box"] == [[-4.0, 4.0], [-3.0, 3.0]] == out["paths"]["bounds"]
     text = str(out["surface_info"])
     assert "x^{2}" in text and "\\nabla f" in text and "mathjax=True" in text.replace(" ", "")
     controls = str(out["surface_params"])
@@ -84,11 +83,9 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("text,message", HOSTILE)
-def test_hostile_typed_input_gets_a_message_quickly_and_changes_nothing(text, message):
+def test_hostile_typed_input_gets_a_message_and_changes_nothing(text, message):
     state = _load(encode_url(_custom_state()))["state"]
-    t0 = time.perf_counter()
-    out = respond(state, {"kind": "expression", "value": text})
-    assert time.perf_counter() - t0 < 1.0
+    out = respond(state, {"kind": "custom", "name": "expression", "value": text})
     assert out["state"] == state
     assert message.lower() in _alert_text(out).lower()
     assert out["paths"] is no_update and out["surface"] is no_update
@@ -105,7 +102,7 @@ def test_a_hostile_url_falls_back_to_the_default_surface_with_the_reason():
 def test_typing_a_function_replaces_the_contour_and_keeps_the_start_when_it_fits():
     state = _load(encode_url(_custom_state()))["state"]
     state_start = state["start"]
-    out = respond(state, {"kind": "expression", "value": "(x - 1)**2 + 10*(y + 0.5)**2"})
+    out = respond(state, {"kind": "custom", "name": "expression", "value": "(x - 1)**2 + 10*(y + 0.5)**2"})
     assert out["state"]["surface"]["params"]["expression"] == "(x - 1)**2 + 10*(y + 0.5)**2"
     assert out["surface"] is not no_update and out["paths"] is not no_update
     assert out["state"]["start"] == state_start
@@ -128,15 +125,15 @@ def test_typing_a_function_replaces_the_contour_and_keeps_the_start_when_it_fits
 
 def test_bounds_are_validated_and_applied():
     state = _load(encode_url(_custom_state()))["state"]
-    out = respond(state, {"kind": "bound", "name": "xmax", "value": 6})
+    out = respond(state, {"kind": "custom", "name": "xmax", "value": 6})
     assert out["state"]["surface"]["params"]["xmax"] == 6.0
-    assert out["surface"]["bounds"][0] == [-4.0, 6.0]
-    bad = respond(state, {"kind": "bound", "name": "xmax", "value": -9})
+    assert out["surface"]["box"][0] == [-4.0, 6.0]
+    bad = respond(state, {"kind": "custom", "name": "xmax", "value": -9})
     assert bad["state"] == state and "xmin must be less than xmax" in _alert_text(bad)
     for value in (float("nan"), "1e3", None, True):
-        refused = respond(state, {"kind": "bound", "name": "ymin", "value": value})
+        refused = respond(state, {"kind": "custom", "name": "ymin", "value": value})
         assert refused["state"] == state and refused["alerts"] is not no_update
-    crafted = respond(state, {"kind": "bound", "name": "__class__", "value": 1})
+    crafted = respond(state, {"kind": "custom", "name": "__class__", "value": 1})
     assert crafted["state"] == state and "no setting" in _alert_text(crafted)
 
 
@@ -150,10 +147,10 @@ def test_picking_custom_in_the_list_shows_the_example_and_a_surface_slider_canno
     assert crafted["state"] == out["state"] and "no parameter" in _alert_text(crafted)
     back = respond(out["state"], {"kind": "surface", "value": "rosenbrock"})
     assert back["state"]["surface"]["key"] == "rosenbrock"
-    assert CUSTOM in [o["value"] for o in layout.surface_options()]
+    assert CUSTOM in [o["value"] for o in race_surface.surface_options()]
 
 
-# ------------------------------------------------------------ loss scale (item 5)
+# ------------------------------------------------------------ loss scale
 
 def test_loss_scale_changes_the_paths_not_the_contour_and_rides_in_the_url():
     state = _load()["state"]
@@ -184,10 +181,10 @@ def test_loss_scale_changes_the_paths_not_the_contour_and_rides_in_the_url():
 def test_scale_survives_a_surface_change_and_is_validated_in_the_state():
     state = _load("?surface=valley(condition=10,angle=0,scale=0.1)")["state"]
     assert state["surface"]["params"]["scale"] == 0.1
-    moved, _ = instrument_actions.set_scale(state, 100.0)
+    moved, _ = race_surface.set_scale(state, 100.0)
     out = respond(moved, {"kind": "surface", "value": "bowl"})
     assert out["state"]["surface"]["params"] == {"scale": 100.0}
-    assert out["scale"] == 2.0
+    assert out["paths"]["controls"]["scale"] == ["100", 2.0]  # the slider's position and its exact value
     checked, errors = validate_state({**state, "surface": {"key": "bowl", "params": {"scale": 1e9}}})
     assert checked["surface"]["params"] == {} and any("loss scale" in e for e in errors)
 
@@ -200,10 +197,14 @@ from descent_lab.optimizers.diagnostics import (  # noqa: E402
     sharpness,
     velocity_direction,
 )
-from descent_lab.ui import instruments  # noqa: E402
-from descent_lab.ui.instrument_callbacks import readout  # noqa: E402
-from descent_lab.ui.state import INSTRUMENTS, MAX_FAN  # noqa: E402
+from descent_lab.ui.core import engine, registry  # noqa: E402
+from descent_lab.ui.core.state import MAX_FAN  # noqa: E402
+from descent_lab.ui.instruments import data  # noqa: E402
+from descent_lab.ui.instruments import readout as rules  # noqa: E402
+from descent_lab.ui.instruments.callbacks import readout  # noqa: E402
+from descent_lab.ui.instruments.layout import chart_layouts  # noqa: E402
 
+INSTRUMENTS = registry.NAMES
 ALL_SHOWN = list(INSTRUMENTS)
 
 
@@ -222,7 +223,7 @@ def test_instrument_arrays_are_the_engines_numbers(key):
     state = _state_with(f"?surface=rosenbrock&run={key}&steps=40&show={','.join(ALL_SHOWN)}")
     traj = run_one(state, 0)
     surface = make_surface(state["surface"])
-    arrays = instruments.run_arrays(state, 0, traj, surface)["inst"]
+    arrays = data.run_arrays(state["show"], traj, surface)
     spec = optimizers.REGISTRY[key]
 
     def close(spec_array, expected):
@@ -253,15 +254,16 @@ def test_the_default_page_sends_no_instrument_arrays_and_each_toggle_only_what_i
     assert on["state"]["show"] == ["angle"] and "show=angle" in on["url"]
     assert set(on["paths"]["runs"][0]["inst"]) == {"angle"}  # every run resent, with its angles
     assert len(on["paths"]["runs"]) == 3
-    # an arrow drawn from the path itself needs no new arrays: no paths sent
+    # an arrow drawn from the path itself needs no new arrays: no path sent, only the list
     step = respond(on["state"], {"kind": "show", "value": ["angle", "step"]})
-    assert step["paths"] is no_update and step["state"]["show"] == ["step", "angle"]
+    assert step["state"]["show"] == ["step", "angle"]
+    assert [op["location"] for op in step["paths"].to_plotly_json()["operations"]] == [["show"], ["controls"]]
     # a slider with instruments on patches one run, its arrays included, under 100 kB for 1000 steps
     long = respond(on["state"], {"kind": "steps", "value": 1000})["state"]
     long = respond(long, {"kind": "show", "value": ALL_SHOWN})["state"]
     patch = respond(long, {"kind": "hparam", "run": 2, "name": "lr", "value": -1.0})["paths"]
     ops = patch.to_plotly_json()["operations"]
-    assert [op["location"] for op in ops] == [["runs", 2]]
+    assert [op["location"] for op in ops] == [["runs", 2], ["controls"]]
     assert "inst" in ops[0]["params"]["value"]
     import json
     assert len(json.dumps(ops)) < 100_000
@@ -288,15 +290,15 @@ def test_arrow_numbers_follow_the_diagnostics():
     for i in range(2):
         traj = run_one(state, i)
         for k in (0, 7, 30):
-            nb = instruments.frame_numbers(traj, k)
+            nb = rules.frame_numbers(traj, k)
             np.testing.assert_allclose(nb["rescaled"], rescaled_direction(traj)[k])
             np.testing.assert_allclose(nb["step"], traj.xy[k + 1] - traj.xy[k])
             np.testing.assert_allclose(nb["velocity"], velocity_direction(traj, optimizers.REGISTRY[traj.key].velocity)[k])
             np.testing.assert_allclose(nb["angle"], descent_angle(traj.step, traj.grad_used)[k])
-        assert instruments.frame_numbers(traj, traj.steps) is None  # no update after the last point
+        assert rules.frame_numbers(traj, traj.steps) is None  # no update after the last point
     # momentum's velocity move is its step (torch's buffer, lr outside)
     momentum = run_one(state, 1)
-    nb = instruments.frame_numbers(momentum, 12)
+    nb = rules.frame_numbers(momentum, 12)
     np.testing.assert_allclose(nb["velocity"], nb["step"], rtol=1e-9)
 
 
@@ -332,17 +334,18 @@ def test_sharpness_explains_the_divergence():
 
 
 def test_chart_layouts_mark_90_degrees_and_2():
-    layouts = instruments.chart_layouts()
-    assert layouts["angle"]["shapes"][0]["y0"] == 90 and layouts["angle"]["yaxis"]["range"] == [0, 180]
+    layouts = chart_layouts()
+    assert set(layouts) == set(registry.CHARTS)
+    assert layouts["angle"]["shapes"][0]["y0"] == 90 and "90°" in layouts["angle"]["annotations"][0]["text"]
     assert layouts["sharpness"]["shapes"][0]["y0"] == 2
-    assert layouts["lr"]["yaxis"]["type"] == "log"
+    assert layouts["lr"]["yaxis"]["type"] == "log" and layouts["angle"]["yaxis"]["type"] == "linear"
 
 
-# ------------------------------------------------------------ the readout (item 4)
+# ------------------------------------------------------------ the readout
 
 def _lines(state, i, k):
     traj = run_one(state, i)
-    return traj, {line["lhs"]: line for line in instruments.rule_lines(traj, k, state["runs"][i]["hparams"])}
+    return traj, {line["lhs"]: line for line in rules.rule_lines(traj, k, state["runs"][i]["hparams"])}
 
 
 RULE_RUNS = ["gd(lr=0.1,weight_decay=0.01)", "momentum(lr=0.05,momentum=0.9,dampening=0.1)", "nesterov(lr=0.05)",
@@ -362,13 +365,13 @@ def test_every_substituted_rule_ends_at_the_trajectorys_next_point(run, k):
     wd = state["runs"][0]["hparams"].get("weight_decay", 0.0)
     expected_g = traj.grad_used[k] + (wd * traj.xy[k] if traj.key in ("gd", "momentum", "nesterov") else 0)
     np.testing.assert_allclose(g, expected_g, rtol=1e-12)
-    latex = instruments.substituted_rule(traj, k, state["runs"][0]["hparams"])
+    latex = rules.substituted_rule(traj, k, state["runs"][0]["hparams"])
     assert latex.startswith("\\begin{aligned}") and latex.count("\\\\") == len(lines) - 1
-    assert instruments.vec(traj.xy[k + 1]) in latex  # the result, with the trajectory's numbers
+    assert rules.vec(traj.xy[k + 1]) in latex  # the result, with the trajectory's numbers
     hidden = {"mu_product"} | ({"buf"} if traj.key == "rmsprop" and not state["runs"][0]["hparams"]["momentum"] else set())
     for name, value in traj.state.items():  # the moments after the update are shown
         if name not in hidden:
-            assert instruments.num(value[k][0]) in latex, name
+            assert rules.num(value[k][0]) in latex, name
 
 
 def test_adam_rule_numbers_recompute_each_line():
@@ -388,7 +391,7 @@ def test_adam_rule_numbers_recompute_each_line():
         np.testing.assert_allclose(eff, traj.lr_eff[k])
         np.testing.assert_allclose(traj.xy[k] - np.array(eff) * m_hat, traj.xy[k + 1], rtol=1e-12)
         # the numbers in the text are these, to four significant digits
-        assert f"{b1 * 1:.4g}" in lines["m_t"]["numeric"] and instruments.vec(m_prev) in lines["m_t"]["numeric"]
+        assert f"{b1 * 1:.4g}" in lines["m_t"]["numeric"] and rules.vec(m_prev) in lines["m_t"]["numeric"]
 
 
 def test_momentum_and_rmsprop_rules_recompute():
@@ -423,24 +426,24 @@ def test_readout_follows_the_states_frame_and_costs_nothing_when_off():
     assert "step 12" in text
     for i in range(2):
         traj = run_one(state, i)
-        assert instruments.vec(traj.xy[13]) in text
-        assert instruments.vec(traj.grad_used[12]) in text
+        assert rules.vec(traj.xy[13]) in text
+        assert rules.vec(traj.grad_used[12]) in text
     moved = respond(state, {"kind": "frame", "value": 13})["state"]
-    assert instruments.vec(run_one(moved, 0).xy[14]) in _texts(readout(moved))
+    assert rules.vec(run_one(moved, 0).xy[14]) in _texts(readout(moved))
     assert readout({**state, "show": []}) is no_update
     assert "not valid" in _texts(readout({"evil": 1}))  # a crafted request gets a message, not numbers
     at_end = readout({**state, "frame": 40})
     assert "No update from step 40" in _texts(at_end)
 
 
-# ------------------------------------------------------------ the fan (item 6)
+# ------------------------------------------------------------ the fan
 
 def test_fan_is_run_batch_and_its_mean_is_nanmean():
     state = _state_with("?surface=rosenbrock&run=adam(lr=0.05)&run=gd(lr=0.002)&start=-1.2,1&steps=150"
                         "&noise=2&seed=5&fan=8")
     surface = make_surface(state["surface"])
     for i, run in enumerate(state["runs"]):
-        cloud = instruments.fan_paths(state, i)
+        cloud = engine.fan_paths(state, i)
         expected = optimizers.run_batch(run["optimizer"], surface, [state["start"]] * 8, 150, noise=2.0, seed=5,
                                         **run["hparams"])
         np.testing.assert_array_equal(cloud, expected)
@@ -453,11 +456,11 @@ def test_fan_is_run_batch_and_its_mean_is_nanmean():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 mean = np.nanmean(expected, axis=0)
-        np.testing.assert_allclose(instruments.fan_mean(cloud), mean, equal_nan=True)
+        np.testing.assert_allclose(engine.fan_mean(cloud), mean, equal_nan=True)
     out = _load(encode_url(state))
     fan = out["paths"]["runs"][0]["fan"]
     assert fan["k"] == 8 and fan["stride"] == 1 and fan["m"] == 151
-    np.testing.assert_allclose(_f4(fan["mx"]), instruments.fan_mean(instruments.fan_paths(state, 0))[:, 0],
+    np.testing.assert_allclose(_f4(fan["mx"]), engine.fan_mean(engine.fan_paths(state, 0))[:, 0],
                                rtol=1e-6, equal_nan=True)
     assert "fan=8" in out["url"]
 
@@ -465,8 +468,8 @@ def test_fan_is_run_batch_and_its_mean_is_nanmean():
 def test_a_diverging_seed_leaves_the_mean_of_the_others():
     paths = np.array([[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]],
                       [[0.0, 0.0], [3.0, 3.0], [np.nan, np.nan]]])
-    np.testing.assert_allclose(instruments.fan_mean(paths), [[0, 0], [2, 2], [2, 2]])
-    assert np.isnan(instruments.fan_mean(paths[:, [0, 2]][[1]])[1]).all()
+    np.testing.assert_allclose(engine.fan_mean(paths), [[0, 0], [2, 2], [2, 2]])
+    assert np.isnan(engine.fan_mean(paths[:, [0, 2]][[1]])[1]).all()
 
 
 def test_fan_needs_noise_is_strided_to_a_budget_and_validated():
@@ -474,8 +477,8 @@ def test_fan_needs_noise_is_strided_to_a_budget_and_validated():
     assert "fan" not in _load(encode_url(state))["paths"]["runs"][0]  # no noise: every seed agrees
     state = _state_with(f"?run=adam(lr=0.3)&steps=2000&noise=1&fan={MAX_FAN}")
     fan = _load(encode_url(state))["paths"]["runs"][0]["fan"]
-    assert fan["stride"] == instruments.fan_stride(MAX_FAN, 2000) > 1
-    assert fan["k"] * fan["m"] <= instruments.FAN_POINTS_PER_RUN + fan["k"]
+    assert fan["stride"] == data.fan_stride(MAX_FAN, 2000) > 1
+    assert fan["k"] * fan["m"] <= data.FAN_POINTS_PER_RUN + fan["k"]
     assert len(_f4(fan["mx"])) == 2001  # the mean keeps every step
     base = _load()["state"]
     for value in (MAX_FAN + 1, -1, 2.5, "5", None):
@@ -485,57 +488,55 @@ def test_fan_needs_noise_is_strided_to_a_budget_and_validated():
     assert moved["state"]["fan"] == 5 and moved["paths"] is not no_update  # every run resent
 
 
-# ------------------------------------------------------------ the 3D view (item 7)
+# ------------------------------------------------------------ lessons point at the instruments
 
-def test_heights_interpolate_the_contour_grid():
-    xs, ys = np.linspace(-2, 2, 5), np.linspace(-1, 3, 9)
-    z = 3 * xs[None, :] - 2 * ys[:, None] + 1  # bilinear interpolation is exact on a plane
-    px, py = np.array([-2, 0.3, 1.99, 5.0]), np.array([-1, 2.2, 2.9, 0.0])
-    h = instruments.heights(xs, ys, z, px, py)
-    np.testing.assert_allclose(h[:3], 3 * px[:3] - 2 * py[:3] + 1)
-    assert np.isnan(h[3])  # outside the grid
+from descent_lab import lessons  # noqa: E402
+from descent_lab.ui.core import ids  # noqa: E402
+from descent_lab.ui.race import teach  # noqa: E402
 
-
-def test_figure3d_puts_each_path_on_the_drawn_surface_up_to_the_frame():
-    out = _load("?surface=himmelblau&run=gd(lr=0.01)&run=adam(lr=0.05)&start=0.2,-0.5&steps=50")
-    fig = instruments.figure3d(out["surface"], out["paths"], frame=20)
-    kinds = [trace.type for trace in fig.data]
-    assert kinds == ["surface", "scatter3d", "scatter3d", "scatter3d", "scatter3d"]
-    travelled, head = fig.data[1], fig.data[2]
-    assert len(travelled.x) == 21 and head.x[0] == travelled.x[-1]
-    contour = out["surface"]["contour"]
-    xs, ys = decode_f4(contour["x"]), decode_f4(contour["y"])
-    z = decode_f4(contour["z"]).reshape(len(ys), len(xs))
-    lift = 0.01 * (z.max() - z.min())
-    np.testing.assert_allclose(np.array(travelled.z) - lift,
-                               instruments.heights(xs, ys, z, travelled.x, travelled.y), rtol=1e-6)
+# The instrument that shows each live number (|Δθ| is read off the paths themselves).
+LIVE_NEEDS = {"∠(Δθ, −g)": "angle", "η_eff,x / η_eff,y": "lr", "η_eff,x": "lr", "lr·λmax": "sharpness", "|Δθ|": None}
 
 
-# ------------------------------------------------------------ lessons point at the instruments (item 9)
+def _find(component, component_id):
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = component if isinstance(component, (list, tuple)) else getattr(component, "children", None)
+    if isinstance(children, (list, tuple)):
+        return next((f for f in (_find(c, component_id) for c in children) if f is not None), None)
+    return None if children is None or isinstance(children, str) else _find(children, component_id)
 
-from descent_lab.ui import presets  # noqa: E402
 
-METRIC_NEEDS = {"angle": "angle", "lr_ratio": "lr", "lr_eff": "lr", "sharpness": "sharpness", "step": None}
-
-
-@pytest.mark.parametrize("preset", presets.PRESET_LIST, ids=lambda p: p.key)
-def test_each_lesson_explains_its_instruments_and_switches_them_on(preset):
-    sentences = [s for s in preset.instruments.replace("≈ ", "").split(". ") if s.strip()]
-    assert 2 <= len(sentences) <= 3, preset.instruments
-    assert preset.metric in METRIC_NEEDS
-    out = respond(_load()["state"], {"kind": "preset", "key": preset.key})
+@pytest.mark.parametrize("lesson", list(lessons.LESSONS.values()), ids=lambda p: p.key)
+def test_each_lesson_explains_its_instruments_and_switches_them_on(lesson):
+    sentences = [s for s in lesson.look.replace("≈ ", "").split(". ") if s.strip()]
+    assert 2 <= len(sentences) <= 3, lesson.look
+    assert lesson.live is not None and lesson.live.label in LIVE_NEEDS
+    out = respond(_load()["state"], {"kind": "lesson", "key": lesson.key})
     assert out["alerts"] is no_update
-    need = METRIC_NEEDS[preset.metric]
+    need = LIVE_NEEDS[lesson.live.label]
     assert need is None or need in out["state"]["show"]
     assert out["show"] == out["state"]["show"]
-    banner = layout.lesson_banner(preset.key)[0]
-    live = [c for c in banner.children if getattr(c, "id", None) == "lesson-live"]
-    assert live and getattr(live[0], "data-metric") == preset.metric
-    assert preset.instruments in _texts(banner)
+    assert _find(out["lesson"], ids.LESSON_LIVE) is not None  # where the browser writes the number
+    assert lesson.look in _texts(out["lesson"])
+    # the number is computed here, per run and per step, and the browser only slices it
+    paths = out["paths"]
+    assert paths["lesson_live"] == {"label": lesson.live.label, "unit": lesson.live.unit,
+                                    "decimals": lesson.live.decimals}
+    state = out["state"]
+    expected = lesson.live.compute([run_one(state, i) for i in range(len(state["runs"]))],
+                                   make_surface(state["surface"]))
+    for run, values in zip(paths["runs"], expected):
+        np.testing.assert_allclose(_f4(run["live"]["values"]), np.asarray(values, float), rtol=2e-6, atol=1e-30,
+                                   equal_nan=True)
+    # a changed set-up is no longer the lesson's: no live number
+    moved = respond(state, {"kind": "steps", "value": state["steps"] - 1})
+    assert not teach.applies(moved["state"]) and moved["paths"]["lesson_live"] is None
+    assert all("live" not in run for run in moved["paths"]["runs"])
 
 
 def _preset_state(key):
-    return respond(_load()["state"], {"kind": "preset", "key": key})["state"]
+    return respond(_load()["state"], {"kind": "lesson", "key": key})["state"]
 
 
 def test_lesson_numbers_are_what_the_instruments_show():
@@ -586,10 +587,8 @@ _BASE = _load(encode_url(_custom_state()))["state"]
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.one_of(st.lists(_TOKENS, max_size=25).map("".join), st.text(max_size=60)))
-def test_any_typed_text_gets_a_surface_or_a_message_quickly(text):
-    t0 = time.perf_counter()
-    out = respond(_BASE, {"kind": "expression", "value": text})
-    assert time.perf_counter() - t0 < 2.0
+def test_any_typed_text_gets_a_surface_or_a_message(text):
+    out = respond(_BASE, {"kind": "custom", "name": "expression", "value": text})
     if out["state"] == _BASE:  # refused (or the same text): the reason is in the page
         assert out["alerts"] is not no_update or text == _BASE["surface"]["params"]["expression"]
     else:
@@ -636,10 +635,10 @@ def test_nadam_rule_lines_recompute(k):
     np.testing.assert_allclose(parts[1], lr * mu_next / (1 - pi * mu_next) * m / denom, rtol=1e-12)
     np.testing.assert_allclose(traj.xy[k] - parts[0] - parts[1], traj.xy[k + 1], rtol=1e-12)
     _check_end(traj, lines, k)
-    assert instruments.num(mu) in lines[r"\Pi_t"]["numeric"]
-    assert instruments.vec(m_prev) in lines["m_t"]["numeric"] and "0.85" in lines["m_t"]["numeric"]
-    assert instruments.vec(v) in lines["d_t"]["numeric"]
-    assert instruments.vec(traj.xy[k]) in lines[r"\theta_t"]["numeric"]
+    assert rules.num(mu) in lines[r"\Pi_t"]["numeric"]
+    assert rules.vec(m_prev) in lines["m_t"]["numeric"] and "0.85" in lines["m_t"]["numeric"]
+    assert rules.vec(v) in lines["d_t"]["numeric"]
+    assert rules.vec(traj.xy[k]) in lines[r"\theta_t"]["numeric"]
 
 
 @pytest.mark.parametrize("k", [0, 4, 5, 6, 12])
@@ -667,7 +666,7 @@ def test_radam_rule_lines_show_the_branch_and_recompute(k):
         np.testing.assert_allclose(lines[r"\bigl(r_t,\ \sqrt{1-\beta_2^t}\bigr)"]["value"],
                                    (r, np.sqrt(1 - b2**t)), rtol=1e-12)
         eff = lr * r * np.sqrt(1 - b2**t) / (np.sqrt(v) + eps)
-        assert instruments.num(r) in lines[rectified[0]]["numeric"]
+        assert rules.num(r) in lines[rectified[0]]["numeric"]
     else:
         eff = np.full(2, lr)
     eff_line = lines[(rectified or plain)[0]]
@@ -676,8 +675,8 @@ def test_radam_rule_lines_show_the_branch_and_recompute(k):
     np.testing.assert_allclose(traj.xy[k] - eff * m_hat, traj.xy[k + 1], rtol=1e-12)
     _check_end(traj, lines, k)
     rho_numeric = lines[r"\bigl(\rho_\infty,\ \rho_t\bigr)"]["numeric"]
-    assert instruments.num(rho_inf) in rho_numeric and instruments.num(b2**t) in rho_numeric
-    assert instruments.vec(m_hat) in lines[r"\theta_t"]["numeric"]
+    assert rules.num(rho_inf) in rho_numeric and rules.num(b2**t) in rho_numeric
+    assert rules.vec(m_hat) in lines[r"\theta_t"]["numeric"]
 
 
 @pytest.mark.parametrize("k", [0, 3, 11])
@@ -697,8 +696,8 @@ def test_adamax_rule_lines_recompute(k):
     np.testing.assert_allclose(lines[r"\eta / (1-\beta_1^t)"]["value"], (clr, clr), rtol=1e-12)
     np.testing.assert_allclose(traj.xy[k] - clr * m / u, traj.xy[k + 1], rtol=1e-12)
     _check_end(traj, lines, k)
-    assert instruments.vec(u_prev) in lines["u_t"]["numeric"]
-    assert instruments.num(clr) in lines[r"\theta_t"]["numeric"] and instruments.vec(u) in lines[r"\theta_t"]["numeric"]
+    assert rules.vec(u_prev) in lines["u_t"]["numeric"]
+    assert rules.num(clr) in lines[r"\theta_t"]["numeric"] and rules.vec(u) in lines[r"\theta_t"]["numeric"]
 
 
 def test_rprop_rule_lines_follow_flips_and_clipping():
@@ -724,8 +723,8 @@ def test_rprop_rule_lines_follow_flips_and_clipping():
         np.testing.assert_array_equal(lines["g_t'"]["value"], traj.state["prev"][k])
         np.testing.assert_allclose(traj.xy[k] - np.sign(g_kept) * size, traj.xy[k + 1], rtol=1e-12)
         _check_end(traj, lines, k)
-        assert instruments.vec(size_prev) in lines[r"\eta_t"]["numeric"] and "0.9" in lines[r"\eta_t"]["numeric"]
-        assert instruments.vec(gp) in lines[r"\operatorname{sign}(g_t\, g_{t-1})"]["numeric"]
+        assert rules.vec(size_prev) in lines[r"\eta_t"]["numeric"] and "0.9" in lines[r"\eta_t"]["numeric"]
+        assert rules.vec(gp) in lines[r"\operatorname{sign}(g_t\, g_{t-1})"]["numeric"]
     k = int(flips[0])
     assert 0.4 in lines_at(state, k)[r"\phi_t"]["value"] and 0.0 in lines_at(state, k)["g_t'"]["value"]
     assert np.any(traj.state["step_size"] == 0.9)  # the clip at step_size_max is reached and shown
@@ -751,7 +750,7 @@ def test_lion_rule_lines_recompute(k, wd):
     np.testing.assert_allclose(theta - 0.02 * (np.sign(c) + wd * theta), traj.xy[k + 1], rtol=1e-12)
     _check_end(traj, lines, k)
     numeric = lines[r"\theta_t"]["numeric"]
-    assert instruments.vec(np.sign(c)) in numeric and ("0.2" in numeric) == bool(wd)
+    assert rules.vec(np.sign(c)) in numeric and ("0.2" in numeric) == bool(wd)
 
 
 @pytest.mark.parametrize("k", [0, 3, 9])
@@ -766,5 +765,5 @@ def test_newton_rule_lines_show_the_solved_direction(k):
     np.testing.assert_allclose(lines["d_t"]["value"], d, rtol=1e-9)
     np.testing.assert_allclose(traj.xy[k] - 0.5 * np.array(lines["d_t"]["value"]), traj.xy[k + 1], rtol=1e-12)
     _check_end(traj, lines, k)
-    assert instruments.vec(traj.step[k]) in lines["d_t"]["numeric"]
+    assert rules.vec(traj.step[k]) in lines["d_t"]["numeric"]
     assert "Hessian is not recorded" in lines["d_t"]["numeric"]

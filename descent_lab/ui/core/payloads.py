@@ -65,4 +65,5 @@ class ViewPayload(TypedDict):
     frame: int | None
     autoplay: bool
     stop: NotRequired[int | None]  # a lesson pauses here
+    reveal: NotRequired[bool]      # scroll the race back into view (a map handed it a set-up)
     nonce: str

@@ -24,6 +24,7 @@ from ..core.state import (
     check_show,
     copy_state,
     parse_number,
+    short,
     validate_state,
 )
 from . import runs, start, surface, teach
@@ -117,8 +118,15 @@ def fit(state: dict) -> Result:
 
 
 def _setup(state: dict, a: dict) -> Result:
-    new, errors = validate_state(a.get("state"))
-    return new, ["A map sent settings that were not valid: " + "; ".join(errors)] if errors else []
+    """A whole set-up from a map. Maps send only states they validated, so anything the
+    state's validation refuses was crafted or stale: the race keeps its own, with why."""
+    raw = a.get("state")
+    if not isinstance(raw, dict):
+        return state, [f"A map sent a set-up that was not a set of settings ({short(raw)}); kept the race as it was."]
+    new, errors = validate_state(raw)
+    if errors:
+        return state, ["A map sent settings that were not valid, so the race kept its own: " + "; ".join(errors)]
+    return new, []
 
 
 EVENTS: tuple[Event, ...] = (

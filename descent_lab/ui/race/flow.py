@@ -45,6 +45,8 @@ OUTPUTS = (
 )
 # What moves the paths (anything else: view, frame, lesson text, window...).
 SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "fan", "compare")
+# What the view and the window change in the paths payload (the runs stay as they are).
+FRAME_KEYS = ("box", "panels", "layout")
 FIELD_KINDS = ("start_x", "start_y", "steps", "seed")
 
 
@@ -148,22 +150,27 @@ def paths_payload(state: dict) -> dict:
 
 def changed_runs(old: dict, new: dict) -> list[int] | None:
     """Indices of the runs whose settings changed, when nothing else that moves the
-    paths did (None: everything must be resent)."""
+    paths or their per-step arrays did (None: everything must be resent)."""
     if any(old[k] != new[k] for k in SIM_KEYS if k != "runs") or len(old["runs"]) != len(new["runs"]) \
-            or old.get("lesson") != new.get("lesson") or old["show"] != new["show"] \
+            or old.get("lesson") != new.get("lesson") \
+            or registry.data_groups(old["show"]) != registry.data_groups(new["show"]) \
             or [r["id"] for r in old["runs"]] != [r["id"] for r in new["runs"]]:
         return None
     return [i for i, (a, b) in enumerate(zip(old["runs"], new["runs"])) if a != b]
 
 
-def paths_patch(paths: dict, indices: list[int]) -> dash.Patch:
-    """A Patch of the paths store replacing only the given runs and the controls' values.
+def paths_patch(paths: dict, indices: list[int], keys=()) -> dash.Patch:
+    """A Patch of the paths store replacing only the given runs, the given top-level
+    ``keys`` and the controls' values.
 
     Dragging one run's slider then sends one trajectory (~16 kB for 1000 steps)
-    instead of all of them."""
+    instead of all of them; switching the view, the window or an instrument that needs
+    no new arrays sends no trajectory."""
     patch = dash.Patch()
     for i in indices:
         patch["runs"][i] = paths["runs"][i]
+    for key in keys:
+        patch[key] = paths[key]
     patch["controls"] = paths["controls"]
     return patch
 
@@ -243,6 +250,8 @@ def respond(client_state: Any, action: dict | None) -> dict:
         if more:  # the field goes back to the value in use
             out[action["kind"]] = new["start"][0] if action["kind"] == "start_x" else \
                 new["start"][1] if action["kind"] == "start_y" else new[action["kind"]]
+    elif first:  # a page (re)loaded or repaired shows no refusal left from before
+        out["field_message"] = ""
     if action["kind"] in ("sparam", "sparam_text"):  # a refused value is said beside the surface's controls
         out["surface_message"] = " ".join(more)
     elif fresh or changed("surface"):
@@ -267,8 +276,9 @@ def respond(client_state: Any, action: dict | None) -> dict:
         except ValueError as exc:  # the engine refused a combination we let through
             out["alerts"] = widgets.alerts(errors + [f"Could not run these settings: {exc}"])
         else:
-            only = None if fresh or changed("box", "view") else changed_runs(old, new)
-            out["paths"] = paths if only is None else paths_patch(paths, only)
+            only = None if fresh else changed_runs(old, new)
+            keys = (FRAME_KEYS if changed("box", "view") else ()) + (("show",) if changed("show") else ())
+            out["paths"] = paths if only is None else paths_patch(paths, only, keys)
     if fresh or changed("runs") and _structure(old) != _structure(new):
         out["runs"] = runs.run_cards(new)
         out["add_disabled"] = len(new["runs"]) >= MAX_RUNS
@@ -288,8 +298,11 @@ def respond(client_state: Any, action: dict | None) -> dict:
         out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None, "nonce": _nonce()}
     elif action["kind"] in ("surface", "click", "start_x", "start_y", "sparam_text") and changed("start", "surface"):
         out["view_store"] = {"view": new["view"], "frame": 0, "autoplay": True, "stop": None, "nonce": _nonce()}
-    if action.get("reveal") is True and isinstance(out["view_store"], dict):
-        out["view_store"]["reveal"] = True  # a map handed this set-up: bring the race into view
+    if action.get("reveal") is True:  # a map handed this over: bring the race back into view
+        if out["view_store"] is NO:
+            out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None,
+                                 "nonce": _nonce()}
+        out["view_store"]["reveal"] = True
     if paths is not None or first:
         out["status"] = status_line(new, paths)
     notice = surface_notice(old, new) if action["kind"] == "surface" and not errors else None

@@ -63,9 +63,6 @@ KNOWN_FUNCTION_IMPORTS = {
     (f"{UI}.server", "harden", "werkzeug.exceptions"),
     (f"{UI}.server", "harden", "dash.exceptions"),
 }
-# Modules of ui/ that still choose by optimizer key: the readout's per-optimizer
-# printers, until the engine explains its own updates (an ``explain`` beside each rule).
-KNOWN_KEY_COMPARISONS = {f"{UI}.instruments.readout"}
 
 
 # ------------------------------------------------------------------------------
@@ -331,16 +328,11 @@ def _ui_modules_comparing_keys() -> dict[str, list]:
 
 
 def test_no_ui_module_compares_an_optimizer_key_with_a_literal():
-    found = {m: f for m, f in _ui_modules_comparing_keys().items() if m not in KNOWN_KEY_COMPARISONS}
+    """The page asks an optimizer's spec (its explanation, decay mode, buffers...) instead
+    of choosing by key: a new optimizer needs no code in ui/."""
+    found = _ui_modules_comparing_keys()
     assert found == {}, "ask the optimizer's spec instead: " + "; ".join(
         f"{m}:{line} {code}" for m, items in found.items() for line, code in items)
-
-
-@pytest.mark.parametrize("module", sorted(KNOWN_KEY_COMPARISONS))
-def test_known_key_comparisons_are_still_there(module):
-    """A listed exception (see KNOWN_KEY_COMPARISONS): when the module stops choosing by
-    key, this fails and the entry must go."""
-    assert _ui_modules_comparing_keys().get(module), f"{module} no longer compares keys: remove it from the list"
 
 
 # ------------------------------------------------------------------------------

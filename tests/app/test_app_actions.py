@@ -198,7 +198,7 @@ def test_set_steps_clamps_the_frame(state):
 
 def test_load_lesson_and_unknown_lesson(state):
     new, errors = teach.load_lesson(state, "saddle-escape")
-    assert errors == [] and new["surface"]["key"] == "saddle"
+    assert errors == [] and new["surface"]["key"] == "custom"
     same, errors = teach.load_lesson(state, "nope")
     assert same == state and errors
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from dash import no_update
 
-from descent_lab import lessons
+from descent_lab.ui.race import lessons
 from descent_lab.ui import page
 from descent_lab.ui.core import engine, ids, widgets
 from descent_lab.ui.core.state import MAX_RUNS, default_state, validate_state
@@ -20,7 +20,11 @@ from descent_lab.ui.race import callbacks, events, export, flow, preview, runs, 
 from descent_lab.ui.race.flow import OUTPUTS, respond
 
 
-def _load(search=""):
+def _load(search=None):
+    """The page opened at ``search`` (by default the plain default set-up; an empty link
+    opens the first lesson instead)."""
+    if search is None:
+        search = encode_url(default_state())
     return respond(None, {"kind": "load", "search": search})
 
 
@@ -65,10 +69,10 @@ def test_a_link_with_only_a_lesson_loads_its_whole_set_up_and_the_rest_overrides
     out = _load(f"?lesson={key}")
     expected, _ = teach.lesson_state(key)
     assert out["state"] == expected and out["alerts"] == []
-    assert out["state"]["surface"]["key"] == "saddle" and out["state"]["show"] == lessons.LESSONS[key].state["show"]
-    assert out["lesson"] and lessons.LESSONS[key].title in str(out["lesson"])
+    assert out["state"]["surface"]["key"] == "custom" and out["state"]["show"] == lessons.get(key).state["show"]
+    assert out["lesson"] and lessons.get(key).title in str(out["lesson"])
     changed = _load(f"?lesson={key}&steps=40")
-    assert changed["state"]["steps"] == 40 and changed["state"]["surface"]["key"] == "saddle"
+    assert changed["state"]["steps"] == 40 and changed["state"]["surface"]["key"] == "custom"
     unknown = _load("?lesson=<b>hi</b>")
     assert unknown["state"]["lesson"] is None and "Unknown lesson" in _alert_text(unknown)
 
@@ -208,16 +212,17 @@ def test_add_run_is_disabled_at_the_limit():
 def test_click_moves_the_start_to_the_exact_point():
     state = _load()["state"]
     out = respond(state, {"kind": "click", "value": {"x": 1.2345678, "y": -3.14159}})
-    assert out["state"]["start"] == [1.2345678, -3.14159]
-    assert (out["start_x"], out["start_y"]) == (1.2345678, -3.14159)
+    # the pointer's position, to 4 significant digits (far finer than a pixel, and readable)
+    assert out["state"]["start"] == [1.235, -3.142]
+    assert (out["start_x"], out["start_y"]) == (1.235, -3.142)
     assert out["view_store"]["frame"] == 0 and out["view_store"]["autoplay"] is True
 
 
 def test_lesson_loads_its_set_up():
     state = _load()["state"]
     out = respond(state, {"kind": "lesson", "key": "saddle-escape"})
-    assert out["state"]["surface"]["key"] == "saddle"
-    assert out["surface_key"] == "saddle"
+    assert out["state"]["surface"]["key"] == "custom"
+    assert out["surface_key"] == "custom"
     assert [r["optimizer"] for r in out["state"]["runs"]] == ["gd", "adam"]
     assert out["alerts"] is no_update
 
@@ -265,7 +270,7 @@ HOSTILE_EVENTS = [
     {"kind": "schedule_param", "run": 0, "name": "T_max", "value": 10},  # constant: no T_max
     {"kind": "compare", "name": "name", "value": "evil"},
     {"kind": "compare", "name": "value", "value": 1},  # no second panel yet
-    {"kind": "custom", "name": "__class__", "value": 1},
+    {"kind": "sparam_text", "name": "__class__", "value": 1},
     {"kind": "steps", "value": 10**7},
     {"kind": "steps", "value": "NaN"},
     {"kind": "seed", "value": 2**40},
@@ -418,7 +423,8 @@ def test_the_event_table_is_whole_and_reaches_the_browser():
     handled = {e["component"] for e in table if e["pattern"]}
     rendered = {c.id["type"] for c in RENDERED if isinstance(getattr(c, "id", None), dict)}
     # every pattern-id control the race renders acts through the table (the run status is an output)
-    race_types = rendered - {ids.RUN_STATUS}
+    # run statuses are outputs; formulas open and close in the browser (typeset on demand)
+    race_types = rendered - {ids.RUN_STATUS, ids.FORMULA_TOGGLE, ids.FORMULA_BODY, ids.FORMULA_SRC}
     assert race_types <= handled, race_types - handled
     inputs, states = callbacks.dispatch_dependencies()
     assert len(inputs) == len(table)
@@ -521,7 +527,7 @@ def _request_for(app, action, client_state):
     {"kind": "surface", "value": "__import__('os').system('x')"},
     {"kind": "view", "value": {"$ne": 1}},
     {"kind": "click", "value": [1, 2, 3]},
-    {"kind": "custom", "name": "expression", "value": "__import__('os').system('x')"},
+    {"kind": "sparam_text", "name": "expression", "value": "__import__('os').system('x')"},
     {"kind": "setup", "state": "rm -rf /"},
     {"kind": "setup", "state": None},
     {"kind": "nope"},

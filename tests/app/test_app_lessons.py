@@ -1,17 +1,17 @@
-"""Lessons on the page (ui.race.teach over descent_lab.lessons): each lesson loads
-cleanly, says when the set-up is no longer its own, and shows what its text promises."""
+"""Lessons on the page (ui.race.teach over ui.race.lessons): each lesson loads cleanly
+from its link, says when the set-up is no longer its own, and offers it back. What each
+lesson's text claims is tested on the engine in tests/unit/test_lessons.py."""
 
-import numpy as np
 import pytest
 
-from descent_lab.lessons import LESSONS
-from descent_lab.surfaces.base import nearest_distance
 from descent_lab.ui.core import engine, ids
+from descent_lab.ui.core.codec import decode_f4
 from descent_lab.ui.core.state import default_state, validate_state
 from descent_lab.ui.core.url import decode_url, encode_url
-from descent_lab.ui.race import flow, runs, start, surface, teach
+from descent_lab.ui.race import flow, lessons, runs, start, surface, teach
+from descent_lab.ui.race.lessons import LESSONS
 
-LESSON_LIST = list(LESSONS.values())
+LESSON_LIST = list(LESSONS)
 
 
 def _loaded(key):
@@ -46,28 +46,48 @@ def _ids(component) -> list:
 
 
 @pytest.mark.parametrize("lesson", LESSON_LIST, ids=[p.key for p in LESSON_LIST])
-def test_every_lesson_is_a_valid_state_with_title_and_one_sentence(lesson):
+def test_every_lesson_loads_from_its_link_with_its_banner(lesson):
     state, errors = validate_state(lesson.state)
     assert errors == []
-    assert lesson.title and lesson.answer.endswith(".")
-    assert lesson.answer.count(". ") == 0  # one sentence
+    assert lesson.title and lesson.question.endswith("?") and lesson.answer.endswith(".")
     loaded = _loaded(lesson.key)
     assert loaded["lesson"] == lesson.key and teach.applies(loaded)
     assert decode_url(encode_url(loaded)) == (loaded, [])
     banner = teach.banner(loaded)
     assert lesson.title in _texts(banner) and lesson.answer in _texts(banner)
     assert ids.lesson_act("close") in _ids(banner) and ids.lesson_act("restore") not in _ids(banner)
+    assert lesson.look in _texts(banner) and ids.LESSON_LIVE in _ids(banner)
+    # ?lesson=KEY alone is the whole set-up, paused where the lesson makes its point
+    out = flow.respond(None, {"kind": "load", "search": f"?lesson={lesson.key}"})
+    assert out["state"] == loaded and out["view_store"]["stop"] == lesson.stop
+    live = out["paths"]["runs"][0]["live"]
+    assert len(engine.trajectory(loaded, 0).xy) == len(decode_f4(live["values"]))
+    if lesson.zoom is not None:
+        assert out["state"]["box"] == [list(lesson.zoom[0]), list(lesson.zoom[1])]
+
+
+def test_old_lesson_keys_open_their_successors():
+    for old, new in lessons.ALIASES.items():
+        out = flow.respond(None, {"kind": "load", "search": f"?lesson={old}"})
+        assert out["state"]["lesson"] == new and out["alerts"] == []
+
+
+def test_an_empty_link_opens_the_default_lesson():
+    out = flow.respond(None, {"kind": "load", "search": ""})
+    assert out["state"]["lesson"] == lessons.DEFAULT_LESSON
 
 
 def test_the_lesson_list_has_one_button_per_lesson():
     items = teach.lesson_list().children
-    assert [item.id for item in items] == [ids.lesson_pick(key) for key in LESSONS]
-    assert [_texts(item).split("\n")[0] for item in items] == [lesson.title for lesson in LESSONS.values()]
+    assert [item.id for item in items] == [ids.lesson_pick(lesson.key) for lesson in LESSONS]
+    assert [_texts(item).split("\n")[0] for item in items] == [lesson.title for lesson in LESSONS]
 
 
 def test_unknown_lesson_in_the_url_is_reported():
     state, errors = decode_url("?lesson=<b>hi</b>")
     assert state["lesson"] is None and any("Unknown lesson" in e for e in errors)
+    out = flow.respond(None, {"kind": "load", "search": "?lesson=no-such-lesson"})
+    assert out["state"]["lesson"] is None and "Unknown lesson" in _texts(out["alerts"])
 
 
 def test_changing_surface_drops_the_lesson_text():
@@ -86,7 +106,7 @@ def test_a_changed_set_up_says_the_lesson_no_longer_applies_and_offers_it_back()
         tweaked, errors = change(state)
         assert errors == [] and not teach.applies(tweaked)
         banner = teach.banner(tweaked)
-        assert "no longer describes the plot" in _texts(banner) and LESSONS["momentum-ravine"].answer not in _texts(banner)
+        assert "no longer describes the plot" in _texts(banner) and lessons.get("momentum-ravine").answer not in _texts(banner)
         assert ids.lesson_act("restore") in _ids(banner)
         assert teach.live_values(tweaked) is None  # no key number for a set-up the lesson does not describe
         restored, errors = teach.restore_lesson(tweaked)
@@ -105,61 +125,7 @@ def test_the_banner_follows_the_set_up_through_the_race():
     tweaked = flow.respond(state, {"kind": "hparam_text", "run": 0, "name": "lr", "value": "1.5"})
     assert "no longer describes" in _texts(tweaked["lesson"])
     back = flow.respond(tweaked["state"], {"kind": "lesson_act", "what": "restore"})
-    assert back["state"] == state and LESSONS["momentum-ravine"].answer in _texts(back["lesson"])
+    assert back["state"] == state and lessons.get("momentum-ravine").answer in _texts(back["lesson"])
     assert back["view_store"]["autoplay"] is True and back["runs"] is not flow.NO
     hidden = flow.respond(state, {"kind": "lesson_act", "what": "close"})
     assert hidden["state"]["lesson"] is None and hidden["lesson"] == []
-
-
-def _zigzags(trajectory, coordinate=1):
-    return int((np.diff(np.sign(np.diff(trajectory.xy[:, coordinate]))) != 0).sum())
-
-
-def test_momentum_damps_the_zigzag():
-    gd, momentum = _runs(_loaded("momentum-ravine"))
-    assert _zigzags(gd) > 3 * _zigzags(momentum)
-
-
-def _path_length(trajectory):
-    return np.linalg.norm(np.diff(trajectory.xy, axis=0), axis=1).sum()
-
-
-def test_adaptive_methods_help_on_the_aligned_valley_not_the_rotated_one():
-    aligned, rotated = _runs(_loaded("adaptive-aligned")), _runs(_loaded("adaptive-rotated"))
-    gd, rmsprop, adam = aligned
-    assert _path_length(rmsprop) < 0.6 * _path_length(gd) and _path_length(adam) < 0.6 * _path_length(gd)
-    loss = lambda t: t.loss[min(60, len(t.loss) - 1)]  # noqa: E731
-    assert loss(rotated[1]) > 1e3 * loss(rmsprop)  # the rotation takes the advantage away
-    assert loss(rotated[2]) > 10 * loss(adam)
-
-
-def test_too_large_learning_rate_diverges():
-    statuses = [t.status for t in _runs(_loaded("lr-too-large"))]
-    assert statuses[0] == "converged" and statuses[-1] == "diverged"
-
-
-def test_adagrad_stalls_where_rmsprop_arrives():
-    state = _loaded("adagrad-stall")
-    adagrad, rmsprop = _runs(state)
-    minimizers = [(0.0, 0.0)]
-    assert nearest_distance(adagrad.xy[-1:], minimizers)[0] > 100 * nearest_distance(rmsprop.xy[-1:], minimizers)[0]
-    steps = np.linalg.norm(np.diff(adagrad.xy, axis=0), axis=1)
-    assert steps[-1] < steps[0] / 100  # its steps shrank
-
-
-def test_adam_leaves_the_saddle_where_gradient_descent_lingers():
-    gd, adam = _runs(_loaded("saddle-escape"))
-    assert abs(adam.xy[-1, 1]) > 5 * abs(gd.xy[-1, 1])
-
-
-def test_rmsprop_bends_off_the_straight_path_on_the_bowl():
-    gd, rmsprop = _runs(_loaded("rmsprop-bowl"))
-    start = np.array(LESSONS["rmsprop-bowl"].state["start"])
-    direction = -start / np.linalg.norm(start)  # the straight line to the minimum
-
-    def off_line(trajectory):
-        rel = trajectory.xy[:40] - start
-        return np.abs(rel[:, 0] * direction[1] - rel[:, 1] * direction[0]).max()
-
-    assert off_line(gd) < 1e-9
-    assert off_line(rmsprop) > 0.1

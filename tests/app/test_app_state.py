@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from descent_lab import lessons, optimizers, surfaces
+from descent_lab import optimizers, surfaces
+from descent_lab.ui.race import lessons
 from descent_lab.ui.core.state import (
     MAX_RUNS,
     MAX_STEPS,
@@ -116,9 +117,9 @@ def test_url_round_trips_the_default_state():
     assert decoded == state
 
 
-@pytest.mark.parametrize("key", list(lessons.LESSONS))
+@pytest.mark.parametrize("key", lessons.LESSON_KEYS)
 def test_url_round_trips_every_lesson(key):
-    state, errors = validate_state(lessons.LESSONS[key].state)
+    state, errors = validate_state(lessons.get(key).state)
     assert errors == []
     state["frame"] = 17
     state["seed"] = 123
@@ -268,7 +269,7 @@ def test_the_plotted_window_is_checked_against_the_surface():
 
 
 def test_instruments_noise_fan_and_lesson_ride_in_the_url():
-    key = next(iter(lessons.LESSONS))
+    key = lessons.LESSON_KEYS[0]
     state, errors = validate_state(_with(show=["angle", "grad"], noise=0.5, fan=5, lesson=key))
     assert errors == [] and state["show"] == ["grad", "angle"]  # the registry's order
     url = encode_url(state)

@@ -427,7 +427,7 @@ def test_basin_click_moves_every_runs_start_through_the_apps_click_handler():
     res = mc.basin_click(state, {"points": [{"x": 1.2, "y": -2.3}]}, out["request"], now=1.0)
     grid = np.linspace(-5, 5, 10)
     action = res["action"]
-    assert action == {"kind": "click", "value": {"x": grid[6], "y": grid[2]}, "reveal": True, "t": 1000}
+    assert action == {"kind": "start", "value": {"x": grid[6], "y": grid[2]}, "reveal": True, "t": 1000}
     assert res["alerts"] is no_update  # the grid node of the clicked cell, for the race to apply
     app = flow.respond(state, action)
     assert app["state"]["start"] == [grid[6], grid[2]]

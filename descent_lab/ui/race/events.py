@@ -98,11 +98,13 @@ def _compare(state: dict, a: dict) -> Result:
     return surface.set_compare(state, param, value)
 
 
-def _click(state: dict, a: dict) -> Result:
+def _click(state: dict, a: dict, digits: int | None = 4) -> Result:
+    """A start from the pointer (kept to ``digits`` significant digits) or, with ``digits``
+    None, an exact point handed over by a map (a basin map's grid node)."""
     value = a.get("value")
     if not isinstance(value, dict):
         return state, [f"A click position was malformed ({str(value)[:40]!r})."]
-    return start.set_start(state, value.get("x"), value.get("y"), digits=4)
+    return start.set_start(state, value.get("x"), value.get("y"), digits=digits)
 
 
 def _box(state: dict, a: dict) -> Result:
@@ -383,6 +385,7 @@ def _show(state: dict, names: Any) -> Result:
 
 APPLY: dict[str, Callable[[dict, dict], Result]] = {event.kind: event.apply for event in EVENTS}
 APPLY["setup"] = _setup
+APPLY["start"] = lambda s, a: _click(s, a, digits=None)
 APPLY["fit"] = lambda s, a: fit(s)
 
 

@@ -283,10 +283,10 @@ def respond(client_state: Any, action: dict | None) -> dict:
         out["runs"] = runs.run_cards(new)
         out["add_disabled"] = len(new["runs"]) >= MAX_RUNS
     for name in ("start_x", "start_y"):
-        if changed("start") and action["kind"] != name:
+        if (fresh or changed("start")) and action["kind"] != name:
             out[name] = new["start"][0 if name == "start_x" else 1]
     for name in ("steps", "seed", "view", "show", "box", "fan"):
-        if changed(name) and action["kind"] not in (name, f"{name}_text"):
+        if (fresh or changed(name)) and action["kind"] not in (name, f"{name}_text"):
             out[name] = ("fit" if new["box"] else "whole") if name == "box" else new[name]
     if fresh or changed("lesson") or lesson_moved:
         out["lesson"] = teach.banner(new)
@@ -296,7 +296,8 @@ def respond(client_state: Any, action: dict | None) -> dict:
                              "stop": teach.stop_frame(new), "nonce": _nonce()}
     elif changed("view"):
         out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None, "nonce": _nonce()}
-    elif action["kind"] in ("surface", "click", "start_x", "start_y", "sparam_text") and changed("start", "surface"):
+    elif action["kind"] in ("surface", "click", "start", "start_x", "start_y", "sparam_text") \
+            and changed("start", "surface"):
         out["view_store"] = {"view": new["view"], "frame": 0, "autoplay": True, "stop": None, "nonce": _nonce()}
     if action.get("reveal") is True:  # a map handed this over: bring the race back into view
         if out["view_store"] is NO:

@@ -14,6 +14,7 @@ from typing import Callable, Literal, Mapping
 
 from . import rules
 from .backend import FLOAT
+from .edges import NO_EDGE, Edge
 from .hyperparams import HyperParam
 from .lines import Line
 
@@ -47,6 +48,8 @@ class OptimizerSpec:
     * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
       generic explanation (the gradient, each buffer, the new position).
     * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
+    * ``edge``: its stability edge, as the linear model of its step
+      (:mod:`optimizers.edges`); :data:`~optimizers.edges.NO_EDGE` when none is known.
     """
 
     key: str
@@ -65,6 +68,7 @@ class OptimizerSpec:
     evaluations: float = 1.0
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
+    edge: Edge = NO_EDGE
 
     @property
     def rule(self) -> str:
@@ -209,6 +213,24 @@ def _check_rprop(hp: dict) -> None:
         )
 
 
+# Stability edges (optimizers.edges): how each step reads as a linear recurrence near a point.
+_GD_EDGE = Edge(preconditioner="lr", why="gradient descent: ηλ < 2")
+_HEAVY_BALL_EDGE = Edge(preconditioner="lr", form="heavy_ball", momentum="momentum", dampening="dampening",
+                        why="heavy ball: ηλ < 2(1 + μ)/(1 − τ)")
+_NESTEROV_EDGE = Edge(preconditioner="lr", form="nesterov", momentum="momentum",
+                      why="Nesterov: ηλ < 2(1 + μ)/(1 + 2μ)")
+_DIAGONAL_EDGE = Edge(preconditioner="lr_eff", why="frozen diagonal preconditioner P = diag(η_eff): λmax(PH) < 2")
+_RMSPROP_EDGE = Edge(preconditioner="lr_eff", form="heavy_ball", momentum="momentum",
+                     why="frozen P = diag(η/(√v + ε)): λmax(PH) < 2(1 + μ)")
+_ADAM_EDGE = Edge(preconditioner="lr_eff", form="ema", momentum="beta1",
+                  why="frozen P = diag(η_eff), momentum β1 (Cohen et al., 2022): λmax(PH) < (2 + 2β1)/(1 − β1)")
+_NADAM_EDGE = Edge(preconditioner=None, why="its momentum weights μ_t warm up over thousands of steps, so no fixed "
+                   "edge holds")
+_SIGN_EDGE = Edge(preconditioner=None, why="its steps have a length it sets itself, not the gradient's: the "
+                  "curvature sets no edge, and where the sign flips it oscillates about one step wide")
+_NEWTON_EDGE = Edge(preconditioner="newton", why="damped Newton: η h/(h + λ) < 2 on each curvature h")
+
+
 _ADAM_REF = "Kingma & Ba (2015), Adam: A Method for Stochastic Optimization"
 
 _SPECS = [
@@ -220,6 +242,7 @@ _SPECS = [
         summary="Steps straight down the gradient, scaled by the learning rate.",
         torch="torch.optim.SGD", lr_kind="gradient",
         weight_decay="l2", lines=rules.GD_LINES,
+        edge=_GD_EDGE,
     ),
     OptimizerSpec(
         key="momentum", label="Momentum",
@@ -237,6 +260,7 @@ _SPECS = [
         torch="torch.optim.SGD(momentum=...)", fixed={"nesterov": False},
         lr_kind="gradient", velocity="buf",
         weight_decay="l2", lines=rules.MOMENTUM_LINES,
+        edge=_HEAVY_BALL_EDGE,
     ),
     OptimizerSpec(
         key="nesterov", label="Nesterov momentum",
@@ -252,6 +276,7 @@ _SPECS = [
         fixed={"nesterov": True, "dampening": 0.0},
         lr_kind="gradient", velocity="buf", check=_check_nesterov,
         weight_decay="l2", lines=rules.MOMENTUM_LINES,
+        edge=_NESTEROV_EDGE,
     ),
     OptimizerSpec(
         key="adagrad", label="Adagrad",
@@ -269,6 +294,7 @@ _SPECS = [
         summary="Divides each coordinate by the root of its summed squared gradients: steps only shrink.",
         torch="torch.optim.Adagrad",
         weight_decay="l2", lines=rules.ADAGRAD_LINES,
+        edge=_DIAGONAL_EDGE,
     ),
     OptimizerSpec(
         key="rmsprop", label="RMSprop",
@@ -288,6 +314,7 @@ _SPECS = [
         summary="Divides each coordinate by a running RMS of its gradient.",
         torch="torch.optim.RMSprop", velocity="buf",
         weight_decay="l2", lines=rules.RMSPROP_LINES,
+        edge=_RMSPROP_EDGE,
     ),
     OptimizerSpec(
         key="adadelta", label="Adadelta",
@@ -303,6 +330,7 @@ _SPECS = [
         summary="Rescales by the ratio of running RMS of updates to RMS of gradients.",
         torch="torch.optim.Adadelta", lr_kind=None,
         weight_decay="l2", lines=rules.ADADELTA_LINES,
+        edge=_DIAGONAL_EDGE,
     ),
     OptimizerSpec(
         key="adam", label="Adam",
@@ -312,6 +340,7 @@ _SPECS = [
         summary="Momentum divided by a running RMS of the gradient, with bias correction.",
         torch="torch.optim.Adam", fixed={"amsgrad": False, "decoupled": False}, velocity="m",
         weight_decay="l2", lines=rules.ADAM_LINES,
+        edge=_ADAM_EDGE,
     ),
     OptimizerSpec(
         key="adamw", label="AdamW",
@@ -321,6 +350,7 @@ _SPECS = [
         summary="Adam with weight decay applied to the weights, not through the gradient.",
         torch="torch.optim.AdamW", fixed={"amsgrad": False, "decoupled": True}, velocity="m",
         weight_decay="decoupled", lines=rules.ADAM_LINES,
+        edge=_ADAM_EDGE,
     ),
     OptimizerSpec(
         key="amsgrad", label="AMSGrad",
@@ -331,6 +361,7 @@ _SPECS = [
         torch="torch.optim.Adam(amsgrad=True)", fixed={"amsgrad": True, "decoupled": False},
         velocity="m",
         weight_decay="l2", lines=rules.ADAM_LINES,
+        edge=_ADAM_EDGE,
     ),
     OptimizerSpec(
         key="nadam", label="NAdam",
@@ -345,6 +376,7 @@ _SPECS = [
         summary="Adam with Nesterov-style look-ahead momentum.",
         torch="torch.optim.NAdam", velocity="m",
         weight_decay="l2", lines=rules.NADAM_LINES,
+        edge=_NADAM_EDGE,
     ),
     OptimizerSpec(
         key="radam", label="RAdam",
@@ -354,6 +386,7 @@ _SPECS = [
         summary="Adam that starts as momentum SGD until its variance estimate is trustworthy.",
         torch="torch.optim.RAdam", velocity="m",
         weight_decay="l2", lines=rules.RADAM_LINES,
+        edge=_ADAM_EDGE,
     ),
     OptimizerSpec(
         key="adamax", label="Adamax",
@@ -363,6 +396,7 @@ _SPECS = [
         summary="Adam with the infinity norm: divides by a decaying max of |g|.",
         torch="torch.optim.Adamax", velocity="m",
         weight_decay="l2", lines=rules.ADAMAX_LINES,
+        edge=_ADAM_EDGE,
     ),
     OptimizerSpec(
         key="rprop", label="Rprop",
@@ -383,6 +417,7 @@ _SPECS = [
         summary="Uses only the gradient's sign; each coordinate grows or shrinks its own step.",
         torch="torch.optim.Rprop", check=_check_rprop,
         lines=rules.RPROP_LINES,
+        edge=_SIGN_EDGE,
     ),
     OptimizerSpec(
         key="lion", label="Lion",
@@ -397,6 +432,7 @@ _SPECS = [
         summary="Steps by exactly lr in the sign of an interpolated momentum.",
         velocity="m",
         weight_decay="decoupled", lines=rules.LION_LINES,
+        edge=_SIGN_EDGE,
     ),
     OptimizerSpec(
         key="newton", label="Newton",
@@ -410,6 +446,7 @@ _SPECS = [
         summary="Rescales the gradient by the inverse Hessian: the direction a quadratic model prefers.",
         lr_kind=None, coupled=True,
         hessian=True, lines=rules.NEWTON_LINES,
+        edge=_NEWTON_EDGE,
     ),
 ]
 

@@ -5,14 +5,15 @@
  * charts' markers, the live readout and the 3D view follow play, step, scrub and the
  * keyboard with no server call. What exists and where it draws comes from the registry
  * (ui/core/registry.py, in the config store); the numbers come with each run
- * (run.inst: g, e, v, angle, sharp, state; run.fan), only for the instruments that are on.
+ * (run.inst: g, e, v, angle, sharp, edge, state; run.fan), only for the instruments that are on.
  *
  *   arrows    at the current frame on the main graph: -g (direction only, fixed length),
  *             the rescaled direction -lr_eff*g, the momentum's move and the step taken;
  *             the last three share one scale per run (the longest is 12% of the plot);
  *   fan       the K-seed cloud (cached layer, faint) under the runs, with the mean path
  *             travelled so far (dashed) and each seed's position;
- *   charts    the registry's charts, drawn by the core's one step-chart function;
+ *   charts    the registry's charts, drawn by the core's one step-chart function; a chart
+ *             with notes lists each run's sentence under it (the stability edge's verdicts);
  *   readout   per-frame numbers of every run (the server renders the update rules);
  *   3D view   the contour's grid as a surface with the paths on it.
  */
@@ -73,6 +74,7 @@
     if (a.vx) { out.velocity = [a.vx[h], a.vy[h]]; }
     if (a.angle) { out.angle = a.angle[h]; }
     if (a.sharp) { out.sharp = a.sharp[h]; }
+    if (a.edge) { out.edge = a.edge[h]; out.edgeLimit = a.edge_limit; }
     Object.keys(a.state || {}).forEach(function (name) { out.state[name] = [a.state[name].x[h], a.state[name].y[h]]; });
     return out;
   }
@@ -202,8 +204,18 @@
   }
 
   // --------------------------------------------------------------- charts
+  // A run's own edge as a dashed line: its limit repeated over its steps (cached per run).
+  function edgeLine(run) {
+    var a = arrays(run);
+    if (!run._edgeLine || run._edgeLine.length !== a.edge.length) {
+      run._edgeLine = new Float32Array(a.edge.length).fill(a.edge_limit);
+    }
+    return run._edgeLine;
+  }
+
   var SERIES = {
     angle: function (run) { var a = arrays(run); return a.angle ? [[a.angle, []]] : []; },
+    edge: function (run) { var a = arrays(run); return a.edge ? [[a.edge, []], [edgeLine(run), [5, 4]]] : []; },
     sharpness: function (run) { var a = arrays(run); return a.sharp ? [[a.sharp, []]] : []; },
     lr: function (run) { var a = arrays(run); return a.ex ? [[a.ex, []], [a.ey, [5, 4]]] : []; },
   };
@@ -241,7 +253,8 @@
       var j = Math.min(step, s[0][0].length - 1);
       if (j < 0) { return; }
       var text = name === "angle" ? deg(s[0][0][j]) :
-        name === "lr" ? "x " + U.fmt(s[0][0][j]) + ", y " + U.fmt(s[1][0][j]) : U.fmt(s[0][0][j]);
+        name === "lr" ? "x " + U.fmt(s[0][0][j]) + ", y " + U.fmt(s[1][0][j]) :
+        name === "edge" ? U.fmt(s[0][0][j]) + " (its edge " + U.fmt(s[1][0][0]) + ")" : U.fmt(s[0][0][j]);
       rows.push('<span style="color:' + U.escapeHtml(run.color) + '">●</span> ' + U.escapeHtml(run.label) + ": " + text);
     });
     if (rows.length) { U.showTip(gd, "step " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
@@ -260,6 +273,21 @@
     });
     if (pending && (attempt || 0) < 100) { window.setTimeout(function () { hookAll((attempt || 0) + 1); }, 50); }
   }
+
+  // The sentence each run's chart gives under it (its verdict against its own edge).
+  function drawNotes() {
+    (cfg().notes || []).forEach(function (name) {
+      var box = document.querySelector('[data-chart="' + name + '"] .chart-notes');
+      if (!box) { return; }
+      var html = inst.show[name] ? ctl.runs.map(function (run) {
+        var note = run && arrays(run)[name + "_note"];
+        return note ? '<p class="chart-note" style="--run-color:' + U.escapeHtml(run.color) + '"><b>' +
+          U.escapeHtml(run.label) + "</b>: " + U.escapeHtml(note) + "</p>" : "";
+      }).join("") : "";
+      if (box._html !== html) { box._html = html; box.innerHTML = html; }
+    });
+  }
+  inst.drawNotes = drawNotes;
 
   // ------------------------------------------------------------ live text
   var STATE_NAMES = {m: "m", v: "v", buf: "b", sum: "s", u: "u", v_max: "v_max", g_avg: "ḡ", prev: "g_prev",
@@ -409,6 +437,7 @@
   ctl.hooks.mainUnder.push(drawFan);
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);
+  ctl.hooks.runs.push(drawNotes);
   ctl.hooks.runs.push(function () {
     if (inst.show.view3d && inst.has3d && inst.key3d && inst.built3d !== ctl.pathsVersion) {
       inst.built3d = ctl.pathsVersion; restyleGhosts3d();
@@ -451,7 +480,7 @@
       byId[c.boxes.view3d] = visible(on.view3d);
       byId[c.boxes.readout] = visible(on.readout);
       byId[ctl.ids.ARROW_LEGEND] = visible(c.arrows.some(function (n) { return on[n]; }));
-      window.setTimeout(function () { hookAll(0); ctl.drawFrame(); }, 0);
+      window.setTimeout(function () { hookAll(0); drawNotes(); ctl.drawFrame(); }, 0);
       return outputs.map(function (o) { var v = byId[o.id]; return v === undefined ? nu : v; });
     },
 

@@ -19,11 +19,13 @@ class Instrument:
     label: str                     # the checklist's text
     help: str                      # its tooltip
     needs: frozenset[str]          # data groups: g (gradient used), e (effective lr), v (velocity),
-                                   # angle, sharp (lr times the Hessian's top eigenvalue)
+                                   # angle, sharp (lr times the Hessian's top eigenvalue), edge (the
+                                   # effective sharpness against the optimizer's own edge)
     where: Literal["arrow", "chart", "panel", "view3d"]
     chart_title: str = ""          # charts: the value axis' title
     log: bool = False              # charts: log value axis
     line: tuple[float, str] | None = None  # charts: a reference line (value, its note)
+    notes: bool = False            # charts: a sentence per run under the chart (run.inst[name + "_note"])
 
 
 INSTRUMENTS: tuple[Instrument, ...] = (
@@ -45,6 +47,12 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                help="Learning rate times the Hessian's largest eigenvalue along the path; gradient "
                     "descent is stable only below 2.",
                chart_title="lr · λmax(H)", line=(2.0, "2: gradient descent's stability limit")),
+    Instrument(name="edge", label="stability edge chart", where="chart", needs=frozenset({"edge"}), log=True,
+               notes=True,
+               help="Each run's effective sharpness (the largest eigenvalue of the preconditioned Hessian it steps "
+                    "with) against its own edge, dashed: 2 for gradient descent, 2(1 + μ) for heavy-ball momentum, "
+                    "38 for Adam at β1 = 0.9. Under the chart, why each run diverged, oscillated or settled.",
+               chart_title="effective sharpness (— run, ┄ its own edge)"),
     Instrument(name="readout", label="readout", where="panel", needs=frozenset(),
                help="The paused step's gradient, moments, effective rates and step, and each run's update "
                     "rule with those numbers (only that step's numbers are sent)."),
@@ -74,4 +82,5 @@ def export() -> dict:
     return {
         "names": list(NAMES), "charts": list(CHARTS), "arrows": list(ARROWS),
         "where": {inst.name: inst.where for inst in INSTRUMENTS},
+        "notes": [inst.name for inst in INSTRUMENTS if inst.notes],
     }

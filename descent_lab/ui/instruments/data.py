@@ -8,7 +8,9 @@ page sends nothing more. Each data group of :mod:`ui.core.registry` has one pack
 * ``v``      the momentum's move ``-lr_eff * velocity``
              (:func:`optimizers.diagnostics.velocity_direction`);
 * ``angle``  the angle between each step and ``-g`` (:func:`~optimizers.diagnostics.descent_angle`);
-* ``sharp``  ``lr * lambda_max(H)`` (:func:`~optimizers.diagnostics.sharpness`).
+* ``sharp``  ``lr * lambda_max(H)`` (:func:`~optimizers.diagnostics.sharpness`);
+* ``edge``   the effective sharpness, the run's own edge and why it diverged,
+             oscillated or settled (:func:`optimizers.stability.report`).
 
 The readout sends no arrays: the server renders the paused step's numbers
 (``ui.instruments.readout``).
@@ -24,6 +26,7 @@ import math
 import numpy as np
 
 from descent_lab import optimizers
+from descent_lab.optimizers import stability
 from descent_lab.optimizers.diagnostics import (
     descent_angle,
     sharpness,
@@ -68,7 +71,17 @@ def _sharp(traj, surface) -> dict:
         return {"sharp": encode_f4(sharpness(traj, surface))}
 
 
-PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp}
+def _edge(traj, surface) -> dict:
+    """The effective sharpness of each update (absent when no edge is known), the run's
+    own edge (None then) and the sentence of why."""
+    report = stability.report(traj, surface)
+    out = {"edge_limit": report.limit, "edge_note": report.verdict}
+    if report.value is not None:
+        out["edge"] = encode_f4(report.value)
+    return out
+
+
+PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "edge": _edge}
 assert set(PACKERS) == set().union(*(inst.needs for inst in registry.INSTRUMENTS))
 
 

@@ -52,16 +52,20 @@ def toggles() -> dcc.Checklist:
 
 
 def chart_boxes() -> list:
-    """One hidden box per instrument chart (shown while the instrument is on)."""
-    return [
-        html.Div(
-            dcc.Graph(id=ids.chart(name), config=CHART_CONFIG, className="chart", responsive=True,
-                      figure={"data": [], "layout": {"template": None}}),
-            id=ids.box(ids.chart(name)), className="chart-box instrument-box", style={"display": "none"},
-            **{"data-chart": name},
-        )
-        for name in registry.CHARTS
-    ]
+    """One hidden box per instrument chart (shown while the instrument is on); a chart
+    with notes has a line per run under it, filled by the browser from the runs."""
+    boxes = []
+    for inst in registry.INSTRUMENTS:
+        if inst.where != "chart":
+            continue
+        parts = [dcc.Graph(id=ids.chart(inst.name), config=CHART_CONFIG, className="chart", responsive=True,
+                           figure={"data": [], "layout": {"template": None}})]
+        if inst.notes:
+            parts.append(html.Div(className="chart-notes", **{"aria-live": "polite"}))
+        boxes.append(html.Div(parts, id=ids.box(ids.chart(inst.name)),
+                              className="chart-box instrument-box" + (" has-notes" if inst.notes else ""),
+                              style={"display": "none"}, **{"data-chart": inst.name}))
+    return boxes
 
 
 def arrow_legend() -> html.Div:

@@ -39,7 +39,8 @@ from functools import lru_cache
 import numpy as np
 
 from descent_lab import optimizers
-from descent_lab.optimizers import diagnostics, sweeps
+from descent_lab.optimizers import diagnostics, stability, sweeps
+from descent_lab.optimizers.edges import roots
 from ..core.state import get_surface, validate_state
 
 __all__ = [
@@ -812,6 +813,92 @@ SADDLE_ESCAPE = Lesson(
 )
 
 
+# Each optimizer's own stability edge, on the ravine whose steep curvature is 1.
+def live_edge_share(trajectories, surface) -> list[np.ndarray]:
+    """Each update's effective sharpness over the run's own edge (NaN without one)."""
+    out = []
+    for t in trajectories:
+        r = stability.report(t, surface)
+        share = r.value / r.limit if r.known else np.full(t.steps, np.nan)
+        out.append(_pad(share, len(t.xy)))
+    return out
+
+
+def _edge_of(index: int):
+    def measure(runs: Runs) -> float:
+        limit = stability.edge_limit(runs[index])
+        return math.nan if limit is None else float(limit)
+
+    return measure
+
+
+def _sharpness_minus_lr(runs: Runs) -> float:
+    """Largest distance of any run's effective sharpness from its lr (curvature 1)."""
+    return float(max(np.abs(stability.effective_sharpness(t, runs.main.surface) - t.hparams["lr"]).max()
+                     for t in runs.main.trajectories))
+
+
+OWN_EDGE = Lesson(
+    key="own-edge",
+    title="Every optimizer has its own edge of stability",
+    question="Is lr·λmax < 2 the limit for every optimizer?",
+    answer=(
+        "No: 2 is gradient descent's edge. "
+        "Heavy-ball momentum is stable up to lr·λ = 2(1 + μ), 3.2 at μ = 0.6, and Nesterov's look-ahead only up "
+        "to 2(1 + μ)/(1 + 2μ) = 1.45, below gradient descent's 2."
+    ),
+    look=(
+        "The stability edge chart draws each run's effective sharpness (here its lr, as the steep curvature is 1) "
+        "against its own dashed edge. "
+        "Gradient descent at 1.9 zig-zags in, each swing 0.9 times the last; momentum at 3.0, far past 2, rings "
+        "and reaches 1e-6 at step 33, before gradient descent's 74. "
+        "Nesterov at 1.5, over its 1.45, swings 1.08 times wider each step and diverges at step 80."
+    ),
+    state={
+        "surface": _ALIGNED,
+        "runs": [_run("gd", lr=1.9), _run("momentum", lr=3.0, momentum=0.6), _run("nesterov", lr=1.5, momentum=0.6)],
+        "start": [-8.0, 2.0],
+        "steps": 120,
+        "show": ["edge"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="effective sharpness as a share of its own edge", compute=live_edge_share, fmt=fmt_pct),
+    stop=14,
+    zoom=((-8.5, 1.5), (-8.0, 8.0)),
+    claims=(
+        _claim("The ravine's steep curvature is λmax = 1 at every point of every path (largest distance from 1).",
+               lambda r: float(max(abs(diagnostics.max_eigenvalue(r.main.surface.hess(t.xy)) - 1).max()
+                                   for t in r.main.trajectories)), _between(0, 1e-12), lambda v: f"{v:.1e}"),
+        _claim("So each run's effective sharpness is its lr at every step: 1.9, 3.0 and 1.5 (largest distance).",
+               _sharpness_minus_lr, _between(0, 1e-12), lambda v: f"{v:.1e}"),
+        _claim("Gradient descent's edge is 2.", _edge_of(0), _equals(2.0)),
+        _claim("Heavy-ball momentum's edge is 2(1 + μ) = 3.2 at μ = 0.6.", _edge_of(1), _near(3.2, 1e-12)),
+        _claim("Nesterov's is 2(1 + μ)/(1 + 2μ) = 1.45 at μ = 0.6 (16/11), below gradient descent's 2.",
+               _edge_of(2), _near(16 / 11, 1e-12), lambda v: f"{v:.4f}"),
+        _claim("Gradient descent at 1.9 zig-zags in: each swing is 0.9 times the last (|y| per step).",
+               _floor_factor(0), _near(0.9, 1e-6)),
+        _claim("Gradient descent reaches 1e-6 at step 74.", _steps(0), _equals(74), fmt_int),
+        _claim("Momentum at 3.0, far past 2, reaches 1e-6 at step 33.", _steps(1), _equals(33), fmt_int),
+        _claim("Momentum rings: at 3.0 the roots of its step are complex (their imaginary part).",
+               lambda r: abs(roots(3.0, runs_model(r, 1))[0].imag), lambda v: v > 0.1),
+        _claim("Nesterov's effective sharpness 1.5 is over its edge 1.45 at every step (smallest margin).",
+               lambda r: float(np.min(stability.effective_sharpness(r[2], r.main.surface) - stability.edge_limit(r[2]))),
+               lambda v: v > 0),
+        _claim("Nesterov swings 1.08 times wider each step (|y| per step, median).", _floor_factor(2),
+               _near(1.08, 0.005), lambda v: f"{v:.3f}"),
+        _claim("Nesterov diverges at step 80.", lambda r: float(r[2].diverged_at or math.nan), _equals(80), fmt_int),
+        _claim("Up to the pause the Nesterov run stays on the zoomed plot (largest |y|, the plot's edge at 8).",
+               lambda r: float(np.abs(r[2].xy[:15, 1]).max()), lambda v: v < 8.0),
+    ),
+)
+
+
+def runs_model(runs: Runs, index: int):
+    """The recurrence of run ``index``'s step (its spec's edge model)."""
+    traj = runs[index]
+    return optimizers.REGISTRY[traj.key].edge.model(traj.hparams)
+
+
 LESSONS: tuple[Lesson, ...] = (
     MOMENTUM_RAVINE,
     RESCALING_DOWNHILL,
@@ -819,6 +906,7 @@ LESSONS: tuple[Lesson, ...] = (
     ROUND_BOWL,
     LR_TOO_LARGE,
     SADDLE_ESCAPE,
+    OWN_EDGE,
 )
 LESSON_KEYS = tuple(lesson.key for lesson in LESSONS)
 _BY_KEY = {lesson.key: lesson for lesson in LESSONS}

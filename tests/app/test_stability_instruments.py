@@ -1,0 +1,97 @@
+"""The stability instruments on the page, called as plain functions: the registry's
+entries, what each run's payload carries (against the engine's numbers), the chart box
+and its notes, the lessons that switch them on."""
+
+import math
+
+import numpy as np
+from dash import no_update
+
+from descent_lab.optimizers import stability
+from descent_lab.ui.core import registry
+from descent_lab.ui.core.codec import decode_f4
+from descent_lab.ui.core.engine import trajectory
+from descent_lab.ui.core.state import default_state, make_surface, validate_state
+from descent_lab.ui.core.url import encode_url
+from descent_lab.ui.instruments import layout
+from descent_lab.ui.race import teach
+from descent_lab.ui.race.flow import respond
+
+RAVINE = {"key": "valley", "params": {"condition": 20.0, "angle": 0.0}}
+
+
+def _state(runs, show=("edge",), surface=RAVINE, steps=80, **more):
+    state, errors = validate_state({**default_state(), "surface": surface, "runs": runs, "show": list(show),
+                                    "start": [-8.0, 2.0], "steps": steps, **more})
+    assert errors == []
+    return state
+
+
+def _run(optimizer, **hparams):
+    return {"optimizer": optimizer, "hparams": hparams}
+
+
+def _load(state):
+    return respond(None, {"kind": "load", "search": encode_url(state)})
+
+
+def test_the_edge_chart_is_a_registry_chart_with_notes():
+    edge = registry.BY_NAME["edge"]
+    assert edge.where == "chart" and edge.log and edge.notes and edge.needs == frozenset({"edge"})
+    assert "edge" in registry.CHARTS and registry.data_groups(["edge"]) == ("edge",)
+    assert registry.export()["notes"] == ["edge"]
+    boxes = {box.id: box for box in layout.chart_boxes()}
+    box = boxes["edge-graph-box"]
+    assert "has-notes" in box.className and [c.className for c in box.children] == ["chart", "chart-notes"]
+    assert all(len(b.children) == 1 for i, b in boxes.items() if i != "edge-graph-box")
+
+
+def test_each_run_carries_its_sharpness_its_own_edge_and_why():
+    state = _state([_run("gd", lr=2.1), _run("momentum", lr=3.5, momentum=0.9), _run("adam", lr=0.3),
+                    _run("lion", lr=0.1)])
+    out = _load(state)
+    surface = make_surface(state["surface"])
+    runs = out["paths"]["runs"]
+    for index, run in enumerate(runs):
+        report = stability.report(trajectory(state, index), surface)
+        assert run["inst"]["edge_note"] == report.verdict
+        if report.known:
+            np.testing.assert_allclose(decode_f4(run["inst"]["edge"]), report.value, rtol=1e-6)
+            assert run["inst"]["edge_limit"] == report.limit
+        else:
+            assert "edge" not in run["inst"] and run["inst"]["edge_limit"] is None
+    assert [round(r["inst"]["edge_limit"], 9) if r["inst"]["edge_limit"] else None for r in runs] == [2.0, 3.8, 38.0, None]
+    assert runs[0]["inst"]["edge_note"].startswith("diverged at step 66")
+    assert "no stability edge is known for Lion" in runs[3]["inst"]["edge_note"]
+
+
+def test_the_arrays_travel_only_while_the_chart_is_on_and_switching_sends_them():
+    state = _state([_run("gd", lr=1.9)], show=())
+    out = _load(state)
+    assert "inst" not in out["paths"]["runs"][0]
+    on = respond(out["state"], {"kind": "show", "value": ["edge"]})
+    assert on["state"]["show"] == ["edge"] and on["paths"] is not no_update
+    sent = on["paths"]["runs"][0] if isinstance(on["paths"], dict) else None
+    assert sent is not None and sent["inst"]["edge_limit"] == 2.0  # a whole new payload: new arrays
+    off = respond(on["state"], {"kind": "show", "value": []})
+    assert "inst" not in off["paths"]["runs"][0]
+
+
+def test_an_edge_payload_is_strict_json_even_when_a_run_blows_up():
+    state = _state([_run("gd", lr=10.0), _run("adam", lr=10.0)], steps=200)
+    out = _load(state)
+    for run in out["paths"]["runs"]:
+        limit = run["inst"]["edge_limit"]
+        assert limit is None or math.isfinite(limit)
+        assert isinstance(run["inst"]["edge_note"], str)
+
+
+def test_the_own_edge_lesson_switches_the_chart_on_and_shows_each_runs_share():
+    state, errors = teach.lesson_state("own-edge")
+    assert errors == [] and state["show"] == ["edge"]
+    out = respond(None, {"kind": "load", "search": "?lesson=own-edge"})
+    runs = out["paths"]["runs"]
+    assert [r["inst"]["edge_limit"] for r in runs] == [2.0, 3.2, 16 / 11]
+    shares = [decode_f4(r["live"]["values"]) for r in runs]
+    np.testing.assert_allclose([s[0] for s in shares], [1.9 / 2, 3.0 / 3.2, 1.5 / (16 / 11)], rtol=1e-6)
+    assert out["paths"]["lesson_live"]["kind"] == "pct"

@@ -1,0 +1,119 @@
+"""The stability instruments in real headless Chromium (dash_duo; flags in tests/conftest.py):
+each appears when switched on, follows the frame and goes away when switched off.
+
+Helpers are local (ids from ``ui.core``) so this file does not depend on the shared
+helpers' version."""
+
+import json
+import time
+
+from descent_lab.optimizers import stability
+from descent_lab.ui.core import ids
+from descent_lab.ui.core.engine import trajectory
+from descent_lab.ui.core.state import make_surface
+from descent_lab.ui.core.url import decode_url
+
+
+def css_id(component_id):
+    if isinstance(component_id, dict):
+        text = json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+        return '[id="' + text.replace('"', '\\"') + '"]'
+    return "#" + component_id
+
+
+def wait_until(predicate, timeout=20.0, interval=0.05, message="condition"):
+    """Poll until ``predicate`` is truthy; the timeout only bounds a failure."""
+    end, last = time.time() + timeout, None
+    while time.time() < end:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # the page may be mid-render
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
+
+
+def js(dash_duo, script, *args):
+    return dash_duo.driver.execute_script(script, *args)
+
+
+def lab(dash_duo, expr):
+    return js(dash_duo, "var c = window.descentLab; return " + expr + ";")
+
+
+def start(dash_duo, app, search):
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/" + search)
+    wait_until(lambda: js(dash_duo, "var c = window.descentLab; return !!(c && c.paths && c.state && c.surface && "
+                                    "document.querySelector('#main-graph .js-plotly-plot .contour'));"),
+               timeout=30, message="the contour and paths")
+    js(dash_duo, "window.descentLab.pause();")
+
+
+def state_of(dash_duo):
+    state, errors = decode_url(js(dash_duo, "return window.location.search;"))
+    assert errors == []
+    return state
+
+
+def shown(dash_duo, box_id):
+    return js(dash_duo, "var b = document.getElementById(arguments[0]); return !!b && b.style.display === 'block'"
+                        " && b.offsetHeight > 50;", box_id)
+
+
+def overlay(dash_duo, graph_id):
+    return js(dash_duo, "var cv = document.querySelector('#' + arguments[0] + ' canvas.frame-overlay');"
+                        "return cv ? cv.toDataURL() : '';", graph_id)
+
+
+def painted(dash_duo, graph_id):
+    return js(dash_duo, """var cv = document.querySelector('#' + arguments[0] + ' canvas.frame-overlay');
+        if (!cv) { return 0; }
+        var d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data, n = 0;
+        for (var i = 3; i < d.length; i += 4) { if (d[i]) { n++; } } return n;""", graph_id)
+
+
+def toggle(dash_duo, name):
+    dash_duo.find_element(css_id(ids.SHOW) + f" input[value={name}]").click()
+
+
+EDGE_BOX = ids.box(ids.chart("edge"))
+EDGE_GRAPH = ids.chart("edge")
+
+
+def test_stb001_edge_chart_appears_follows_the_frame_says_why_and_switches_off(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=2.1)&run=momentum(lr=3.5,momentum=0.9)"
+                                 "&run=adam(lr=0.3)&run=lion(lr=0.1)&steps=80&frame=10")
+    assert not shown(dash_duo, EDGE_BOX)
+    toggle(dash_duo, "edge")
+    wait_until(lambda: shown(dash_duo, EDGE_BOX), message="the edge chart's box")
+    wait_until(lambda: painted(dash_duo, EDGE_GRAPH) > 300, message="curves on the edge chart")
+    wait_until(lambda: "edge" in state_of(dash_duo)["show"], message="the toggle in the URL")
+    # the numbers the browser slices are the engine's
+    state = state_of(dash_duo)
+    surface = make_surface(state["surface"])
+    for index in (0, 1, 2):
+        report = stability.report(trajectory(state, index), surface)
+        nb = lab(dash_duo, f"c.instruments.numbers({index})")
+        assert abs(nb["edge"] - report.value[10]) <= 1e-6 * abs(report.value[10])
+        assert abs(nb["edgeLimit"] - report.limit) < 1e-9
+    # each run's own edge: gradient descent 2, heavy ball 3.8, Adam 38; Lion has none and says so
+    limits = lab(dash_duo, "c.runs.map(function (r) { return r.inst.edge_limit; })")
+    assert [round(v, 6) if v is not None else None for v in limits] == [2.0, 3.8, 38.0, None]
+    notes = wait_until(lambda: dash_duo.find_element(f"#{EDGE_BOX} .chart-notes").text, message="the verdicts")
+    assert "diverged at step 66" in notes and "passed its edge 2" in notes
+    assert "below its edge 3.8" in notes and "no stability edge is known for Lion" in notes
+    assert len(dash_duo.find_elements(f"#{EDGE_BOX} .chart-note")) == 4
+    # the chart follows the frame: its overlay (the frame line and markers) changes with a step
+    before = overlay(dash_duo, EDGE_GRAPH)
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: lab(dash_duo, "c.frame") == 11, message="the next frame")
+    wait_until(lambda: overlay(dash_duo, EDGE_GRAPH) != before, message="the edge chart's marker to move")
+    assert lab(dash_duo, "c.instruments.numbers(0)")["t"] == 12
+    # switched off: the box goes, the URL says so
+    toggle(dash_duo, "edge")
+    wait_until(lambda: not shown(dash_duo, EDGE_BOX), message="the edge chart hidden")
+    wait_until(lambda: "edge" not in state_of(dash_duo)["show"], message="the URL without it")
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

@@ -10,6 +10,9 @@
  *   arrows    at the current frame on the main graph: -g (direction only, fixed length),
  *             the rescaled direction -lr_eff*g, the momentum's move and the step taken;
  *             the last three share one scale per run (the longest is 12% of the plot);
+ *   flows     for gradient descent: the gradient flow (dotted) and the central flow (dashed)
+ *             up to the frame, each with its point at the frame, and the central flow's
+ *             predicted oscillation as a bar of ±sigma along the Hessian's top direction;
  *   fan       the K-seed cloud (cached layer, faint) under the runs, with the mean path
  *             travelled so far (dashed) and each seed's position;
  *   charts    the registry's charts, drawn by the core's one step-chart function; a chart
@@ -156,6 +159,52 @@
     inst.drawn += 1;
   }
 
+  // ---------------------------------------------------------------- flows
+  function drawFlows(gd, ctx) {
+    if (!inst.show.flows || !ctl.paths) { return; }
+    ctl.panelRuns(gd).forEach(function (item) {
+      var run = item.run, a = arrays(run);
+      if (!a.gf_x) { return; }
+      var xa = item.axes[0], ya = item.axes[1], k = U.visibleCount(run.n, ctl.frame);
+      ctx.save(); U.clipTo(ctx, xa, ya); ctx.lineJoin = "round"; ctx.lineCap = "round";
+      [["gf", [1.5, 4], 2.2], ["cf", [8, 5], 2.4]].forEach(function (kind) {
+        var xs = a[kind[0] + "_x"], ys = a[kind[0] + "_y"];
+        if (!xs) { return; }
+        var n = Math.min(k, xs.length), p = U.pixels(xa, ya, xs, ys, xs.length);
+        U.polyline(ctx, p, xs.length);  // the whole flow, faint
+        ctx.setLineDash(kind[1]); ctx.globalAlpha = 0.35; ctx.lineWidth = 1.4; ctx.strokeStyle = run.color; ctx.stroke();
+        ctx.globalAlpha = 1;
+        U.polyline(ctx, p, n);  // up to the frame
+        [["rgba(255,255,255,0.9)", kind[2] + 2.2], [run.color, kind[2]]].forEach(function (s) {
+          ctx.lineWidth = s[1]; ctx.strokeStyle = s[0]; ctx.stroke();
+        });
+        ctx.setLineDash([]);
+        var j = n - 1, X = p.X[j], Y = p.Y[j];
+        if (!isFinite(X) || !isFinite(Y)) { return; }
+        if (kind[0] === "cf" && a.cf_s && a.cf_s[j] > 0) {  // the predicted oscillation: +-sigma along u
+          var fx = U.mapper(xa), fy = U.mapper(ya), s = a.cf_s[j], ux = a.cf_ux[j], uy = a.cf_uy[j];
+          var x0 = fx(xs[j] - s * ux), y0 = fy(ys[j] - s * uy), x1 = fx(xs[j] + s * ux), y1 = fy(ys[j] + s * uy);
+          [["rgba(255,255,255,0.9)", 6], [run.color, 3]].forEach(function (st) {
+            ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.lineWidth = st[1]; ctx.strokeStyle = st[0]; ctx.stroke();
+          });
+        }
+        ctx.beginPath(); ctx.arc(X, Y, kind[0] === "cf" ? 5 : 4, 0, 2 * Math.PI);
+        ctx.fillStyle = "#ffffff"; ctx.fill(); ctx.lineWidth = 2; ctx.strokeStyle = run.color; ctx.stroke();
+      });
+      ctx.restore();
+    });
+    inst.flowsDrawn = (inst.flowsDrawn || 0) + 1;
+  }
+
+  // The flows' points at the current frame, for tests and readers: [gradient, central, sigma].
+  inst.flowsAt = function (i) {
+    var run = ctl.runs[i], a = run ? arrays(run) : {};
+    if (!a.gf_x) { return null; }
+    var j = Math.min(U.visibleCount(run.n, ctl.frame), a.gf_x.length) - 1;
+    return {gradient: [a.gf_x[j], a.gf_y[j]], central: a.cf_x ? [a.cf_x[j], a.cf_y[j]] : null,
+            sigma: a.cf_s ? a.cf_s[j] : null, step: j};
+  };
+
   // ------------------------------------------------------------------ fan
   function drawFan(gd, ctx) {
     if (!ctl.paths || !ctl.runs.some(function (r) { return r && r.fan; })) { return; }
@@ -277,7 +326,7 @@
   // The sentence each run's chart gives under it (its verdict against its own edge).
   function drawNotes() {
     (cfg().notes || []).forEach(function (name) {
-      var box = document.querySelector('[data-chart="' + name + '"] .chart-notes');
+      var box = document.querySelector('[data-notes="' + name + '"]');
       if (!box) { return; }
       var html = inst.show[name] ? ctl.runs.map(function (run) {
         var note = run && arrays(run)[name + "_note"];
@@ -435,6 +484,7 @@
 
   // ---------------------------------------------------------------- hooks
   ctl.hooks.mainUnder.push(drawFan);
+  ctl.hooks.mainOver.push(drawFlows);
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);
   ctl.hooks.runs.push(drawNotes);
@@ -480,6 +530,10 @@
       byId[c.boxes.view3d] = visible(on.view3d);
       byId[c.boxes.readout] = visible(on.readout);
       byId[ctl.ids.ARROW_LEGEND] = visible(c.arrows.some(function (n) { return on[n]; }));
+      (c.paths || []).forEach(function (name) {  // a path instrument's legend is the page's, not an output
+        var legend = document.querySelector('[data-legend="' + name + '"]');
+        if (legend) { legend.hidden = !on[name]; }
+      });
       window.setTimeout(function () { hookAll(0); drawNotes(); ctl.drawFrame(); }, 0);
       return outputs.map(function (o) { var v = byId[o.id]; return v === undefined ? nu : v; });
     },

@@ -73,7 +73,8 @@ def stage() -> html.Main:
     return html.Main(
         [
             *race.banner_area(),
-            html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend()]),
+            html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend(),
+                                        *instruments.path_legends()]),
                       race.chart_column(instruments.chart_boxes())], className="stage-grid"),
             instruments.readout_box(),
             instruments.view3d_box(),

@@ -7,8 +7,9 @@ import math
 import numpy as np
 from dash import no_update
 
-from descent_lab.optimizers import stability
-from descent_lab.ui.core import registry
+from descent_lab import optimizers
+from descent_lab.optimizers import flows, stability
+from descent_lab.ui.core import engine, registry
 from descent_lab.ui.core.codec import decode_f4
 from descent_lab.ui.core.engine import trajectory
 from descent_lab.ui.core.state import default_state, make_surface, validate_state
@@ -20,9 +21,9 @@ from descent_lab.ui.race.flow import respond
 RAVINE = {"key": "valley", "params": {"condition": 20.0, "angle": 0.0}}
 
 
-def _state(runs, show=("edge",), surface=RAVINE, steps=80, **more):
+def _state(runs, show=("edge",), surface=RAVINE, steps=80, start=(-8.0, 2.0), **more):
     state, errors = validate_state({**default_state(), "surface": surface, "runs": runs, "show": list(show),
-                                    "start": [-8.0, 2.0], "steps": steps, **more})
+                                    "start": list(start), "steps": steps, **more})
     assert errors == []
     return state
 
@@ -39,7 +40,7 @@ def test_the_edge_chart_is_a_registry_chart_with_notes():
     edge = registry.BY_NAME["edge"]
     assert edge.where == "chart" and edge.log and edge.notes and edge.needs == frozenset({"edge"})
     assert "edge" in registry.CHARTS and registry.data_groups(["edge"]) == ("edge",)
-    assert registry.export()["notes"] == ["edge"]
+    assert registry.export()["notes"] == ["flows", "edge"]
     boxes = {box.id: box for box in layout.chart_boxes()}
     box = boxes["edge-graph-box"]
     assert "has-notes" in box.className and [c.className for c in box.children] == ["chart", "chart-notes"]
@@ -95,3 +96,52 @@ def test_the_own_edge_lesson_switches_the_chart_on_and_shows_each_runs_share():
     shares = [decode_f4(r["live"]["values"]) for r in runs]
     np.testing.assert_allclose([s[0] for s in shares], [1.9 / 2, 3.0 / 3.2, 1.5 / (16 / 11)], rtol=1e-6)
     assert out["paths"]["lesson_live"]["kind"] == "pct"
+
+
+# ------------------------------------------------------------ flows
+
+
+EOS = {"key": "edge_of_stability", "params": {"c": 0.01}}
+
+
+def test_the_flows_are_a_path_instrument_with_a_legend_and_notes():
+    flows_inst = registry.BY_NAME["flows"]
+    assert flows_inst.where == "path" and flows_inst.notes and "central flow" in flows_inst.legend
+    assert registry.PATHS == ("flows",) and registry.export()["paths"] == ["flows"]
+    (legend,) = layout.path_legends()
+    assert legend.hidden is True and getattr(legend, "data-legend") == "flows"
+    assert legend.children[0].children == flows_inst.legend
+    assert getattr(legend.children[1], "data-notes") == "flows"
+
+
+def test_a_gradient_descent_run_carries_both_flows_and_other_runs_say_why_not():
+    state = _state([_run("gd", lr=0.1), _run("adam", lr=0.01)], show=("flows",), surface=EOS, steps=600,
+                   start=(4.0, 0.1), noise=1e-5)
+    out = _load(state)
+    gd, adam = out["paths"]["runs"]
+    traj = trajectory(out["state"], 0)
+    described = flows.describe(traj, make_surface(out["state"]["surface"]), optimizers.REGISTRY["gd"])
+    np.testing.assert_allclose(decode_f4(gd["inst"]["gf_x"]), described.gradient.xy[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(decode_f4(gd["inst"]["cf_y"]), described.central.xy[:, 1], atol=1e-7)
+    np.testing.assert_allclose(decode_f4(gd["inst"]["cf_s"]), described.central.sigma, rtol=1e-6)
+    assert len(decode_f4(gd["inst"]["cf_ux"])) == traj.steps + 1
+    assert gd["inst"]["flows_note"] == described.note and "central flow (dashed) reaches the edge" in described.note
+    assert set(adam["inst"]) == {"flows_note"}
+    assert adam["inst"]["flows_note"] == "the flows describe gradient descent; Adam steps otherwise."
+
+
+def test_the_flows_are_computed_once_per_run():
+    state = _state([_run("gd", lr=0.1)], show=("flows",), surface=EOS, steps=200, start=(4.0, 0.1))
+    traj, surface = trajectory(state, 0), make_surface(state["surface"])
+    assert engine.flows_of(traj, surface) is engine.flows_of(traj, surface)
+
+
+def test_the_edge_of_stability_lesson_loads_its_noise_and_both_instruments():
+    state, errors = teach.lesson_state("edge-of-stability")
+    assert errors == [] and state["show"] == ["flows", "edge"] and state["noise"] == 1e-5
+    out = respond(None, {"kind": "load", "search": "?lesson=edge-of-stability"})
+    (run,) = out["paths"]["runs"]
+    assert {"gf_x", "cf_x", "cf_s", "edge", "edge_note", "flows_note"} <= set(run["inst"])
+    live = decode_f4(run["live"]["values"])
+    hess = make_surface(state["surface"]).hess(np.array([4.0, 0.1]))  # [[y^2, 2xy], [2xy, 1 + x^2]]
+    assert live[0] == np.float32(np.linalg.eigvalsh(hess).max())  # the sharpness at the start, about 17

@@ -117,3 +117,45 @@ def test_stb001_edge_chart_appears_follows_the_frame_says_why_and_switches_off(d
     wait_until(lambda: not shown(dash_duo, EDGE_BOX), message="the edge chart hidden")
     wait_until(lambda: "edge" not in state_of(dash_duo)["show"], message="the URL without it")
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
+
+
+def legend_shown(dash_duo, name):
+    return js(dash_duo, "var l = document.querySelector('[data-legend=\"' + arguments[0] + '\"]');"
+                        "return !!l && !l.hidden && l.offsetHeight > 20;", name)
+
+
+def test_stb002_flows_are_drawn_on_the_contour_follow_the_frame_and_switch_off(dash_duo, descent_app):
+    from descent_lab import optimizers
+    from descent_lab.optimizers import flows
+
+    start(dash_duo, descent_app, "?surface=edge_of_stability(c=0.01)&run=gd(lr=0.1)&run=adam(lr=0.01)&start=4,0.1"
+                                 "&steps=600&noise=0.00001&frame=450")
+    assert not legend_shown(dash_duo, "flows") and lab(dash_duo, "c.instruments.flowsAt(0)") is None
+    toggle(dash_duo, "flows")
+    wait_until(lambda: legend_shown(dash_duo, "flows"), message="the flows' legend")
+    wait_until(lambda: lab(dash_duo, "c.instruments.flowsAt(0)"), message="the flows' arrays")
+    state = state_of(dash_duo)
+    assert "flows" in state["show"]
+    described = flows.describe(trajectory(state, 0), make_surface(state["surface"]), optimizers.REGISTRY["gd"])
+    at = lab(dash_duo, "c.instruments.flowsAt(0)")
+    assert at["step"] == 450
+    assert max(abs(a - b) for a, b in zip(at["gradient"], described.gradient.xy[450])) < 1e-5
+    assert max(abs(a - b) for a, b in zip(at["central"], described.central.xy[450])) < 1e-5
+    assert abs(at["sigma"] - described.central.sigma[450]) < 1e-6 and at["sigma"] > 0.04
+    assert lab(dash_duo, "c.instruments.flowsAt(1)") is None  # Adam has no flows, and says why
+    notes = dash_duo.find_element("[data-notes=flows]").text
+    assert "reaches the edge 2/η = 20" in notes and "Adam steps otherwise" in notes
+    # the drawing follows the frame
+    drawn = lab(dash_duo, "c.instruments.flowsDrawn")
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: lab(dash_duo, "c.instruments.flowsAt(0).step") == 451, message="the flows at the next frame")
+    assert lab(dash_duo, "c.instruments.flowsDrawn") > drawn
+    # switched off: the legend hides and nothing more is drawn
+    toggle(dash_duo, "flows")
+    wait_until(lambda: not legend_shown(dash_duo, "flows"), message="the legend hidden")
+    wait_until(lambda: "flows" not in state_of(dash_duo)["show"], message="the URL without flows")
+    drawn = lab(dash_duo, "c.instruments.flowsDrawn")
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: lab(dash_duo, "c.frame") == 452, message="another frame")
+    assert lab(dash_duo, "c.instruments.flowsDrawn") == drawn
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

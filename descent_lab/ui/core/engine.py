@@ -3,17 +3,21 @@ one cache serves every user (no per-user state on the server).
 
 * :func:`trajectory` one run of the race (``optimizers.run``);
 * :func:`fan_paths` K seeds of one run (``optimizers.run_batch``);
-* :func:`contour_grid` a surface sampled over a window, coloured for the contour.
+* :func:`contour_grid` a surface sampled over a window, coloured for the contour;
+* :func:`flows_of` the gradient and central flows of a run (``optimizers.flows``).
 """
 
 from __future__ import annotations
 
 import warnings
+import weakref
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 
 from descent_lab import optimizers
+from descent_lab.optimizers import flows
 
 from .state import get_surface
 
@@ -83,6 +87,26 @@ def fan_mean(paths: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(paths, axis=0)
+
+
+# The flows of a trajectory, keyed by the trajectory object (the run cache above hands the
+# same object out for the same settings): at most this many, each a few 10 kB.
+_FLOWS: OrderedDict = OrderedDict()
+FLOWS_CACHE = 32
+
+
+def flows_of(traj, surface) -> flows.Flows:
+    """The gradient and central flows of a run and how it compares (cached per run)."""
+    key = (id(traj), id(surface))
+    hit = _FLOWS.get(key)
+    if hit is not None and hit[0]() is traj and hit[1]() is surface:
+        _FLOWS.move_to_end(key)
+        return hit[2]
+    result = flows.describe(traj, surface, optimizers.get(traj.key))
+    _FLOWS[key] = (weakref.ref(traj), weakref.ref(surface), result)
+    while len(_FLOWS) > FLOWS_CACHE:
+        _FLOWS.popitem(last=False)
+    return result
 
 
 LOW_BAND_SHARE = 0.1  # a typed surface with more of its plot in the lowest band is coloured on a log scale

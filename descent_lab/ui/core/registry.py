@@ -20,12 +20,13 @@ class Instrument:
     help: str                      # its tooltip
     needs: frozenset[str]          # data groups: g (gradient used), e (effective lr), v (velocity),
                                    # angle, sharp (lr times the Hessian's top eigenvalue), edge (the
-                                   # effective sharpness against the optimizer's own edge)
-    where: Literal["arrow", "chart", "panel", "view3d"]
+                                   # effective sharpness against the optimizer's own edge), flows
+    where: Literal["arrow", "path", "chart", "panel", "view3d"]  # path: drawn on the contour
     chart_title: str = ""          # charts: the value axis' title
     log: bool = False              # charts: log value axis
     line: tuple[float, str] | None = None  # charts: a reference line (value, its note)
-    notes: bool = False            # charts: a sentence per run under the chart (run.inst[name + "_note"])
+    notes: bool = False            # a sentence per run under the chart or legend (run.inst[name + "_note"])
+    legend: str = ""               # paths: what the lines drawn on the contour are
 
 
 INSTRUMENTS: tuple[Instrument, ...] = (
@@ -37,6 +38,13 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                help="−η_eff ⊙ velocity: where the momentum alone pushes (optimizers with one)."),
     Instrument(name="step", label="step arrow", where="arrow", needs=frozenset(),
                help="The step actually taken from the current point."),
+    Instrument(name="flows", label="flows", where="path", needs=frozenset({"flows"}), notes=True,
+               help="For gradient descent: the gradient flow its steps approximate, and the central flow it "
+                    "follows on average once it oscillates at the edge of stability, with the oscillation "
+                    "the central flow predicts.",
+               legend="Dotted: the gradient flow, where vanishingly small steps would go. Dashed: the central flow "
+                      "(Cohen et al., 2025), where the steps go on average at the edge of stability; its bar spans "
+                      "±σ, the oscillation it predicts across."),
     Instrument(name="angle", label="angle chart", where="chart", needs=frozenset({"angle"}),
                help="Angle between each step and −g: below 90° the step still goes downhill.",
                chart_title="angle to −g (°)", line=(90.0, "90°: above it the step goes uphill")),
@@ -63,6 +71,7 @@ INSTRUMENTS: tuple[Instrument, ...] = (
 BY_NAME = {inst.name: inst for inst in INSTRUMENTS}
 NAMES = tuple(BY_NAME)
 CHARTS = tuple(inst.name for inst in INSTRUMENTS if inst.where == "chart")
+PATHS = tuple(inst.name for inst in INSTRUMENTS if inst.where == "path")
 ARROWS = tuple(inst.name for inst in INSTRUMENTS if inst.where == "arrow")
 
 
@@ -82,5 +91,5 @@ def export() -> dict:
     return {
         "names": list(NAMES), "charts": list(CHARTS), "arrows": list(ARROWS),
         "where": {inst.name: inst.where for inst in INSTRUMENTS},
-        "notes": [inst.name for inst in INSTRUMENTS if inst.notes],
+        "notes": [inst.name for inst in INSTRUMENTS if inst.notes], "paths": list(PATHS),
     }

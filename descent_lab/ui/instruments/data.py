@@ -10,7 +10,10 @@ page sends nothing more. Each data group of :mod:`ui.core.registry` has one pack
 * ``angle``  the angle between each step and ``-g`` (:func:`~optimizers.diagnostics.descent_angle`);
 * ``sharp``  ``lr * lambda_max(H)`` (:func:`~optimizers.diagnostics.sharpness`);
 * ``edge``   the effective sharpness, the run's own edge and why it diverged,
-             oscillated or settled (:func:`optimizers.stability.report`).
+             oscillated or settled (:func:`optimizers.stability.report`);
+* ``flows``  a gradient-descent run's gradient flow and central flow at each step, the
+             central flow's predicted oscillation (sigma along the top eigenvector) and a
+             sentence comparing them with the run (:func:`optimizers.flows.describe`).
 
 The readout sends no arrays: the server renders the paused step's numbers
 (``ui.instruments.readout``).
@@ -81,7 +84,21 @@ def _edge(traj, surface) -> dict:
     return out
 
 
-PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "edge": _edge}
+def _flows(traj, surface) -> dict:
+    """The flows of a gradient-descent run (NaN where a flow stopped) and the sentence."""
+    result = engine.flows_of(traj, surface)
+    out = {"flows_note": result.note}
+    if result.gradient is not None:
+        out["gf_x"], out["gf_y"] = _pair(result.gradient.xy)
+    if result.central is not None:
+        out["cf_x"], out["cf_y"] = _pair(result.central.xy)
+        out["cf_s"] = encode_f4(result.central.sigma)
+        out["cf_ux"], out["cf_uy"] = _pair(result.central.u)
+    return out
+
+
+PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "edge": _edge,
+           "flows": _flows}
 assert set(PACKERS) == set().union(*(inst.needs for inst in registry.INSTRUMENTS))
 
 

@@ -61,11 +61,23 @@ def chart_boxes() -> list:
         parts = [dcc.Graph(id=ids.chart(inst.name), config=CHART_CONFIG, className="chart", responsive=True,
                            figure={"data": [], "layout": {"template": None}})]
         if inst.notes:
-            parts.append(html.Div(className="chart-notes", **{"aria-live": "polite"}))
+            parts.append(html.Div(className="chart-notes", **{"aria-live": "polite", "data-notes": inst.name}))
         boxes.append(html.Div(parts, id=ids.box(ids.chart(inst.name)),
                               className="chart-box instrument-box" + (" has-notes" if inst.notes else ""),
                               style={"display": "none"}, **{"data-chart": inst.name}))
     return boxes
+
+
+def path_legends() -> list:
+    """What each instrument drawn on the contour draws (hidden while it is off), with its
+    sentence per run under it."""
+    return [
+        html.Div([html.P(inst.legend, className="path-legend-text"),
+                  *([html.Div(className="chart-notes path-notes", **{"aria-live": "polite", "data-notes": inst.name})]
+                    if inst.notes else [])],
+                 className="path-legend", hidden=True, **{"data-legend": inst.name})
+        for inst in registry.INSTRUMENTS if inst.where == "path"
+    ]
 
 
 def arrow_legend() -> html.Div:

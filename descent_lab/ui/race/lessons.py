@@ -39,7 +39,7 @@ from functools import lru_cache
 import numpy as np
 
 from descent_lab import optimizers
-from descent_lab.optimizers import diagnostics, stability, sweeps
+from descent_lab.optimizers import diagnostics, flows, stability, sweeps
 from descent_lab.optimizers.edges import roots
 from ..core.state import get_surface, validate_state
 
@@ -899,6 +899,105 @@ def runs_model(runs: Runs, index: int):
     return optimizers.REGISTRY[traj.key].edge.model(traj.hparams)
 
 
+# The edge of stability in two dimensions, and the central flow that predicts it.
+_EOS = {"key": "edge_of_stability", "params": {"c": 0.01}}
+
+
+def live_sharpness(trajectories, surface) -> list[np.ndarray]:
+    """λmax of the Hessian at each frame."""
+    return [diagnostics.max_eigenvalue(surface.hess(t.xy)) for t in trajectories]
+
+
+def _sharp(runs: Runs) -> np.ndarray:
+    return diagnostics.max_eigenvalue(runs.main.surface.hess(runs[0].xy))
+
+
+def _at_edge(runs: Runs) -> int:
+    """The first frame whose sharpness reaches 2/lr."""
+    return int(np.argmax(_sharp(runs) >= 2.0 / runs[0].hparams["lr"]))
+
+
+LESSONS_WITH_FLOWS = ("edge-of-stability",)
+
+
+@lru_cache(maxsize=4)
+def _lesson_flows(key: str) -> flows.Flows:
+    runs = _simulate(key)
+    return flows.describe(runs[0], runs.main.surface, optimizers.REGISTRY[runs[0].key])
+
+
+def _eos_flows(runs: Runs) -> flows.Flows:
+    """The first run's flows: computed once for a registered lesson's own runs (about
+    0.2 s each), afresh for any other set-up."""
+    for key in LESSONS_WITH_FLOWS:
+        if runs is _simulate(key):
+            return _lesson_flows(key)
+    return flows.describe(runs[0], runs.main.surface, optimizers.REGISTRY[runs[0].key])
+
+
+EDGE_OF_STABILITY = Lesson(
+    key="edge-of-stability",
+    title="At the edge of stability gradient descent follows the central flow",
+    question="What does gradient descent do when the surface grows too sharp for its learning rate?",
+    answer=(
+        "It does not diverge. "
+        "Here the curvature across, 1 + x², grows as the pull moves x on; once it reaches 2/lr = 20 gradient "
+        "descent leaves the gradient flow and hovers at that edge, oscillating across. "
+        "The central flow (Cohen et al.) predicts where: it stops at x = √19 = 4.36, where the oscillation, "
+        "of RMS σ = 0.0479, pushes back as hard as the pull."
+    ),
+    look=(
+        "With the flows on the contour, the gradient flow (dotted) sharpens on to x = 5.2 by step 1200, while the "
+        "run reaches the edge at step 367, six steps after its central flow (dashed), and hovers with it: from "
+        "then on its mean x is 4.354 and the stability edge chart holds its ηλmax at 2 (mean sharpness 19.98). "
+        "The bar on the central flow is the oscillation it predicts, ±0.0479; the run's, measured, is 0.0448, "
+        "with a gradient noise of 1e-5 that keeps y from decaying to exactly 0."
+    ),
+    state={
+        "surface": _EOS,
+        "runs": [_run("gd", lr=0.1)],
+        "start": [4.0, 0.1],
+        "steps": 1200,
+        "noise": 1e-5,
+        "seed": 0,
+        "show": ["flows", "edge"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="sharpness λmax(H), against the edge 2/lr", compute=live_sharpness, fmt=fmt_num),
+    stop=600,
+    zoom=((3.95, 4.7), (-0.3, 0.3)),
+    claims=(
+        _claim("The curvature across is 1 + x² on y = 0: λmax at (4.36, 0) is 1 + 4.36² (√19 = 4.36 gives 20).",
+               lambda r: float(diagnostics.max_eigenvalue(r.main.surface.hess(np.array([math.sqrt(19), 0.0])))),
+               _near(20.0, 1e-9)),
+        _claim("The learning rate is 0.1, so the edge 2/lr is 20.", lambda r: 2.0 / r[0].hparams["lr"], _near(20.0, 1e-12)),
+        _claim("Gradient descent reaches the edge at step 367 (first frame with λmax ≥ 20).", _at_edge, _equals(367),
+               fmt_int),
+        _claim("Its central flow reaches it six steps earlier, at step 361.",
+               lambda r: float(np.argmax(_eos_flows(r).central.sigma > 0)), _equals(361), fmt_int),
+        _claim("It does not diverge: all 1200 steps run.", lambda r: float(r[0].steps), _equals(1200), fmt_int),
+        _claim("From the edge on its mean sharpness is 19.98 ...",
+               lambda r: float(_sharp(r)[_at_edge(r):].mean()), _near(19.98, 0.005), lambda v: f"{v:.2f}"),
+        _claim("... its ηλmax (lr times it) is at 2 on median ...",
+               lambda r: float(np.median(stability.effective_sharpness(r[0], r.main.surface)[_at_edge(r):])),
+               _near(2.0, 0.01)),
+        _claim("... and its mean x is 4.354.", lambda r: float(r[0].xy[_at_edge(r):, 0].mean()), _near(4.354, 5e-4),
+               lambda v: f"{v:.4f}"),
+        _claim("The central flow stops at x = √19 = 4.36 (its x at step 1200).",
+               lambda r: float(_eos_flows(r).central.xy[-1, 0]), _near(math.sqrt(19), 1e-4), lambda v: f"{v:.5f}"),
+        _claim("It predicts an oscillation of RMS σ = 0.0479 across: σ² = c/x = 0.01/√19 at the edge.",
+               lambda r: flows.oscillation(r[0], _eos_flows(r).central)[0], _near(0.0479, 5e-5),
+               lambda v: f"{v:.5f}"),
+        _claim("The run's oscillation about the central flow along the top eigenvector is 0.0448 (RMS).",
+               lambda r: flows.oscillation(r[0], _eos_flows(r).central)[1], _near(0.0448, 5e-4),
+               lambda v: f"{v:.4f}"),
+        _claim("The gradient flow sharpens on to x = 5.2 by step 1200.",
+               lambda r: float(_eos_flows(r).gradient.xy[-1, 0]), _near(5.2, 0.005)),
+        _claim("The gradient noise is 1e-5 (the run's σ).", lambda r: float(r[0].noise), _equals(1e-5), fmt_sci),
+    ),
+)
+
+
 LESSONS: tuple[Lesson, ...] = (
     MOMENTUM_RAVINE,
     RESCALING_DOWNHILL,
@@ -907,6 +1006,7 @@ LESSONS: tuple[Lesson, ...] = (
     LR_TOO_LARGE,
     SADDLE_ESCAPE,
     OWN_EDGE,
+    EDGE_OF_STABILITY,
 )
 LESSON_KEYS = tuple(lesson.key for lesson in LESSONS)
 _BY_KEY = {lesson.key: lesson for lesson in LESSONS}

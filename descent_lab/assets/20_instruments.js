@@ -18,6 +18,8 @@
  *   charts    the registry's charts, drawn by the core's one step-chart function; a chart
  *             with notes lists each run's sentence under it (the stability edge's verdicts);
  *   readout   per-frame numbers of every run (the server renders the update rules);
+ *   theory    a table of the formulas that apply beside what each run measures (the rows
+ *             come with the runs, formatted by the server);
  *   3D view   the contour's grid as a surface with the paths on it.
  */
 (function () {
@@ -338,6 +340,42 @@
   }
   inst.drawNotes = drawNotes;
 
+  // A panel filled from the runs (the theory panel): shown while its instrument is on.
+  function theoryHtml() {
+    var head = "<thead><tr><th>formula</th><th>theory</th><th>measured</th><th>gap</th></tr></thead>";
+    var row = function (r, color) {
+      return '<tr' + (color ? ' class="theory-run-row" style="--run-color:' + U.escapeHtml(color) + '"' : "") + "><td>" +
+        U.escapeHtml(r[0]) + (r[4] ? '<div class="theory-note">' + U.escapeHtml(r[4]) + "</div>" : "") + "</td><td>" +
+        U.escapeHtml(r[1]) + "</td><td>" + U.escapeHtml(r[2]) + "</td><td>" + U.escapeHtml(r[3]) + "</td></tr>";
+    };
+    var first = ctl.runs.filter(function (run) { return run && arrays(run).theory; })[0];
+    if (!first) { return ""; }
+    var body = "", surface = arrays(first).theory.surface;
+    if (surface.length) {
+      body += '<tr class="theory-head"><th colspan="4">the surface</th></tr>' + surface.map(function (r) { return row(r, null); }).join("");
+    }
+    ctl.runs.forEach(function (run) {
+      var t = run && arrays(run).theory;
+      if (!t) { return; }
+      body += '<tr class="theory-head" style="--run-color:' + U.escapeHtml(run.color) + '"><th colspan="4">' +
+        U.escapeHtml(run.label) + "</th></tr>";
+      body += t.reason ? '<tr class="theory-run-row" style="--run-color:' + U.escapeHtml(run.color) +
+        '"><td colspan="4" class="theory-note">' + U.escapeHtml(t.reason) + ".</td></tr>" :
+        t.rows.map(function (r) { return row(r, run.color); }).join("");
+    });
+    return '<table class="theory-table">' + head + "<tbody>" + body + "</tbody></table>";
+  }
+
+  function drawPanels() {
+    document.querySelectorAll("[data-panel]").forEach(function (box) {
+      var name = box.getAttribute("data-panel"), on = !!inst.show[name];
+      box.hidden = !on;
+      var target = box.querySelector(".panel-body"), html = on && name === "theory" ? theoryHtml() : "";
+      if (target && target._html !== html) { target._html = html; target.innerHTML = html; }
+    });
+  }
+  inst.drawPanels = drawPanels;
+
   // ------------------------------------------------------------ live text
   var STATE_NAMES = {m: "m", v: "v", buf: "b", sum: "s", u: "u", v_max: "v_max", g_avg: "ḡ", prev: "g_prev",
                      step_size: "η_t", mu_product: "Πμ"};
@@ -488,6 +526,7 @@
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);
   ctl.hooks.runs.push(drawNotes);
+  ctl.hooks.runs.push(drawPanels);
   ctl.hooks.runs.push(function () {
     if (inst.show.view3d && inst.has3d && inst.key3d && inst.built3d !== ctl.pathsVersion) {
       inst.built3d = ctl.pathsVersion; restyleGhosts3d();
@@ -534,7 +573,7 @@
         var legend = document.querySelector('[data-legend="' + name + '"]');
         if (legend) { legend.hidden = !on[name]; }
       });
-      window.setTimeout(function () { hookAll(0); drawNotes(); ctl.drawFrame(); }, 0);
+      window.setTimeout(function () { hookAll(0); drawNotes(); drawPanels(); ctl.drawFrame(); }, 0);
       return outputs.map(function (o) { var v = byId[o.id]; return v === undefined ? nu : v; });
     },
 

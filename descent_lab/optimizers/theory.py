@@ -226,7 +226,8 @@ def surface_facts(q: Quadratic) -> list[Comparison]:
     kappa_j, r = jacobi_condition(q.hess)
     lo, hi = float(q.eigenvalues[0]), float(q.eigenvalues[-1])
     return [
-        Comparison("curvatures λn, λ1 (eigenvalues of H)", hi, None, f"and {lo:.4g}"),
+        Comparison("largest curvature λ1", hi),
+        Comparison("smallest curvature λn", lo),
         Comparison("condition number κ = λ1/λn", q.kappa),
         Comparison("best κ after any diagonal rescaling: (1 + |r|)/(1 − |r|)", kappa_j, None,
                    f"r = H12/√(H11 H22) = {r:.4g}: 1 when the ravine lies along an axis, κ when it is turned 45°"),

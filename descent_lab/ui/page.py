@@ -77,6 +77,7 @@ def stage() -> html.Main:
                                         *instruments.path_legends()]),
                       race.chart_column(instruments.chart_boxes())], className="stage-grid"),
             instruments.readout_box(),
+            *instruments.panel_boxes(),
             instruments.view3d_box(),
             dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data={**instruments.chart_layouts(),
                                                        "view3d_config": instruments.GRAPH3D_CONFIG}),

@@ -145,3 +145,60 @@ def test_the_edge_of_stability_lesson_loads_its_noise_and_both_instruments():
     live = decode_f4(run["live"]["values"])
     hess = make_surface(state["surface"]).hess(np.array([4.0, 0.1]))  # [[y^2, 2xy], [2xy, 1 + x^2]]
     assert live[0] == np.float32(np.linalg.eigvalsh(hess).max())  # the sharpness at the start, about 17
+
+
+# ------------------------------------------------------------ theory beside measurement
+
+
+VALLEY50 = {"key": "valley", "params": {"condition": 50.0, "angle": 0.0}}
+
+
+def test_the_theory_panel_is_a_registry_panel_the_browser_fills():
+    inst = registry.BY_NAME["theory"]
+    assert inst.where == "panel" and inst.needs == frozenset({"theory"})
+    (box,) = layout.panel_boxes()
+    assert box.hidden is True and getattr(box, "data-panel") == "theory"
+    assert box.children[1].className == "panel-body"
+
+
+def test_each_run_carries_its_rows_formatted_from_the_engine():
+    lr, rho = optimizers.theory.gd_optimal([0.02, 1.0])
+    state = _state([_run("gd", lr=lr), _run("lion", lr=0.1), _run("rmsprop", lr=0.1)], show=("theory",),
+                   surface=VALLEY50, steps=300)
+    out = _load(state)
+    gd, lion, rms = (r["inst"]["theory"] for r in out["paths"]["runs"])
+    assert gd["reason"] is None
+    what, predicted, measured, gap, note = gd["rows"][0]
+    assert what.startswith("rate per step") and predicted == measured == "0.96078" and gap == "+0.00%"
+    assert note.startswith("measured: the distance to the minimum")
+    assert lion["rows"] == [] and lion["reason"].startswith("no formula is known for Lion")
+    assert rms["rows"][0][1] == "1" and rms["rows"][0][0].startswith("condition number its rates leave")
+    facts = {row[0]: row[1] for row in gd["surface"]}
+    assert facts["condition number κ = λ1/λn"] == "50" and facts["‖H‖₁,₁ = Σ|Hij|"] == "1.02"
+    assert gd["surface"] == lion["surface"]
+
+
+def test_off_a_quadratic_the_panel_says_why():
+    state = _state([_run("gd", lr=1e-3)], show=("theory",), surface={"key": "rosenbrock", "params": {}},
+                   start=(-1.2, 1.0), steps=20)
+    payload = _load(state)["paths"]["runs"][0]["inst"]["theory"]
+    assert payload["rows"] == [] and payload["surface"] == [] and "not one" in payload["reason"]
+
+
+def test_the_surface_facts_beside_the_rotation_slider_follow_the_angle():
+    aligned = respond(None, {"kind": "load", "search": encode_url(_state([_run("gd", lr=1.0)], show=(),
+                                                                      surface=VALLEY50))})
+    assert "κ_J = (1 + |r|)/(1 − |r|) = 1 (r = 0)" in str(aligned["surface_info"])
+    turned = respond(aligned["state"], {"kind": "sparam", "name": "angle", "value": 45.0})
+    text = str(turned["surface_info"])
+    assert "κ_J = (1 + |r|)/(1 − |r|) = 50" in text and "‖H‖₁,₁ = 2" in text
+    rosen = _state([_run("gd", lr=1e-3)], show=(), surface={"key": "rosenbrock", "params": {}}, start=(-1.2, 1.0))
+    assert "κ_J" not in str(respond(None, {"kind": "load", "search": encode_url(rosen)})["surface_info"])
+
+
+def test_the_theory_rates_lesson_shows_the_panel_with_its_numbers():
+    out = respond(None, {"kind": "load", "search": "?lesson=theory-rates"})
+    assert out["state"]["show"] == ["theory"]
+    gd, hb = (r["inst"]["theory"]["rows"] for r in out["paths"]["runs"])
+    assert gd[0][1:3] == ["0.96078", "0.96078"]
+    assert hb[0][1:3] == ["0.7522", "0.76543"] and hb[1][2] == "0.75429"

@@ -159,3 +159,44 @@ def test_stb002_flows_are_drawn_on_the_contour_follow_the_frame_and_switch_off(d
     wait_until(lambda: lab(dash_duo, "c.frame") == 452, message="another frame")
     assert lab(dash_duo, "c.instruments.flowsDrawn") == drawn
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
+
+
+def panel_shown(dash_duo, name):
+    return js(dash_duo, "var p = document.querySelector('[data-panel=\"' + arguments[0] + '\"]');"
+                        "return !!p && !p.hidden && p.offsetHeight > 40;", name)
+
+
+def theory_cells(dash_duo):
+    return js(dash_duo, "return Array.from(document.querySelectorAll('[data-panel=theory] tbody tr')).map("
+                        "function (tr) { return Array.from(tr.children).map(function (td) { return td.textContent; }); });")
+
+
+def test_stb003_theory_panel_appears_follows_the_settings_and_switches_off(dash_duo, descent_app):
+    from selenium.webdriver.common.keys import Keys
+
+    start(dash_duo, descent_app, "?surface=valley(condition=50,angle=0)&run=gd(lr=1.9607843137254901)"
+                                 "&run=lion(lr=0.1)&steps=300")
+    assert not panel_shown(dash_duo, "theory")
+    toggle(dash_duo, "theory")
+    wait_until(lambda: panel_shown(dash_duo, "theory"), message="the theory panel")
+    rows = wait_until(lambda: theory_cells(dash_duo), message="its table")
+    rate = next(r for r in rows if r[0].startswith("rate per step"))
+    assert rate[1:4] == ["0.96078", "0.96078", "+0.00%"]
+    assert any(r[0] == "condition number κ = λ1/λn" and r[1] == "50" for r in rows)
+    assert any("no formula is known for Lion" in r[0] for r in rows)
+    # a new learning rate: the table follows (max |1 - lr lambda| = 0.98 at lr 1)
+    field = dash_duo.find_element(css_id(ids.hparam_text(0, "lr")))
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.DELETE)
+    field.send_keys("1", Keys.ENTER)
+    wait_until(lambda: any(r[0].startswith("rate per step") and r[1] == "0.98" for r in theory_cells(dash_duo)),
+               message="the rate at lr 1")
+    wait_until(lambda: state_of(dash_duo)["runs"][0]["hparams"]["lr"] == 1.0, message="lr 1 in the URL")
+    # leave the field first: its blur and the checklist's change in one callback would be read as a
+    # re-render and dropped by the page's dispatcher
+    js(dash_duo, "document.activeElement.blur();")
+    time.sleep(0.5)
+    toggle(dash_duo, "theory")
+    wait_until(lambda: not panel_shown(dash_duo, "theory"), message="the panel hidden")
+    wait_until(lambda: "theory" not in state_of(dash_duo)["show"], message="the URL without it")
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

@@ -20,7 +20,8 @@ class Instrument:
     help: str                      # its tooltip
     needs: frozenset[str]          # data groups: g (gradient used), e (effective lr), v (velocity),
                                    # angle, sharp (lr times the Hessian's top eigenvalue), edge (the
-                                   # effective sharpness against the optimizer's own edge), flows
+                                   # effective sharpness against the optimizer's own edge), flows,
+                                   # theory (formulas beside measurements)
     where: Literal["arrow", "path", "chart", "panel", "view3d"]  # path: drawn on the contour
     chart_title: str = ""          # charts: the value axis' title
     log: bool = False              # charts: log value axis
@@ -61,6 +62,9 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                     "with) against its own edge, dashed: 2 for gradient descent, 2(1 + μ) for heavy-ball momentum, "
                     "38 for Adam at β1 = 0.9. Under the chart, why each run diverged, oscillated or settled.",
                chart_title="effective sharpness (— run, ┄ its own edge)"),
+    Instrument(name="theory", label="theory panel", where="panel", needs=frozenset({"theory"}),
+               help="On a quadratic: what theory predicts for each run (its rate, its edge, the best settings, "
+                    "the best a per-coordinate rescaling can do) beside what the run measures, with the gap."),
     Instrument(name="readout", label="readout", where="panel", needs=frozenset(),
                help="The paused step's gradient, moments, effective rates and step, and each run's update "
                     "rule with those numbers (only that step's numbers are sent)."),

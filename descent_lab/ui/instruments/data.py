@@ -13,7 +13,9 @@ page sends nothing more. Each data group of :mod:`ui.core.registry` has one pack
              oscillated or settled (:func:`optimizers.stability.report`);
 * ``flows``  a gradient-descent run's gradient flow and central flow at each step, the
              central flow's predicted oscillation (sigma along the top eigenvector) and a
-             sentence comparing them with the run (:func:`optimizers.flows.describe`).
+             sentence comparing them with the run (:func:`optimizers.flows.describe`);
+* ``theory`` the formulas that apply beside what the run measures, as text rows
+             (:mod:`ui.instruments.theory`).
 
 The readout sends no arrays: the server renders the paused step's numbers
 (``ui.instruments.readout``).
@@ -38,6 +40,7 @@ from descent_lab.optimizers.diagnostics import (
 
 from ..core import engine, registry
 from ..core.codec import encode_f4
+from . import theory
 
 # Fan: at most this many cloud points per run (K paths x steps, strided to fit).
 FAN_POINTS_PER_RUN = 8_000
@@ -97,8 +100,12 @@ def _flows(traj, surface) -> dict:
     return out
 
 
+def _theory(traj, surface) -> dict:
+    return {"theory": theory.run_payload(traj, surface)}
+
+
 PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "edge": _edge,
-           "flows": _flows}
+           "flows": _flows, "theory": _theory}
 assert set(PACKERS) == set().union(*(inst.needs for inst in registry.INSTRUMENTS))
 
 

@@ -93,6 +93,17 @@ def readout_box() -> html.Div:
     )
 
 
+def panel_boxes() -> list:
+    """A box per panel instrument the browser fills from the runs (the theory panel),
+    hidden while it is off; the readout has its own server-rendered box."""
+    return [
+        html.Section([html.H3(inst.label.capitalize(), className="panel-title"),
+                      html.Div(className="panel-body", **{"aria-live": "polite"})],
+                     className=f"instrument-box panel-box {inst.name}", hidden=True, **{"data-panel": inst.name})
+        for inst in registry.INSTRUMENTS if inst.where == "panel" and inst.needs
+    ]
+
+
 def view3d_box() -> html.Div:
     """The 3D view's box: the browser draws it with Plotly's 3D bundle, fetched the first
     time the view opens (the page itself carries only the cartesian bundle)."""

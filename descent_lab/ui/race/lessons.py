@@ -39,7 +39,7 @@ from functools import lru_cache
 import numpy as np
 
 from descent_lab import optimizers
-from descent_lab.optimizers import diagnostics, flows, stability, sweeps
+from descent_lab.optimizers import diagnostics, flows, stability, sweeps, theory
 from descent_lab.optimizers.edges import roots
 from ..core.state import get_surface, validate_state
 
@@ -998,6 +998,92 @@ EDGE_OF_STABILITY = Lesson(
 )
 
 
+# Theory beside measurement: rates on a quadratic, to the fifth digit.
+_VALLEY50 = {"key": "valley", "params": {"condition": 50.0, "angle": 0.0}}
+_GD_BEST_LR, _GD_BEST_RATE = theory.gd_optimal([0.02, 1.0])
+_HB_BEST_LR, _HB_BEST_MU, _HB_BEST_RATE = theory.heavy_ball_optimal([0.02, 1.0])
+
+
+def live_distance(trajectories, surface) -> list[np.ndarray]:
+    return [surface.distance_to_minimum(t.xy) for t in trajectories]
+
+
+def _row(index: int, what: str):
+    """The theory panel's row ``what`` for run ``index`` (its start, as the panel words it)."""
+    def find(runs: Runs):
+        traj = runs[index]
+        rows = theory.compare(traj, runs.main.surface, optimizers.REGISTRY[traj.key])
+        return next(r for r in rows if r.what.startswith(what))
+
+    return find
+
+
+def _predicted(index: int, what: str):
+    return lambda r: float(_row(index, what)(r).predicted)
+
+
+def _measured(index: int, what: str):
+    return lambda r: float(_row(index, what)(r).measured)
+
+
+THEORY_RATES = Lesson(
+    key="theory-rates",
+    title="Theory predicts the rate, to the fifth digit",
+    question="How fast should gradient descent and momentum converge in a ravine, and do they?",
+    answer=(
+        "On a quadratic every direction's distance follows a linear recurrence, so the rate is a closed form. "
+        "On this κ = 50 ravine gradient descent at its best step 2/(λ1 + λn) = 1.96 shrinks its distance by "
+        "(κ − 1)/(κ + 1) = 0.96078 a step, and Polyak's heavy ball at its best lr 3.07 and momentum 0.566 by "
+        "(√κ − 1)/(√κ + 1) = 0.7522."
+    ),
+    look=(
+        "The theory panel lays each formula beside the run: gradient descent measures 0.96078. "
+        "Heavy ball measures 0.7654, 1.8% slower, because its best settings give a repeated root, so its distance "
+        "falls like (a + bk)ρ^k; with the factor k taken out it measures 0.7543. "
+        "Heavy ball reaches 1e-6 at step 41, gradient descent at step 185."
+    ),
+    state={
+        "surface": _VALLEY50,
+        "runs": [_run("gd", lr=_GD_BEST_LR), _run("momentum", lr=_HB_BEST_LR, momentum=_HB_BEST_MU)],
+        "start": [-8.0, 2.0],
+        "steps": 400,
+        "show": ["theory"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="distance to the minimum", compute=live_distance, fmt=fmt_num),
+    stop=41,
+    zoom=((-8.5, 1.0), (-5.5, 5.5)),
+    claims=(
+        _claim("The ravine's curvatures are λ1 = 1 and λn = 0.02: κ = 50 (the theory panel's κ).",
+               lambda r: float(theory.quadratic(r.main.surface).kappa), _near(50.0, 1e-9)),
+        _claim("Gradient descent's best step is 2/(λ1 + λn) = 1.96, its lr here.",
+               lambda r: r[0].hparams["lr"], _near(2 / 1.02, 1e-15), lambda v: f"{v:.6f}"),
+        _claim("Theory: gradient descent's rate is (κ − 1)/(κ + 1) = 0.96078.",
+               _predicted(0, "rate per step"), _near(49 / 51, 1e-12), lambda v: f"{v:.6f}"),
+        _claim("Measured on the run: 0.96078 (factor per step of the distance to the minimum).",
+               _measured(0, "rate per step"), _near(49 / 51, 5e-6), lambda v: f"{v:.6f}"),
+        _claim("Polyak's best heavy ball: lr 4/(√λ1 + √λn)² = 3.07 ...", lambda r: r[1].hparams["lr"],
+               _near(3.0702, 1e-4)),
+        _claim("... and momentum ((√κ − 1)/(√κ + 1))² = 0.566.", lambda r: r[1].hparams["momentum"],
+               _near(0.5658, 1e-4)),
+        _claim("Theory: its rate is (√κ − 1)/(√κ + 1) = 0.7522.", _predicted(1, "rate per step"),
+               _near(0.7522, 5e-5), lambda v: f"{v:.5f}"),
+        _claim("Measured: 0.7654 ...", _measured(1, "rate per step"), _near(0.7654, 5e-5), lambda v: f"{v:.5f}"),
+        _claim("... 1.8% slower than theory (measured / theory − 1).",
+               lambda r: _measured(1, "rate per step")(r) / _predicted(1, "rate per step")(r) - 1,
+               _near(0.018, 0.0005), fmt_pct),
+        _claim("Its best settings give a repeated root at both ends of the spectrum (largest gap between roots).",
+               lambda r: float(max(abs(np.subtract(*roots(a, runs_model(r, 1))))
+                                   for a in r[1].hparams["lr"] * np.array([0.02, 1.0]))),
+               _between(0, 1e-6), lambda v: f"{v:.1e}"),
+        _claim("With the factor k of (a + bk)ρ^k taken out, heavy ball measures 0.7543.",
+               _measured(1, "the same, with the repeated root"), _near(0.7543, 5e-5), lambda v: f"{v:.5f}"),
+        _claim("Heavy ball reaches 1e-6 at step 41.", _steps(1), _equals(41), fmt_int),
+        _claim("Gradient descent reaches 1e-6 at step 185.", _steps(0), _equals(185), fmt_int),
+    ),
+)
+
+
 LESSONS: tuple[Lesson, ...] = (
     MOMENTUM_RAVINE,
     RESCALING_DOWNHILL,
@@ -1007,6 +1093,7 @@ LESSONS: tuple[Lesson, ...] = (
     SADDLE_ESCAPE,
     OWN_EDGE,
     EDGE_OF_STABILITY,
+    THEORY_RATES,
 )
 LESSON_KEYS = tuple(lesson.key for lesson in LESSONS)
 _BY_KEY = {lesson.key: lesson for lesson in LESSONS}

@@ -135,7 +135,8 @@ class Surface:
     contours on a log scale. ``grad_size`` and ``hess_size`` are the sizes of the
     exact gradient's and Hessian's formulas (:func:`derivative_sizes`), from which
     ``grad_cost`` and ``hess_cost`` estimate what one evaluation costs, for budgets
-    (``optimizers.cost``).
+    (``optimizers.cost``). ``data`` is the model of a data surface
+    (:class:`surfaces.data.GLM`), which the runners sample minibatch gradients from.
     """
 
     key: str
@@ -155,6 +156,7 @@ class Surface:
     unbounded_below: bool = False
     grad_size: int = 0
     hess_size: int = 0
+    data: object | None = None
 
     # ----------------------------------------------------------- (..., 2) API
 
@@ -233,6 +235,7 @@ class Surface:
             vector=_scale_kernels(v, float(c)),
             min_value=None if self.min_value is None else c * self.min_value,
             params={**self.params, "scale": float(c)},
+            data=None if self.data is None else self.data.scaled(float(c)),
         )
 
 

@@ -13,6 +13,9 @@
  *   flows     for gradient descent: the gradient flow (dotted) and the central flow (dashed)
  *             up to the frame, each with its point at the frame, and the central flow's
  *             predicted oscillation as a bar of ±sigma along the Hessian's top direction;
+ *   batch     on a data surface: from the current point, where steps with fresh minibatches
+ *             would land (dots), with the full batch (ring), and the minimum of the
+ *             minibatch the step used (a cross), from every stride-th update;
  *   fan       the K-seed cloud (cached layer, faint) under the runs, with the mean path
  *             travelled so far (dashed) and each seed's position;
  *   charts    the registry's charts, drawn by the core's one step-chart function; a chart
@@ -196,6 +199,44 @@
       ctx.restore();
     });
     inst.flowsDrawn = (inst.flowsDrawn || 0) + 1;
+  }
+
+  // The minibatch view at the current frame: the sampled update at or before it.
+  function batchAt(run) {
+    var a = arrays(run), h = updateIndex(run);
+    if (!a.cloud_x || h < 0) { return null; }
+    var j = Math.min(Math.floor(h / a.batch_stride), a.full_x.length - 1), k = a.batch_k, cloud = [];
+    for (var i = 0; i < k; i++) { cloud.push([a.cloud_x[j * k + i], a.cloud_y[j * k + i]]); }
+    return {update: j * a.batch_stride, head: [run.x[h], run.y[h]], cloud: cloud, full: [a.full_x[j], a.full_y[j]],
+            minimizer: [a.bmin_x[j], a.bmin_y[j]]};
+  }
+  inst.batchAt = function (i) { var r = ctl.runs[i]; return r ? batchAt(r) : null; };
+
+  function drawBatch(gd, ctx) {
+    if (!inst.show.batch || !ctl.paths) { return; }
+    ctl.panelRuns(gd).forEach(function (item) {
+      var view = batchAt(item.run);
+      if (!view) { return; }
+      var xa = item.axes[0], ya = item.axes[1], fx = U.mapper(xa), fy = U.mapper(ya), run = item.run;
+      var hx = fx(view.head[0]), hy = fy(view.head[1]);
+      ctx.save(); U.clipTo(ctx, xa, ya);
+      ctx.fillStyle = run.color; ctx.globalAlpha = 0.6;
+      view.cloud.forEach(function (c) {
+        ctx.beginPath(); ctx.arc(fx(view.head[0] + c[0]), fy(view.head[1] + c[1]), 2.6, 0, 2 * Math.PI); ctx.fill();
+      });
+      ctx.globalAlpha = 1;
+      ctx.beginPath(); ctx.arc(fx(view.head[0] + view.full[0]), fy(view.head[1] + view.full[1]), 6, 0, 2 * Math.PI);
+      ctx.lineWidth = 3.5; ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.stroke();
+      ctx.lineWidth = 2; ctx.strokeStyle = run.color; ctx.stroke();
+      var mx = fx(view.minimizer[0]), my = fy(view.minimizer[1]);
+      if (isFinite(mx) && isFinite(my)) {
+        ctx.beginPath(); ctx.moveTo(hx, hy); ctx.lineTo(mx, my); ctx.setLineDash([3, 4]);
+        ctx.lineWidth = 1.2; ctx.strokeStyle = run.color; ctx.stroke(); ctx.setLineDash([]);
+        U.cross(ctx, mx, my, 5, run.color);
+      }
+      ctx.restore();
+    });
+    inst.batchDrawn = (inst.batchDrawn || 0) + 1;
   }
 
   // The flows' points at the current frame, for tests and readers: [gradient, central, sigma].
@@ -523,6 +564,7 @@
   // ---------------------------------------------------------------- hooks
   ctl.hooks.mainUnder.push(drawFan);
   ctl.hooks.mainOver.push(drawFlows);
+  ctl.hooks.mainOver.push(drawBatch);
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);
   ctl.hooks.runs.push(drawNotes);

@@ -36,7 +36,7 @@ from descent_lab.optimizers.hyperparams import HyperParam
 
 from .base import Kernels, Surface, SurfaceEntry
 
-__all__ = ["GLM", "Minibatches", "read_dataset", "ENTRIES", "iris_logistic", "tips_linear", "CLOUD",
+__all__ = ["GLM", "MinibatchView", "minibatch_view", "read_dataset", "ENTRIES", "iris_logistic", "tips_linear", "CLOUD",
            "BATCH_STREAM"]
 
 BATCH_STREAM = 1
@@ -45,6 +45,8 @@ CLOUD_STREAM = 2
 CLOUD = 16
 """Minibatches sampled at a point to show the cloud of their gradients."""
 NEWTON_STEPS = 40
+VIEW_FRAMES = 300
+"""Most frames a run's minibatch view (cloud, minibatch minimizers) is computed at."""
 
 
 def _datasets_dir() -> str:
@@ -239,6 +241,41 @@ def _minimize(model: GLM) -> np.ndarray:
     for _ in range(NEWTON_STEPS):
         w = w - np.linalg.solve(model.hess(w), model.grad(w))
     return w
+
+
+@dataclass(frozen=True)
+class MinibatchView:
+    """What a run's minibatches look like along its path, every ``stride`` updates
+    (``frames``, update indices): ``cloud`` (m, CLOUD, 2) the moves ``-lr * g`` of
+    fresh minibatches from the run's point there, ``full`` (m, 2) the full batch's move,
+    ``minimizer`` (m, 2) the minimizer of the minibatch the run used at that update
+    (NaN when it has none), and ``spread`` the RMS of the minibatch gradients' distance
+    from the full one over its RMS length: the noise-to-signal ratio."""
+
+    stride: int
+    frames: np.ndarray
+    cloud: np.ndarray
+    full: np.ndarray
+    minimizer: np.ndarray
+    spread: float
+
+
+def minibatch_view(model: GLM, xy, lrs, seed, frames: int = VIEW_FRAMES) -> MinibatchView:
+    """The minibatch view of a run: its path ``xy`` (n+1, 2), learning rates ``lrs``
+    (n,) and ``seed`` (the batches it was given are the same ``model.batches(seed, n)``)."""
+    n = len(xy) - 1
+    stride = max(1, math.ceil(n / frames)) if n else 1
+    at = np.arange(0, n, stride)
+    if not at.size:
+        empty = np.zeros((0, 2))
+        return MinibatchView(stride, at, np.zeros((0, CLOUD, 2)), empty, empty, math.nan)
+    lr = np.asarray(lrs, dtype=float)[at]
+    points = np.asarray(xy, dtype=float)[at]
+    grads = model.cloud(points, seed)
+    full = model.grad(points)
+    minimizer = model.batch_minimizer(model.batches(seed, n)[at])
+    spread = float(np.sqrt(np.mean(np.sum((grads - full[:, None]) ** 2, -1)) / np.mean(np.sum(full ** 2, -1))))
+    return MinibatchView(stride, at, -lr[:, None, None] * grads, -lr[:, None] * full, minimizer, spread)
 
 
 # A data surface's gradient is a NumPy call over its rows (its minibatch: gathered first), about 60

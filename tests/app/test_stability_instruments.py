@@ -9,6 +9,7 @@ from dash import no_update
 
 from descent_lab import optimizers
 from descent_lab.optimizers import flows, stability
+from descent_lab.surfaces.data import minibatch_view
 from descent_lab.ui.core import engine, registry
 from descent_lab.ui.core.codec import decode_f4
 from descent_lab.ui.core.engine import trajectory
@@ -40,7 +41,7 @@ def test_the_edge_chart_is_a_registry_chart_with_notes():
     edge = registry.BY_NAME["edge"]
     assert edge.where == "chart" and edge.log and edge.notes and edge.needs == frozenset({"edge"})
     assert "edge" in registry.CHARTS and registry.data_groups(["edge"]) == ("edge",)
-    assert registry.export()["notes"] == ["flows", "edge"]
+    assert registry.export()["notes"] == ["flows", "batch", "edge"]
     boxes = {box.id: box for box in layout.chart_boxes()}
     box = boxes["edge-graph-box"]
     assert "has-notes" in box.className and [c.className for c in box.children] == ["chart", "chart-notes"]
@@ -107,8 +108,9 @@ EOS = {"key": "edge_of_stability", "params": {"c": 0.01}}
 def test_the_flows_are_a_path_instrument_with_a_legend_and_notes():
     flows_inst = registry.BY_NAME["flows"]
     assert flows_inst.where == "path" and flows_inst.notes and "central flow" in flows_inst.legend
-    assert registry.PATHS == ("flows",) and registry.export()["paths"] == ["flows"]
-    (legend,) = layout.path_legends()
+    assert registry.PATHS == ("flows", "batch") and registry.export()["paths"] == ["flows", "batch"]
+    legend, batch_legend = layout.path_legends()
+    assert getattr(batch_legend, "data-legend") == "batch"
     assert legend.hidden is True and getattr(legend, "data-legend") == "flows"
     assert legend.children[0].children == flows_inst.legend
     assert getattr(legend.children[1], "data-notes") == "flows"
@@ -202,3 +204,54 @@ def test_the_theory_rates_lesson_shows_the_panel_with_its_numbers():
     gd, hb = (r["inst"]["theory"]["rows"] for r in out["paths"]["runs"])
     assert gd[0][1:3] == ["0.96078", "0.96078"]
     assert hb[0][1:3] == ["0.7522", "0.76543"] and hb[1][2] == "0.75429"
+
+
+# ------------------------------------------------------------ real data, minibatches
+
+
+TIPS8 = {"key": "tips_linear", "params": {"batch": 8}}
+
+
+def test_a_data_surface_gets_its_batch_size_control_from_its_parameter():
+    out = _load(_state([_run("gd", lr=0.15)], show=(), surface=TIPS8, start=(3.5, 2.5), steps=50))
+    controls = str(out["surface_params"])
+    assert "batch size" in controls and "'name': 'batch'" in controls
+    assert out["paths"]["controls"]["sparam"]["batch"][0] == "8"
+    bigger = respond(out["state"], {"kind": "sparam", "name": "batch", "value": 61})
+    assert bigger["state"]["surface"]["params"]["batch"] == 61 and bigger["paths"] is not no_update
+    refused = respond(out["state"], {"kind": "sparam_text", "name": "batch", "value": "2.5"})
+    assert refused["state"]["surface"]["params"]["batch"] == 8 and "whole number" in str(refused["surface_message"])
+
+
+def test_each_run_carries_its_minibatch_view_from_the_engine():
+    state = _state([_run("gd", lr=0.15), _run("adam", lr=0.05)], show=("batch",), surface=TIPS8, start=(3.5, 2.5),
+                   steps=120, seed=3)
+    out = _load(state)
+    surface = make_surface(state["surface"])
+    for index, run in enumerate(out["paths"]["runs"]):
+        traj = trajectory(state, index)
+        view = minibatch_view(surface.data, traj.xy, traj.lr, 3)
+        inst = run["inst"]
+        assert inst["batch_stride"] == view.stride == 1 and inst["batch_k"] == 16
+        np.testing.assert_allclose(decode_f4(inst["cloud_x"]), view.cloud[..., 0].ravel(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(decode_f4(inst["bmin_y"]), view.minimizer[:, 1], rtol=1e-6)
+        assert inst["batch_note"].startswith("minibatches of 8 of 244: their gradients scatter about the full one")
+
+
+def test_without_a_data_set_the_minibatch_view_says_why_and_a_full_batch_is_exact():
+    out = _load(_state([_run("gd", lr=1.0)], show=("batch",)))
+    assert out["paths"]["runs"][0]["inst"] == {
+        "batch_note": "this surface has no data set: its only noise is the Gaussian noise slider's."}
+    full = _load(_state([_run("gd", lr=0.15)], show=("batch",), surface={"key": "tips_linear", "params": {}},
+                        start=(3.5, 2.5), steps=40))
+    inst = full["paths"]["runs"][0]["inst"]
+    assert inst["batch_note"].startswith("the full batch of 244: every gradient is exact")
+    cloud = decode_f4(inst["cloud_x"]).reshape(-1, 16)
+    np.testing.assert_allclose(cloud, cloud[:, :1].repeat(16, axis=1), rtol=1e-6)  # all 16 batches are the full one
+
+
+def test_the_minibatch_lesson_compares_a_batch_of_8_with_the_full_batch():
+    out = respond(None, {"kind": "load", "search": "?lesson=minibatch-noise"})
+    assert out["state"]["surface"] == TIPS8 and out["state"]["compare"] == {"batch": 244}
+    assert out["paths"]["runs"][0]["inst"]["batch_note"].startswith("minibatches of 8 of 244")
+    assert [p["twin"] for p in out["paths"]["panels"]] == [False, True]

@@ -200,3 +200,33 @@ def test_stb003_theory_panel_appears_follows_the_settings_and_switches_off(dash_
     wait_until(lambda: not panel_shown(dash_duo, "theory"), message="the panel hidden")
     wait_until(lambda: "theory" not in state_of(dash_duo)["show"], message="the URL without it")
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
+
+
+def test_stb004_minibatches_appear_on_a_data_surface_follow_the_frame_and_switch_off(dash_duo, descent_app):
+    from descent_lab.surfaces.data import minibatch_view
+
+    start(dash_duo, descent_app, "?surface=tips_linear(batch=8)&run=gd(lr=0.15)&start=3.5,2.5&steps=150&seed=2"
+                                 "&frame=30")
+    assert not legend_shown(dash_duo, "batch")
+    toggle(dash_duo, "batch")
+    wait_until(lambda: legend_shown(dash_duo, "batch"), message="the minibatches' legend")
+    view = wait_until(lambda: lab(dash_duo, "c.instruments.batchAt(0)"), message="the minibatch view")
+    state = state_of(dash_duo)
+    traj = trajectory(state, 0)
+    engine_view = minibatch_view(make_surface(state["surface"]).data, traj.xy, traj.lr, 2)
+    assert view["update"] == 30 and len(view["cloud"]) == 16
+    assert max(abs(a - b) for a, b in zip(view["cloud"][3], engine_view.cloud[30, 3])) < 1e-5
+    assert max(abs(a - b) for a, b in zip(view["minimizer"], engine_view.minimizer[30])) < 1e-5
+    assert "minibatches of 8 of 244" in dash_duo.find_element("[data-notes=batch]").text
+    drawn = lab(dash_duo, "c.instruments.batchDrawn")
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: lab(dash_duo, "c.instruments.batchAt(0).update") == 31, message="the next step's minibatches")
+    assert lab(dash_duo, "c.instruments.batchDrawn") > drawn
+    toggle(dash_duo, "batch")
+    wait_until(lambda: not legend_shown(dash_duo, "batch"), message="the legend hidden")
+    wait_until(lambda: "batch" not in state_of(dash_duo)["show"], message="the URL without it")
+    drawn = lab(dash_duo, "c.instruments.batchDrawn")
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: lab(dash_duo, "c.frame") == 32, message="another frame")
+    assert lab(dash_duo, "c.instruments.batchDrawn") == drawn
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

@@ -212,6 +212,7 @@ INSTRUMENT_WORDS = {
     "grad": "−g arrow", "rescaled": "rescaled-gradient arrow", "velocity": "velocity arrow",
     "step": "step arrow", "angle": "angle chart", "lr": "effective-lr chart", "sharpness": "lr·λmax chart",
     "edge": "stability edge chart", "flows": "flows on the contour", "theory": "theory panel",
+    "batch": "minibatches drawn on the contour",
 }
 
 

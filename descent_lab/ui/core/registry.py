@@ -21,7 +21,7 @@ class Instrument:
     needs: frozenset[str]          # data groups: g (gradient used), e (effective lr), v (velocity),
                                    # angle, sharp (lr times the Hessian's top eigenvalue), edge (the
                                    # effective sharpness against the optimizer's own edge), flows,
-                                   # theory (formulas beside measurements)
+                                   # theory (formulas beside measurements), batch (minibatch views)
     where: Literal["arrow", "path", "chart", "panel", "view3d"]  # path: drawn on the contour
     chart_title: str = ""          # charts: the value axis' title
     log: bool = False              # charts: log value axis
@@ -46,6 +46,12 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                legend="Dotted: the gradient flow, where vanishingly small steps would go. Dashed: the central flow "
                       "(Cohen et al., 2025), where the steps go on average at the edge of stability; its bar spans "
                       "±σ, the oscillation it predicts across."),
+    Instrument(name="batch", label="minibatches", where="path", needs=frozenset({"batch"}), notes=True,
+               help="On a data surface: where a step with other minibatches would go from the current point, and "
+                    "the current minibatch's own minimum. The data's own noise, unlike the Gaussian noise slider's.",
+               legend="Dots: where a gradient-descent step (−lr·g) with each of 16 fresh minibatches would land from "
+                      "the current point; ring: with the full batch; ×: the minimum of the minibatch this step used "
+                      "(none when its two classes separate)."),
     Instrument(name="angle", label="angle chart", where="chart", needs=frozenset({"angle"}),
                help="Angle between each step and −g: below 90° the step still goes downhill.",
                chart_title="angle to −g (°)", line=(90.0, "90°: above it the step goes uphill")),

@@ -15,7 +15,10 @@ page sends nothing more. Each data group of :mod:`ui.core.registry` has one pack
              central flow's predicted oscillation (sigma along the top eigenvector) and a
              sentence comparing them with the run (:func:`optimizers.flows.describe`);
 * ``theory`` the formulas that apply beside what the run measures, as text rows
-             (:mod:`ui.instruments.theory`).
+             (:mod:`ui.instruments.theory`);
+* ``batch``  on a data surface, every few steps: the moves of fresh minibatches and of
+             the full batch from the run's point, and the minimum of the minibatch it used
+             (:func:`surfaces.data.minibatch_view`).
 
 The readout sends no arrays: the server renders the paused step's numbers
 (``ui.instruments.readout``).
@@ -32,6 +35,7 @@ import numpy as np
 
 from descent_lab import optimizers
 from descent_lab.optimizers import stability
+from descent_lab.surfaces.data import minibatch_view
 from descent_lab.optimizers.diagnostics import (
     descent_angle,
     sharpness,
@@ -100,12 +104,34 @@ def _flows(traj, surface) -> dict:
     return out
 
 
+def _batch(traj, surface) -> dict:
+    """A data surface's minibatch view of the run (its frames every ``stride`` updates)."""
+    model = surface.data
+    if model is None:
+        return {"batch_note": "this surface has no data set: its only noise is the Gaussian noise slider's."}
+    view = minibatch_view(model, traj.xy, traj.lr, traj.seed)
+    m = len(view.frames)
+    missing = int(np.isnan(view.minimizer).any(axis=1).sum())
+    if model.minibatched:
+        note = (f"minibatches of {model.batch} of {model.size}: their gradients scatter about the full one by "
+                f"{view.spread:.2g} times its size (RMS over the run)"
+                + (f"; {missing} of the {m} drawn have no minimum of their own" if missing else ""))
+    else:
+        note = f"the full batch of {model.size}: every gradient is exact (a smaller batch size gives minibatch noise)"
+    if view.stride > 1:
+        note += f"; shown every {view.stride} steps"
+    return {"batch_note": note + ".", "batch_stride": view.stride, "batch_k": int(view.cloud.shape[1]),
+            "cloud_x": encode_f4(view.cloud[..., 0].ravel()), "cloud_y": encode_f4(view.cloud[..., 1].ravel()),
+            "full_x": encode_f4(view.full[:, 0]), "full_y": encode_f4(view.full[:, 1]),
+            "bmin_x": encode_f4(view.minimizer[:, 0]), "bmin_y": encode_f4(view.minimizer[:, 1])}
+
+
 def _theory(traj, surface) -> dict:
     return {"theory": theory.run_payload(traj, surface)}
 
 
 PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "edge": _edge,
-           "flows": _flows, "theory": _theory}
+           "flows": _flows, "theory": _theory, "batch": _batch}
 assert set(PACKERS) == set().union(*(inst.needs for inst in registry.INSTRUMENTS))
 
 

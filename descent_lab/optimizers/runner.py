@@ -268,9 +268,10 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     ``{"kind": "step" | "exponential" | "cosine" | "warmup", ...}``. The run stops
     early as ``converged`` when, without noise, both the gradient and the last step
     are within ``tol`` in every coordinate, and the schedule will not raise the
-    learning rate again. On a data surface sampled in minibatches (``surface.data``,
-    :mod:`surfaces.data`) each step's gradient is its minibatch's, drawn from the
-    ``seed`` (and the run never stops as converged). Returns a :class:`Trajectory`.
+    learning rate again. On a surface whose gradients are drawn (``surface.stochastic``:
+    a data set's minibatches, :mod:`surfaces.data`; a sequence of losses,
+    :mod:`surfaces.online`) each step's gradient is drawn with the ``seed`` (and the
+    run never stops as converged). Returns a :class:`Trajectory`.
 
     ``deadline`` is an absolute ``time.monotonic()`` time (None: none), checked
     every :data:`CHECK_EVERY` steps; past it the run stops with
@@ -289,9 +290,9 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     box = _box(surface)
     rule = spec.make(FLOAT, **hp)
     grad, calm = surface.scalar.grad, _calm(lr_array)
-    data = getattr(surface, "data", None)
-    if data is not None and data.minibatched:  # a data surface: its minibatch gradients, seeded
-        grad, calm = data.sampler(seed, steps), steps + 1
+    stochastic = getattr(surface, "stochastic", None)
+    if stochastic is not None and stochastic.sampled:  # minibatches, or a sequence of losses: seeded
+        grad, calm = stochastic.sampler(seed, steps), steps + 1
     rec, fields, status, at = _loop(rule, spec.coupled, grad, surface.scalar.hess,
                                     x, y, lrs, nz_list, steps, tol, box, deadline, calm)
     ns = len(fields)
@@ -405,9 +406,9 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     x, y = starts[:, 0].copy(), starts[:, 1].copy()
     rule = spec.make(ARRAY_LEAN, **hp)  # positions only: no lr_eff
     grad = surface.vector.grad
-    data = getattr(surface, "data", None)
-    if data is not None and data.minibatched:  # run b samples its minibatches with seeds[b]
-        grad = data.array_sampler(seeds, steps)
+    stochastic = getattr(surface, "stochastic", None)
+    if stochastic is not None and stochastic.sampled:  # run b draws its gradients with seeds[b]
+        grad = stochastic.array_sampler(seeds, steps)
     nz = None
     if noise:
         nz = noise * np.stack(

@@ -135,8 +135,10 @@ class Surface:
     contours on a log scale. ``grad_size`` and ``hess_size`` are the sizes of the
     exact gradient's and Hessian's formulas (:func:`derivative_sizes`), from which
     ``grad_cost`` and ``hess_cost`` estimate what one evaluation costs, for budgets
-    (``optimizers.cost``). ``data`` is the model of a data surface
-    (:class:`surfaces.data.GLM`), which the runners sample minibatch gradients from.
+    (``optimizers.cost``). ``stochastic`` is what the runners draw each step's
+    gradient from instead of the exact one (its ``sampled`` is true): a data set's
+    minibatches (:class:`surfaces.data.GLM`) or a sequence of losses
+    (:class:`surfaces.online.Online`); None for the exact gradient.
     """
 
     key: str
@@ -156,7 +158,7 @@ class Surface:
     unbounded_below: bool = False
     grad_size: int = 0
     hess_size: int = 0
-    data: object | None = None
+    stochastic: object | None = None
 
     # ----------------------------------------------------------- (..., 2) API
 
@@ -235,7 +237,7 @@ class Surface:
             vector=_scale_kernels(v, float(c)),
             min_value=None if self.min_value is None else c * self.min_value,
             params={**self.params, "scale": float(c)},
-            data=None if self.data is None else self.data.scaled(float(c)),
+            stochastic=None if self.stochastic is None else self.stochastic.scaled(float(c)),
         )
 
 

@@ -94,6 +94,11 @@ class GLM:
     def minibatched(self) -> bool:
         return self.batch < self.size
 
+    @property
+    def sampled(self) -> bool:
+        """Whether the runners draw its gradients (minibatches) instead of the full one."""
+        return self.minibatched
+
     def scaled(self, c: float) -> "GLM":
         return replace(self, scale=self.scale * c)
 
@@ -290,7 +295,7 @@ def _surface(key, label, model, formula, description, bounds, start, hints) -> S
         key=key, label=label, formula=formula, bounds=bounds, minimizers=(tuple(float(v) for v in w_star),),
         min_value=float(model.loss(w_star)), start=start, scalar=scalar, vector=vector,
         description=description, params={"batch": model.batch}, lr_hints=hints,
-        expression="", grad_size=DATA_GRAD_NODES, hess_size=DATA_GRAD_NODES, data=model,
+        expression="", grad_size=DATA_GRAD_NODES, hess_size=DATA_GRAD_NODES, stochastic=model,
     )
 
 

@@ -230,7 +230,7 @@ def test_each_run_carries_its_minibatch_view_from_the_engine():
     surface = make_surface(state["surface"])
     for index, run in enumerate(out["paths"]["runs"]):
         traj = trajectory(state, index)
-        view = minibatch_view(surface.data, traj.xy, traj.lr, 3)
+        view = minibatch_view(surface.stochastic, traj.xy, traj.lr, 3)
         inst = run["inst"]
         assert inst["batch_stride"] == view.stride == 1 and inst["batch_k"] == 16
         np.testing.assert_allclose(decode_f4(inst["cloud_x"]), view.cloud[..., 0].ravel(), rtol=1e-6, atol=1e-7)

@@ -213,7 +213,7 @@ def test_stb004_minibatches_appear_on_a_data_surface_follow_the_frame_and_switch
     view = wait_until(lambda: lab(dash_duo, "c.instruments.batchAt(0)"), message="the minibatch view")
     state = state_of(dash_duo)
     traj = trajectory(state, 0)
-    engine_view = minibatch_view(make_surface(state["surface"]).data, traj.xy, traj.lr, 2)
+    engine_view = minibatch_view(make_surface(state["surface"]).stochastic, traj.xy, traj.lr, 2)
     assert view["update"] == 30 and len(view["cloud"]) == 16
     assert max(abs(a - b) for a, b in zip(view["cloud"][3], engine_view.cloud[30, 3])) < 1e-5
     assert max(abs(a - b) for a, b in zip(view["minimizer"], engine_view.minimizer[30])) < 1e-5

@@ -73,7 +73,7 @@ def test_the_tips_fit_is_least_squares_and_the_iris_fit_a_logistic_regression():
 
 def test_a_full_batch_is_the_full_gradient_and_a_minibatch_is_not():
     s = surfaces.get("tips_linear")
-    assert not s.data.minibatched
+    assert not s.stochastic.minibatched
     full = optimizers.run("gd", s, s.start, 50, lr=0.3)
     np.testing.assert_allclose(full.grad_used, full.grad[:-1], rtol=1e-12)
     mini = optimizers.run("gd", surfaces.get("tips_linear", batch=8), s.start, 50, lr=0.3)
@@ -94,7 +94,7 @@ def test_minibatches_are_seeded_reproducible_and_the_batch_runner_agrees():
 @pytest.mark.parametrize("key,batch", [("tips_linear", 4), ("tips_linear", 61), ("iris_logistic", 20)])
 def test_an_epochs_batches_cover_the_rows_once_and_average_to_the_full_gradient(key, batch):
     s = surfaces.get(key, batch=batch)
-    model = s.data
+    model = s.stochastic
     per_epoch = model.size // batch
     rows = model.batches(7, 3 * per_epoch)
     for e in range(3):
@@ -106,7 +106,7 @@ def test_an_epochs_batches_cover_the_rows_once_and_average_to_the_full_gradient(
 
 
 def test_drop_last_leaves_the_remainder_out_of_that_epoch():
-    model = surfaces.get("iris_logistic", batch=30).data  # 100 = 3 x 30 + 10
+    model = surfaces.get("iris_logistic", batch=30).stochastic  # 100 = 3 x 30 + 10
     rows = model.batches(0, 6)
     assert rows.shape == (6, 30) and len(np.unique(rows[:3])) == 90 and len(np.unique(rows[3:])) == 90
 
@@ -114,8 +114,8 @@ def test_drop_last_leaves_the_remainder_out_of_that_epoch():
 def test_the_noise_is_the_datas_own_anisotropic_and_larger_away_from_the_minimum():
     s = surfaces.get("tips_linear", batch=8)
     w_star = np.array(s.minimizers[0])
-    at_min = s.data.cloud(w_star[None], seed=0, count=4000)[0]
-    far = s.data.cloud(np.array([s.start]), seed=0, count=4000)[0]
+    at_min = s.stochastic.cloud(w_star[None], seed=0, count=4000)[0]
+    far = s.stochastic.cloud(np.array([s.start]), seed=0, count=4000)[0]
     cov_min, cov_far = np.cov(at_min.T), np.cov(far.T)
     np.testing.assert_allclose(at_min.mean(0), 0.0, atol=0.1)  # unbiased: the full gradient is 0 there
     eig = np.linalg.eigvalsh(cov_min)
@@ -125,20 +125,20 @@ def test_the_noise_is_the_datas_own_anisotropic_and_larger_away_from_the_minimum
 
 def test_each_minibatchs_own_minimizer():
     tips = surfaces.get("tips_linear", batch=8)
-    rows = tips.data.batches(0, 5)
-    w = tips.data.batch_minimizer(rows)
+    rows = tips.stochastic.batches(0, 5)
+    w = tips.stochastic.batch_minimizer(rows)
     design, target = data._tips()
     for r, wk in zip(rows, w):
         np.testing.assert_allclose(wk, np.linalg.lstsq(design[r], target[r], rcond=None)[0], rtol=1e-8)
     iris = surfaces.get("iris_logistic", batch=40)
-    rows = iris.data.batches(0, 4)
-    w = iris.data.batch_minimizer(rows)
+    rows = iris.stochastic.batches(0, 4)
+    w = iris.stochastic.batch_minimizer(rows)
     ok = np.isfinite(w).all(1)
     assert ok.any()
-    np.testing.assert_allclose(iris.data.batch_grad(w[ok], rows[ok]), 0.0, atol=1e-8)
-    single = iris.data.batch_minimizer(np.array([[0], [5]]))  # one flower is always separable: no minimizer
+    np.testing.assert_allclose(iris.stochastic.batch_grad(w[ok], rows[ok]), 0.0, atol=1e-8)
+    single = iris.stochastic.batch_minimizer(np.array([[0], [5]]))  # one flower is always separable: no minimizer
     assert np.isnan(single).all()
-    assert np.isnan(tips.data.batch_minimizer(np.array([[3]]))).all()  # one meal cannot fix a line
+    assert np.isnan(tips.stochastic.batch_minimizer(np.array([[3]]))).all()  # one meal cannot fix a line
 
 
 def test_the_loss_scale_scales_the_minibatch_gradients_too():

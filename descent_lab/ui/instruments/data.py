@@ -35,7 +35,7 @@ import numpy as np
 
 from descent_lab import optimizers
 from descent_lab.optimizers import stability
-from descent_lab.surfaces.data import minibatch_view
+from descent_lab.surfaces.data import GLM, minibatch_view
 from descent_lab.optimizers.diagnostics import (
     descent_angle,
     sharpness,
@@ -106,8 +106,8 @@ def _flows(traj, surface) -> dict:
 
 def _batch(traj, surface) -> dict:
     """A data surface's minibatch view of the run (its frames every ``stride`` updates)."""
-    model = surface.data
-    if model is None:
+    model = surface.stochastic
+    if not isinstance(model, GLM):
         return {"batch_note": "this surface has no data set: its only noise is the Gaussian noise slider's."}
     view = minibatch_view(model, traj.xy, traj.lr, traj.seed)
     m = len(view.frames)

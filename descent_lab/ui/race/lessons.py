@@ -1093,7 +1093,7 @@ def _cloud_at(point: str, count: int = 4000):
     def sample(runs: Runs) -> np.ndarray:
         s = runs.main.surface
         w = np.asarray(s.minimizers[0] if point == "minimum" else runs[0].xy[0], dtype=float)
-        return s.data.cloud(w[None], seed=0, count=count)[0]
+        return s.stochastic.cloud(w[None], seed=0, count=count)[0]
 
     return sample
 
@@ -1110,8 +1110,8 @@ def _steep_direction(runs: Runs) -> np.ndarray:
 
 def _batch_minimizer_distance(runs: Runs) -> float:
     s, traj = runs.main.surface, runs[0]
-    rows = s.data.batches(traj.seed, traj.steps)
-    w = s.data.batch_minimizer(rows)
+    rows = s.stochastic.batches(traj.seed, traj.steps)
+    w = s.stochastic.batch_minimizer(rows)
     return float(np.nanmedian(np.linalg.norm(w - np.asarray(s.minimizers[0]), axis=1)))
 
 
@@ -1146,9 +1146,9 @@ MINIBATCH_NOISE = Lesson(
     stop=150,
     zoom=((0.4, 3.8), (0.0, 2.8)),
     claims=(
-        _claim("The data set has 244 meals ...", lambda r: float(r.main.surface.data.size), _equals(244), fmt_int),
+        _claim("The data set has 244 meals ...", lambda r: float(r.main.surface.stochastic.size), _equals(244), fmt_int),
         _claim("... sampled in batches of 8 (the compared panel: all 244).",
-               lambda r: float(r.main.surface.data.batch), _equals(8), fmt_int),
+               lambda r: float(r.main.surface.stochastic.batch), _equals(8), fmt_int),
         _claim("The minibatches' own minima lie 0.92 from the full minimum on median (over the run's batches).",
                _batch_minimizer_distance, _near(0.92, 0.005)),
         _claim("At the minimum the full gradient is 0 (its size) ...",

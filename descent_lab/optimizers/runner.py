@@ -198,6 +198,18 @@ def _noise(noise: float, seed, steps: int) -> np.ndarray | None:
 # ------------------------------------------------------------ single run
 
 
+def _projection(feasible):
+    """The projection onto a surface's feasible box, on floats (None: no box)."""
+    if feasible is None:
+        return None
+    (x0, x1), (y0, y1) = feasible
+
+    def project(x, y):
+        return min(max(x, x0), x1), min(max(y, y0), y1)
+
+    return project
+
+
 def _calm(lrs: np.ndarray) -> int:
     """The first step at which a run may stop as converged: after the last step whose
     scheduled learning rate rose (a schedule that raises the rate later, a warmup or
@@ -206,7 +218,7 @@ def _calm(lrs: np.ndarray) -> int:
     return int(rises[-1]) + 2 if rises.size else 1
 
 
-def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, calm=1):
+def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, calm=1, project=None):
     """The interactive inner loop, on Python floats.
 
     Records one flat list, per update: ``x, y`` after it, the gradient used, the
@@ -243,6 +255,8 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, c
                 else:
                     xn, sx, ex = update(x, gx, sx, lr)
                     yn, sy, ey = update(y, gy, sy, lr)
+                if project is not None:  # the surface's feasible box (a named projection)
+                    xn, yn = project(xn, yn)
                 if not (-rx <= xn - cx <= rx and -ry <= yn - cy <= ry):  # also catches NaN
                     end, at = "diverged", k + 1
                     break
@@ -294,7 +308,8 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     if stochastic is not None and stochastic.sampled:  # minibatches, or a sequence of losses: seeded
         grad, calm = stochastic.sampler(seed, steps), steps + 1
     rec, fields, status, at = _loop(rule, spec.coupled, grad, surface.scalar.hess,
-                                    x, y, lrs, nz_list, steps, tol, box, deadline, calm)
+                                    x, y, lrs, nz_list, steps, tol, box, deadline, calm,
+                                    _projection(getattr(surface, "feasible", None)))
     ns = len(fields)
     width = 6 + ns + 3 if spec.coupled else 6 + 2 * ns
     table = np.array(rec, dtype=float).reshape(-1, width)  # one row per update
@@ -406,6 +421,7 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     x, y = starts[:, 0].copy(), starts[:, 1].copy()
     rule = spec.make(ARRAY_LEAN, **hp)  # positions only: no lr_eff
     grad = surface.vector.grad
+    feasible = getattr(surface, "feasible", None)
     stochastic = getattr(surface, "stochastic", None)
     if stochastic is not None and stochastic.sampled:  # run b draws its gradients with seeds[b]
         grad = stochastic.array_sampler(seeds, steps)
@@ -425,6 +441,8 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
                 if nz is not None:
                     gx, gy = gx + nz[k, 0], gy + nz[k, 1]
                 (x, y), s, _ = rule.update((x, y), (gx, gy), hess(x, y), s, lrs[k])
+                if feasible is not None:
+                    x, y = np.clip(x, *feasible[0]), np.clip(y, *feasible[1])
                 out[k + 1, 0] = x
                 out[k + 1, 1] = y
         else:
@@ -439,6 +457,8 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
                 lr = lrs[k]
                 x, sx, _ = update(x, gx, sx, lr)
                 y, sy, _ = update(y, gy, sy, lr)
+                if feasible is not None:
+                    x, y = np.clip(x, *feasible[0]), np.clip(y, *feasible[1])
                 out[k + 1, 0] = x
                 out[k + 1, 1] = y
         _mark_diverged(out, _box(surface))

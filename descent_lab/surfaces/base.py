@@ -138,7 +138,9 @@ class Surface:
     (``optimizers.cost``). ``stochastic`` is what the runners draw each step's
     gradient from instead of the exact one (its ``sampled`` is true): a data set's
     minibatches (:class:`surfaces.data.GLM`) or a sequence of losses
-    (:class:`surfaces.online.Online`); None for the exact gradient.
+    (:class:`surfaces.online.Online`); None for the exact gradient. ``feasible`` is a
+    box ``((x0, x1), (y0, y1))`` the runners project every iterate back into (a
+    constrained problem's projection, named by the surface); None: no projection.
     """
 
     key: str
@@ -159,6 +161,7 @@ class Surface:
     grad_size: int = 0
     hess_size: int = 0
     stochastic: object | None = None
+    feasible: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     # ----------------------------------------------------------- (..., 2) API
 

@@ -255,3 +255,17 @@ def test_the_minibatch_lesson_compares_a_batch_of_8_with_the_full_batch():
     assert out["state"]["surface"] == TIPS8 and out["state"]["compare"] == {"batch": 244}
     assert out["paths"]["runs"][0]["inst"]["batch_note"].startswith("minibatches of 8 of 244")
     assert [p["twin"] for p in out["paths"]["panels"]] == [False, True]
+
+
+# ------------------------------------------------------------ Adam's counterexample
+
+
+def test_the_online_counterexample_runs_in_the_app_inside_its_box():
+    out = respond(None, {"kind": "load", "search": "?lesson=adam-forgets"})
+    state = out["state"]
+    assert state["surface"] == {"key": "reddi", "params": {"c": 10.0}} and state["show"] == ["lr"]
+    assert out["paths"]["bounds"] == [[-1.0, 1.0], [-1.0, 1.0]]
+    xs = [decode_f4(run["x"]) for run in out["paths"]["runs"]]
+    assert all(abs(x).max() <= 1.0 for x in xs)
+    assert xs[0][-1] == 1.0 and xs[1][-1] < -0.99  # Adam at the worst point, AMSGrad at the best
+    assert "AMSGrad at −1" in str(out["surface_info"]) and "projected back into x ∈ [−1, 1]" in str(out["surface_info"])

@@ -41,6 +41,7 @@ import numpy as np
 from descent_lab import optimizers
 from descent_lab.optimizers import diagnostics, flows, stability, sweeps, theory
 from descent_lab.optimizers.edges import roots
+from descent_lab.surfaces import online
 from ..core.state import get_surface, validate_state
 
 __all__ = [
@@ -1173,6 +1174,102 @@ MINIBATCH_NOISE = Lesson(
 )
 
 
+# Adam's known failure: the rare large gradient its v forgets.
+_REDDI = {"key": "reddi", "params": {"c": 10.0}}
+_REDDI_BETA2 = 1 / (1 + 10.0**2)
+
+
+def live_divisor(trajectories, surface) -> list[np.ndarray]:
+    """What each run divides its x-gradient by (lr / lr_eff: √v̂ + ε for Adam), per frame."""
+    return [_pad(t.lr / t.lr_eff[:, 0], len(t.xy)) for t in trajectories]
+
+
+def _cycle_drift(index: int):
+    """Mean x-move per three-step cycle in units of lr, away from the box's ends."""
+    def measure(runs: Runs) -> float:
+        x, lr = runs[index].xy[:, 0], runs[index].hparams["lr"]
+        d = x[3::3] - x[:-3:3]
+        inside = (np.abs(x[:-3:3]) < 0.9) & (np.abs(x[3::3]) < 0.9)
+        return float(np.mean(d[inside][10:]) / lr)
+
+    return measure
+
+
+def _divisor(index: int, k: int):
+    return lambda r: float(r[index].lr[k] / r[index].lr_eff[k, 0])
+
+
+def _first_at(index: int, test: Callable[[np.ndarray], np.ndarray]):
+    def measure(runs: Runs) -> float:
+        hit = np.flatnonzero(test(runs[index].xy[:, 0]))
+        return float(hit[0]) if hit.size else math.inf
+
+    return measure
+
+
+ADAM_FORGETS = Lesson(
+    key="adam-forgets",
+    title="Adam forgets a rare large gradient and walks to the worst point",
+    question="Can Adam converge to the wrong point even on a simple convex problem?",
+    answer=(
+        "Yes: in Reddi et al.'s example the gradient is 10 every third step and −1 otherwise, so on average the loss "
+        "falls towards x = −1. "
+        "With β1 = 0 and β2 = 1/(1 + C²) ≈ 0.0099, Adam's v forgets the 10 within two steps: it divides the 10 by "
+        "9.95 but each −1 by about 1.00, and so moves 0.70·lr a cycle towards x = +1. "
+        "AMSGrad keeps the largest v, divides everything by 9.95 and moves 0.80·lr a cycle towards −1."
+    ),
+    look=(
+        "The effective-lr chart shows Adam's rate in x jumping 9.9-fold each cycle while AMSGrad's stays flat. "
+        "Adam reaches x = +1 at step 429, the worst point of the box, and stays within 0.011 of it; AMSGrad is within "
+        "0.01 of −1 from step 370 on."
+    ),
+    state={
+        "surface": _REDDI,
+        "runs": [_run("adam", lr=0.01, beta1=0.0, beta2=_REDDI_BETA2),
+                 _run("amsgrad", lr=0.01, beta1=0.0, beta2=_REDDI_BETA2)],
+        "start": [0.0, 0.6],
+        "steps": 600,
+        "show": ["lr"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="what each divides its x-gradient by (√v̂ + ε)", compute=live_divisor, fmt=fmt_num),
+    stop=430,
+    zoom=((-1.05, 1.05), (-0.1, 0.7)),
+    claims=(
+        _claim("The gradient in x is 10 every third step and −1 otherwise (Adam's first six).",
+               lambda r: float(np.all(r[0].grad_used[:6, 0] == [10, -1, -1, 10, -1, -1])), _equals(1.0), fmt_int),
+        _claim("On average the loss falls towards x = −1: the average slope (C − 2)/3 is positive and the minimum "
+               "is at −1.", lambda r: float(r.main.surface.minimizers[0][0]), _equals(-1.0)),
+        _claim("Both runs have β1 = 0 ...", lambda r: float(max(t.hparams["beta1"] for t in r.main.trajectories)),
+               _equals(0.0)),
+        _claim("... and β2 = 1/(1 + C²) ≈ 0.0099.", lambda r: float(r[0].hparams["beta2"]), _near(1 / 101, 1e-15),
+               lambda v: f"{v:.5f}"),
+        _claim("Right after a 10 Adam divides it by 9.95 (its √v̂ + ε at step 300) ...", _divisor(0, 300),
+               _near(9.95, 0.005)),
+        _claim("... and two steps later the −1 by about 1.00.", _divisor(0, 302), _near(1.0, 0.005)),
+        _claim("So Adam's rate in x jumps 9.9-fold each cycle (largest over smallest, steps 300 to 302).",
+               lambda r: float(r[0].lr_eff[300:303, 0].max() / r[0].lr_eff[300:303, 0].min()), _near(9.9, 0.01)),
+        _claim("AMSGrad's stays flat over the cycle (largest over smallest).",
+               lambda r: float(r[1].lr_eff[300:303, 0].max() / r[1].lr_eff[300:303, 0].min()), _near(1.0, 1e-9)),
+        _claim("AMSGrad divides everything by 9.95 (its √v̂ + ε at step 302).", _divisor(1, 302), _near(9.95, 0.005)),
+        _claim("Adam moves 0.70·lr a cycle towards x = +1 (measured, away from the box's ends) ...", _cycle_drift(0),
+               _near(0.70, 0.005)),
+        _claim("... as the steady state of its v predicts (closed form, per lr).",
+               lambda r: sum(online.cycle_steps(10.0, _REDDI_BETA2, False)), _near(0.70, 0.005)),
+        _claim("AMSGrad moves 0.80·lr a cycle towards −1 (measured).", _cycle_drift(1), _near(-0.80, 0.005),
+               lambda v: f"{v:.3f}"),
+        _claim("Adam reaches x = +1 at step 429 ...", _first_at(0, lambda x: x >= 1.0), _equals(429), fmt_int),
+        _claim("... and stays within 0.011 of it to the end (smallest x from then on).",
+               lambda r: float(r[0].xy[429:, 0].min()), lambda v: 0.989 <= v < 1.0, lambda v: f"{v:.4f}"),
+        _claim("x = +1 is the worst point of the box: the average loss is highest there (f at +1 minus f at −1).",
+               lambda r: float(r.main.surface.f(np.array([1.0, 0.0])) - r.main.surface.f(np.array([-1.0, 0.0]))),
+               lambda v: v > 0),
+        _claim("AMSGrad is within 0.01 of −1 from step 370 on.",
+               lambda r: float(np.flatnonzero(r[1].xy[:, 0] > -0.99)[-1] + 1), _equals(370), fmt_int),
+    ),
+)
+
+
 LESSONS: tuple[Lesson, ...] = (
     MOMENTUM_RAVINE,
     RESCALING_DOWNHILL,
@@ -1184,6 +1281,7 @@ LESSONS: tuple[Lesson, ...] = (
     EDGE_OF_STABILITY,
     THEORY_RATES,
     MINIBATCH_NOISE,
+    ADAM_FORGETS,
 )
 LESSON_KEYS = tuple(lesson.key for lesson in LESSONS)
 _BY_KEY = {lesson.key: lesson for lesson in LESSONS}

@@ -22,6 +22,7 @@ from time import monotonic
 import numpy as np
 
 from .backend import ARRAY_LEAN, FLOAT
+from .highdim import run_lifted
 from .schedules import learning_rates, validate_schedule
 from .specs import get
 
@@ -301,6 +302,10 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     lrs = lr_array.tolist()
     nz = _noise(noise, seed, steps)
     nz_list = None if nz is None else nz.tolist()
+    if getattr(surface, "lifted", None) is not None:  # an n-dimensional problem seen through a plane
+        fields = run_lifted(key, surface, (x, y), steps, hp, lrs, nz_list,
+                            lambda k: check_deadline(deadline, "optimizer steps", k, steps))
+        return Trajectory(key=key, **fields, hparams=hp, noise=noise, seed=int(seed), schedule=schedule)
     box = _box(surface)
     rule = spec.make(FLOAT, **hp)
     grad, calm = surface.scalar.grad, _calm(lr_array)
@@ -407,6 +412,9 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
         )
     if not np.isfinite(starts).all():
         raise ValueError("Invalid starts: every start point must be finite")
+    if getattr(surface, "lifted", None) is not None:
+        raise ValueError("The n-dimensional quadratic runs one run at a time: maps, tuning and noise fans "
+                         "are not available on it")
     hp = _batch_hparams(spec, hparams, batch)
     noise, seed = _check_noise(noise, seed)
     lrs = learning_rates(schedule, hp["lr"], steps)  # (steps,) or (steps, B)

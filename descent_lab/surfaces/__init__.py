@@ -17,6 +17,7 @@ from descent_lab.optimizers.hyperparams import HyperParam
 from .base import Kernels, Surface, SurfaceEntry
 from .builtin import REGISTRY
 from .data import ENTRIES as DATA
+from .highdim import ENTRIES as HIGHDIM
 from .online import ENTRIES as ONLINE
 from .errors import BoundsError, ExpressionError, RegionError, SurfaceError
 from .expression import CUSTOM, from_expression
@@ -29,10 +30,10 @@ SCALE = HyperParam(
 )
 """The loss scale ``c`` every surface accepts (``get(key, scale=c)``)."""
 
-ENTRIES: dict[str, SurfaceEntry] = {**REGISTRY, **DATA, **ONLINE, CUSTOM.key: CUSTOM}
+ENTRIES: dict[str, SurfaceEntry] = {**REGISTRY, **DATA, **ONLINE, **HIGHDIM, CUSTOM.key: CUSTOM}
 """Every surface :func:`get` builds, in the app's order: the formula surfaces, the data
-surfaces (:mod:`surfaces.data`), the online one (:mod:`surfaces.online`), then the typed
-one."""
+surfaces (:mod:`surfaces.data`), the online one (:mod:`surfaces.online`), the n-dimensional
+quadratic (:mod:`surfaces.highdim`), then the typed one."""
 
 __all__ = ["ENTRIES", "REGISTRY", "SCALE", "Surface", "SurfaceEntry", "Kernels", "get",
            "from_expression", "SurfaceError", "ExpressionError", "BoundsError", "RegionError"]

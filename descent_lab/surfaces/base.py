@@ -141,6 +141,8 @@ class Surface:
     (:class:`surfaces.online.Online`); None for the exact gradient. ``feasible`` is a
     box ``((x0, x1), (y0, y1))`` the runners project every iterate back into (a
     constrained problem's projection, named by the surface); None: no projection.
+    ``lifted`` is an n-dimensional problem the surface is a plane of
+    (:class:`surfaces.highdim.Problem`): the runners run in its n dimensions.
     """
 
     key: str
@@ -162,6 +164,7 @@ class Surface:
     hess_size: int = 0
     stochastic: object | None = None
     feasible: tuple[tuple[float, float], tuple[float, float]] | None = None
+    lifted: object | None = None
 
     # ----------------------------------------------------------- (..., 2) API
 

@@ -269,3 +269,18 @@ def test_the_online_counterexample_runs_in_the_app_inside_its_box():
     assert all(abs(x).max() <= 1.0 for x in xs)
     assert xs[0][-1] == 1.0 and xs[1][-1] < -0.99  # Adam at the worst point, AMSGrad at the best
     assert "AMSGrad at −1" in str(out["surface_info"]) and "projected back into x ∈ [−1, 1]" in str(out["surface_info"])
+
+
+# ------------------------------------------------------------ n dimensions through a plane
+
+
+def test_the_n_dimensional_quadratic_runs_in_the_app_and_a_fan_is_refused_with_a_reason():
+    out = respond(None, {"kind": "load", "search": "?lesson=high-dimensions"})
+    assert out["state"]["compare"] == {"turn": 3.0} and len(out["paths"]["runs"]) == 2
+    gd_main, gd_twin = out["paths"]["runs"][0], out["paths"]["twin"]["runs"][0]
+    np.testing.assert_allclose(decode_f4(gd_main["loss"]), decode_f4(gd_twin["loss"]), rtol=1e-6)
+    controls = str(out["surface_params"])
+    assert "dimensions n" in controls and "rotation θ" in controls
+    fan = respond(out["state"], {"kind": "noise", "value": 0.5})
+    fan = respond(fan["state"], {"kind": "fan", "value": 5})
+    assert "one run at a time" in str(fan["alerts"])

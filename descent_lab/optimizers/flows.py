@@ -140,6 +140,7 @@ def _integrate(surface, start, lrs, field, stiffness) -> Flow:
             raise _Budget
         return vx, vy, s2
 
+    k = 0
     try:
         _, _, s2 = f((x, y))
         h = sample(0, (x, y), s2)

@@ -230,3 +230,18 @@ def test_stb004_minibatches_appear_on_a_data_surface_follow_the_frame_and_switch
     wait_until(lambda: lab(dash_duo, "c.frame") == 32, message="another frame")
     assert lab(dash_duo, "c.instruments.batchDrawn") == drawn
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
+
+
+def test_stb005_the_online_counterexample_and_the_n_dimensional_plane_load_from_their_lessons(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?lesson=adam-forgets")
+    ends = lab(dash_duo, "c.runs.map(function (r) { return r.x[r.n - 1]; })")
+    assert ends[0] == 1.0 and ends[1] < -0.99  # Adam at the worst end of the box, AMSGrad at the best
+    assert lab(dash_duo, "c.runs.every(function (r) { return Array.from(r.x).every(function (v) { return Math.abs(v) <= 1; }); })")
+    wait_until(lambda: shown(dash_duo, ids.box(ids.chart("lr"))), message="the effective-lr chart")
+    dash_duo.driver.get(dash_duo.server_url + "/?lesson=high-dimensions")
+    wait_until(lambda: lab(dash_duo, "c.paths && c.paths.panels.length === 2 && !!c.twin"), timeout=30,
+               message="the aligned and the turned panels")
+    gd, twin = lab(dash_duo, "[Array.from(c.runs[0].loss), Array.from(c.twin[0].loss)]")
+    assert len(gd) == 301 and max(abs(a - b) / max(abs(b), 1e-30) for a, b in zip(gd, twin)) < 1e-5
+    assert "n-dimensional quadratic" in dash_duo.find_element(css_id(ids.STATUS)).text
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-import numpy as np
 import sympy as sp
 
 from descent_lab.optimizers.hyperparams import HyperParam

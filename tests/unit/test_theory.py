@@ -9,7 +9,7 @@ import pytest
 
 from descent_lab import surfaces
 from descent_lab.optimizers import REGISTRY, run, theory
-from descent_lab.optimizers.edges import Model, roots
+from descent_lab.optimizers.edges import roots
 
 VALLEY50 = surfaces.get("valley", condition=50.0, angle=0.0)
 EIG = np.array([0.02, 1.0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dash
 
-from descent_lab.ui import callbacks, instrument_callbacks, map_callbacks
+from descent_lab.ui import callbacks, instrument_callbacks, map_callbacks, static
 from descent_lab.ui.layout import build_layout
 from descent_lab.ui.server import Config, harden
 
@@ -43,6 +43,10 @@ def create_app() -> dash.Dash:
     callbacks.register(application)
     map_callbacks.register(application)  # the "Maps" section (issue 5)
     instrument_callbacks.register(application)  # the instruments (issue 4)
+
+    # Static files gzipped once and cached (immutable when fingerprinted, ETag otherwise),
+    # dynamic replies gzipped, /robots.txt and /favicon.ico: descent_lab/ui/static.py.
+    static.install(application)
 
     @application.server.route("/healthz")
     def healthz():

@@ -12,14 +12,20 @@ source scripts/_env.sh
 cache="${DESCENT_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/descent-lab}"
 key="$(cat constraints/lowest.txt | sha256sum | cut -c1-12)"
 venv="$cache/lowest-$key"
+mkdir -p "$cache"
+exec 9>"$cache/.lowest.lock"
+flock 9   # one checkout at a time creates or prunes venvs
 if [ ! -f "$venv/.complete" ]; then
     echo "Lowest versions: creating $venv" >&2
+    # venvs of older versions of the file, unused for a week (another checkout may use one)
+    find "$cache" -maxdepth 1 -name 'lowest-*' -mtime +7 -exec rm -rf {} + 2>/dev/null || true
     rm -rf "$venv"
-    mkdir -p "$cache"
     "$PY" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r constraints/lowest.txt
     touch "$venv/.complete"
 fi
+touch "$venv"   # last used (for the clean-up above)
+flock -u 9
 # Fail loudly if anything in the venv moved off its pin or conflicts.
 "$venv/bin/python" scripts/check_pins.py constraints/lowest.txt
 "$venv/bin/python" -m pip check --disable-pip-version-check >/dev/null

@@ -150,6 +150,7 @@ class Fetch:
     wire_status: int | None = None     # what came over the network (304 for a revalidation)
     from_cache: bool = False           # answered by the browser's cache, no request sent
     encoded_bytes: int = 0             # bytes on the wire, headers included
+    decoded_bytes: int = 0             # the body after decompression
     headers: dict = field(default_factory=dict)
 
     @property
@@ -169,6 +170,10 @@ class Visit:
     @property
     def wire_bytes(self) -> int:
         return sum(f.encoded_bytes for f in self.fetches)
+
+    @property
+    def decoded_bytes(self) -> int:
+        return sum(f.decoded_bytes for f in self.fetches)
 
     def errors(self) -> list[str]:
         return [e["message"] for e in self.console if e["level"] == "SEVERE"]
@@ -214,6 +219,8 @@ def visit(driver, url: str, ready: str, limit: float = 60.0, settle: float = 1.5
                                         or response.get("fromMemoryCache"))
             elif method == "Network.requestServedFromCache":
                 fetches[rid].from_cache = True
+            elif method == "Network.dataReceived":
+                fetches[rid].decoded_bytes += params.get("dataLength", 0)
             elif method == "Network.loadingFinished":
                 fetches[rid].encoded_bytes = params.get("encodedDataLength", 0)
         time.sleep(0.2)

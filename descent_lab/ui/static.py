@@ -409,7 +409,7 @@ def linked_files(app: Any) -> list[str]:
 
 
 def warm(app: Any) -> dict[str, int]:
-    """Compress every file the page links now (about a second of CPU), so the first visitor
+    """Compress every file the page links now (about half a second of CPU), so the first visitor
     gets stored bytes. Renders the page once with Flask's test client first, which makes
     Dash register its resources. Returns counts for a log line."""
     cache = install(app)

@@ -2,12 +2,19 @@
 
 Public API: :data:`REGISTRY` (ordered specs), :func:`get`, :func:`run`,
 :func:`run_batch`, :class:`Trajectory`, :class:`HyperParam`, :class:`OptimizerSpec`,
-:data:`SCHEDULES`. NumPy only; pandas is imported by ``Trajectory.to_frame``.
+:data:`SCHEDULES`, :func:`explain` (one update explained by its rule:
+:class:`Explanation`, :class:`ExplainedLine`; declared with :class:`Line`),
+:func:`cost` (an estimate before a run) and :class:`BudgetExceeded` (a ``deadline``
+passed during one). NumPy only; pandas is imported by ``Trajectory.to_frame``.
 """
 
+from .budget import cost
+from .explain import ExplainedLine, Explanation, explain
 from .hyperparams import HyperParam
+from .lines import Line
 from .runner import (
     MAX_BATCH_RUNS,
+    BudgetExceeded,
     MAX_BATCH_WORK,
     MAX_STEPS,
     Trajectory,
@@ -18,7 +25,11 @@ from .schedules import SCHEDULES, learning_rates, validate_schedule
 from .specs import REGISTRY, OptimizerSpec, get
 
 __all__ = [
+    "BudgetExceeded",
+    "ExplainedLine",
+    "Explanation",
     "HyperParam",
+    "Line",
     "OptimizerSpec",
     "REGISTRY",
     "SCHEDULES",
@@ -26,6 +37,8 @@ __all__ = [
     "MAX_BATCH_RUNS",
     "MAX_BATCH_WORK",
     "Trajectory",
+    "cost",
+    "explain",
     "get",
     "learning_rates",
     "run",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from time import monotonic
 
 import numpy as np
 
@@ -24,7 +25,8 @@ from .backend import ARRAY_LEAN, FLOAT
 from .schedules import learning_rates, validate_schedule
 from .specs import get
 
-__all__ = ["Trajectory", "run", "run_batch", "MAX_STEPS", "MAX_BATCH_RUNS", "MAX_BATCH_WORK"]
+__all__ = ["Trajectory", "run", "run_batch", "MAX_STEPS", "MAX_BATCH_RUNS", "MAX_BATCH_WORK",
+           "BudgetExceeded", "CHECK_EVERY", "BATCH_CHECK_EVERY", "check_deadline"]
 
 MAX_STEPS = 10_000
 """Longest run accepted by :func:`run` and :func:`run_batch`."""
@@ -36,7 +38,39 @@ MAX_NOISE = 1e6
 BOX_FACTOR = 100.0
 """A run diverges when it leaves the bounds grown this many times around their centre."""
 
+CHECK_EVERY = 256
+""":func:`run` looks at its deadline before every block of this many steps (a few
+microseconds of a block's ~1 ms: free)."""
+BATCH_CHECK_EVERY = 16
+""":func:`run_batch` looks at its deadline every this many steps (each step is a
+whole vector of runs)."""
+
 _STATUSES = ("max_steps", "converged", "diverged")
+
+
+class BudgetExceeded(ValueError):
+    """A computation passed its deadline and was stopped.
+
+    ``done`` of ``total`` units (steps, or runs for a sweep) were completed; the
+    message says the request took too long and what to reduce."""
+
+    def __init__(self, what: str, done: int, total: int, reduce: str):
+        self.what, self.done, self.total = what, int(done), int(total)
+        super().__init__(
+            f"This request took too long and was stopped ({what}: {self.done:,} of "
+            f"{self.total:,} done). Reduce {reduce}, then try again."
+        )
+
+
+RUN_REDUCE = "the number of steps or runs, or pick a simpler surface"
+
+
+def check_deadline(deadline: float | None, what: str, done: int, total: int,
+                   reduce: str = RUN_REDUCE) -> None:
+    """Raise :class:`BudgetExceeded` if ``time.monotonic()`` is past ``deadline``
+    (None: no deadline)."""
+    if deadline is not None and monotonic() > deadline:
+        raise BudgetExceeded(what, done, total, reduce)
 
 
 @dataclass(frozen=True)
@@ -51,6 +85,8 @@ class Trajectory:
       effective learning rate (see :mod:`optimizers.rules`).
     - ``state`` name -> (n, 2): the optimizer's state after each update (``m``,
       ``v``, ``buf`` ...).
+    - ``hess`` (n, 2, 2): the Hessian each update used, for a rule that takes one
+      (Newton), else None.
     - ``status`` one of ``max_steps``, ``converged`` (gradient and last step both
       within ``tol``), ``diverged``; ``diverged_at`` / ``converged_at`` the step.
     """
@@ -64,6 +100,7 @@ class Trajectory:
     lr: np.ndarray
     lr_eff: np.ndarray
     state: dict = field(default_factory=dict)
+    hess: np.ndarray | None = None
     status: str = "max_steps"
     diverged_at: int | None = None
     converged_at: int | None = None
@@ -104,6 +141,9 @@ class Trajectory:
         for name, arr in per_update.items():
             cols[f"{name}_x" if name != "step" else "dx"] = pad(arr[:, 0])
             cols[f"{name}_y" if name != "step" else "dy"] = pad(arr[:, 1])
+        if self.hess is not None:
+            for name, (i, j) in {"hess_xx": (0, 0), "hess_xy": (0, 1), "hess_yy": (1, 1)}.items():
+                cols[name] = pad(self.hess[:, i, j])
         cols["lr"] = pad(self.lr)
         frame = pd.DataFrame(cols)
         frame.insert(0, "optimizer", self.key)
@@ -158,16 +198,26 @@ def _noise(noise: float, seed, steps: int) -> np.ndarray | None:
 # ------------------------------------------------------------ single run
 
 
-def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box):
+def _calm(lrs: np.ndarray) -> int:
+    """The first step at which a run may stop as converged: after the last step whose
+    scheduled learning rate rose (a schedule that raises the rate later, a warmup or
+    a cosine towards an eta_min above lr, could move a run that looks converged)."""
+    rises = np.flatnonzero(np.diff(lrs) > 0)
+    return int(rises[-1]) + 2 if rises.size else 1
+
+
+def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, calm=1):
     """The interactive inner loop, on Python floats.
 
     Records one flat list, per update: ``x, y`` after it, the gradient used, the
     effective learning rates, then the x- and y-coordinate states (whole named
-    tuples; one array conversion at the end is far cheaper than many)."""
+    tuples; one array conversion at the end is far cheaper than many); for a coupled
+    rule, its state and then the Hessian it used. Runs in blocks of
+    :data:`CHECK_EVERY` steps and checks ``deadline`` before each block."""
     init, update = rule
     lr0 = lrs[0] if steps else 0.0
     if coupled:
-        sx = sy = init((x, y), lr0)
+        sx, sy = init((x, y), lr0), ()  # sy: the Hessian of the step, recorded beside the state
     else:
         sx, sy = init(x, lr0), init(y, lr0)
     fields = sx._fields  # init's named tuple names update's plain tuples
@@ -175,35 +225,40 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box):
     rec = []
     px, py = x, y  # the previous iterate
     end, at, k = "max_steps", None, 0
-    try:
-        for k in range(steps):
-            gx, gy = grad(x, y)
-            if nz is not None:
-                gx, gy = gx + nz[k][0], gy + nz[k][1]
-            elif k and -tol <= gx <= tol and -tol <= gy <= tol \
-                    and -tol <= x - px <= tol and -tol <= y - py <= tol:
-                end, at = "converged", k
-                break
-            lr = lrs[k]
-            if coupled:
-                (xn, yn), sx, (ex, ey) = update((x, y), (gx, gy), hess(x, y), sx, lr)
-                sy = sx
-            else:
-                xn, sx, ex = update(x, gx, sx, lr)
-                yn, sy, ey = update(y, gy, sy, lr)
-            if not (-rx <= xn - cx <= rx and -ry <= yn - cy <= ry):  # also catches NaN
-                end, at = "diverged", k + 1
-                break
-            rec += (xn, yn, gx, gy, ex, ey)
-            rec += sx
-            rec += sy
-            px, py, x, y = x, y, xn, yn
-    except (ArithmeticError, ValueError):
-        end, at = "diverged", k + 1
+    for k0 in range(0, steps, CHECK_EVERY):
+        check_deadline(deadline, "optimizer steps", k0, steps)
+        try:
+            for k in range(k0, min(k0 + CHECK_EVERY, steps)):
+                gx, gy = grad(x, y)
+                if nz is not None:
+                    gx, gy = gx + nz[k][0], gy + nz[k][1]
+                elif k >= calm and -tol <= gx <= tol and -tol <= gy <= tol \
+                        and -tol <= x - px <= tol and -tol <= y - py <= tol:
+                    end, at = "converged", k
+                    break
+                lr = lrs[k]
+                if coupled:
+                    sy = hess(x, y)
+                    (xn, yn), sx, (ex, ey) = update((x, y), (gx, gy), sy, sx, lr)
+                else:
+                    xn, sx, ex = update(x, gx, sx, lr)
+                    yn, sy, ey = update(y, gy, sy, lr)
+                if not (-rx <= xn - cx <= rx and -ry <= yn - cy <= ry):  # also catches NaN
+                    end, at = "diverged", k + 1
+                    break
+                rec += (xn, yn, gx, gy, ex, ey)
+                rec += sx
+                rec += sy
+                px, py, x, y = x, y, xn, yn
+        except (ArithmeticError, ValueError):
+            end, at = "diverged", k + 1
+        if end != "max_steps":
+            break
     return rec, fields, end, at
 
 
-def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-8, **hparams):
+def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-8, deadline=None,
+        **hparams):
     """Run optimizer ``key`` on ``surface`` from ``start`` for up to ``steps`` updates.
 
     Hyperparameters are the spec's (torch's names, ``betas`` split into ``beta1``,
@@ -212,7 +267,12 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     ``numpy.random.default_rng(seed)``. ``schedule`` is ``None`` or
     ``{"kind": "step" | "exponential" | "cosine" | "warmup", ...}``. The run stops
     early as ``converged`` when, without noise, both the gradient and the last step
-    are within ``tol`` in every coordinate. Returns a :class:`Trajectory`.
+    are within ``tol`` in every coordinate, and the schedule will not raise the
+    learning rate again. Returns a :class:`Trajectory`.
+
+    ``deadline`` is an absolute ``time.monotonic()`` time (None: none), checked
+    every :data:`CHECK_EVERY` steps; past it the run stops with
+    :class:`BudgetExceeded`.
     """
     spec = get(key)
     hp = spec.validate(**hparams)
@@ -220,15 +280,17 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     x, y = _check_start(start)
     noise, seed = _check_noise(noise, seed)
     schedule = validate_schedule(schedule)
-    lrs = learning_rates(schedule, hp["lr"], steps).tolist()
+    lr_array = learning_rates(schedule, hp["lr"], steps)
+    lrs = lr_array.tolist()
     nz = _noise(noise, seed, steps)
     nz_list = None if nz is None else nz.tolist()
     box = _box(surface)
     rule = spec.make(FLOAT, **hp)
     rec, fields, status, at = _loop(rule, spec.coupled, surface.scalar.grad, surface.scalar.hess,
-                                    x, y, lrs, nz_list, steps, tol, box)
+                                    x, y, lrs, nz_list, steps, tol, box, deadline, _calm(lr_array))
     ns = len(fields)
-    table = np.array(rec, dtype=float).reshape(-1, 6 + 2 * ns)  # one row per update
+    width = 6 + ns + 3 if spec.coupled else 6 + 2 * ns
+    table = np.array(rec, dtype=float).reshape(-1, width)  # one row per update
     xy = np.vstack([(x, y), table[:, :2]])
     with np.errstate(all="ignore"):
         loss, grad = surface.f(xy), surface.grad(xy)
@@ -241,6 +303,10 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     state = {} if spec.coupled else {
         f: table[:, [6 + i, 6 + ns + i]] for i, f in enumerate(fields) if f != "count"
     }
+    hess = None
+    if spec.coupled:
+        hxx, hxy, hyy = table[:, 6 + ns], table[:, 7 + ns], table[:, 8 + ns]
+        hess = np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
     return Trajectory(
         key=key,
         hparams=hp,
@@ -251,6 +317,7 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
         lr=np.array(lrs[:n], dtype=float),
         lr_eff=table[:, 4:6],
         state=state,
+        hess=hess,
         status=status,
         diverged_at=at if status == "diverged" else None,
         converged_at=at if status == "converged" else None,
@@ -291,7 +358,8 @@ def _batch_hparams(spec, hparams: dict, batch: int) -> dict:
     return hp
 
 
-def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, **hparams):
+def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, deadline=None,
+              **hparams):
     """Run optimizer ``key`` from ``B`` starts at once; returns ``(B, steps+1, 2)``.
 
     ``starts`` is ``(B, 2)``; each hyperparameter is a scalar or a ``(B,)`` array
@@ -300,6 +368,8 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     ``default_rng(seed + b)`` (or ``default_rng(seed[b])`` for a ``(B,)`` seed
     array), so it equals ``run(..., seed=seed + b)`` exactly. At most
     :data:`MAX_BATCH_RUNS` runs and :data:`MAX_BATCH_WORK` runs x steps.
+    ``deadline`` (absolute ``time.monotonic()``, None: none) is checked every
+    :data:`BATCH_CHECK_EVERY` steps; past it, :class:`BudgetExceeded`.
     """
     spec = get(key)
     steps = _check_steps(steps)
@@ -339,6 +409,8 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
             s = rule.init((x, y), lrs[0] if steps else 0.0)
             hess = surface.vector.hess
             for k in range(steps):
+                if k % BATCH_CHECK_EVERY == 0:
+                    check_deadline(deadline, "optimizer steps", k, steps)
                 gx, gy = grad(x, y)
                 if nz is not None:
                     gx, gy = gx + nz[k, 0], gy + nz[k, 1]
@@ -349,6 +421,8 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
             init, update = rule
             sx, sy = init(x, lrs[0] if steps else 0.0), init(y, lrs[0] if steps else 0.0)
             for k in range(steps):
+                if k % BATCH_CHECK_EVERY == 0:
+                    check_deadline(deadline, "optimizer steps", k, steps)
                 gx, gy = grad(x, y)
                 if nz is not None:
                     gx, gy = gx + nz[k, 0], gy + nz[k, 1]

@@ -12,9 +12,9 @@ Static files: ``/assets/...`` (the app's CSS, JavaScript and favicon) and
 ``/_dash-component-suites/...`` (Dash's, Plotly's and MathJax's bundles).
 
 * **Compressed once.** A text file (JavaScript, CSS, JSON, SVG, ...) of 1 kB or more is
-  gzipped at level 9 the first time a worker serves it and kept in memory (2.6 MB for what
-  a visit loads, 8.8 MB uncompressed; about 3 MB for every bundle Dash registers); later
-  requests send the stored bytes. A file is compressed again only when its size or modification time
+  gzipped at level 9 the first time a worker serves it and kept in memory (about 4 MB for
+  every bundle Dash registers and every asset, less for what a visit loads); later requests
+  send the stored bytes. A file is compressed again only when its size or modification time
   changes (a development edit). :func:`warm` compresses everything the page links before
   the first visitor comes.
 * **Accept-Encoding honoured** (q-values, ``identity``, ``*``); every reply that could have
@@ -61,6 +61,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from flask import Response, request
 from werkzeug.security import safe_join
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -287,12 +288,10 @@ def asset_file(assets_folder: str, relative: str, stamp: str | None) -> tuple[st
 # Flask wiring
 # ------------------------------------------------------------------------------
 
-def file_response(request: Any, entry: StaticFile, cache: str, vary: bool = True):
-    """The reply for one static file: stored gzip or the file as it is, with validators;
-    ``304`` when the client's ETag matches."""
-    from flask import Response
-
-    encoding = choose_encoding(request.headers.get("Accept-Encoding")) if entry.gzip_body else None
+def file_response(req: Any, entry: StaticFile, cache: str, vary: bool = True):
+    """The reply for one static file to the request ``req``: stored gzip or the file as it
+    is, with validators; ``304`` when the client's ETag matches."""
+    encoding = choose_encoding(req.headers.get("Accept-Encoding")) if entry.gzip_body else None
     if encoding == "gzip":
         response = Response(entry.gzip_body, mimetype=entry.mimetype)
         response.headers["Content-Encoding"] = "gzip"
@@ -303,7 +302,7 @@ def file_response(request: Any, entry: StaticFile, cache: str, vary: bool = True
         response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = cache
     response.set_etag(entry.etag_for(encoding))
-    return response.make_conditional(request)
+    return response.make_conditional(req)
 
 
 def compress_response(response: Any, accept_encoding: str | None, level: int = DYNAMIC_GZIP_LEVEL):
@@ -337,8 +336,6 @@ def install(app: Any, cache: StaticCache | None = None) -> StaticCache:
     """Serve the Dash ``app``'s static files compressed and cached, compress its dynamic
     replies, and answer ``/robots.txt`` and ``/favicon.ico``. Returns the cache (one per
     app; :func:`warm` fills it)."""
-    from flask import Response, request
-
     server = app.server
     if "descent_lab_static" in server.extensions:
         return server.extensions["descent_lab_static"]

@@ -200,7 +200,7 @@ def test_unfingerprinted_dash_chunks_revalidate_with_an_etag(client):
 
 
 def test_an_outdated_fingerprint_is_not_cached_for_a_year(client, page_urls):
-    css = next(u for u in page_urls if u.startswith("/assets/app.css"))
+    css = next(u for u in page_urls if u.startswith("/assets/") and ".css?" in u)
     stale = css.split("?")[0] + "?m=1000000000.5"
     assert client.get(stale, headers=GZIP).headers["Cache-Control"] == "no-cache"
     assert client.get(css.split("?")[0], headers=GZIP).headers["Cache-Control"] == "no-cache"
@@ -268,7 +268,7 @@ def test_warm_compresses_everything_the_page_needs_before_the_first_visit():
     counts = static.warm(application)
     cache = application.server.extensions["descent_lab_static"]
     assert counts["compressed"] == cache.compressions >= 15
-    assert counts["bytes"] == cache.nbytes < 3_500_000
+    assert counts["bytes"] == cache.nbytes < 5_000_000  # every registered bundle, gzipped
     before = cache.compressions
     client = application.server.test_client()
     html = gzip.decompress(client.get("/", headers=GZIP).data).decode()

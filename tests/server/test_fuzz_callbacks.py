@@ -47,7 +47,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from descent_lab.app import app
-from descent_lab.ui import ids
+from descent_lab.ui.core import ids
 from loadtest.dash_client import (
     CALLBACK_PATH,
     Http,
@@ -203,7 +203,7 @@ def must_refuse(component: dict | None, prop: str, value, crafted: bool) -> bool
         if ident == ids.FRAME_SYNC:
             return not _real(value)
         if ident == ids.STATE:
-            from descent_lab.ui.state import STATE_KEYS
+            from descent_lab.ui.core.state import STATE_KEYS
 
             return not (value is None or isinstance(value, dict) and all(k in STATE_KEYS for k in value))
     return False

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from descent_lab.ui import ids
+from descent_lab.ui.core import ids
 from loadtest.dash_client import CALLBACK_PATH, Gunicorn, Http, User
 
 

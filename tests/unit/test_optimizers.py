@@ -44,9 +44,40 @@ def test_spec_and_factory_agree(key):
     assert spec.rule.startswith(r"\begin{aligned}")
     assert indent(spec.rule, "        ") in spec.factory.__doc__  # one source: docstring and UI
     assert spec.label and spec.summary and spec.reference
-    if spec.velocity:
-        tr = run(key, surfaces.get("bowl"), (1.0, 1.0), 3)
+    if spec.velocity:  # the buffer exists whenever the configuration has momentum
+        with_momentum = {"momentum": 0.5} if "momentum" in names else {}
+        tr = run(key, surfaces.get("bowl"), (1.0, 1.0), 3, **with_momentum)
         assert spec.velocity in tr.state
+        assert spec.buffers(**with_momentum) == tuple(tr.state)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_factory_takes_every_hyperparameter_by_keyword_without_defaults(key):
+    # torch's functional core: the spec is the one place defaults live
+    spec = REGISTRY[key]
+    params = list(inspect.signature(spec.factory).parameters.values())
+    assert params[0].name == "ops" and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    for p in params[1:]:
+        assert p.kind is inspect.Parameter.KEYWORD_ONLY, (key, p.name)
+        assert p.default is inspect.Parameter.empty, (key, p.name)
+    names = [h.name for h in spec.hyperparams]
+    assert not set(names) & set(spec.fixed)  # a fixed argument is not also a knob
+    assert sorted(names + list(spec.fixed)) == sorted(p.name for p in params[1:])
+    # make passes everything: leaving one out is refused, not filled in
+    hp = spec.validate()
+    spec.make(FLOAT, **hp)
+    with pytest.raises(TypeError):
+        spec.make(FLOAT, **{n: v for n, v in hp.items() if n != names[-1]})
+
+
+def test_records_are_built_by_keyword():
+    from descent_lab.optimizers.schedules import ScheduleSpec
+    from descent_lab.surfaces import Surface, SurfaceEntry
+
+    for record in (optimizers.HyperParam, optimizers.OptimizerSpec, ScheduleSpec, SurfaceEntry,
+                   Surface):
+        with pytest.raises(TypeError):
+            record("positional", "arguments")
 
 
 @pytest.mark.parametrize("key", list(GOLDEN["defaults"]))
@@ -87,8 +118,11 @@ INVALID = [
      "Invalid initial_accumulator_value value: -1.0"),
     ("adadelta", {"rho": 1.5}, "Invalid rho value: 1.5"),
     ("nadam", {"momentum_decay": -0.1}, "Invalid momentum_decay value: -0.1"),
-    ("rprop", {"etaminus": 0.0}, "Invalid eta values: 0.0"),
-    ("rprop", {"etaplus": 1.0}, "Invalid eta values: 1.0"),
+    ("rprop", {"etaminus": 0.0}, "Invalid eta values: 0.0, 1.2"),
+    ("rprop", {"etaminus": 1.5}, "Invalid eta values: 1.5, 1.2"),  # torch's text: both etas
+    ("rprop", {"etaplus": 1.0}, "Invalid eta values: 0.5, 1.0"),
+    ("rprop", {"etaminus": 0.995}, "Invalid eta values: 0.995 (allowed range [0.01, 0.99])"),
+    ("nesterov", {"momentum": 0.0}, "Nesterov momentum requires a momentum and zero dampening"),
     ("rprop", {"step_size_min": 0.5, "step_size_max": 0.1}, "Invalid step sizes: 0.5, 0.1"),
     ("newton", {"damping": -1.0}, "Invalid damping value: -1.0"),
     ("adam", {"betas": (0.9, 0.99)}, "Unknown hyperparameter 'betas' for adam"),
@@ -245,3 +279,28 @@ def test_runs_have_no_hidden_state_and_inputs_are_not_mutated():
     optimizers.run_batch("adam", s, starts, 20, lr=lrs)
     np.testing.assert_array_equal(starts, saved[0])
     np.testing.assert_array_equal(lrs, saved[1])
+
+
+# ---------------------------------------------------------- torch's conventions
+
+
+def test_momentum_zero_is_plain_sgd_without_a_buffer_or_dampening():
+    # torch skips the momentum buffer (and its dampening) when momentum is 0
+    bowl = surfaces.get("bowl")
+    for dampening in (0.0, 0.3, 1.0):
+        tr = run("momentum", bowl, (3.0, 2.0), 2, lr=1e-3, momentum=0.0, dampening=dampening)
+        np.testing.assert_allclose(tr.xy[-1], (3.0 * 0.999**2, 2.0 * 0.999**2), rtol=1e-15)
+        assert tr.state == {}
+    assert REGISTRY["momentum"].buffers(momentum=0.0) == ()
+    # in a sweep, a run with momentum 0 takes the same plain steps
+    xy = optimizers.run_batch("momentum", bowl, [(3.0, 2.0)] * 2, 5, lr=1e-3,
+                              momentum=[0.0, 0.5], dampening=1.0)
+    np.testing.assert_allclose(xy[0], run("momentum", bowl, (3.0, 2.0), 5, lr=1e-3, momentum=0.0).xy,
+                               rtol=1e-15)
+    assert not np.allclose(xy[1, -1], xy[1, 0])  # dampening 1 with momentum still moves (b_1 = g_1)
+
+
+def test_nesterov_refuses_zero_momentum_in_a_sweep_too():
+    with pytest.raises(ValueError, match="Nesterov momentum requires a momentum"):
+        optimizers.run_batch("nesterov", surfaces.get("bowl"), [(1.0, 1.0)] * 2, 5,
+                             momentum=[0.5, 0.0])

@@ -54,7 +54,9 @@ def main(argv=None) -> int:
             base = args.url.rstrip("/")
         else:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            wheel = next(f for f in installed.build(work / "dist", "--wheel")[0] if f.suffix == ".whl")
+            # sdist then wheel from it, as pip does: a wheel built in the tree may carry stale
+            # files from an earlier build/ folder
+            wheel = next(f for f in installed.build(work / "dist")[0] if f.suffix == ".whl")
             venv = installed.wheel_venv(wheel)
             (work / "empty").mkdir()
             base = stack.enter_context(installed.serve([str(venv / "bin" / "descent-lab")], cwd=work / "empty"))

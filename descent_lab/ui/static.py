@@ -61,6 +61,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+import dash
 from flask import Response, request
 from werkzeug.security import safe_join
 
@@ -71,6 +72,7 @@ STATIC_GZIP_LEVEL = 9       # once per file and worker: the smallest output is w
 DYNAMIC_GZIP_LEVEL = 5      # per request: most of level 9's saving at a fraction of its cost
 MIN_COMPRESS_BYTES = 1024   # below this the headers outweigh the saving
 COMPONENT_SUITES = "_dash-component-suites/"
+ASSETS_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
 
 ROBOTS_TXT = (
     "# Descent Lab: the page may be indexed; Dash's data endpoints are not pages.\n"
@@ -272,6 +274,17 @@ def suite_file(app: Any, package: str, fingerprinted: str) -> tuple[str, bool] |
     # Dash's stamp is the file's modification time in whole seconds (dash.py, _relative_url_path)
     current = stamp is not None and stamp == str(int(os.stat(path).st_mtime))
     return path, current
+
+
+def asset_url(relative: str, assets_folder: str = ASSETS_FOLDER) -> str:
+    """The URL of an asset the page fetches by itself (a bundle loaded on demand, which Dash
+    does not link), with Dash's fingerprint ``?m=<modification time>``, so it is served as
+    immutable like the assets Dash links: ``asset_url("vendor/plotly-gl3d.min.js")``. Needs
+    the Dash app to exist (``dash.get_asset_url`` adds the app's path prefix)."""
+    path = safe_join(assets_folder, relative)
+    if path is None or not os.path.isfile(path):
+        raise FileNotFoundError(f"no asset {relative!r} in {assets_folder}")
+    return f"{dash.get_asset_url(relative)}?m={os.stat(path).st_mtime}"
 
 
 def asset_file(assets_folder: str, relative: str, stamp: str | None) -> tuple[str, bool] | None:

@@ -41,7 +41,9 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def build(outdir: Path, *dists: str) -> tuple[list[Path], str]:
     """``python -m build`` the checkout into ``outdir`` (``--wheel``, ``--sdist`` or both when
-    none is given); returns the files made and the build's whole output. The environment's
+    none is given: the sdist, then the wheel built from it in a clean folder, so no stale
+    file of an earlier in-tree build can slip in); returns the files made and the build's
+    whole output. The environment's
     PYTHONDONTWRITEBYTECODE is left out: with it distutils warns that it skips byte-compiling,
     which says nothing about the package."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

@@ -211,6 +211,15 @@ def test_an_outdated_fingerprint_is_not_cached_for_a_year(client, page_urls):
     assert reply.status_code == 200 and reply.headers["Cache-Control"] == "no-cache"
 
 
+def test_an_asset_the_page_loads_itself_gets_an_immutable_url(app, client):
+    url = static.asset_url("favicon.ico", app.config.assets_folder)
+    assert url.startswith("/assets/favicon.ico?m=")
+    assert client.get(url).headers["Cache-Control"] == static.IMMUTABLE
+    assert static.ASSETS_FOLDER == app.config.assets_folder
+    with pytest.raises(FileNotFoundError):
+        static.asset_url("no-such-bundle.js")
+
+
 def test_unknown_static_paths_are_404(client):
     for url in ("/_dash-component-suites/dash/not-a-bundle.js", "/assets/missing.css",
                 "/_dash-component-suites/os/os.py", "/assets/%2e%2e/app.py"):

@@ -69,8 +69,12 @@ def test_wheel_installs_one_package_with_its_assets_and_license(dists):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops == {"descent_lab", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}
-    for asset in ("app.css", "descent.js", "favicon.ico"):
-        assert f"descent_lab/assets/{asset}" in names
+    assets = installed.ROOT / "descent_lab" / "assets"
+    in_tree = {f"descent_lab/assets/{p.relative_to(assets).as_posix()}" for p in assets.rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    assert "descent_lab/assets/favicon.ico" in in_tree and len(in_tree) >= 8
+    # every asset, those in sub-folders too (the vendored Plotly bundles), and nothing else
+    assert {n for n in names if n.startswith("descent_lab/assets/")} == in_tree
     assert "descent_lab/__main__.py" in names and "descent_lab/ui/static.py" in names
     info = next(n for n in names if n.endswith(".dist-info/METADATA"))
     meta = email.message_from_bytes(zipfile.ZipFile(wheel).read(info))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dash
 
-from descent_lab.ui import page
+from descent_lab.ui import page, static
 from descent_lab.ui.instruments import callbacks as instrument_callbacks
 from descent_lab.ui.maps import callbacks as map_callbacks
 from descent_lab.ui.race import callbacks as race_callbacks
@@ -50,6 +50,10 @@ def create_app() -> dash.Dash:
     instrument_callbacks.register(application)
     map_callbacks.register(application)
     preview.register(application.server)
+
+    # Static files gzipped once and cached (immutable when fingerprinted, ETag otherwise),
+    # dynamic replies gzipped, /robots.txt and /favicon.ico: descent_lab/ui/static.py.
+    static.install(application)
 
     @application.server.route("/healthz")
     def healthz():

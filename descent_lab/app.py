@@ -23,13 +23,6 @@ MAX_REQUEST_BYTES = 1_000_000
 
 
 def create_app() -> dash.Dash:
-    kwargs = {}
-    try:  # gzip the callback responses when flask-compress is installed
-        import flask_compress  # noqa: F401
-
-        kwargs["compress"] = True
-    except ImportError:
-        pass
     application = dash.Dash(
         __name__,
         title=TITLE,
@@ -42,7 +35,6 @@ def create_app() -> dash.Dash:
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
             {"name": "description", "content": "See how gradient-based optimizers move on 2-D loss surfaces."},
         ],
-        **kwargs,
     )
     application.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     application.layout = page.build

@@ -279,12 +279,17 @@ def suite_file(app: Any, package: str, fingerprinted: str) -> tuple[str, bool] |
 def asset_url(relative: str, assets_folder: str = ASSETS_FOLDER) -> str:
     """The URL of an asset the page fetches by itself (a bundle loaded on demand, which Dash
     does not link), with Dash's fingerprint ``?m=<modification time>``, so it is served as
-    immutable like the assets Dash links: ``asset_url("vendor/plotly-gl3d.min.js")``. Needs
-    the Dash app to exist (``dash.get_asset_url`` adds the app's path prefix)."""
+    immutable like the assets Dash links: ``asset_url("vendor/plotly-gl3d.min.js")``. The
+    Dash app's path prefix comes with it (``dash.get_asset_url``); before an app exists, the
+    root's ``/assets/``."""
     path = safe_join(assets_folder, relative)
     if path is None or not os.path.isfile(path):
         raise FileNotFoundError(f"no asset {relative!r} in {assets_folder}")
-    return f"{dash.get_asset_url(relative)}?m={os.stat(path).st_mtime}"
+    try:
+        url = dash.get_asset_url(relative)
+    except AttributeError:  # no Dash app configured yet (the page built on its own, in tests)
+        url = f"/assets/{relative}"
+    return f"{url}?m={os.stat(path).st_mtime}"
 
 
 def asset_file(assets_folder: str, relative: str, stamp: str | None) -> tuple[str, bool] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dash
 
-from descent_lab.ui import page
+from descent_lab.ui import page, static
 from descent_lab.ui.instruments import callbacks as instrument_callbacks
 from descent_lab.ui.maps import callbacks as map_callbacks
 from descent_lab.ui.race import callbacks as race_callbacks
@@ -23,13 +23,6 @@ MAX_REQUEST_BYTES = 1_000_000
 
 
 def create_app() -> dash.Dash:
-    kwargs = {}
-    try:  # gzip the callback responses when flask-compress is installed
-        import flask_compress  # noqa: F401
-
-        kwargs["compress"] = True
-    except ImportError:
-        pass
     application = dash.Dash(
         __name__,
         title=TITLE,
@@ -42,7 +35,6 @@ def create_app() -> dash.Dash:
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
             {"name": "description", "content": "See how gradient-based optimizers move on 2-D loss surfaces."},
         ],
-        **kwargs,
     )
     application.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     application.layout = page.build
@@ -50,6 +42,10 @@ def create_app() -> dash.Dash:
     instrument_callbacks.register(application)
     map_callbacks.register(application)
     preview.register(application.server)
+
+    # Static files gzipped once and cached (immutable when fingerprinted, ETag otherwise),
+    # dynamic replies gzipped, /robots.txt and /favicon.ico: descent_lab/ui/static.py.
+    static.install(application)
 
     @application.server.route("/healthz")
     def healthz():

@@ -10,7 +10,14 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     apt_install chromium chromium-driver
 fi
 
-"$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".[test,serve]"
+"$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".[test,serve,notebook]"
+
+# A full run (no arguments, as CI does) first runs the unit and app tests with every
+# dependency at its declared minimum, in a cached venv of its own (scripts/test_lowest.sh).
+# DESCENT_LAB_LOWEST=0 leaves it out, =1 runs it before a partial run too.
+if [ "${DESCENT_LAB_LOWEST:-$([ "$#" -eq 0 ] && echo 1 || echo 0)}" = "1" ]; then
+    bash scripts/test_lowest.sh
+fi
 
 export DASH_DISABLE_VERSION_CHECK=true
 exec "$PY" -m pytest "$@"

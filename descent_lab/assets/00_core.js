@@ -323,7 +323,11 @@
     out.xaxis = Object.assign({}, layout.xaxis, {range: [0, Math.max(1, ctl.maxFrame)], autorange: false});
     out.yaxis = Object.assign({}, layout.yaxis, {autorange: false, type: log ? "log" : "linear"});
     if (range) { out.yaxis.range = range; }
-    if (log && range) { out.yaxis.dtick = Math.max(1, Math.ceil((range[1] - range[0]) / 5)); }
+    if (log && range) {
+      // whole decades when the curves span several; 1, 2, 5 between them when they span about one
+      var decades = range[1] - range[0];
+      out.yaxis.dtick = decades < 1.6 ? "D2" : Math.max(1, Math.ceil(decades / 5));
+    }
     return {data: [], layout: out};
   }
 

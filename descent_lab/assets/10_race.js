@@ -82,6 +82,9 @@
       if (source.minima) { data.push(Object.assign({}, source.minima, {xaxis: ax[0], yaxis: ax[1]})); }
     });
     var layout = Object.assign({}, ctl.paths.layout);
+    if (phone() && layout.coloraxis) {  // the plot takes the phone's whole width, without the colour bar
+      layout.coloraxis = Object.assign({}, layout.coloraxis, {showscale: false});
+    }
     layout.uirevision = [s.key, JSON.stringify(s.params), JSON.stringify(s.box), panels().length].join("|");
     return {data: data, layout: layout};
   }
@@ -354,7 +357,11 @@
       var lesson = document.querySelector("#" + ID("LESSON") + " .lesson-card");
       var measure = document.createElement("canvas").getContext("2d");
       measure.font = "13px " + ctl.theme.font;
-      var text = lesson ? wrap(measure, lesson.innerText.replace(/×/g, "").replace(/\s*\n\s*/g, " "), width - 2 * pad) : [];
+      // the lesson's words, also those a phone keeps folded (textContent, not innerText)
+      var words = lesson ? Array.prototype.map.call(
+        lesson.querySelectorAll(".lesson-title, .lesson-question, .lesson-answer, .lesson-look, .lesson-live, .lesson-stale"),
+        function (el) { return el.textContent.replace(/\s+/g, " ").trim(); }).filter(Boolean).join(" ") : "";
+      var text = words ? wrap(measure, words, width - 2 * pad) : [];
       var headH = pad + text.length * row + pad + row * ctl.runs.length + pad;
       var chartsH = shots.slice(1).reduce(function (h, s) { return h + s.h * (chartW / s.w); }, 0);
       var height = headH + Math.max(m.h, chartsH);
@@ -495,7 +502,19 @@
     else if (id === ID("PNG")) { exportPng(); }
     else if (id === ID("SIDEBAR_TOGGLE")) { toggleSidebar(); }
     else if (id === ID("HOW_TO_READ") + "-close") { dismissHowTo(); }
+    else if (target.classList.contains("lesson-more")) { foldLesson(target); }
   });
+
+  // On a phone the lesson opens folded to its title, question and number, so the plot is
+  // on the first screen; its button unfolds the text.
+  function foldLesson(button) {
+    var card = button.closest(".lesson-card");
+    if (!card) { return; }
+    var open = !card.classList.contains("unfolded");
+    card.classList.toggle("unfolded", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.textContent = open ? "Fold the lesson" : "Read the lesson";
+  }
 
   document.addEventListener("change", function (event) {
     if (event.target && event.target.id === ID("SPEED")) {
@@ -544,6 +563,7 @@
   }, true);
 
   // -------------------------------------------------------------- page frame
+  function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function narrow() { return window.matchMedia && window.matchMedia("(max-width: 1199px)").matches; }
   function toggleSidebar(force) {
     var app = document.querySelector(".app");

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from . import static
 from .core import ids, plot, registry, theme
 from .instruments import layout as instruments
 from .maps.layout import maps_panel
@@ -25,7 +26,7 @@ def config() -> dict:
                             "boxes": {**{name: ids.box(ids.chart(name)) for name in (*registry.CHARTS, "view3d")},
                                       "readout": ids.box(ids.READOUT)}},
             "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
-            "events": events.export(), "preview": preview.ROUTE, "plotly3d": "/assets/vendor/plotly-gl3d.min.js"}
+            "events": events.export(), "preview": preview.ROUTE, "plotly3d": static.asset_url("vendor/plotly-gl3d.min.js")}
 
 
 def stores() -> list:

@@ -22,8 +22,10 @@ import pytest
 
 from descent_lab.optimizers import sweeps
 from descent_lab.ui.race import lessons
-from descent_lab.ui.core.registry import NAMES as INSTRUMENTS
+from descent_lab.ui.core import registry
 from descent_lab.ui.core.state import validate_state
+
+INSTRUMENTS = [instrument.name for instrument in registry.INSTRUMENTS]
 
 ROOT = Path(__file__).resolve().parents[2]
 IDS = [lesson.key for lesson in lessons.LESSONS]

@@ -67,6 +67,7 @@ DIST_GRAPH = "dist-graph"
 LEGEND = "legend"
 LESSON = "lesson"                      # the loaded lesson's banner
 LESSON_LIVE = "lesson-live"            # the lesson's key number at the current frame
+LESSON_BODY = "lesson-body"            # the lesson's text (folded on phones)
 LESSONS = "lessons"                    # the lesson list
 
 # --- player ------------------------------------------------------------------------------------

@@ -215,8 +215,15 @@ def csv_download(which: Any, request: Any) -> tuple[Any, Any]:
 # registration
 # ------------------------------------------------------------------------------
 
-def _race_outputs() -> list[Output]:
-    return [Output(ids.ACTION, "data", allow_duplicate=True)]
+def _outputs(graph: str, request: str, note: str, stale: str | None) -> dict:
+    """A map's named outputs: its figure, stored request, caption, staleness line, the
+    alert area and the race's action store (a new set-up or start for the race)."""
+    out = {"figure": Output(graph, "figure"), "request": Output(request, "data"), "note": Output(note, "children"),
+           "alerts": Output(ids.ALERTS, "children", allow_duplicate=True),
+           "action": Output(ids.ACTION, "data", allow_duplicate=True)}
+    if stale is not None:
+        out["stale"] = Output(stale, "children", allow_duplicate=True)
+    return out
 
 
 def _clicked(n_clicks: Any) -> bool:
@@ -225,13 +232,8 @@ def _clicked(n_clicks: Any) -> bool:
 
 def register(app: dash.Dash) -> None:
     @app.callback(
-        Output(ids.HMAP_GRAPH, "figure"),
-        Output(ids.HMAP_REQUEST, "data"),
-        Output(ids.HMAP_NOTE, "children"),
-        Output(ids.HMAP_STALE, "children", allow_duplicate=True),
-        Output(ids.ALERTS, "children", allow_duplicate=True),
-        *_race_outputs(),
-        Input(ids.HMAP_COMPUTE, "n_clicks"),
+        output=_outputs(ids.HMAP_GRAPH, ids.HMAP_REQUEST, ids.HMAP_NOTE, ids.HMAP_STALE),
+        inputs=[Input(ids.HMAP_COMPUTE, "n_clicks"),
         Input(ids.HMAP_GRAPH, "clickData"),
         State(ids.STATE, "data"),
         State(ids.HMAP_RUN, "value"),
@@ -242,7 +244,7 @@ def register(app: dash.Dash) -> None:
         State(ids.HMAP_TOL, "value"),
         State(ids.HMAP_LR_RANGE, "value"),
         State(ids.HMAP_Y_RANGE, "value"),
-        State(ids.HMAP_REQUEST, "data"),
+        State(ids.HMAP_REQUEST, "data")],
         prevent_initial_call=True,
     )
     def on_hparam_map(n_clicks, click, client_state, run, y_name, n, steps, outcome, tol, lr_range, y_range,
@@ -255,22 +257,17 @@ def register(app: dash.Dash) -> None:
             out = hparam_compute(client_state, run, y_name, n, steps, outcome, tol, lr_range, y_range)
         else:
             raise dash.exceptions.PreventUpdate
-        return tuple(out[name] for name in HMAP_OUTPUTS)
+        return out
 
     @app.callback(
-        Output(ids.BASIN_GRAPH, "figure"),
-        Output(ids.BASIN_REQUEST, "data"),
-        Output(ids.BASIN_NOTE, "children"),
-        Output(ids.BASIN_STALE, "children", allow_duplicate=True),
-        Output(ids.ALERTS, "children", allow_duplicate=True),
-        *_race_outputs(),
-        Input(ids.BASIN_COMPUTE, "n_clicks"),
+        output=_outputs(ids.BASIN_GRAPH, ids.BASIN_REQUEST, ids.BASIN_NOTE, ids.BASIN_STALE),
+        inputs=[Input(ids.BASIN_COMPUTE, "n_clicks"),
         Input(ids.BASIN_GRAPH, "clickData"),
         State(ids.STATE, "data"),
         State(ids.BASIN_RUNS, "value"),
         State(ids.BASIN_N, "value"),
         State(ids.BASIN_STEPS, "value"),
-        State(ids.BASIN_REQUEST, "data"),
+        State(ids.BASIN_REQUEST, "data")],
         prevent_initial_call=True,
     )
     def on_basin_map(n_clicks, click, client_state, runs, n, steps, request):
@@ -282,15 +279,11 @@ def register(app: dash.Dash) -> None:
             out = basin_compute(client_state, runs, n, steps)
         else:
             raise dash.exceptions.PreventUpdate
-        return tuple(out[name] for name in BASIN_OUTPUTS)
+        return out
 
     @app.callback(
-        Output(ids.TUNE_GRAPH, "figure"),
-        Output(ids.TUNE_REQUEST, "data"),
-        Output(ids.TUNE_NOTE, "children"),
-        Output(ids.ALERTS, "children", allow_duplicate=True),
-        *_race_outputs(),
-        Input(ids.TUNE_COMPUTE, "n_clicks"),
+        output=_outputs(ids.TUNE_GRAPH, ids.TUNE_REQUEST, ids.TUNE_NOTE, None),
+        inputs=[Input(ids.TUNE_COMPUTE, "n_clicks"),
         State(ids.STATE, "data"),
         State(ids.TUNE_RUNS, "value"),
         State(ids.TUNE_OBJECTIVE, "value"),
@@ -298,14 +291,13 @@ def register(app: dash.Dash) -> None:
         State(ids.TUNE_N, "value"),
         State(ids.TUNE_SECOND, "value"),
         State(ids.TUNE_N_SECOND, "value"),
-        State(ids.TUNE_TOL, "value"),
+        State(ids.TUNE_TOL, "value")],
         prevent_initial_call=True,
     )
     def on_tune(n_clicks, client_state, runs, objective, steps, n_lr, second, n_second, tol):
         if not _clicked(n_clicks):
             raise dash.exceptions.PreventUpdate
-        out = tune_compute(client_state, runs, objective, steps, n_lr, second, n_second, tol)
-        return tuple(out[name] for name in TUNE_OUTPUTS)
+        return tune_compute(client_state, runs, objective, steps, n_lr, second, n_second, tol)
 
     @app.callback(
         Output(ids.MAP_DOWNLOAD, "data"),
@@ -326,7 +318,7 @@ def register(app: dash.Dash) -> None:
         request = {ids.HMAP_CSV: hmap_request, ids.BASIN_CSV: basin_request, ids.TUNE_CSV: tune_request}[which]
         return csv_download(which, request)
 
-    # --- clientside (assets/common.js): option lists, markers, PNG --------------------
+    # --- clientside (assets/30_maps.js): option lists, markers, PNG --------------------
     app.clientside_callback(
         dash.ClientsideFunction("maps", "options"),
         Output(ids.HMAP_RUN, "options"),

@@ -241,6 +241,21 @@ def hparam_cell(req: HparamRequest, result: sweeps.Map, click: Any) -> dict:
 
 
 
+def cell_texts(values: np.ndarray, diverged: np.ndarray, title: str, outcome: str, tol: float) -> list:
+    """What each cell's hover says: its own outcome (diverged, never within the tolerance,
+    or the value)."""
+    def text(value, bad):
+        if bad:
+            return "diverged"
+        if outcome == "diverged":
+            return "did not diverge"
+        if not np.isfinite(value):
+            return f"never within {tol:g}"
+        return f"{title} = {fmt_value(float(value))}"
+
+    return [[text(v, d) for v, d in zip(row, bad_row)] for row, bad_row in zip(values, diverged)]
+
+
 def hparam_figure(req: HparamRequest, result: sweeps.Map, current: dict | None = None) -> go.Figure:
     """The map: outcome over lr (x, log) and the second setting (y).
 
@@ -295,12 +310,16 @@ def hparam_figure(req: HparamRequest, result: sweeps.Map, current: dict | None =
         heat = dict(z=z.astype(np.float32), colorscale=OUTCOME_SCALE, colorbar=colorbar,
                     customdata=z.astype(np.float32),
                     hovertemplate=f"{hover_xy}<br>{title}=%{{customdata:.4g}}<extra></extra>")
-    traces.append(go.Heatmap(x=xs, y=ys, name=title, meta={"role": "outcome"}, **heat))
+    # every cell says its own outcome (the overlays below do not take the hover)
+    heat.pop("hovertemplate")
+    heat["text"] = cell_texts(values, diverged, title, req.outcome, req.tol)
+    traces.append(go.Heatmap(x=xs, y=ys, name=title, meta={"role": "outcome"},
+                             hovertemplate=f"{hover_xy}<br>%{{text}}<extra></extra>", **heat))
     if diverged.any():
         traces.append(go.Heatmap(
             x=xs, y=ys, z=np.where(diverged, 1.0, np.nan).astype(np.float32),
             colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]], showscale=False, name="diverged",
-            hovertemplate=f"{hover_xy}<br>diverged<extra></extra>", meta={"role": "diverged"}))
+            hoverinfo="skip", meta={"role": "diverged"}))
         traces.append(_legend_swatch("diverged", DIVERGED_COLOR))
     if req.outcome == "steps_to_tol":
         missed = np.isnan(values) & ~diverged
@@ -308,8 +327,7 @@ def hparam_figure(req: HparamRequest, result: sweeps.Map, current: dict | None =
             traces.append(go.Heatmap(
                 x=xs, y=ys, z=np.where(missed, 1.0, np.nan).astype(np.float32),
                 colorscale=[[0, NOT_REACHED_COLOR], [1, NOT_REACHED_COLOR]], showscale=False,
-                name="not reached", hovertemplate=f"{hover_xy}<br>tolerance not reached<extra></extra>",
-                meta={"role": "not_reached"}))
+                name="not reached", hoverinfo="skip", meta={"role": "not_reached"}))
             traces.append(_legend_swatch(f"never within {req.tol:g}", NOT_REACHED_COLOR, line="#9aa5b1"))
     if req.outcome == "diverged":
         traces.append(_legend_swatch("did not diverge", SAFE_COLOR))

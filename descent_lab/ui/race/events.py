@@ -131,6 +131,11 @@ def _setup(state: dict, a: dict) -> Result:
     return new, []
 
 
+def typed_field(**fields) -> tuple[Event, Event]:
+    """A field whose text is committed on Enter or when it loses focus: one event each."""
+    return tuple(Event(prop=prop, value_from="value", **fields) for prop in ("n_submit", "n_blur"))
+
+
 EVENTS: tuple[Event, ...] = (
     Event(
         kind="surface",
@@ -147,24 +152,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_sparam,
     ),
-    Event(
+    *typed_field(
         kind="sparam_text",
         mirror="text:sparam",
         component=ids.SPARAM_TEXT,
         pattern=True,
         keys=("name",),
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: _sparam(s, a, typed=True),
-    ),
-    Event(
-        kind="sparam_text",
-        mirror="text:sparam",
-        component=ids.SPARAM_TEXT,
-        pattern=True,
-        keys=("name",),
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: _sparam(s, a, typed=True),
     ),
     Event(
@@ -174,20 +167,10 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=lambda s, a: surface.set_scale(s, widgets.from_control(SCALE_PARAM, a.get("value"))),
     ),
-    Event(
+    *typed_field(
         kind="scale_text",
         mirror="text:scale",
         component=ids.LOSS_SCALE_TEXT,
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: surface.set_scale(s, _typed(a.get("value"))),
-    ),
-    Event(
-        kind="scale_text",
-        mirror="text:scale",
-        component=ids.LOSS_SCALE_TEXT,
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: surface.set_scale(s, _typed(a.get("value"))),
     ),
     Event(
@@ -242,24 +225,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_hparam,
     ),
-    Event(
+    *typed_field(
         kind="hparam_text",
         mirror="text:hparam",
         component=ids.HPARAM_TEXT,
         pattern=True,
         keys=("run", "name"),
-        prop="n_submit",
-        value_from="value",
-        apply=_hparam_text,
-    ),
-    Event(
-        kind="hparam_text",
-        mirror="text:hparam",
-        component=ids.HPARAM_TEXT,
-        pattern=True,
-        keys=("run", "name"),
-        prop="n_blur",
-        value_from="value",
         apply=_hparam_text,
     ),
     Event(
@@ -279,24 +250,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_schedule_param,
     ),
-    Event(
+    *typed_field(
         kind="schedule_text",
         mirror="text:schedule",
         component=ids.SCHEDULE_TEXT,
         pattern=True,
         keys=("run", "name"),
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: _schedule_param(s, a, typed=True),
-    ),
-    Event(
-        kind="schedule_text",
-        mirror="text:schedule",
-        component=ids.SCHEDULE_TEXT,
-        pattern=True,
-        keys=("run", "name"),
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: _schedule_param(s, a, typed=True),
     ),
     Event(
@@ -322,20 +281,10 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=lambda s, a: start.set_noise(s, a.get("value")),
     ),
-    Event(
+    *typed_field(
         kind="noise_text",
         mirror="text:noise",
         component=ids.NOISE_TEXT,
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: start.set_noise(s, _typed(a.get("value"))),
-    ),
-    Event(
-        kind="noise_text",
-        mirror="text:noise",
-        component=ids.NOISE_TEXT,
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: start.set_noise(s, _typed(a.get("value"))),
     ),
     Event(kind="fan", mirror="state:fan", component=ids.FAN, apply=lambda s, a: start.set_fan(s, a.get("value"))),

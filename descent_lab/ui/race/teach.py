@@ -165,9 +165,13 @@ def banner(state: dict) -> list:
     parts = [title]
     if lesson.question:
         parts.append(html.P(lesson.question, className="lesson-question"))
-    parts.append(html.P(lesson.answer, className="lesson-answer"))
+    body = [html.P(lesson.answer, className="lesson-answer")]
     if lesson.look:
-        parts.append(html.P(lesson.look, className="lesson-look"))
+        body.append(html.P(lesson.look, className="lesson-look"))
+    parts.append(html.Div(body, id=ids.LESSON_BODY, className="lesson-body"))
+    # shown on phones only, where the body opens folded (10_race.js unfolds it)
+    parts.append(html.Button("Read the lesson", className="button small lesson-more", n_clicks=0,
+                             **{"aria-expanded": "false", "aria-controls": ids.LESSON_BODY}))
     parts.append(html.P(id=ids.LESSON_LIVE, className="lesson-live", **{"aria-live": "off"}))
     parts.append(close)
     return [html.Div(parts, className="lesson-card")]

@@ -34,7 +34,7 @@ if __package__ in (None, ""):
 
 from loadtest.dash_client import (  # noqa: E402
     CALLBACK_PATH,
-    Gunicorn,
+    Stack,
     Http,
     Page,
     Reply,
@@ -244,7 +244,7 @@ def main(argv=None) -> int:
     server = None
     url = args.url
     if url is None:
-        server = Gunicorn(workers=args.workers, threads=args.threads)
+        server = Stack(workers=args.workers, threads=args.threads)
         server.wait_ready()
         url = server.url
     try:

@@ -25,7 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loadtest.dash_client import Gunicorn, rss_bytes  # noqa: E402
+from loadtest.dash_client import Stack, rss_bytes  # noqa: E402
 from loadtest.load import run_load  # noqa: E402
 
 MB = 1024 * 1024
@@ -44,7 +44,7 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float:
     return 60 * sum((t - mx) * (v - my) for t, v in points) / sxx
 
 
-def soak(server: Gunicorn, seconds: float, users: int = 20, every: float = 5.0, warmup: float = 0.3,
+def soak(server: Stack, seconds: float, users: int = 20, every: float = 5.0, warmup: float = 0.3,
          think: float = 0.05, pause: float = 0.5, seed: int = 0) -> dict:
     """Run the load against ``server`` while sampling its workers' RSS; a summary dict."""
     samples: list[tuple[float, int, float]] = []  # (t, pid, MB)
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    with Gunicorn(workers=args.workers, threads=args.threads) as server:
+    with Stack(workers=args.workers, threads=args.threads) as server:
         result = soak(server, args.seconds, args.users, args.every, args.warmup)
     if args.csv:
         with open(args.csv, "w") as f:

@@ -1,4 +1,4 @@
-"""Every server callback fuzzed over HTTP against the real server (``scripts/serve.sh``,
+"""Every server callback fuzzed over HTTP against the real server (``scripts/serve.sh``: nginx in front of
 gunicorn, started once for this module), with hypothesis.
 
 Requests are built the way dash-renderer builds them (``loadtest/dash_client.py``:
@@ -111,9 +111,9 @@ def _slot_name(slot) -> str:
 
 
 @pytest.fixture(scope="module")
-def page(gunicorn):
+def page(stack):
     """A page that loaded the default state and then a lesson (cards, sliders, banner)."""
-    user = User(gunicorn.url)
+    user = User(stack.url)
     user.open()
     reply = user.trigger(ids.preset(_first_preset(user.page)), "n_clicks", 1)
     assert reply.status == 200
@@ -122,8 +122,8 @@ def page(gunicorn):
 
 
 @pytest.fixture(scope="module")
-def http(gunicorn):
-    client = Http(gunicorn.url, timeout=30.0)
+def http(stack):
+    client = Http(stack.url, timeout=30.0)
     yield client
     client.close()
 

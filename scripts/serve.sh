@@ -18,6 +18,37 @@ cd "$(dirname "$0")/.."
 
 PY="${PYTHON:-$(command -v python3 || command -v python)}"
 say() { echo "serve.sh: $*" >&2; }
+RUN_DIR=""
+GUNICORN_PID=""
+NGINX_PID=""
+STATUS=0
+
+stop() {
+    trap '' TERM INT HUP
+    # nginx first: it stops accepting, lets the requests it holds finish (gunicorn is
+    # still up to answer them), then exits; gunicorn's own graceful stop follows.
+    if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
+        kill -QUIT "$NGINX_PID" 2>/dev/null || true
+        wait "$NGINX_PID" 2>/dev/null || true
+    fi
+    if [ -n "$GUNICORN_PID" ] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
+        kill -TERM "$GUNICORN_PID" 2>/dev/null || true
+        wait "$GUNICORN_PID" 2>/dev/null || true
+    fi
+    if [ -n "$RUN_DIR" ]; then rm -rf "$RUN_DIR"; fi
+    exit "$STATUS"
+}
+
+reload() {
+    if [ -z "$NGINX_PID" ]; then say "SIGHUP ignored: still starting."; return 0; fi
+    say "reloading: gunicorn replaces its workers, nginx re-reads its configuration"
+    kill -HUP "$GUNICORN_PID" 2>/dev/null || true
+    # a fresh configuration (new cache generation: static files served by new code)
+    "$PY" deploy/render.py "$RUN_DIR" && kill -HUP "$NGINX_PID" 2>/dev/null || true
+}
+
+trap stop TERM INT
+trap reload HUP
 
 FRONT=$("$PY" -c 'from descent_lab.ui.server import Config; print(Config.from_env().front)') || exit 1
 if [ "$FRONT" = none ]; then
@@ -49,35 +80,6 @@ SOCKET="$RUN_DIR/app.sock"
 "$PY" deploy/render.py "$RUN_DIR" || { rm -rf "$RUN_DIR"; exit 1; }
 "$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -g 'daemon off;' || { rm -rf "$RUN_DIR"; exit 1; }
 
-GUNICORN_PID=""
-NGINX_PID=""
-STATUS=0
-
-stop() {
-    trap '' TERM INT HUP
-    # nginx first: it stops accepting, lets the requests it holds finish (gunicorn is
-    # still up to answer them), then exits; gunicorn's own graceful stop follows.
-    if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
-        kill -QUIT "$NGINX_PID" 2>/dev/null || true
-        wait "$NGINX_PID" 2>/dev/null || true
-    fi
-    if [ -n "$GUNICORN_PID" ] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
-        kill -TERM "$GUNICORN_PID" 2>/dev/null || true
-        wait "$GUNICORN_PID" 2>/dev/null || true
-    fi
-    rm -rf "$RUN_DIR"
-    exit "$STATUS"
-}
-
-reload() {
-    say "reloading: gunicorn replaces its workers, nginx re-reads its configuration"
-    kill -HUP "$GUNICORN_PID" 2>/dev/null || true
-    # a fresh configuration (new cache generation: static files served by new code)
-    "$PY" deploy/render.py "$RUN_DIR" && kill -HUP "$NGINX_PID" 2>/dev/null || true
-}
-
-trap stop TERM INT
-trap reload HUP
 
 gunicorn --config gunicorn.conf.py --bind "unix:$SOCKET" "$@" descent_lab.app:server &
 GUNICORN_PID=$!

@@ -67,13 +67,11 @@ def _matches(pattern: dict, id_: Any) -> bool:
 
 
 def split_output_key(key: str) -> list[tuple[str, str]]:
-    """(id, property) of each output in a callback key; ``@hash`` suffixes dropped."""
+    """(id, property) of each output in a callback key, split at the last dot as the
+    renderer does: an ``allow_duplicate`` output keeps its ``@hash`` in the property
+    (``alerts.children@3fa2...``), and the renderer sends it so."""
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    out = []
-    for part in parts:
-        id_, prop = part.split("@")[0].rsplit(".", 1)
-        out.append((id_, prop))
-    return out
+    return [tuple(part.rsplit(".", 1)) for part in parts]
 
 
 # ------------------------------------------------------------------------------

@@ -380,9 +380,10 @@ def _output_specs(key: str) -> list[tuple[str, str]]:
 def _matches_output(item: dict, spec_id: str, spec_prop: str) -> bool:
     """Whether a request's output item names this output of the callback, as Dash's
     own check (``dash._validate.validate_output_spec``) would decide: the same
-    property, the same string id, or for a pattern id the same keys and the same
-    value wherever the pattern has no wildcard."""
-    if item["property"] != spec_prop:
+    property (the renderer sends an ``allow_duplicate`` output's ``@hash`` with it),
+    the same string id, or for a pattern id the same keys and the same value wherever
+    the pattern has no wildcard."""
+    if item["property"].split("@")[0] != spec_prop:
         return False
     id_ = item["id"]
     if not spec_id.startswith("{"):

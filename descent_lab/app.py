@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import dash
 
-from descent_lab.ui import callbacks, instrument_callbacks, map_callbacks
-from descent_lab.ui.layout import build_layout
+from descent_lab.ui import page
+from descent_lab.ui.instruments import callbacks as instrument_callbacks
+from descent_lab.ui.maps import callbacks as map_callbacks
+from descent_lab.ui.race import callbacks as race_callbacks
+from descent_lab.ui.race import preview
 from descent_lab.ui.server import Config, harden
 
 TITLE = "Descent Lab"
@@ -31,6 +34,9 @@ def create_app() -> dash.Dash:
         __name__,
         title=TITLE,
         update_title=None,  # no "Updating..." flicker in the tab while dragging
+        # Plotly's 3D bundle is served from assets/vendor/ but loaded only when the 3D view
+        # opens (assets/20_instruments.js); the page starts with the cartesian bundle.
+        assets_ignore=r"plotly-gl3d",
         suppress_callback_exceptions=True,  # run cards are created by callbacks
         meta_tags=[
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
@@ -39,10 +45,11 @@ def create_app() -> dash.Dash:
         **kwargs,
     )
     application.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    application.layout = build_layout
-    callbacks.register(application)
-    map_callbacks.register(application)  # the "Maps" section (issue 5)
-    instrument_callbacks.register(application)  # the instruments (issue 4)
+    application.layout = page.build
+    race_callbacks.register(application)
+    instrument_callbacks.register(application)
+    map_callbacks.register(application)
+    preview.register(application.server)
 
     @application.server.route("/healthz")
     def healthz():
@@ -53,7 +60,7 @@ def create_app() -> dash.Dash:
 
 app = create_app()
 CONFIG = Config.from_env()  # HOST, PORT, LOG_LEVEL, FRAME_ANCESTORS, MAX_BODY_BYTES, DASH_DEBUG
-server = harden(app, CONFIG)  # security headers, body limit, error pages, /healthz (ui/server.py)
+server = harden(app, CONFIG)  # security headers, body limit, error pages, /healthz (descent_lab/ui/server.py)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["FLOAT", "ARRAY", "ARRAY_LEAN"]
+__all__ = ["FLOAT", "ARRAY", "ARRAY_LEAN", "FLOAT_EXPLAIN", "ARRAY_EXPLAIN"]
 
 _NAN = float("nan")
 
@@ -54,6 +54,7 @@ def _fmin(a: float, b: float) -> float:
 FLOAT = SimpleNamespace(
     name="float",
     lr_eff=True,  # rules compute their diagnostic effective learning rate
+    explain=False,  # rules skip quantities computed only to explain a step (m_hat)
     sqrt=math.sqrt,
     abs=abs,
     sign=_fsign,
@@ -66,6 +67,7 @@ FLOAT = SimpleNamespace(
 ARRAY = SimpleNamespace(
     name="array",
     lr_eff=True,
+    explain=False,
     sqrt=np.sqrt,
     abs=np.abs,
     sign=np.sign,
@@ -79,3 +81,10 @@ ARRAY_LEAN = SimpleNamespace(**{**vars(ARRAY), "name": "array-lean", "lr_eff": F
 """The array backend for :func:`optimizers.run_batch`, which records positions only:
 rules skip their ``lr_eff`` diagnostic where it costs array operations and return
 ``None`` in its place."""
+
+FLOAT_EXPLAIN = SimpleNamespace(**{**vars(FLOAT), "name": "float-explain", "explain": True})
+ARRAY_EXPLAIN = SimpleNamespace(**{**vars(ARRAY), "name": "array-explain", "explain": True})
+"""The backends :func:`optimizers.explain` runs one update on: rules also compute the
+quantities a reader expects to see but the arithmetic does not need (Adam's
+bias-corrected ``m_hat``), under ``if ops.explain``, beside the arithmetic they
+explain."""

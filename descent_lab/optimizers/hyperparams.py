@@ -17,7 +17,7 @@ from typing import Literal
 __all__ = ["HyperParam"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HyperParam:
     """One scalar parameter with its default, accepted range and help text.
 
@@ -25,19 +25,22 @@ class HyperParam:
     torch.optim's wording, e.g. ``"Invalid beta parameter at index 0: {}"``.
     ``high_open`` makes the upper bound exclusive (betas live in ``[0, 1)``).
     ``kind="bool"`` is an on/off option (RMSprop's ``centered``).
+    ``kind="text"`` is a string (the typed surface's formula): ``high`` is the
+    longest text accepted, and what the text may say is checked by its owner
+    (``surfaces.from_expression``), not here.
     ``advanced`` marks knobs the UI may tuck away (weight decay, dampening).
     """
 
     name: str
     label: str
-    default: float | bool
+    default: float | bool | str
     low: float = 0.0
     high: float = 1.0
     scale: Literal["linear", "log"] = "linear"
     help: str = ""
     error: str = ""
     high_open: bool = False
-    kind: Literal["float", "bool"] = "float"
+    kind: Literal["float", "bool", "text"] = "float"
     advanced: bool = False
 
     def __post_init__(self) -> None:
@@ -46,23 +49,31 @@ class HyperParam:
                 raise ValueError(f"{self.name}: low must not exceed high")
             if self.scale == "log" and self.low <= 0:
                 raise ValueError(f"{self.name}: a log-scale range must be positive")
+        if self.kind in ("float", "text"):
             self.validate(self.default)
 
     @property
     def message(self) -> str:
         return self.error or f"Invalid {self.name} value: {{}}"
 
-    def validate(self, value: object) -> float | bool:
-        """Return ``value`` as a float (or bool), or raise ``ValueError``.
+    def validate(self, value: object) -> float | bool | str:
+        """Return ``value`` as a float (or bool, or str), or raise ``ValueError``.
 
         Refused: other types (strings, None, and bools for numeric knobs), NaN,
         infinities and anything outside ``[low, high]`` (``[low, high)`` when
-        ``high_open``).
+        ``high_open``); for text, anything but a string of at most ``high``
+        characters.
         """
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
             raise ValueError(self.message.format(repr(value)) + " (expected true or false)")
+        if self.kind == "text":
+            if isinstance(value, str) and len(value) <= self.high:
+                return value
+            shown = repr(value) if not isinstance(value, str) else f"{len(value)} characters"
+            raise ValueError(self.message.format(shown)
+                             + f" (expected text of at most {self.high:g} characters)")
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(self.message.format(repr(value)) + " (expected a number)")
         x = float(value)

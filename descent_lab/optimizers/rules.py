@@ -6,8 +6,10 @@ NAdam momentum schedule, RAdam rectification and Rprop step-size rules. Lion
 follows Chen et al. (2023), Algorithm 1. Only the learning-rate defaults may be
 tuned per surface by the app (the spec holds torch's).
 
-A factory takes an ``ops`` backend (:mod:`optimizers.backend`) and the
-hyperparameters, and returns ``Rule(init, update)``:
+A factory takes an ``ops`` backend (:mod:`optimizers.backend`) and every
+hyperparameter by keyword, with no defaults (torch's functional core: the spec in
+:mod:`optimizers.specs` is the one place defaults live), and returns
+``Rule(init, update)``:
 
 * ``init(p, lr) -> state``: the state for one coordinate value ``p`` (a float, or an
   array holding that coordinate for many runs).
@@ -26,12 +28,24 @@ fifth of an interactive step) and never mutates anything. The exception is
 signature (see there).
 
 The math in each docstring is the same LaTeX the app renders (``fn.rule``).
+
+Each rule also declares how one of its steps is explained (``*_LINES``, a tuple of
+:class:`~optimizers.lines.Line`): the readout's lines name the rule's own local
+variables, and :func:`optimizers.explain` fills them in by running ``update`` for
+that step. Rules therefore give their intermediates names (``bc1``, ``rho_t``,
+``mu_next``) without changing the order of their floating-point operations, which
+follows torch's kernels (``addcmul``/``addcdiv`` evaluate ``value * a * b`` and
+``value * a / b`` left to right). Quantities only a reader needs (Adam's
+bias-corrected ``m_hat``) are computed under ``if explain`` (``ops.explain``, true
+only on the explain backends), so the runners never pay for them.
 """
 
 from __future__ import annotations
 
 from textwrap import indent
 from typing import Callable, NamedTuple
+
+from .lines import RAW_GRADIENT, Line, gradient_lines
 
 __all__ = [
     "Rule",
@@ -86,13 +100,18 @@ class MomentumState(NamedTuple):
     buf: float
 
 
+def _theta(formula: str, numbers: str, when: str | None = None) -> Line:
+    r"""The last line of every explanation: :math:`\theta_t`, the new position."""
+    return Line(lhs=r"\theta_t", formula=formula, numbers=numbers, value="p@out", when=when)
+
+
 @_documented(r"""
 \begin{aligned}
 g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\
 \theta_t &= \theta_{t-1} - \eta\, g_t
 \end{aligned}
 """)
-def gd(ops, lr, weight_decay=0.0):
+def gd(ops, *, lr, weight_decay):
     """Gradient descent: ``torch.optim.SGD`` with ``momentum=0``.
 
     Symbols: :math:`\\eta` learning rate, :math:`\\lambda` weight decay (L2, added to
@@ -112,6 +131,12 @@ def gd(ops, lr, weight_decay=0.0):
     return Rule(init, update)
 
 
+GD_LINES = (
+    *gradient_lines(),
+    _theta(r"\theta_{t-1} - \eta\, g_t", r"{p@in} - {lr}\,{g}"),
+)
+
+
 @_documented(r"""
 \begin{aligned}
 g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}\\
@@ -120,7 +145,7 @@ b_t &= \mu\, b_{t-1} + (1-\tau)\, g_t \quad (b_1 = g_1)\\
 \quad\text{or, Nesterov:}\quad \theta_{t-1} - \eta\,(g_t + \mu\, b_t)
 \end{aligned}
 """)
-def sgd_momentum(ops, lr, momentum, dampening=0.0, weight_decay=0.0, nesterov=False):
+def sgd_momentum(ops, *, lr, momentum, dampening, weight_decay, nesterov):
     """SGD with momentum (heavy ball or Nesterov), as ``torch.optim.SGD``.
 
     Symbols: :math:`\\mu` momentum, :math:`\\tau` dampening, :math:`b` the momentum
@@ -134,6 +159,7 @@ def sgd_momentum(ops, lr, momentum, dampening=0.0, weight_decay=0.0, nesterov=Fa
     """
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    keep = 1.0 - dampening  # the share of each new gradient the buffer takes
 
     def init(p, lr0):
         return MomentumState(0, p * 0.0)
@@ -143,11 +169,24 @@ def sgd_momentum(ops, lr, momentum, dampening=0.0, weight_decay=0.0, nesterov=Fa
         t = count + 1
         if l2:
             g = g + weight_decay * p  # L2 term
-        buf = g if t == 1 else momentum * buf + (1.0 - dampening) * g  # velocity
+        first = t == 1
+        buf = g if first else momentum * buf + keep * g  # velocity
         d = g + momentum * buf if nesterov else buf  # Nesterov looks ahead via buf
         return p - lr * d, (t, buf), lr
 
     return Rule(init, update)
+
+
+MOMENTUM_LINES = (
+    *gradient_lines(),
+    Line(lhs="b_t", formula=r"g_t \quad (t = 1)", numbers="{g}", value="buf", when="first"),
+    Line(lhs="b_t", formula=r"\mu\, b_{t-1} + (1-\tau)\, g_t",
+         numbers=r"{momentum}\,{buf@prev} + {keep}\,{g}", value="buf", when="!first"),
+    Line(lhs="d_t", formula=r"g_t + \mu\, b_t", numbers=r"{g} + {momentum}\,{buf}", value="d",
+         when="nesterov"),
+    _theta(r"\theta_{t-1} - \eta\, d_t", r"{p@in} - {lr}\,{d}", when="nesterov"),
+    _theta(r"\theta_{t-1} - \eta\, b_t", r"{p@in} - {lr}\,{buf}", when="!nesterov"),
+)
 
 
 # --------------------------------------------------- per-coordinate rescaling
@@ -165,7 +204,7 @@ s_t &= s_{t-1} + g_t^2\\
 \theta_t &= \theta_{t-1} - \tilde\eta_t\, g_t \,/\, (\sqrt{s_t} + \epsilon)
 \end{aligned}
 """)
-def adagrad(ops, lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+def adagrad(ops, *, lr, lr_decay, weight_decay, initial_accumulator_value, eps):
     """Adagrad, as ``torch.optim.Adagrad``.
 
     Symbols: :math:`\\delta` lr decay, :math:`s` the running sum of squared
@@ -176,6 +215,7 @@ def adagrad(ops, lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
     """
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    explain = ops.explain
 
     def init(p, lr0):
         return AdagradState(0, p * 0.0 + initial_accumulator_value)
@@ -187,19 +227,43 @@ def adagrad(ops, lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
             g = g + weight_decay * p  # L2 term
         clr = lr / (1 + (t - 1) * lr_decay)  # decayed step size
         acc = acc + g * g  # sum of squared gradients
-        lr_eff = clr / (ops.sqrt(acc) + eps)  # per-coordinate rate
-        return p - lr_eff * g, (t, acc), lr_eff
+        std = ops.sqrt(acc) + eps
+        if explain:
+            g2 = g * g
+        return p - clr * g / std, (t, acc), (clr / std if ops.lr_eff else None)
 
     return Rule(init, update)
 
 
+ADAGRAD_LINES = (
+    *gradient_lines(),
+    Line(lhs=r"\tilde\eta_t", formula=r"\eta \,/\, (1 + (t-1)\,\delta)",
+         numbers=r"{lr} \,/\, (1 + {count}\cdot {lr_decay})", value="clr"),
+    Line(lhs="s_t", formula=r"s_{t-1} + g_t^2", numbers=r"{sum@prev} + {g2}", value="acc"),
+    Line(lhs=r"\eta_{\text{eff}}", formula=r"\tilde\eta_t \,/\, (\sqrt{s_t} + \epsilon)",
+         numbers=r"{clr} \,/\, (\sqrt{{acc}} + {eps})", value="lr_eff@out"),
+    _theta(r"\theta_{t-1} - \eta_{\text{eff}} \odot g_t", r"{p@in} - {lr_eff@out} \odot {g}"),
+)
+
+
 class RMSpropState(NamedTuple):
+    count: int
+    v: float
+
+
+class MomentumRMSpropState(NamedTuple):
     count: int
     v: float
     buf: float
 
 
 class CenteredRMSpropState(NamedTuple):
+    count: int
+    v: float
+    g_avg: float
+
+
+class CenteredMomentumRMSpropState(NamedTuple):
     count: int
     v: float
     g_avg: float
@@ -215,12 +279,12 @@ b_t &= \mu\, b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon)\\
 \theta_t &= \theta_{t-1} - \eta\, b_t
 \end{aligned}
 """)
-def rmsprop(ops, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+def rmsprop(ops, *, lr, alpha, eps, weight_decay, momentum, centered):
     """RMSprop, as ``torch.optim.RMSprop`` (with its ``centered`` and ``momentum``).
 
     Symbols: :math:`\\alpha` smoothing constant, :math:`v` the running mean of
-    squared gradients, :math:`\\mu` momentum (with :math:`\\mu = 0` the step is
-    :math:`\\eta\\,g_t/(\\sqrt{v_t}+\\epsilon)`).
+    squared gradients, :math:`\\mu` momentum (with :math:`\\mu = 0` there is no
+    buffer, as in torch, and the step is :math:`\\eta\\,g_t/(\\sqrt{v_t}+\\epsilon)`).
 
     Convention: torch adds epsilon outside the square root and applies no bias
     correction. TensorFlow/Keras' RMSprop puts epsilon inside
@@ -229,30 +293,57 @@ def rmsprop(ops, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
     """
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    has_buf = not _is_zero(momentum)  # like torch, no momentum buffer without momentum
+    keep = 1.0 - alpha
+    explain = ops.explain
+    State = ((CenteredMomentumRMSpropState if has_buf else CenteredRMSpropState) if centered
+             else (MomentumRMSpropState if has_buf else RMSpropState))
 
     def init(p, lr0):
         z = p * 0.0
-        # like torch, keep only the buffers this configuration uses
-        return CenteredRMSpropState(0, z, z, z) if centered else RMSpropState(0, z, z)
+        return State(0, *[z] * (len(State._fields) - 1))  # only the buffers this configuration uses
 
     def update(p, g, s, lr):
         if l2:
             g = g + weight_decay * p  # L2 term
+        v = alpha * s[1] + keep * g * g  # mean of squares
         if centered:
-            count, v, g_avg, buf = s
+            g_avg = s[2] + keep * (g - s[2])  # mean of gradients
+            v_tilde = v - g_avg * g_avg  # variance estimate
+            avg = ops.sqrt(v_tilde) + eps
         else:
-            count, v, buf = s
-        v = alpha * v + (1.0 - alpha) * g * g  # mean of squares
-        if centered:
-            g_avg = g_avg + (1.0 - alpha) * (g - g_avg)  # mean of gradients
-            avg = ops.sqrt(v - g_avg * g_avg) + eps  # std estimate
-            buf = momentum * buf + g / avg  # with momentum 0 this is g / avg
-            return p - lr * buf, (count + 1, v, g_avg, buf), (lr / avg if ops.lr_eff else None)
-        avg = ops.sqrt(v) + eps
-        buf = momentum * buf + g / avg
-        return p - lr * buf, (count + 1, v, buf), (lr / avg if ops.lr_eff else None)
+            avg = ops.sqrt(v) + eps
+        if explain:
+            g2 = g * g
+        lr_eff = lr / avg if ops.lr_eff else None
+        if has_buf:
+            buf = momentum * s[-1] + g / avg
+            state = (s[0] + 1, v, g_avg, buf) if centered else (s[0] + 1, v, buf)
+            return p - lr * buf, state, lr_eff
+        state = (s[0] + 1, v, g_avg) if centered else (s[0] + 1, v)
+        return p - lr * g / avg, state, lr_eff
 
     return Rule(init, update)
+
+
+RMSPROP_LINES = (
+    *gradient_lines(),
+    Line(lhs="v_t", formula=r"\alpha\, v_{t-1} + (1-\alpha)\, g_t^2",
+         numbers=r"{alpha}\,{v@prev} + {keep}\,{g2}", value="v"),
+    Line(lhs=r"\bar g_t", formula=r"\alpha\,\bar g_{t-1} + (1-\alpha)\, g_t",
+         numbers=r"{alpha}\,{g_avg@prev} + {keep}\,{g}", value="g_avg", when="centered"),
+    Line(lhs=r"\tilde v_t", formula=r"v_t - \bar g_t^{\,2}", numbers=r"{v} - {g_avg} \odot {g_avg}",
+         value="v_tilde", when="centered"),
+    Line(lhs="d_t", formula=r"\sqrt{\tilde v_t} + \epsilon", numbers=r"\sqrt{{v_tilde}} + {eps}",
+         value="avg", when="centered"),
+    Line(lhs="d_t", formula=r"\sqrt{v_t} + \epsilon", numbers=r"\sqrt{{v}} + {eps}", value="avg",
+         when="!centered"),
+    Line(lhs="b_t", formula=r"\mu\, b_{t-1} + g_t / d_t",
+         numbers=r"{momentum}\,{buf@prev} + {g} \oslash {avg}", value="buf", when="has_buf"),
+    _theta(r"\theta_{t-1} - \eta\, b_t", r"{p@in} - {lr}\,{buf}", when="has_buf"),
+    _theta(r"\theta_{t-1} - \eta\, g_t / d_t", r"{p@in} - {lr}\,{g} \oslash {avg}",
+           when="!has_buf"),
+)
 
 
 class AdadeltaState(NamedTuple):
@@ -269,7 +360,7 @@ u_t &= \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2\\
 \theta_t &= \theta_{t-1} - \eta\, \Delta_t
 \end{aligned}
 """)
-def adadelta(ops, lr, rho=0.9, eps=1e-6, weight_decay=0.0):
+def adadelta(ops, *, lr, rho, eps, weight_decay):
     """Adadelta, as ``torch.optim.Adadelta`` (Zeiler, 2012).
 
     Symbols: :math:`\\rho` decay, :math:`v` mean of squared gradients, :math:`u`
@@ -280,6 +371,8 @@ def adadelta(ops, lr, rho=0.9, eps=1e-6, weight_decay=0.0):
     """
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    keep = 1.0 - rho
+    explain = ops.explain
 
     def init(p, lr0):
         z = p * 0.0
@@ -289,13 +382,27 @@ def adadelta(ops, lr, rho=0.9, eps=1e-6, weight_decay=0.0):
         if l2:
             g = g + weight_decay * p  # L2 term
         count, v, u = s
-        v = rho * v + (1.0 - rho) * g * g  # mean of squared gradients
+        v = rho * v + keep * g * g  # mean of squared gradients
         scale = ops.sqrt(u + eps) / ops.sqrt(v + eps)  # unit-correcting ratio
         delta = scale * g
-        u = rho * u + (1.0 - rho) * delta * delta  # mean of squared updates
+        u = rho * u + keep * delta * delta  # mean of squared updates
+        if explain:
+            g2, delta2 = g * g, delta * delta
         return p - lr * delta, (count + 1, v, u), (lr * scale if ops.lr_eff else None)
 
     return Rule(init, update)
+
+
+ADADELTA_LINES = (
+    *gradient_lines(),
+    Line(lhs="v_t", formula=r"\rho\, v_{t-1} + (1-\rho)\, g_t^2",
+         numbers=r"{rho}\,{v@prev} + {keep}\,{g2}", value="v"),
+    Line(lhs=r"\Delta_t", formula=r"\sqrt{u_{t-1} + \epsilon}\,/\,\sqrt{v_t + \epsilon}\; g_t",
+         numbers=r"\sqrt{{u@prev} + {eps}} \oslash \sqrt{{v} + {eps}} \odot {g}", value="delta"),
+    Line(lhs="u_t", formula=r"\rho\, u_{t-1} + (1-\rho)\, \Delta_t^2",
+         numbers=r"{rho}\,{u@prev} + {keep}\,{delta2}", value="u"),
+    _theta(r"\theta_{t-1} - \eta\, \Delta_t", r"{p@in} - {lr}\,{delta}"),
+)
 
 
 # -------------------------------------------------------------- Adam family
@@ -327,7 +434,7 @@ v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
 
 
 @_documented(ADAM_MATH)
-def adam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False):
+def adam(ops, *, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled):
     """Adam, AdamW and AMSGrad, as ``torch.optim.Adam`` / ``torch.optim.AdamW``.
 
     Symbols: :math:`m, v` first and second moment estimates, :math:`\\hat m, \\hat v`
@@ -345,31 +452,66 @@ def adam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=Fa
     :math:`\\hat m_t`.
     """
 
-    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    nonzero = not _is_zero(weight_decay)  # torch skips weight decay when it is 0
+    decays = decoupled and nonzero  # AdamW: shrink the weights
+    l2 = not decoupled and nonzero  # Adam: L2 term in the gradient
+    one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
+    explain = ops.explain
 
     def init(p, lr0):
         z = p * 0.0
         return AMSGradState(0, z, z, z) if amsgrad else AdamState(0, z, z)
 
     def update(p, g, s, lr):
-        count, m, v = s[:3]  # AMSGrad's v_max is s[3]
+        count, m, v = s[0], s[1], s[2]  # AMSGrad's v_max is s[3]
         t = count + 1
-        if decoupled:
-            p = p * (1.0 - lr * weight_decay)  # AdamW: decay the weights directly
-        elif l2:
+        if decays:
+            decay = 1.0 - lr * weight_decay
+            p = p * decay  # AdamW: decay the weights directly
+        if l2:
             g = g + weight_decay * p  # Adam: L2 term in the gradient
-        m = m + (1.0 - beta1) * (g - m)  # first moment (torch's lerp)
-        v = beta2 * v + (1.0 - beta2) * g * g  # second moment
+        m = m + one_m_b1 * (g - m)  # first moment (torch's lerp)
+        v = beta2 * v + one_m_b2 * g * g  # second moment
         bc1 = 1.0 - beta1**t  # bias corrections
-        bc2_sqrt = ops.sqrt(1.0 - beta2**t)
+        bc2 = 1.0 - beta2**t
+        step_size = lr / bc1
+        bc2_sqrt = ops.sqrt(bc2)
         if amsgrad:
             v_max = ops.maximum(s[3], v)  # AMSGrad keeps the max of v
             denom = ops.sqrt(v_max) / bc2_sqrt + eps  # sqrt(v_hat) + eps
-            return p - (lr / bc1) * m / denom, (t, m, v, v_max), (lr / denom if ops.lr_eff else None)
-        denom = ops.sqrt(v) / bc2_sqrt + eps
-        return p - (lr / bc1) * m / denom, (t, m, v), (lr / denom if ops.lr_eff else None)
+            state = (t, m, v, v_max)
+        else:
+            denom = ops.sqrt(v) / bc2_sqrt + eps
+            state = (t, m, v)
+        if explain:
+            g2, m_hat, v_hat = g * g, m / bc1, (v_max if amsgrad else v) / bc2
+        return p - step_size * m / denom, state, (lr / denom if ops.lr_eff else None)
 
     return Rule(init, update)
+
+
+ADAM_LINES = (
+    Line(lhs=r"\theta_{t-1}'", formula=r"\theta_{t-1}\,(1 - \eta\lambda)",
+         numbers=r"{p@in}\,{decay}", value="p", when="decays"),
+    *gradient_lines(),
+    Line(lhs="m_t", formula=r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
+         numbers=r"{beta1}\,{m@prev} + {one_m_b1}\,{g}", value="m"),
+    Line(lhs="v_t", formula=r"\beta_2 v_{t-1} + (1-\beta_2)\, g_t^2",
+         numbers=r"{beta2}\,{v@prev} + {one_m_b2}\,{g2}", value="v"),
+    Line(lhs=r"v_t^{\max}", formula=r"\max(v_{t-1}^{\max},\ v_t)",
+         numbers=r"\max\bigl({v_max@prev},\ {v}\bigr)", value="v_max", when="amsgrad"),
+    Line(lhs=r"\hat m_t", formula=r"m_t / (1-\beta_1^t)", numbers=r"{m} / {bc1}", value="m_hat"),
+    Line(lhs=r"\hat v_t", formula=r"v_t^{\max} / (1-\beta_2^t)", numbers=r"{v_max} / {bc2}",
+         value="v_hat", when="amsgrad"),
+    Line(lhs=r"\hat v_t", formula=r"v_t / (1-\beta_2^t)", numbers=r"{v} / {bc2}", value="v_hat",
+         when="!amsgrad"),
+    Line(lhs=r"\eta_{\text{eff}}", formula=r"\eta / (\sqrt{\hat v_t} + \epsilon)",
+         numbers=r"{lr} / (\sqrt{{v_hat}} + {eps})", value="lr_eff@out"),
+    _theta(r"\theta_{t-1}' - \eta_{\text{eff}} \odot \hat m_t",
+           r"{p} - {lr_eff@out} \odot {m_hat}", when="decays"),
+    _theta(r"\theta_{t-1} - \eta_{\text{eff}} \odot \hat m_t",
+           r"{p@in} - {lr_eff@out} \odot {m_hat}", when="!decays"),
+)
 
 
 class NAdamState(NamedTuple):
@@ -387,11 +529,12 @@ m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\be
 {\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
 \end{aligned}
 """)
-def nadam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3):
+def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay):
     """NAdam, as ``torch.optim.NAdam`` (Dozat, 2016).
 
     Symbols: :math:`\\psi` momentum decay, :math:`\\mu_t` the momentum schedule and
-    :math:`\\Pi_t` its running product (state ``mu_product``).
+    :math:`\\Pi_t` its running product (state ``mu_product``, one number as in
+    torch).
 
     Convention: torch uses Dozat's warming momentum schedule
     :math:`\\mu_t = \\beta_1(1 - 0.5\\cdot 0.96^{t\\psi})`; Keras' Nadam and many
@@ -399,27 +542,57 @@ def nadam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_
     """
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
+    explain = ops.explain
 
     def init(p, lr0):
         z = p * 0.0
-        return NAdamState(0, z, z, z + 1.0)
+        return NAdamState(0, z, z, 1.0)
 
     def update(p, g, s, lr):
         count, m, v, mu_product = s
         t = count + 1
         if l2:
             g = g + weight_decay * p  # L2 term
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))  # momentum schedule
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        t_psi, t1_psi = t * momentum_decay, (t + 1) * momentum_decay
+        mu = beta1 * (1.0 - 0.5 * 0.96**t_psi)  # momentum schedule
+        mu_next = beta1 * (1.0 - 0.5 * 0.96**t1_psi)
         mu_product = mu_product * mu
-        m = m + (1.0 - beta1) * (g - m)  # first moment
-        v = beta2 * v + (1.0 - beta2) * g * g  # second moment
-        denom = ops.sqrt(v / (1.0 - beta2**t)) + eps
-        p = p + (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom  # gradient part
-        p = p + (-lr * mu_next / (1.0 - mu_product * mu_next)) * m / denom  # momentum part
-        return p, (t, m, v, mu_product), (lr / denom if ops.lr_eff else None)
+        m = m + one_m_b1 * (g - m)  # first moment
+        v = beta2 * v + one_m_b2 * g * g  # second moment
+        bc2 = 1.0 - beta2**t
+        denom = ops.sqrt(v / bc2) + eps
+        c_g = -lr * (1.0 - mu) / (1.0 - mu_product)
+        c_m = -lr * mu_next / (1.0 - mu_product * mu_next)
+        step_g = c_g * g / denom  # gradient part
+        step_m = c_m * m / denom  # momentum part
+        if explain:
+            g2 = g * g
+        return p + step_g + step_m, (t, m, v, mu_product), (lr / denom if ops.lr_eff else None)
 
     return Rule(init, update)
+
+
+NADAM_LINES = (
+    *gradient_lines(),
+    Line(lhs=r"\mu_t", formula=r"\beta_1\bigl(1 - \tfrac12\, 0.96^{\,t\psi}\bigr)",
+         numbers=r"{beta1}\,\bigl(1 - \tfrac12\cdot 0.96^{{t_psi}}\bigr)", value="mu"),
+    Line(lhs=r"\mu_{t+1}", formula=r"\beta_1\bigl(1 - \tfrac12\, 0.96^{\,(t+1)\psi}\bigr)",
+         numbers=r"{beta1}\,\bigl(1 - \tfrac12\cdot 0.96^{{t1_psi}}\bigr)", value="mu_next"),
+    Line(lhs=r"\Pi_t", formula=r"\Pi_{t-1}\, \mu_t", numbers=r"{mu_product@prev}\cdot {mu}",
+         value="mu_product"),
+    Line(lhs="m_t", formula=r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
+         numbers=r"{beta1}\,{m@prev} + {one_m_b1}\,{g}", value="m"),
+    Line(lhs="v_t", formula=r"\beta_2 v_{t-1} + (1-\beta_2)\, g_t^2",
+         numbers=r"{beta2}\,{v@prev} + {one_m_b2}\,{g2}", value="v"),
+    Line(lhs="d_t", formula=r"\sqrt{v_t/(1-\beta_2^t)} + \epsilon",
+         numbers=r"\sqrt{{v} / {bc2}} + {eps}", value="denom"),
+    Line(lhs=r"\Delta^{g}_t", formula=r"-\eta\,\frac{1-\mu_t}{1-\Pi_t}\; g_t / d_t",
+         numbers=r"{c_g}\; {g} \oslash {denom}", value="step_g"),
+    Line(lhs=r"\Delta^{m}_t", formula=r"-\eta\,\frac{\mu_{t+1}}{1-\Pi_t\,\mu_{t+1}}\; m_t / d_t",
+         numbers=r"{c_m}\; {m} \oslash {denom}", value="step_m"),
+    _theta(r"\theta_{t-1} + \Delta^{g}_t + \Delta^{m}_t", r"{p@in} + {step_g} + {step_m}"),
+)
 
 
 class RAdamState(NamedTuple):
@@ -438,7 +611,7 @@ m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\be
 r_t &= \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}}
 \end{aligned}
 """)
-def radam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+def radam(ops, *, lr, beta1, beta2, eps, weight_decay):
     """RAdam, as ``torch.optim.RAdam`` (Liu et al., 2020).
 
     Symbols: :math:`\\rho_t` the length of the approximated simple moving average,
@@ -452,6 +625,10 @@ def radam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
     """
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0  # max length of the SMA
+    rho_i = ops.maximum(rho_inf, 5.0)  # (clamped: see rect below)
+    explain = ops.explain
 
     def init(p, lr0):
         z = p * 0.0
@@ -462,20 +639,52 @@ def radam(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         t = count + 1
         if l2:
             g = g + weight_decay * p  # L2 term
-        m = m + (1.0 - beta1) * (g - m)  # first moment
-        v = beta2 * v + (1.0 - beta2) * g * g  # second moment
+        m = m + one_m_b1 * (g - m)  # first moment
+        v = beta2 * v + one_m_b2 * g * g  # second moment
         bc1 = 1.0 - beta1**t
-        bc2 = 1.0 - beta2**t
-        rho_inf = 2.0 / (1.0 - beta2) - 1.0  # max length of the SMA
-        rho_t = rho_inf - 2.0 * t * beta2**t / bc2
+        beta2_t = beta2**t
+        bc2 = 1.0 - beta2_t
+        m_hat = m / bc1
+        rho_t = rho_inf - 2.0 * t * beta2_t / bc2
+        rectified = rho_t > 5.0
         # rho_t > 5 implies rho_inf > 5: clamping both keeps the unused branch finite
-        rho_s, rho_i = ops.maximum(rho_t, 5.0), ops.maximum(rho_inf, 5.0)
-        rect = ops.sqrt((rho_s - 4) * (rho_s - 2) * rho_i / ((rho_i - 4) * (rho_i - 2) * rho_s))
-        adaptive = ops.sqrt(bc2) / (ops.sqrt(v) + eps)
-        lr_eff = ops.where(rho_t > 5.0, lr * adaptive * rect, lr + 0.0 * v)  # rectified or plain
-        return p - (m / bc1) * lr_eff, (t, m, v), lr_eff
+        rho_s = ops.maximum(rho_t, 5.0)
+        rect = ((rho_s - 4) * (rho_s - 2) * rho_i / ((rho_i - 4) * (rho_i - 2) * rho_s)) ** 0.5
+        bc2_sqrt = bc2**0.5
+        adaptive = bc2_sqrt / (ops.sqrt(v) + eps)
+        plain = m_hat * lr  # torch's order: m_hat * lr * adaptive * rect
+        step = ops.where(rectified, plain * adaptive * rect, plain)  # rectified or plain
+        lr_eff = ops.where(rectified, lr * adaptive * rect, lr + 0.0 * v) if ops.lr_eff else None
+        if explain:
+            g2 = g * g
+        return p - step, (t, m, v), lr_eff
 
     return Rule(init, update)
+
+
+RADAM_LINES = (
+    *gradient_lines(),
+    Line(lhs="m_t", formula=r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
+         numbers=r"{beta1}\,{m@prev} + {one_m_b1}\,{g}", value="m"),
+    Line(lhs="v_t", formula=r"\beta_2 v_{t-1} + (1-\beta_2)\, g_t^2",
+         numbers=r"{beta2}\,{v@prev} + {one_m_b2}\,{g2}", value="v"),
+    Line(lhs=r"\hat m_t", formula=r"m_t / (1-\beta_1^t)", numbers=r"{m} / {bc1}", value="m_hat"),
+    Line(lhs=r"\rho_\infty", formula=r"\tfrac{2}{1-\beta_2} - 1", numbers=r"2 / {one_m_b2} - 1",
+         value="rho_inf"),
+    Line(lhs=r"\rho_t", formula=r"\rho_\infty - 2t\,\beta_2^t/(1-\beta_2^t)",
+         numbers=r"{rho_inf} - 2\cdot {t}\cdot {beta2_t} / {bc2}", value="rho_t"),
+    Line(lhs=r"r_t \ \ (\rho_t > 5\text{: rectified})",
+         formula=r"\sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}}",
+         numbers=r"\sqrt{\tfrac{({rho_t} - 4)({rho_t} - 2)\cdot {rho_inf}}"
+                 r"{({rho_inf} - 4)({rho_inf} - 2)\cdot {rho_t}}}",
+         value="rect", when="rectified"),
+    Line(lhs=r"\eta_{\text{eff}}", formula=r"\eta\, r_t\sqrt{1-\beta_2^t}\,/\,(\sqrt{v_t} + \epsilon)",
+         numbers=r"{lr}\cdot {rect}\cdot {bc2_sqrt} / (\sqrt{{v}} + {eps})", value="lr_eff@out",
+         when="rectified"),
+    Line(lhs=r"\eta_{\text{eff}} \ \ (\rho_t \le 5\text{: plain momentum})", formula=r"\eta",
+         numbers="{lr}", value="lr_eff@out", when="!rectified"),
+    _theta(r"\theta_{t-1} - \eta_{\text{eff}} \odot \hat m_t", r"{p@in} - {lr_eff@out} \odot {m_hat}"),
+)
 
 
 class AdamaxState(NamedTuple):
@@ -491,7 +700,7 @@ u_t &= \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon)\\
 \theta_t &= \theta_{t-1} - \eta\, m_t \,/\, \bigl((1-\beta_1^t)\, u_t\bigr)
 \end{aligned}
 """)
-def adamax(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+def adamax(ops, *, lr, beta1, beta2, eps, weight_decay):
     """Adamax, as ``torch.optim.Adamax`` (the infinity-norm Adam of Kingma & Ba).
 
     Symbols: :math:`u` the exponentially weighted infinity norm.
@@ -501,6 +710,7 @@ def adamax(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
     """
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    one_m_b1 = 1.0 - beta1
 
     def init(p, lr0):
         z = p * 0.0
@@ -511,12 +721,26 @@ def adamax(ops, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
         t = count + 1
         if l2:
             g = g + weight_decay * p  # L2 term
-        m = m + (1.0 - beta1) * (g - m)  # first moment
-        u = ops.maximum(beta2 * u, ops.abs(g) + eps)  # infinity norm
-        clr = lr / (1.0 - beta1**t)  # bias-corrected step size
+        m = m + one_m_b1 * (g - m)  # first moment
+        abs_g = ops.abs(g)
+        u = ops.maximum(beta2 * u, abs_g + eps)  # infinity norm
+        bc1 = 1.0 - beta1**t
+        clr = lr / bc1  # bias-corrected step size
         return p - clr * m / u, (t, m, u), (lr / u if ops.lr_eff else None)
 
     return Rule(init, update)
+
+
+ADAMAX_LINES = (
+    *gradient_lines(),
+    Line(lhs="m_t", formula=r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
+         numbers=r"{beta1}\,{m@prev} + {one_m_b1}\,{g}", value="m"),
+    Line(lhs="u_t", formula=r"\max\bigl(\beta_2\, u_{t-1},\ |g_t| + \epsilon\bigr)",
+         numbers=r"\max\bigl({beta2}\,{u@prev},\ {abs_g} + {eps}\bigr)", value="u"),
+    Line(lhs=r"\tilde\eta_t", formula=r"\eta / (1-\beta_1^t)", numbers=r"{lr} / {bc1}",
+         value="clr"),
+    _theta(r"\theta_{t-1} - \tilde\eta_t\, m_t \oslash u_t", r"{p@in} - {clr}\,{m} \oslash {u}"),
+)
 
 
 # ----------------------------------------------------------- sign-based rules
@@ -537,7 +761,7 @@ g_t &\leftarrow 0 \ \text{ where } g_t g_{t-1} < 0\\
 \theta_t &= \theta_{t-1} - \eta_t\, \operatorname{sign}(g_t)
 \end{aligned}
 """)
-def rprop(ops, lr, etaminus=0.5, etaplus=1.2, step_size_min=1e-6, step_size_max=50.0):
+def rprop(ops, *, lr, etaminus, etaplus, step_size_min, step_size_max):
     """Rprop, as ``torch.optim.Rprop`` (Riedmiller & Braun, 1993; the iRprop- variant).
 
     Symbols: per-coordinate step sizes :math:`\\eta_t` starting at the learning
@@ -568,6 +792,23 @@ def rprop(ops, lr, etaminus=0.5, etaplus=1.2, step_size_min=1e-6, step_size_max=
     return Rule(init, update)
 
 
+RPROP_LINES = (
+    RAW_GRADIENT,
+    Line(lhs=r"\operatorname{sign}(g_t\, g_{t-1})", formula="",
+         numbers=r"\operatorname{sign}\bigl({g@in} \odot {prev@prev}\bigr)", value="flip"),
+    Line(lhs=r"\phi_t", formula=r"\eta^+,\ \eta^-,\ 1 \text{ where that sign is } {+},\ {-},\ 0",
+         numbers="{factor}", value="factor"),
+    Line(lhs=r"\eta_t", formula=r"\operatorname{clip}\bigl(\eta_{t-1}\,\phi_t,\ \Gamma_{\min},\ \Gamma_{\max}\bigr)",
+         numbers=r"\operatorname{clip}\bigl({step_size@prev} \odot {factor},\ {step_size_min},\ "
+                 r"{step_size_max}\bigr)",
+         value="step_size"),
+    Line(lhs=r"g_t'", formula=r"g_t \text{ with } 0 \text{ where } g_t\, g_{t-1} < 0", numbers="{g}",
+         value="g"),
+    _theta(r"\theta_{t-1} - \operatorname{sign}(g_t') \odot \eta_t",
+           r"{p@in} - {direction} \odot {step_size}"),
+)
+
+
 class LionState(NamedTuple):
     count: int
     m: float
@@ -580,7 +821,7 @@ c_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\
 m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t
 \end{aligned}
 """)
-def lion(ops, lr, beta1=0.9, beta2=0.99, weight_decay=0.0):
+def lion(ops, *, lr, beta1, beta2, weight_decay):
     """Lion, as in Chen et al. (2023), "Symbolic Discovery of Optimization
     Algorithms", Algorithm 1 (torch.optim has no Lion).
 
@@ -591,19 +832,35 @@ def lion(ops, lr, beta1=0.9, beta2=0.99, weight_decay=0.0):
     Lion's learning rate is typically 3-10x smaller than AdamW's.
     """
 
+    decays = not _is_zero(weight_decay)
+    one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
+
     def init(p, lr0):
         return LionState(0, p * 0.0)
 
     def update(p, g, s, lr):
         count, m = s
-        c = beta1 * m + (1.0 - beta1) * g  # interpolated direction
+        c = beta1 * m + one_m_b1 * g  # interpolated direction
         direction = ops.sign(c)
-        m = beta2 * m + (1.0 - beta2) * g  # momentum with the slow beta
-        p_new = p - lr * (direction + weight_decay * p)
+        m = beta2 * m + one_m_b2 * g  # momentum with the slow beta
+        p_new = p - lr * (direction + weight_decay * p) if decays else p - lr * direction
         lr_eff = ops.div0(lr * ops.abs(direction), ops.abs(g)) if ops.lr_eff else None
         return p_new, (count + 1, m), lr_eff
 
     return Rule(init, update)
+
+
+LION_LINES = (
+    RAW_GRADIENT,
+    Line(lhs="c_t", formula=r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
+         numbers=r"{beta1}\,{m@prev} + {one_m_b1}\,{g}", value="c"),
+    Line(lhs="m_t", formula=r"\beta_2 m_{t-1} + (1-\beta_2)\, g_t",
+         numbers=r"{beta2}\,{m@prev} + {one_m_b2}\,{g}", value="m"),
+    _theta(r"\theta_{t-1} - \eta\,\bigl(\operatorname{sign}(c_t) + \lambda\,\theta_{t-1}\bigr)",
+           r"{p@in} - {lr}\,\bigl({direction} + {weight_decay}\,{p@in}\bigr)", when="decays"),
+    _theta(r"\theta_{t-1} - \eta\, \operatorname{sign}(c_t)", r"{p@in} - {lr}\,{direction}",
+           when="!decays"),
+)
 
 
 # ------------------------------------------------------------ second order
@@ -614,7 +871,7 @@ def lion(ops, lr, beta1=0.9, beta2=0.99, weight_decay=0.0):
 \theta_t &= \theta_{t-1} - \eta\,\bigl(\nabla^2 f(\theta_{t-1}) + \lambda I\bigr)^{-1} \nabla f(\theta_{t-1})
 \end{aligned}
 """)
-def newton(ops, lr, damping=0.0):
+def newton(ops, *, lr, damping):
     """Damped Newton's method with the exact Hessian (not in torch.optim).
 
     Symbols: :math:`\\eta` step length (1 is the pure Newton step), :math:`\\lambda`
@@ -628,6 +885,8 @@ def newton(ops, lr, damping=0.0):
     saddle it heads for the saddle point, which the app shows on purpose.
     """
 
+    explain = ops.explain
+
     def init(p, lr0):
         return CountState(0)
 
@@ -635,9 +894,25 @@ def newton(ops, lr, damping=0.0):
         (x, y), (gx, gy), (hxx, hxy, hyy) = p, g, h
         a, b, c = hxx + damping, hxy, hyy + damping  # damped Hessian [[a, b], [b, c]]
         det = a * c - b * b
-        dx = -lr * (c * gx - b * gy) / det  # -lr * H^{-1} g, solved in closed form
-        dy = -lr * (a * gy - b * gx) / det
-        lr_eff = (ops.div0(-dx, gx), ops.div0(-dy, gy)) if ops.lr_eff else None
-        return (x + dx, y + dy), CountState(s.count + 1), lr_eff
+        dx = (c * gx - b * gy) / det  # d = (H + damping I)^{-1} g, solved in closed form
+        dy = (a * gy - b * gx) / det
+        lr_eff = (ops.div0(lr * dx, gx), ops.div0(lr * dy, gy)) if ops.lr_eff else None
+        if explain:
+            d = (dx, dy)
+        return (x - lr * dx, y - lr * dy), (s[0] + 1,), lr_eff
 
     return Rule(init, update)
+
+
+NEWTON_LINES = (
+    RAW_GRADIENT,
+    Line(lhs=r"H_t + \lambda I", formula=r"\nabla^2 f(\theta_{t-1}) + \lambda I",
+         numbers=r"\begin{pmatrix}{hxx} & {hxy}\\ {hxy} & {hyy}\end{pmatrix} + {damping}\, I",
+         value=None),
+    Line(lhs=r"\det(H_t + \lambda I)", formula=r"(h_{xx} + \lambda)(h_{yy} + \lambda) - h_{xy}^2",
+         numbers=r"{a}\cdot {c} - {b}^2", value="det"),
+    Line(lhs="d_t", formula=r"(H_t + \lambda I)^{-1}\, g_t",
+         numbers=r"\tfrac{1}{{det}}\begin{pmatrix}{c} & -{b}\\ -{b} & {a}\end{pmatrix} {g@in}",
+         value="d"),
+    _theta(r"\theta_{t-1} - \eta\, d_t", r"{p@in} - {lr}\,{d}"),
+)

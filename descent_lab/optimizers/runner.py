@@ -51,6 +51,8 @@ class Trajectory:
       effective learning rate (see :mod:`optimizers.rules`).
     - ``state`` name -> (n, 2): the optimizer's state after each update (``m``,
       ``v``, ``buf`` ...).
+    - ``hess`` (n, 2, 2): the Hessian each update used, for a rule that takes one
+      (Newton), else None.
     - ``status`` one of ``max_steps``, ``converged`` (gradient and last step both
       within ``tol``), ``diverged``; ``diverged_at`` / ``converged_at`` the step.
     """
@@ -64,6 +66,7 @@ class Trajectory:
     lr: np.ndarray
     lr_eff: np.ndarray
     state: dict = field(default_factory=dict)
+    hess: np.ndarray | None = None
     status: str = "max_steps"
     diverged_at: int | None = None
     converged_at: int | None = None
@@ -104,6 +107,9 @@ class Trajectory:
         for name, arr in per_update.items():
             cols[f"{name}_x" if name != "step" else "dx"] = pad(arr[:, 0])
             cols[f"{name}_y" if name != "step" else "dy"] = pad(arr[:, 1])
+        if self.hess is not None:
+            for name, (i, j) in {"hess_xx": (0, 0), "hess_xy": (0, 1), "hess_yy": (1, 1)}.items():
+                cols[name] = pad(self.hess[:, i, j])
         cols["lr"] = pad(self.lr)
         frame = pd.DataFrame(cols)
         frame.insert(0, "optimizer", self.key)
@@ -163,11 +169,12 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box):
 
     Records one flat list, per update: ``x, y`` after it, the gradient used, the
     effective learning rates, then the x- and y-coordinate states (whole named
-    tuples; one array conversion at the end is far cheaper than many)."""
+    tuples; one array conversion at the end is far cheaper than many); for a coupled
+    rule, its state and then the Hessian it used."""
     init, update = rule
     lr0 = lrs[0] if steps else 0.0
     if coupled:
-        sx = sy = init((x, y), lr0)
+        sx, sy = init((x, y), lr0), ()  # sy: the Hessian of the step, recorded beside the state
     else:
         sx, sy = init(x, lr0), init(y, lr0)
     fields = sx._fields  # init's named tuple names update's plain tuples
@@ -186,8 +193,8 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box):
                 break
             lr = lrs[k]
             if coupled:
-                (xn, yn), sx, (ex, ey) = update((x, y), (gx, gy), hess(x, y), sx, lr)
-                sy = sx
+                sy = hess(x, y)
+                (xn, yn), sx, (ex, ey) = update((x, y), (gx, gy), sy, sx, lr)
             else:
                 xn, sx, ex = update(x, gx, sx, lr)
                 yn, sy, ey = update(y, gy, sy, lr)
@@ -228,7 +235,8 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     rec, fields, status, at = _loop(rule, spec.coupled, surface.scalar.grad, surface.scalar.hess,
                                     x, y, lrs, nz_list, steps, tol, box)
     ns = len(fields)
-    table = np.array(rec, dtype=float).reshape(-1, 6 + 2 * ns)  # one row per update
+    width = 6 + ns + 3 if spec.coupled else 6 + 2 * ns
+    table = np.array(rec, dtype=float).reshape(-1, width)  # one row per update
     xy = np.vstack([(x, y), table[:, :2]])
     with np.errstate(all="ignore"):
         loss, grad = surface.f(xy), surface.grad(xy)
@@ -241,6 +249,10 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     state = {} if spec.coupled else {
         f: table[:, [6 + i, 6 + ns + i]] for i, f in enumerate(fields) if f != "count"
     }
+    hess = None
+    if spec.coupled:
+        hxx, hxy, hyy = table[:, 6 + ns], table[:, 7 + ns], table[:, 8 + ns]
+        hess = np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
     return Trajectory(
         key=key,
         hparams=hp,
@@ -251,6 +263,7 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
         lr=np.array(lrs[:n], dtype=float),
         lr_eff=table[:, 4:6],
         state=state,
+        hess=hess,
         status=status,
         diverged_at=at if status == "diverged" else None,
         converged_at=at if status == "converged" else None,

@@ -18,7 +18,7 @@ from .hyperparams import HyperParam
 __all__ = ["SCHEDULES", "ScheduleSpec", "learning_rates", "validate_schedule"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScheduleSpec:
     key: str
     label: str
@@ -29,43 +29,51 @@ class ScheduleSpec:
     torch: str
 
 
+def _param(name: str, label: str, default: float, low: float, high: float, help: str,
+           scale: str = "linear") -> HyperParam:
+    return HyperParam(name=name, label=label, default=default, low=low, high=high, scale=scale,
+                      help=help)
+
+
 SCHEDULES: dict[str, ScheduleSpec] = {
     s.key: s
     for s in [
-        ScheduleSpec("constant", "constant", (), lambda t, lr: lr + 0.0 * t,
-                     r"\eta_t = \eta", "no scheduler"),
+        ScheduleSpec(key="constant", label="constant", params=(),
+                     formula=lambda t, lr: lr + 0.0 * t,
+                     latex=r"\eta_t = \eta", torch="no scheduler"),
         ScheduleSpec(
-            "step", "step decay",
-            (HyperParam("step_size", "every (steps)", 100, 1, 10_000, "linear", "Decay period in steps."),
-             HyperParam("gamma", "γ", 0.5, 0.0, 1.0, "linear", "Factor applied each period.")),
-            lambda t, lr, step_size, gamma: lr * gamma ** np.floor_divide(t, int(step_size)),
-            r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}", "torch.optim.lr_scheduler.StepLR",
+            key="step", label="step decay",
+            params=(_param("step_size", "every (steps)", 100, 1, 10_000, "Decay period in steps."),
+                    _param("gamma", "γ", 0.5, 0.0, 1.0, "Factor applied each period.")),
+            formula=lambda t, lr, step_size, gamma: lr * gamma ** np.floor_divide(t, int(step_size)),
+            latex=r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}",
+            torch="torch.optim.lr_scheduler.StepLR",
         ),
         ScheduleSpec(
-            "exponential", "exponential decay",
-            (HyperParam("gamma", "γ", 0.995, 0.0, 1.0, "linear", "Factor applied every step."),),
-            lambda t, lr, gamma: lr * gamma**t,
-            r"\eta_t = \eta\,\gamma^{t}", "torch.optim.lr_scheduler.ExponentialLR",
+            key="exponential", label="exponential decay",
+            params=(_param("gamma", "γ", 0.995, 0.0, 1.0, "Factor applied every step."),),
+            formula=lambda t, lr, gamma: lr * gamma**t,
+            latex=r"\eta_t = \eta\,\gamma^{t}", torch="torch.optim.lr_scheduler.ExponentialLR",
         ),
         ScheduleSpec(
-            "cosine", "cosine annealing",
-            (HyperParam("T_max", "period T", 1000, 1, 10_000, "linear", "Steps from η down to η_min."),
-             HyperParam("eta_min", "η_min", 0.0, 0.0, 10.0, "linear", "Learning rate at the bottom.")),
-            lambda t, lr, T_max, eta_min: eta_min
+            key="cosine", label="cosine annealing",
+            params=(_param("T_max", "period T", 1000, 1, 10_000, "Steps from η down to η_min."),
+                    _param("eta_min", "η_min", 0.0, 0.0, 10.0, "Learning rate at the bottom.")),
+            formula=lambda t, lr, T_max, eta_min: eta_min
             + (lr - eta_min) * (1.0 + np.cos(np.pi * t / T_max)) / 2.0,
-            r"\eta_t = \eta_{\min} + \tfrac12(\eta - \eta_{\min})(1 + \cos(\pi t / T))",
-            "torch.optim.lr_scheduler.CosineAnnealingLR",
+            latex=r"\eta_t = \eta_{\min} + \tfrac12(\eta - \eta_{\min})(1 + \cos(\pi t / T))",
+            torch="torch.optim.lr_scheduler.CosineAnnealingLR",
         ),
         ScheduleSpec(
-            "warmup", "linear warmup",
-            (HyperParam("start_factor", "start factor", 1 / 3, 1e-4, 1.0, "log",
-                "Fraction of η used at the first step."),
-             HyperParam("total_iters", "warmup steps", 100, 1, 10_000, "linear",
-                "Steps until the full learning rate.")),
-            lambda t, lr, start_factor, total_iters: lr
+            key="warmup", label="linear warmup",
+            params=(_param("start_factor", "start factor", 1 / 3, 1e-4, 1.0,
+                           "Fraction of η used at the first step.", scale="log"),
+                    _param("total_iters", "warmup steps", 100, 1, 10_000,
+                           "Steps until the full learning rate.")),
+            formula=lambda t, lr, start_factor, total_iters: lr
             * (start_factor + (1.0 - start_factor) * np.minimum(t, int(total_iters)) / int(total_iters)),
-            r"\eta_t = \eta\,\bigl(f_0 + (1 - f_0)\min(t, T)/T\bigr)",
-            "torch.optim.lr_scheduler.LinearLR(end_factor=1)",
+            latex=r"\eta_t = \eta\,\bigl(f_0 + (1 - f_0)\min(t, T)/T\bigr)",
+            torch="torch.optim.lr_scheduler.LinearLR(end_factor=1)",
         ),
     ]
 }

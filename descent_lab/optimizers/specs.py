@@ -11,23 +11,39 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
 from . import rules
+from .backend import FLOAT
 from .hyperparams import HyperParam
+from .lines import Line
 
 __all__ = ["OptimizerSpec", "REGISTRY", "get"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OptimizerSpec:
     """An optimizer: its hyperparameters, update rule and how to build it.
 
-    ``factory(ops, **hparams) -> Rule`` builds the pure ``init``/``update`` pair.
-    ``fixed`` are arguments of the factory that this key pins (``nesterov=True``).
-    ``lr_kind`` says how the learning rate relates to the step: ``"gradient"``
-    (step proportional to the gradient: GD, momentum), ``"normalized"`` (step about
-    lr per coordinate: Adam, RMSprop, Rprop, Lion) or ``None`` (unit-free: Newton,
-    Adadelta); surfaces suggest a learning rate per kind. ``velocity`` names the
-    state field holding the momentum, if any. ``coupled`` rules see the Hessian and
-    both coordinates at once.
+    ``factory(ops, **hparams) -> Rule`` builds the pure ``init``/``update`` pair; it
+    takes every hyperparameter and every ``fixed`` argument by keyword, with no
+    defaults. ``fixed`` are arguments of the factory that this key pins
+    (``nesterov=True``).
+
+    What the page needs to know about an optimizer is here, never in a comparison of
+    keys:
+
+    * ``lr_kind``: how the learning rate relates to the step: ``"gradient"`` (step
+      proportional to the gradient: GD, momentum), ``"normalized"`` (step about lr
+      per coordinate: Adam, RMSprop, Rprop, Lion) or ``None`` (unit-free: Newton,
+      Adadelta); surfaces suggest a learning rate per kind.
+    * ``velocity``: the state buffer holding the momentum, if any (present when the
+      configuration has one: see :meth:`buffers`).
+    * ``weight_decay``: ``"l2"`` (added to the gradient, torch's ``weight_decay``),
+      ``"decoupled"`` (applied to the weights: AdamW, Lion) or None (no such knob);
+      :meth:`decay_mode` gives it for a configuration.
+    * ``coupled``: the rule sees both coordinates at once; ``hessian``: it also takes
+      the Hessian (Newton).
+    * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
+      generic explanation (the gradient, each buffer, the new position).
+    * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
     """
 
     key: str
@@ -40,7 +56,10 @@ class OptimizerSpec:
     fixed: Mapping[str, object] = field(default_factory=dict)
     lr_kind: Literal["gradient", "normalized"] | None = "normalized"
     velocity: str | None = None
+    weight_decay: Literal["l2", "decoupled"] | None = None
     coupled: bool = False
+    hessian: bool = False
+    lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
 
     @property
@@ -73,8 +92,26 @@ class OptimizerSpec:
             self.check(out)
         return out
 
+    def decay_mode(self, hparams: Mapping[str, object] | None = None) -> str | None:
+        """``"l2"``, ``"decoupled"`` or None: how this configuration applies weight
+        decay (None also when the decay is 0)."""
+        if self.weight_decay is None:
+            return None
+        hp = self.defaults if hparams is None else {**self.defaults, **hparams}
+        return self.weight_decay if hp.get("weight_decay") else None
+
+    def buffers(self, **hparams) -> tuple[str, ...]:
+        """The state buffers a configuration keeps (as torch does: RMSprop has no
+        momentum buffer without momentum), from its ``init``'s named tuple."""
+        rule = self.make(FLOAT, **self.validate(**hparams))
+        p0 = (0.0, 0.0) if self.coupled else 0.0
+        return tuple(rule.init(p0, 0.0)._fields[1:])
+
     def make(self, ops, **hparams):
-        """Build the rule for a backend from already-validated hyperparameters."""
+        """Build the rule for a backend from already-validated hyperparameters.
+
+        Every argument is passed: the factory has no defaults, so a missing one is a
+        ``TypeError`` here rather than a silently different rule."""
         return self.factory(ops, **hparams, **self.fixed)
 
 
@@ -83,24 +120,24 @@ class OptimizerSpec:
 
 def _lr(default: float, low: float = 1e-6, high: float = 10.0, help: str = "") -> HyperParam:
     return HyperParam(
-        "lr", "learning rate", default, low, high, "log",
-        help or "Step size η. Too large and the iterates oscillate or diverge.",
-        "Invalid learning rate: {}",
+        name="lr", label="learning rate", default=default, low=low, high=high, scale="log",
+        help=help or "Step size η. Too large and the iterates oscillate or diverge.",
+        error="Invalid learning rate: {}",
     )
 
 
 def _beta(index: int, default: float, help: str) -> HyperParam:
     return HyperParam(
-        f"beta{index + 1}", f"β{index + 1}", default, 0.0, 1.0, "linear", help,
-        f"Invalid beta parameter at index {index}: {{}}", high_open=True,
+        name=f"beta{index + 1}", label=f"β{index + 1}", default=default, low=0.0, high=1.0,
+        help=help, error=f"Invalid beta parameter at index {index}: {{}}", high_open=True,
     )
 
 
-def _eps(default: float) -> HyperParam:
+def _eps(default: float, help: str = "Added to the denominator so a tiny gradient does not give "
+         "a huge step.") -> HyperParam:
     return HyperParam(
-        "eps", "ε", default, 1e-12, 1.0, "log",
-        "Added to the denominator so a tiny gradient does not give a huge step.",
-        "Invalid epsilon value: {}", advanced=True,
+        name="eps", label="ε", default=default, low=1e-12, high=1.0, scale="log", help=help,
+        error="Invalid epsilon value: {}", advanced=True,
     )
 
 
@@ -111,15 +148,25 @@ def _weight_decay(default: float = 0.0, decoupled: bool = False) -> HyperParam:
         else "L2 penalty λ·θ added to the gradient (pulls the iterate toward the origin)."
     )
     return HyperParam(
-        "weight_decay", "weight decay", default, 0.0, 1.0, "linear", how,
-        "Invalid weight_decay value: {}", advanced=not decoupled,
+        name="weight_decay", label="weight decay", default=default, low=0.0, high=1.0, help=how,
+        error="Invalid weight_decay value: {}", advanced=not decoupled,
     )
 
 
 def _momentum(default: float, help: str) -> HyperParam:
     return HyperParam(
-        "momentum", "momentum μ", default, 0.0, 1.0, "linear", help,
-        "Invalid momentum value: {}", high_open=True,
+        name="momentum", label="momentum μ", default=default, low=0.0, high=1.0, help=help,
+        error="Invalid momentum value: {}", high_open=True,
+    )
+
+
+def _float(name: str, label: str, default: float, low: float, high: float, help: str, *,
+           scale: str = "linear", error: str | None = None, high_open: bool = False,
+           advanced: bool = False) -> HyperParam:
+    """A knob with torch's default message ``Invalid <name> value: ...``."""
+    return HyperParam(
+        name=name, label=label, default=default, low=low, high=high, scale=scale, help=help,
+        error=error or f"Invalid {name} value: {{}}", high_open=high_open, advanced=advanced,
     )
 
 
@@ -141,171 +188,203 @@ _ADAM_REF = "Kingma & Ba (2015), Adam: A Method for Stochastic Optimization"
 
 _SPECS = [
     OptimizerSpec(
-        "gd", "Gradient descent", (_lr(1e-3), _weight_decay()), rules.gd,
-        "Cauchy (1847)", "Steps straight down the gradient, scaled by the learning rate.",
+        key="gd", label="Gradient descent",
+        hyperparams=(_lr(1e-3), _weight_decay()),
+        factory=rules.gd,
+        reference="Cauchy (1847)",
+        summary="Steps straight down the gradient, scaled by the learning rate.",
         torch="torch.optim.SGD", lr_kind="gradient",
+        weight_decay="l2", lines=rules.GD_LINES,
     ),
     OptimizerSpec(
-        "momentum", "Momentum", (
+        key="momentum", label="Momentum",
+        hyperparams=(
             _lr(1e-3),
             _momentum(0.9, "Fraction of the previous velocity kept each step (heavy ball)."),
-            HyperParam("dampening", "dampening", 0.0, 0.0, 1.0, "linear",
-                       "Fraction of the new gradient removed before adding it to the velocity.",
-                       "Invalid dampening value: {}", advanced=True),
+            _float("dampening", "dampening", 0.0, 0.0, 1.0,
+                   "Fraction of the new gradient removed before adding it to the velocity.",
+                   advanced=True),
             _weight_decay(),
-        ), rules.sgd_momentum,
-        "Polyak (1964); torch.optim.SGD",
-        "Accumulates a velocity: consistent directions add up, oscillations cancel.",
+        ),
+        factory=rules.sgd_momentum,
+        reference="Polyak (1964); torch.optim.SGD",
+        summary="Accumulates a velocity: consistent directions add up, oscillations cancel.",
         torch="torch.optim.SGD(momentum=...)", fixed={"nesterov": False},
         lr_kind="gradient", velocity="buf",
+        weight_decay="l2", lines=rules.MOMENTUM_LINES,
     ),
     OptimizerSpec(
-        "nesterov", "Nesterov momentum", (
+        key="nesterov", label="Nesterov momentum",
+        hyperparams=(
             _lr(1e-3),
             _momentum(0.9, "Fraction of the previous velocity kept each step."),
             _weight_decay(),
-        ), rules.sgd_momentum,
-        "Nesterov (1983); Sutskever et al. (2013); torch.optim.SGD(nesterov=True)",
-        "Momentum that corrects its course by looking ahead along the velocity.",
+        ),
+        factory=rules.sgd_momentum,
+        reference="Nesterov (1983); Sutskever et al. (2013); torch.optim.SGD(nesterov=True)",
+        summary="Momentum that corrects its course by looking ahead along the velocity.",
         torch="torch.optim.SGD(momentum=..., nesterov=True)",
         fixed={"nesterov": True, "dampening": 0.0},
         lr_kind="gradient", velocity="buf",
+        weight_decay="l2", lines=rules.MOMENTUM_LINES,
     ),
     OptimizerSpec(
-        "adagrad", "Adagrad", (
+        key="adagrad", label="Adagrad",
+        hyperparams=(
             _lr(1e-2),
-            HyperParam("lr_decay", "lr decay", 0.0, 0.0, 1.0, "linear",
-                       "Divides the learning rate by 1 + (t-1)·decay.",
-                       "Invalid lr_decay value: {}", advanced=True),
-            HyperParam("initial_accumulator_value", "initial accumulator", 0.0, 0.0, 10.0,
-                       "linear", "Starting value of the sum of squared gradients.",
-                       "Invalid initial_accumulator_value value: {}", advanced=True),
-            HyperParam("eps", "ε", 1e-10, 1e-12, 1.0, "log",
-                       "Added to the denominator so a tiny gradient does not give a huge step.",
-                       "Invalid epsilon value: {}", advanced=True),
+            _float("lr_decay", "lr decay", 0.0, 0.0, 1.0,
+                   "Divides the learning rate by 1 + (t-1)·decay.", advanced=True),
+            _float("initial_accumulator_value", "initial accumulator", 0.0, 0.0, 10.0,
+                   "Starting value of the sum of squared gradients.", advanced=True),
+            _eps(1e-10),
             _weight_decay(),
-        ), rules.adagrad,
-        "Duchi, Hazan & Singer (2011)",
-        "Divides each coordinate by the root of its summed squared gradients: steps only shrink.",
+        ),
+        factory=rules.adagrad,
+        reference="Duchi, Hazan & Singer (2011)",
+        summary="Divides each coordinate by the root of its summed squared gradients: steps only shrink.",
         torch="torch.optim.Adagrad",
+        weight_decay="l2", lines=rules.ADAGRAD_LINES,
     ),
     OptimizerSpec(
-        "rmsprop", "RMSprop", (
+        key="rmsprop", label="RMSprop",
+        hyperparams=(
             _lr(1e-2),
-            HyperParam("alpha", "α", 0.99, 0.0, 1.0, "linear",
-                       "Decay of the running mean of squared gradients.",
-                       "Invalid alpha value: {}", high_open=True),
+            _float("alpha", "α", 0.99, 0.0, 1.0, "Decay of the running mean of squared gradients.",
+                   high_open=True),
             _momentum(0.0, "Momentum on the rescaled step (0 disables it)."),
-            HyperParam("centered", "centered", False, kind="bool",
+            HyperParam(name="centered", label="centered", default=False, kind="bool",
                        help="Divide by the gradient's estimated standard deviation instead of its RMS.",
                        error="Invalid centered value: {}"),
             _eps(1e-8),
             _weight_decay(),
-        ), rules.rmsprop,
-        "Hinton, Srivastava & Swersky (2012), Lecture 6e",
-        "Divides each coordinate by a running RMS of its gradient.",
+        ),
+        factory=rules.rmsprop,
+        reference="Hinton, Srivastava & Swersky (2012), Lecture 6e",
+        summary="Divides each coordinate by a running RMS of its gradient.",
         torch="torch.optim.RMSprop", velocity="buf",
+        weight_decay="l2", lines=rules.RMSPROP_LINES,
     ),
     OptimizerSpec(
-        "adadelta", "Adadelta", (
+        key="adadelta", label="Adadelta",
+        hyperparams=(
             _lr(1.0, low=1e-3, high=10.0),
-            HyperParam("rho", "ρ", 0.9, 0.0, 1.0, "linear",
-                       "Decay of the running means of squared gradients and updates.",
-                       "Invalid rho value: {}", high_open=True),
-            HyperParam("eps", "ε", 1e-6, 1e-12, 1.0, "log",
-                       "Added inside both square roots; sets the size of the first steps.",
-                       "Invalid epsilon value: {}", advanced=True),
+            _float("rho", "ρ", 0.9, 0.0, 1.0,
+                   "Decay of the running means of squared gradients and updates.", high_open=True),
+            _eps(1e-6, "Added inside both square roots; sets the size of the first steps."),
             _weight_decay(),
-        ), rules.adadelta,
-        "Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method",
-        "Rescales by the ratio of running RMS of updates to RMS of gradients.",
+        ),
+        factory=rules.adadelta,
+        reference="Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method",
+        summary="Rescales by the ratio of running RMS of updates to RMS of gradients.",
         torch="torch.optim.Adadelta", lr_kind=None,
+        weight_decay="l2", lines=rules.ADADELTA_LINES,
     ),
     OptimizerSpec(
-        "adam", "Adam", (_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()), rules.adam,
-        _ADAM_REF, "Momentum divided by a running RMS of the gradient, with bias correction.",
+        key="adam", label="Adam",
+        hyperparams=(_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()),
+        factory=rules.adam,
+        reference=_ADAM_REF,
+        summary="Momentum divided by a running RMS of the gradient, with bias correction.",
         torch="torch.optim.Adam", fixed={"amsgrad": False, "decoupled": False}, velocity="m",
+        weight_decay="l2", lines=rules.ADAM_LINES,
     ),
     OptimizerSpec(
-        "adamw", "AdamW",
-        (_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay(1e-2, decoupled=True)), rules.adam,
-        "Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization",
-        "Adam with weight decay applied to the weights, not through the gradient.",
+        key="adamw", label="AdamW",
+        hyperparams=(_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay(1e-2, decoupled=True)),
+        factory=rules.adam,
+        reference="Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization",
+        summary="Adam with weight decay applied to the weights, not through the gradient.",
         torch="torch.optim.AdamW", fixed={"amsgrad": False, "decoupled": True}, velocity="m",
+        weight_decay="decoupled", lines=rules.ADAM_LINES,
     ),
     OptimizerSpec(
-        "amsgrad", "AMSGrad", (_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()), rules.adam,
-        "Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond",
-        "Adam that never lets the per-coordinate scale shrink (running max of v).",
+        key="amsgrad", label="AMSGrad",
+        hyperparams=(_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()),
+        factory=rules.adam,
+        reference="Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond",
+        summary="Adam that never lets the per-coordinate scale shrink (running max of v).",
         torch="torch.optim.Adam(amsgrad=True)", fixed={"amsgrad": True, "decoupled": False},
         velocity="m",
+        weight_decay="l2", lines=rules.ADAM_LINES,
     ),
     OptimizerSpec(
-        "nadam", "NAdam", (
+        key="nadam", label="NAdam",
+        hyperparams=(
             _lr(2e-3), BETA1, BETA2, _eps(1e-8),
-            HyperParam("momentum_decay", "momentum decay ψ", 4e-3, 0.0, 0.1, "linear",
-                       "Sets how fast the momentum schedule μ_t warms up to β1.",
-                       "Invalid momentum_decay value: {}", advanced=True),
+            _float("momentum_decay", "momentum decay ψ", 4e-3, 0.0, 0.1,
+                   "Sets how fast the momentum schedule μ_t warms up to β1.", advanced=True),
             _weight_decay(),
-        ), rules.nadam,
-        "Dozat (2016), Incorporating Nesterov Momentum into Adam",
-        "Adam with Nesterov-style look-ahead momentum.",
+        ),
+        factory=rules.nadam,
+        reference="Dozat (2016), Incorporating Nesterov Momentum into Adam",
+        summary="Adam with Nesterov-style look-ahead momentum.",
         torch="torch.optim.NAdam", velocity="m",
+        weight_decay="l2", lines=rules.NADAM_LINES,
     ),
     OptimizerSpec(
-        "radam", "RAdam", (_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()), rules.radam,
-        "Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond",
-        "Adam that starts as momentum SGD until its variance estimate is trustworthy.",
+        key="radam", label="RAdam",
+        hyperparams=(_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()),
+        factory=rules.radam,
+        reference="Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond",
+        summary="Adam that starts as momentum SGD until its variance estimate is trustworthy.",
         torch="torch.optim.RAdam", velocity="m",
+        weight_decay="l2", lines=rules.RADAM_LINES,
     ),
     OptimizerSpec(
-        "adamax", "Adamax", (_lr(2e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()), rules.adamax,
-        _ADAM_REF + ", section 7.1",
-        "Adam with the infinity norm: divides by a decaying max of |g|.",
+        key="adamax", label="Adamax",
+        hyperparams=(_lr(2e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()),
+        factory=rules.adamax,
+        reference=_ADAM_REF + ", section 7.1",
+        summary="Adam with the infinity norm: divides by a decaying max of |g|.",
         torch="torch.optim.Adamax", velocity="m",
+        weight_decay="l2", lines=rules.ADAMAX_LINES,
     ),
     OptimizerSpec(
-        "rprop", "Rprop", (
+        key="rprop", label="Rprop",
+        hyperparams=(
             _lr(1e-2, help="Initial per-coordinate step size."),
             # torch needs 0 < η− < 1 < η+: the ranges keep sweeps inside that
-            HyperParam("etaminus", "η−", 0.5, 0.01, 0.99, "linear",
-                       "Step-size factor after the gradient's sign flips.",
-                       "Invalid eta values: {}"),
-            HyperParam("etaplus", "η+", 1.2, 1.01, 5.0, "linear",
-                       "Step-size factor while the gradient keeps its sign.",
-                       "Invalid eta values: {}"),
-            HyperParam("step_size_min", "min step", 1e-6, 1e-12, 1.0, "log",
-                       "Smallest allowed step size.", "Invalid step_size_min value: {}",
-                       advanced=True),
-            HyperParam("step_size_max", "max step", 50.0, 1e-3, 100.0, "log",
-                       "Largest allowed step size.", "Invalid step_size_max value: {}",
-                       advanced=True),
-        ), rules.rprop,
-        "Riedmiller & Braun (1993); torch.optim.Rprop",
-        "Uses only the gradient's sign; each coordinate grows or shrinks its own step.",
+            _float("etaminus", "η−", 0.5, 0.01, 0.99,
+                   "Step-size factor after the gradient's sign flips.", error="Invalid eta values: {}"),
+            _float("etaplus", "η+", 1.2, 1.01, 5.0,
+                   "Step-size factor while the gradient keeps its sign.", error="Invalid eta values: {}"),
+            _float("step_size_min", "min step", 1e-6, 1e-12, 1.0, "Smallest allowed step size.",
+                   scale="log", advanced=True),
+            _float("step_size_max", "max step", 50.0, 1e-3, 100.0, "Largest allowed step size.",
+                   scale="log", advanced=True),
+        ),
+        factory=rules.rprop,
+        reference="Riedmiller & Braun (1993); torch.optim.Rprop",
+        summary="Uses only the gradient's sign; each coordinate grows or shrinks its own step.",
         torch="torch.optim.Rprop", check=_check_rprop,
+        lines=rules.RPROP_LINES,
     ),
     OptimizerSpec(
-        "lion", "Lion", (
+        key="lion", label="Lion",
+        hyperparams=(
             _lr(1e-4),
             _beta(0, 0.9, "Interpolation between momentum and gradient for the step's sign."),
             _beta(1, 0.99, "Decay of the momentum."),
             _weight_decay(0.0, decoupled=True),
-        ), rules.lion,
-        "Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, Algorithm 1",
-        "Steps by exactly lr in the sign of an interpolated momentum.",
+        ),
+        factory=rules.lion,
+        reference="Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, Algorithm 1",
+        summary="Steps by exactly lr in the sign of an interpolated momentum.",
         velocity="m",
+        weight_decay="decoupled", lines=rules.LION_LINES,
     ),
     OptimizerSpec(
-        "newton", "Newton", (
+        key="newton", label="Newton",
+        hyperparams=(
             _lr(1.0, low=1e-3, high=2.0, help="Fraction of the Newton step taken (1 = full step)."),
-            HyperParam("damping", "damping λ", 0.0, 0.0, 100.0, "linear",
-                       "Added to the Hessian's diagonal; large λ turns Newton into small GD steps.",
-                       "Invalid damping value: {}"),
-        ), rules.newton,
-        "Newton-Raphson; Levenberg (1944) damping",
-        "Rescales the gradient by the inverse Hessian: the direction a quadratic model prefers.",
+            _float("damping", "damping λ", 0.0, 0.0, 100.0,
+                   "Added to the Hessian's diagonal; large λ turns Newton into small GD steps."),
+        ),
+        factory=rules.newton,
+        reference="Newton-Raphson; Levenberg (1944) damping",
+        summary="Rescales the gradient by the inverse Hessian: the direction a quadratic model prefers.",
         lr_kind=None, coupled=True,
+        hessian=True, lines=rules.NEWTON_LINES,
     ),
 ]
 

@@ -37,7 +37,7 @@ OBJECTIVES = {
 OUTCOMES = {**OBJECTIVES, "diverged": "diverged (1) or not (0)"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Map:
     """A grid of outcomes. ``values[i, j]`` belongs to ``y_values[i]``, ``x_values[j]``."""
 
@@ -128,8 +128,9 @@ def hyperparameter_map(key, surface, start, steps, *, y_name, nx=32, ny=32, outc
     xy = run_batch(key, surface, starts, steps, **{**fixed, "lr": xx.ravel(), y_name: yy.ravel()})
     out = outcomes(surface, xy, tol)
     shape = (len(ys), len(xs))
-    return Map("lr", xs, y_name, ys, outcome, out[outcome].reshape(shape),
-               out["diverged"].reshape(shape).astype(bool))
+    return Map(x_name="lr", x_values=xs, y_name=y_name, y_values=ys, outcome=outcome,
+               values=out[outcome].reshape(shape),
+               diverged=out["diverged"].reshape(shape).astype(bool))
 
 
 def basin_labels(surface, xy: np.ndarray, radius: float | None = None) -> np.ndarray:
@@ -160,10 +161,11 @@ def basin_map(key, surface, steps, *, n=48, radius=None, **hparams) -> Map:
     yy, xx = np.meshgrid(ys, xs, indexing="ij")
     xy = run_batch(key, surface, np.column_stack([xx.ravel(), yy.ravel()]), steps, **hparams)
     labels = basin_labels(surface, xy, radius).reshape(n, n)
-    return Map("x", xs, "y", ys, "basin", labels, labels == -2)
+    return Map(x_name="x", x_values=xs, y_name="y", y_values=ys, outcome="basin", values=labels,
+               diverged=labels == -2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tuned:
     key: str
     objective: str
@@ -190,7 +192,8 @@ def tune(key, surface, start, steps, *, objective="final_loss", n_lr=24, second=
         scores = np.where(np.isnan(m.values), np.inf, m.values)
         i, j = np.unravel_index(np.argmin(scores), scores.shape)
         best = {**fixed, "lr": float(m.x_values[j]), second: float(m.y_values[i])}
-        return Tuned(key, objective, best, float(scores[i, j]), m, m.x_values, scores.min(axis=0))
+        return Tuned(key=key, objective=objective, best=best, best_value=float(scores[i, j]), map=m,
+                     lr_values=m.x_values, lr_scores=scores.min(axis=0))
     lo, hi = lr_range if lr_range is not None else (None, None)
     lrs = param_grid(key, "lr", n_lr, lo, hi)
     if len(lrs) * steps > MAX_BATCH_WORK:
@@ -200,4 +203,5 @@ def tune(key, surface, start, steps, *, objective="final_loss", n_lr=24, second=
     scores = outcomes(surface, xy, tol)[objective]
     scores = np.where(np.isnan(scores), np.inf, scores)
     j = int(np.argmin(scores))
-    return Tuned(key, objective, {**fixed, "lr": float(lrs[j])}, float(scores[j]), None, lrs, scores)
+    return Tuned(key=key, objective=objective, best={**fixed, "lr": float(lrs[j])},
+                 best_value=float(scores[j]), map=None, lr_values=lrs, lr_scores=scores)

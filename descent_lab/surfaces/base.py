@@ -22,12 +22,14 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-__all__ = ["Surface", "Kernels", "X", "Y", "kernels", "fmt", "nearest_distance"]
+from descent_lab.optimizers.hyperparams import HyperParam
+
+__all__ = ["Surface", "SurfaceEntry", "Kernels", "X", "Y", "kernels", "fmt", "nearest_distance"]
 
 X, Y = sp.symbols("x y", real=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Kernels:
     """``f(x, y)``, ``grad(x, y) -> (gx, gy)``, ``hess(x, y) -> (hxx, hxy, hyy)``."""
 
@@ -46,7 +48,7 @@ def kernels(expr: sp.Expr) -> tuple[Kernels, Kernels]:
         def lam(e, modules=modules):
             return sp.lambdify((X, Y), e, modules=modules, cse=True)
 
-        out.append(Kernels(lam(expr), lam((gx, gy)), lam((hxx, hxy, hyy))))
+        out.append(Kernels(f=lam(expr), grad=lam((gx, gy)), hess=lam((hxx, hxy, hyy))))
     return out[0], out[1]
 
 
@@ -66,7 +68,7 @@ def fmt(v: float) -> str:
     return f"{v:.6g}" if abs(v) >= 1e-4 or v == 0 else f"{v:.3e}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Surface:
     """A 2-D loss surface.
 
@@ -163,6 +165,25 @@ class Surface:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SurfaceEntry:
+    """A registry entry: ``build(**params) -> Surface`` plus its parameters.
+
+    ``params`` describe every parameter (default, range, help) for the page.
+    ``validate``, when given, checks a whole parameter dict itself (with typed
+    errors from :mod:`surfaces.errors`) instead of one :class:`HyperParam` at a
+    time, and ``build`` then caches its own results (the typed surface:
+    ``from_expression`` checks the text and the bounds together).
+    """
+
+    key: str
+    label: str
+    description: str
+    params: tuple[HyperParam, ...]
+    build: Callable[..., Surface]
+    validate: Callable[[dict], dict] | None = None
+
+
 def _scale_kernels(k: Kernels, c: float) -> Kernels:
     def f(x, y):
         return c * k.f(x, y)
@@ -175,4 +196,4 @@ def _scale_kernels(k: Kernels, c: float) -> Kernels:
         a, b, d = k.hess(x, y)
         return c * a, c * b, c * d
 
-    return Kernels(f, grad, hess)
+    return Kernels(f=f, grad=grad, hess=hess)

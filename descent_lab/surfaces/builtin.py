@@ -6,30 +6,17 @@ Keys are stable: they appear in shareable URLs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import sympy as sp
 
 from descent_lab.optimizers.hyperparams import HyperParam
 
-from .base import Kernels, Surface, X, Y, kernels
+from .base import Kernels, Surface, SurfaceEntry, X, Y, kernels
 
 __all__ = ["SurfaceEntry", "REGISTRY"]
 
 x, y = X, Y
-
-
-@dataclass(frozen=True)
-class SurfaceEntry:
-    """A registry entry: ``build(**params) -> Surface`` plus its parameters."""
-
-    key: str
-    label: str
-    description: str
-    params: tuple[HyperParam, ...]
-    build: Callable[..., Surface]
 
 
 def _surface(key, label, expr, formula, bounds, minimizers, min_value, start, description,
@@ -202,7 +189,7 @@ def _ackley_kernels(m) -> Kernels:
         hxy = k * (x * y / (2 * rs) * dq) - 0.5 * c2 * e * sx * sy
         return hxx, hxy, hyy
 
-    return Kernels(f, grad, hess)
+    return Kernels(f=f, grad=grad, hess=hess)
 
 
 def ackley() -> Surface:
@@ -256,29 +243,47 @@ def goldstein_price() -> Surface:
 
 
 _ENTRIES = [
-    SurfaceEntry("valley", "Elongated valley", "Ravine with adjustable conditioning and angle.", (
-        HyperParam("condition", "condition number κ", 20.0, 1.0, 1000.0, "log",
-           "Ratio of the largest to smallest curvature."),
-        HyperParam("angle", "rotation (degrees)", 0.0, 0.0, 90.0, "linear",
-           "0 = ravine along the x axis; 45 = diagonal."),
-    ), valley),
-    SurfaceEntry("bowl", "Round bowl", "The 'good gradient' case.", (), bowl),
-    SurfaceEntry("saddle", "Saddle", "x² − y²: no minimum; escape or stall.", (), saddle),
-    SurfaceEntry("monkey_saddle", "Monkey saddle", "x³ − 3xy²: symmetry breaking.", (),
-                 monkey_saddle),
-    SurfaceEntry("rosenbrock", "Rosenbrock", "The banana valley.", (
-        HyperParam("a", "a", 1.0, 0.5, 2.0, "linear", "Minimum at (a, a²)."),
-        HyperParam("b", "b", 100.0, 1.0, 1000.0, "log", "Steepness of the valley walls."),
-    ), rosenbrock),
-    SurfaceEntry("beale", "Beale", "Plateaus and sharp corners.", (), beale),
-    SurfaceEntry("himmelblau", "Himmelblau", "Four equal minima.", (), himmelblau),
-    SurfaceEntry("rastrigin", "Rastrigin", "A grid of local minima.", (), rastrigin),
-    SurfaceEntry("ackley", "Ackley", "A funnel in a bumpy plateau.", (), ackley),
-    SurfaceEntry("booth", "Booth", "A tilted quadratic.", (), booth),
-    SurfaceEntry("six_hump_camel", "Six-hump camel", "Two global minima among six.", (),
-                 six_hump_camel),
-    SurfaceEntry("goldstein_price", "Goldstein-Price", "Huge dynamic range.", (),
-                 goldstein_price),
+    SurfaceEntry(
+        key="valley", label="Elongated valley",
+        description="Ravine with adjustable conditioning and angle.",
+        params=(
+            HyperParam(name="condition", label="condition number κ", default=20.0, low=1.0,
+                       high=1000.0, scale="log", help="Ratio of the largest to smallest curvature."),
+            HyperParam(name="angle", label="rotation (degrees)", default=0.0, low=0.0, high=90.0,
+                       help="0 = ravine along the x axis; 45 = diagonal."),
+        ),
+        build=valley,
+    ),
+    SurfaceEntry(key="bowl", label="Round bowl", description="The 'good gradient' case.",
+                 params=(), build=bowl),
+    SurfaceEntry(key="saddle", label="Saddle", description="x² − y²: no minimum; escape or stall.",
+                 params=(), build=saddle),
+    SurfaceEntry(key="monkey_saddle", label="Monkey saddle",
+                 description="x³ − 3xy²: symmetry breaking.", params=(), build=monkey_saddle),
+    SurfaceEntry(
+        key="rosenbrock", label="Rosenbrock", description="The banana valley.",
+        params=(
+            HyperParam(name="a", label="a", default=1.0, low=0.5, high=2.0,
+                       help="Minimum at (a, a²)."),
+            HyperParam(name="b", label="b", default=100.0, low=1.0, high=1000.0, scale="log",
+                       help="Steepness of the valley walls."),
+        ),
+        build=rosenbrock,
+    ),
+    SurfaceEntry(key="beale", label="Beale", description="Plateaus and sharp corners.",
+                 params=(), build=beale),
+    SurfaceEntry(key="himmelblau", label="Himmelblau", description="Four equal minima.",
+                 params=(), build=himmelblau),
+    SurfaceEntry(key="rastrigin", label="Rastrigin", description="A grid of local minima.",
+                 params=(), build=rastrigin),
+    SurfaceEntry(key="ackley", label="Ackley", description="A funnel in a bumpy plateau.",
+                 params=(), build=ackley),
+    SurfaceEntry(key="booth", label="Booth", description="A tilted quadratic.",
+                 params=(), build=booth),
+    SurfaceEntry(key="six_hump_camel", label="Six-hump camel",
+                 description="Two global minima among six.", params=(), build=six_hump_camel),
+    SurfaceEntry(key="goldstein_price", label="Goldstein-Price", description="Huge dynamic range.",
+                 params=(), build=goldstein_price),
 ]
 
 REGISTRY: dict[str, SurfaceEntry] = {e.key: e for e in _ENTRIES}

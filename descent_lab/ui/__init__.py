@@ -1,32 +1,27 @@
-"""Everything Dash: ids, controls built from specs, pure figure builders, layout, callbacks.
+"""Everything Dash, one room per feature over a shared core.
 
-The numerical core (``optimizers``, ``surfaces``) never imports this package.
+Rooms (imports point one way: core <- instruments <- race <- page; core <- maps <- page):
 
-How a change travels (read this before adding an instrument or a panel):
+* ``core/``         ids, the state (schema, defaults, validation) and its URL form, the
+                    instrument registry, the engine's cached results, what the browser
+                    receives (codec, payload types), theme, shared plot pieces, widgets
+                    built from ``HyperParam`` specs. It imports no feature.
+* ``instruments/``  the arrays behind arrows and step charts, the readout, the noise fan,
+                    the 3D view; their page parts and callbacks, generated from the registry.
+* ``race/``         surface, runs, start and budget, player, step charts, lessons; the event
+                    table, the one race callback and the live preview route.
+* ``maps/``         hyperparameter map, basin map, fair comparison; they hand a new set-up
+                    to the race as an action in the race's action store.
+* ``page.py``       assembles the layout; ``server.py`` hardens the Flask server.
 
-* ``state.py``    the app state, a plain JSON dict, re-validated on every request
-                  (``validate_state``) and mirrored in the URL (``encode_url`` /
-                  ``decode_url``). New settings go here first, with a default, a
-                  validator and a URL form; tests/app/test_app_state.py has the
-                  hostile-value table to extend.
-* ``actions.py``  one pure function per control: ``(state, value) -> (state, errors)``.
-* ``callbacks.py`` ``on_input`` turns "which control fired" into an event and calls
-                  ``respond`` (pure), which decides what is sent: the contour only on
-                  a surface change, all paths on a start/surface/budget change, a
-                  ``Patch`` of just the changed runs on a slider, run cards only when
-                  runs are added, removed or change optimizer.
-* ``simulate.py`` runs the engine (cached, pure) and packs each run as float32
-                  base64 arrays plus colour, marker, label and status. Per-step data
-                  an instrument needs (gradients, moments, effective learning rates)
-                  belongs here, as more arrays per run.
-* ``figures.py``  Plotly figures and layouts from plain data. In the browser Plotly
-                  draws only the contour and axes; ``assets/descent.js`` draws the
-                  runs on canvas layers (a frame or a slider never re-renders the
-                  contour) and owns the animation, pointer readouts and PNG export.
-* instruments (issue 4): ``instruments.py`` computes the numbers behind the arrows,
-                  charts, readout, fan and 3D view (pure; packed per run by
-                  ``simulate.py`` only for the instruments in ``state["show"]``);
-                  ``instrument_actions.py`` (their controls), ``instrument_layout.py``
-                  and ``instrument_callbacks.py``; ``assets/instruments.js`` draws them
-                  from ``descent.js``' hooks (``ctl.hooks``), so they follow the frame.
+How a change travels: a control in the browser (``assets/10_race.js``'s dispatcher, built
+from ``race.events.EVENTS``) writes one action ``{"kind", <id fields>, "value"}`` into the
+action store; the race callback (``race.callbacks.on_action``) re-validates the page's
+state (``core.state``), applies the action (``race.events.apply``) and returns only what
+changed (``race.flow.respond``): a Patch of one run's path for a slider, the contour once
+per surface, the cards only when runs are added, removed or change optimizer. While a
+slider is dragged, its ``drag_value`` asks ``/api/preview`` (``race.preview``) for the
+moving paths; the state, URL and legend settle once, on release. The browser draws the
+runs, arrows and charts on canvases (``assets/10_race.js``, ``assets/20_instruments.js``)
+over Plotly's contour and axes.
 """

@@ -44,9 +44,40 @@ def test_spec_and_factory_agree(key):
     assert spec.rule.startswith(r"\begin{aligned}")
     assert indent(spec.rule, "        ") in spec.factory.__doc__  # one source: docstring and UI
     assert spec.label and spec.summary and spec.reference
-    if spec.velocity:
-        tr = run(key, surfaces.get("bowl"), (1.0, 1.0), 3)
+    if spec.velocity:  # the buffer exists whenever the configuration has momentum
+        with_momentum = {"momentum": 0.5} if "momentum" in names else {}
+        tr = run(key, surfaces.get("bowl"), (1.0, 1.0), 3, **with_momentum)
         assert spec.velocity in tr.state
+        assert spec.buffers(**with_momentum) == tuple(tr.state)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_factory_takes_every_hyperparameter_by_keyword_without_defaults(key):
+    # torch's functional core: the spec is the one place defaults live
+    spec = REGISTRY[key]
+    params = list(inspect.signature(spec.factory).parameters.values())
+    assert params[0].name == "ops" and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    for p in params[1:]:
+        assert p.kind is inspect.Parameter.KEYWORD_ONLY, (key, p.name)
+        assert p.default is inspect.Parameter.empty, (key, p.name)
+    names = [h.name for h in spec.hyperparams]
+    assert not set(names) & set(spec.fixed)  # a fixed argument is not also a knob
+    assert sorted(names + list(spec.fixed)) == sorted(p.name for p in params[1:])
+    # make passes everything: leaving one out is refused, not filled in
+    hp = spec.validate()
+    spec.make(FLOAT, **hp)
+    with pytest.raises(TypeError):
+        spec.make(FLOAT, **{n: v for n, v in hp.items() if n != names[-1]})
+
+
+def test_records_are_built_by_keyword():
+    from descent_lab.optimizers.schedules import ScheduleSpec
+    from descent_lab.surfaces import Surface, SurfaceEntry
+
+    for record in (optimizers.HyperParam, optimizers.OptimizerSpec, ScheduleSpec, SurfaceEntry,
+                   Surface):
+        with pytest.raises(TypeError):
+            record("positional", "arguments")
 
 
 @pytest.mark.parametrize("key", list(GOLDEN["defaults"]))

@@ -1,0 +1,886 @@
+/*
+ * Descent Lab — the race in the browser (ui/race/ on the server).
+ *
+ * The server sends the contour once per surface or window (surface-store) and the runs
+ * once per change (paths-store). Everything that happens per frame happens here, with no
+ * server call:
+ *
+ *   render()     clientside callback: gives Plotly a new figure only when the surface,
+ *                the panels or a chart's axes change;
+ *   drawFrame()  draws every run (whole path faintly, the travelled path, head, start,
+ *                end marker) on canvases over the graphs, the charts' curves and the
+ *                frame line, the lesson's live number; instruments hook in (ctl.hooks);
+ *   dispatch()   every control writes one action into the action store (the event
+ *                table comes from ui/race/events.py), skipping values already in use;
+ *   preview()    while a slider is dragged, the preview route answers with the moving
+ *                runs, at most one request in flight, the newest value wins;
+ *   the player   play / pause / step / scrub / speed / reset, keys, a lesson's pause;
+ *   legend, hover readouts, PNG export, the link in the address bar.
+ *
+ * window.descentLab exposes the state for tests and benchmarks: frame, playing, runs,
+ * play/pause/seek/stepBy/reset, frames and drawMs, renders, previews.
+ */
+(function () {
+  "use strict";
+
+  var ctl = window.descentLab, U = ctl.util;
+  var BASE_RATE = 30;  // steps per second at 1x
+  var ID = function (name) { return ctl.ids[name]; };
+
+  function noUpdate() { return window.dash_clientside.no_update; }
+
+  // -------------------------------------------------------------- data
+  function setPaths(paths) {
+    if (!paths || paths === ctl.paths) { return false; }
+    ctl.paths = paths;
+    ctl.runs = (paths.runs || []).map(U.decodeRun);
+    ctl.twin = paths.twin ? paths.twin.runs.map(U.decodeRun) : null;
+    ctl.maxFrame = ctl.runs.reduce(function (m, r) { return Math.max(m, r.n - 1); }, 0);
+    ctl.pathsVersion += 1;
+    ctl.runHooks("runs");
+    return true;
+  }
+
+  // A preview (or a Patch) replaced some runs: decode those, keep the rest.
+  function replaceRuns(rawById, twinById) {
+    Object.keys(rawById).forEach(function (k) { ctl.runs[+k] = U.decodeRun(rawById[k]); });
+    if (twinById && ctl.twin) { Object.keys(twinById).forEach(function (k) { ctl.twin[+k] = U.decodeRun(twinById[k]); }); }
+    ctl.maxFrame = ctl.runs.reduce(function (m, r) { return Math.max(m, r ? r.n - 1 : 0); }, 0);
+    ctl.pathsVersion += 1;
+    ctl.runHooks("runs");
+  }
+
+  function decodeSurface(surface) {
+    if (!surface || surface === ctl.surfaceRaw) { return false; }
+    ctl.surfaceRaw = surface;
+    ctl.surfaceId = (ctl.surfaceId || 0) + 1;
+    var decode = function (trace) {
+      if (!trace) { return null; }
+      var out = Object.assign({}, trace), flat = U.decodeF4(trace.z);
+      out.x = U.decodeF4(trace.x); out.y = U.decodeF4(trace.y);
+      var shape = String(trace.z.shape || "").split(",").map(Number);
+      var rows = shape[0] || out.y.length, cols = shape[1] || out.x.length, z = new Array(rows);
+      for (var r = 0; r < rows; r++) { z[r] = flat.subarray(r * cols, (r + 1) * cols); }
+      out.z = z; out.flat = flat;
+      return out;
+    };
+    ctl.surface = Object.assign({}, surface, {contour: decode(surface.contour)});
+    if (surface.twin) { ctl.surface.twin = {contour: decode(surface.twin.contour), minima: surface.twin.minima}; }
+    return true;
+  }
+
+  // -------------------------------------------------------------- figures
+  function panels() { return (ctl.paths && ctl.paths.panels) || [{runs: [], twin: false, title: ""}]; }
+
+  function mainFigure() {
+    var s = ctl.surface, data = [];
+    panels().forEach(function (panel, i) {
+      var ax = U.axisNames(i), source = panel.twin && s.twin ? s.twin : s;
+      var contour = Object.assign({}, source.contour, {xaxis: ax[0], yaxis: ax[1]});
+      delete contour.flat;
+      data.push(contour);
+      if (source.minima) { data.push(Object.assign({}, source.minima, {xaxis: ax[0], yaxis: ax[1]})); }
+    });
+    var layout = Object.assign({}, ctl.paths.layout);
+    layout.uirevision = [s.key, JSON.stringify(s.params), JSON.stringify(s.box), panels().length].join("|");
+    return {data: data, layout: layout};
+  }
+
+  function mainKey() {
+    return [ctl.surfaceId, JSON.stringify(ctl.paths.layout)].join("|");
+  }
+
+  function lossSeries(run) { return [[run.loss, []]]; }
+  function distSeries(run) { return run.dist ? [[run.dist, []]] : []; }
+
+  // Keep a chart's value axis while the data still fills most of it: a slider then
+  // redraws only the canvas, not the chart (a Plotly redraw costs tens of ms).
+  var ranges = {};
+  function stableRange(name, range, log) {
+    var old = ranges[name];
+    if (range && old && old.log === log && old.range && range[0] >= old.range[0] && range[1] <= old.range[1] &&
+        (range[1] - range[0]) >= 0.6 * (old.range[1] - old.range[0]) && old.maxFrame === ctl.maxFrame) {
+      return old.range;
+    }
+    ranges[name] = {range: range, log: log, maxFrame: ctl.maxFrame};
+    return range;
+  }
+
+  var chartLayouts = null;
+  function chartFigure(name, title, series, log, note) {
+    if (!chartLayouts) { return null; }
+    var layout = Object.assign({}, chartLayouts.step);
+    var head = Object.assign({}, chartLayouts.title, {text: title + " · by step"});
+    layout.annotations = [head];
+    var range = stableRange(name, U.seriesRange(series, log, true), log);
+    if (note) {
+      layout.annotations.push({text: note, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5,
+                               font: {color: ctl.theme.muted}});
+    }
+    return U.stepChartFigure(layout, range, log);
+  }
+
+  // ------------------------------------------------------ per-frame drawing
+  function startMarker(ctx, xa, ya) {
+    var start = ctl.paths.start;
+    ctx.beginPath(); ctx.arc(xa._offset + xa.c2p(start[0]), ya._offset + ya.c2p(start[1]), 7, 0, 2 * Math.PI);
+    ctx.lineWidth = 2; ctx.strokeStyle = ctl.theme.ink; ctx.stroke();
+  }
+
+  // The runs drawn in each panel: [{run, axes}] (the twin panel draws the compared runs).
+  function panelRuns(gd) {
+    var out = [];
+    panels().forEach(function (panel, p) {
+      var names = U.axisNames(p), axes = U.axisPair(gd, names[0], names[1]);
+      if (!axes) { return; }
+      var source = panel.twin ? (ctl.twin || []) : ctl.runs;
+      panel.runs.forEach(function (i) { if (source[i]) { out.push({run: source[i], index: i, axes: axes, panel: p}); } });
+    });
+    return out;
+  }
+  ctl.panelRuns = panelRuns;
+
+  function buildMainLayer(gd) {
+    return function (ctx, layer) {
+      ctx.lineJoin = "round"; ctx.lineCap = "round";
+      panels().forEach(function (panel, p) {
+        var names = U.axisNames(p), axes = U.axisPair(gd, names[0], names[1]);
+        if (!axes) { return; }
+        var xa = axes[0], ya = axes[1], title = panel.title;
+        if (!title && panels().length > 1 && panel.runs.length === 1 && ctl.runs[panel.runs[0]]) {
+          title = ctl.runs[panel.runs[0]].label;
+        }
+        if (title) {
+          var only = panel.runs.length === 1 ? ctl.runs[panel.runs[0]] : null;
+          ctx.font = "600 11px " + ctl.theme.font; ctx.fillStyle = only ? only.color : ctl.theme.ink;
+          ctx.textAlign = "center";
+          ctx.fillText(title, xa._offset + xa._length / 2, ya._offset - 6, xa._length);
+        }
+        ctx.save(); U.clipTo(ctx, xa, ya); startMarker(ctx, xa, ya); ctx.restore();
+      });
+      panelRuns(gd).forEach(function (item) {
+        var run = item.run, xa = item.axes[0], ya = item.axes[1], p = U.pixels(xa, ya, run.x, run.y, run.n);
+        layer.pix.push({p: p, item: item});
+        ctx.save(); U.clipTo(ctx, xa, ya);
+        U.polyline(ctx, p, run.n);  // the whole path, faint: where the run is going
+        ctx.globalAlpha = ctl.theme.ghostAlpha; ctx.lineWidth = 1.6; ctx.strokeStyle = run.color; ctx.stroke();
+        ctx.globalAlpha = 1;
+        ctx.restore();
+      });
+    };
+  }
+
+  function drawMain(gd) {
+    var layer = U.staticLayer(gd, "main", buildMainLayer(gd), ctl.view), ctx = U.overlayCanvas(gd);
+    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
+    ctl.runHooks("mainUnder", gd, ctx);
+    ctx.lineJoin = "round"; ctx.lineCap = "round";
+    layer.pix.forEach(function (entry) {
+      var p = entry.p, run = entry.item.run, k = U.visibleCount(run.n, ctl.frame);
+      ctx.save(); U.clipTo(ctx, p.xa, p.ya);
+      U.polyline(ctx, p, k);
+      ctx.lineWidth = 2.2; ctx.strokeStyle = run.color; ctx.stroke();
+      if (k <= 400) {  // dots at each iterate show the step sizes
+        ctx.fillStyle = run.color;
+        for (var d = 0; d < k; d++) { ctx.fillRect(p.X[d] - 1.5, p.Y[d] - 1.5, 3, 3); }
+      }
+      var hx = p.X[k - 1], hy = p.Y[k - 1];
+      if (run.status === "diverged" && k === run.n) { U.cross(ctx, hx, hy, 7, run.color); }
+      else { U.marker(ctx, run.symbol, hx, hy, 6, run.color); }
+      ctx.restore();
+    });
+    ctl.runHooks("mainOver", gd, ctx);
+  }
+
+  function drawFrame() {
+    if (!ctl.paths) { return; }
+    var t0 = performance.now();
+    var gd = U.graphDiv(ID("MAIN_GRAPH"));
+    if (gd && gd._fullLayout && ctl.draw.main) { drawMain(gd); }
+    if (ctl.draw.charts) {
+      var gl = U.graphDiv(ID("LOSS_GRAPH")), gdd = U.graphDiv(ID("DIST_GRAPH"));
+      if (gl && gl._fullLayout) { U.drawStepChart(gl, "loss", lossSeries, true); }
+      if (gdd && gdd._fullLayout) { U.drawStepChart(gdd, "dist", distSeries, true); }
+    }
+    ctl.runHooks("frame");
+    lessonLive();
+    ctl.frames += 1;
+    ctl.lastDrawAt = performance.now();
+    ctl.lastDrawMs = ctl.lastDrawAt - t0;
+    ctl.drawMs += ctl.lastDrawMs;
+    updatePlayer();
+  }
+  ctl.drawFrame = drawFrame;
+
+  // ------------------------------------------------------------ legend, live
+  function drawLegend() {
+    var box = document.getElementById(ID("LEGEND"));
+    if (!box) { return; }
+    box.innerHTML = ctl.runs.map(function (run) {
+      return '<span class="legend-item" style="--run-color:' + U.escapeHtml(run.color) + '">' +
+        '<span class="legend-glyph" aria-hidden="true">' + (ctl.theme.glyphs[run.symbol] || "●") + "</span>" +
+        '<span class="legend-label">' + U.escapeHtml(run.label) + '</span><span class="legend-status">' +
+        U.escapeHtml(run.status_text) + "</span></span>";
+    }).join("");
+  }
+
+  var liveAt = 0;
+  function lessonLive() {
+    var box = document.getElementById(ID("LESSON_LIVE")), spec = ctl.paths && ctl.paths.lesson_live;
+    if (!box) { return; }
+    if (!spec) { box.textContent = ""; return; }
+    var now = performance.now();
+    if (ctl.playing && now - liveAt < 120) { return; }
+    liveAt = now;
+    var parts = ctl.runs.map(function (run) {
+      if (!run.live) { return null; }
+      var v = run.live.values, j = Math.min(ctl.frame, v.length - 1), text;
+      if (j < 0) { text = "—"; }
+      else if (!isFinite(v[j])) { text = "—"; }
+      else { text = (spec.decimals === null || spec.decimals === undefined ? U.fmt(v[j]) : v[j].toFixed(spec.decimals)) + (spec.unit || ""); }
+      return '<span class="lesson-number" style="--run-color:' + U.escapeHtml(run.color) + '">' +
+        U.escapeHtml(run.label.split(" ")[0]) + " <b>" + U.escapeHtml(text) + "</b></span>";
+    }).filter(Boolean);
+    box.innerHTML = parts.length ? '<span class="lesson-live-label">' + U.escapeHtml(spec.label) + " at step " +
+      ctl.frame + ":</span> " + parts.join(" ") : "";
+  }
+
+  // ------------------------------------------------------------------ hover
+  function hover(gd, which, event) {
+    if (!ctl.paths || !gd._fullLayout || event.buttons) { U.hideTip(gd); return; }
+    var rect = gd.getBoundingClientRect(), px = event.clientX - rect.left, py = event.clientY - rect.top;
+    if (which === "main") { hoverMain(gd, px, py, event); }
+    else { hoverChart(gd, which === "loss" ? lossSeries : distSeries, px, py); }
+  }
+
+  function hoverMain(gd, px, py, event) {
+    var best = null;
+    panelRuns(gd).forEach(function (item) {
+      var xa = item.axes[0], ya = item.axes[1], run = item.run, fx = U.mapper(xa), fy = U.mapper(ya);
+      for (var j = 0; j < run.n; j++) {
+        var dx = fx(run.x[j]) - px, dy = fy(run.y[j]) - py, d = dx * dx + dy * dy;
+        if (d < 100 && (!best || d < best.d)) { best = {d: d, item: item, j: j}; }
+      }
+    });
+    if (best) {
+      var r = best.item.run, lossName = ctl.paths.loss_kind === "gap" ? "f − f*" : "f";
+      showTipHtml(gd, '<b style="color:' + U.escapeHtml(r.color) + '">' + U.escapeHtml(r.label) + "</b><br>step " +
+        best.j + "<br>(" + U.fmt(r.x[best.j]) + ", " + U.fmt(r.y[best.j]) + ")<br>" + lossName + " = " +
+        U.fmt(r.loss[best.j]) + (best.item.panel === 0 || !panels()[best.item.panel].twin ? ctl.runHooks("hover", r, best.j) : ""),
+        px, py);
+      return;
+    }
+    var point = U.pointerToData(gd, event.clientX, event.clientY);
+    if (point) { showTipHtml(gd, "(" + U.fmt(point.x) + ", " + U.fmt(point.y) + ")<br><small>click to start here</small>", px, py); }
+    else { U.hideTip(gd); }
+  }
+  function showTipHtml(gd, html, px, py) { U.showTip(gd, html, px, py); }
+
+  function hoverChart(gd, series, px, py) {
+    var axes = U.axisPair(gd, "x", "y");
+    if (!axes) { return; }
+    var xa = axes[0], ya = axes[1];
+    if (px < xa._offset || px > xa._offset + xa._length || py < ya._offset || py > ya._offset + ya._length) {
+      U.hideTip(gd); return;
+    }
+    var step = Math.round(xa.p2c(px - xa._offset)), rows = [];
+    ctl.runs.forEach(function (run) {
+      var s = series(run);
+      if (!s.length || step < 0) { return; }
+      var values = s[0][0], j = Math.min(step, values.length - 1);
+      rows.push('<span style="color:' + U.escapeHtml(run.color) + '">●</span> ' + U.escapeHtml(run.label) + ": " +
+                U.fmt(values[j]) + (j < step ? " (ended)" : ""));
+    });
+    if (rows.length) { U.showTip(gd, "step " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
+  }
+
+  function hookGraphs(attempt) {
+    var pending = false;
+    [["MAIN_GRAPH", "main"], ["LOSS_GRAPH", "loss"], ["DIST_GRAPH", "dist"]].forEach(function (pair) {
+      var gd = U.graphDiv(ID(pair[0]));
+      if (!gd || !gd.on) { pending = true; return; }
+      if (gd._descentHooked) { return; }
+      gd._descentHooked = true;
+      gd.on("plotly_afterplot", function () { ctl.lastPlotAt = performance.now(); drawFrame(); });
+      gd.on("plotly_relayouting", function () { window.requestAnimationFrame(drawFrame); });
+      gd.addEventListener("pointermove", function (event) { hover(gd, pair[1], event); });
+      gd.addEventListener("pointerleave", function () { U.hideTip(gd); });
+    });
+    if (pending && (attempt || 0) < 100) { window.setTimeout(function () { hookGraphs((attempt || 0) + 1); }, 50); }
+    else { drawFrame(); }
+  }
+
+  // --------------------------------------------------------------- PNG
+  // Plotly's own image would miss the canvas layers: compose the lesson's text, the
+  // legend, the contour with its paths and every visible chart into one picture.
+  function snapshot(gd) {
+    var w = gd.clientWidth, h = gd.clientHeight;
+    return window.Plotly.toImage(gd, {format: "png", width: w, height: h, scale: 2}).then(function (url) {
+      return new Promise(function (resolve, reject) {
+        var img = new Image();
+        img.onload = function () { resolve({img: img, overlay: gd._descentCanvas, w: w, h: h}); };
+        img.onerror = reject;
+        img.src = url;
+      });
+    });
+  }
+
+  function wrap(ctx, text, width) {
+    var words = String(text).split(/\s+/), lines = [], line = "";
+    words.forEach(function (w) {
+      var trial = line ? line + " " + w : w;
+      if (ctx.measureText(trial).width > width && line) { lines.push(line); line = w; } else { line = trial; }
+    });
+    if (line) { lines.push(line); }
+    return lines;
+  }
+
+  function composePng() {
+    var main = U.graphDiv(ID("MAIN_GRAPH"));
+    if (!window.Plotly || !main) { return Promise.resolve(null); }
+    var charts = Array.prototype.slice.call(document.querySelectorAll(".chart-col .chart-box")).filter(function (box) {
+      return box.offsetParent !== null;
+    }).map(function (box) { return box.querySelector(".js-plotly-plot"); }).filter(Boolean);
+    return Promise.all([main].concat(charts).map(snapshot)).then(function (shots) {
+      var S = 2, m = shots[0], chartW = 420, pad = 12, row = 18, width = m.w + chartW + pad;
+      var lesson = document.querySelector("#" + ID("LESSON") + " .lesson-card");
+      var measure = document.createElement("canvas").getContext("2d");
+      measure.font = "13px " + ctl.theme.font;
+      var text = lesson ? wrap(measure, lesson.innerText.replace(/×/g, "").replace(/\s*\n\s*/g, " "), width - 2 * pad) : [];
+      var headH = pad + text.length * row + pad + row * ctl.runs.length + pad;
+      var chartsH = shots.slice(1).reduce(function (h, s) { return h + s.h * (chartW / s.w); }, 0);
+      var height = headH + Math.max(m.h, chartsH);
+      var canvas = document.createElement("canvas");
+      canvas.width = width * S; canvas.height = height * S;
+      var ctx = canvas.getContext("2d");
+      ctx.scale(S, S);
+      ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, width, height);
+      ctx.font = "13px " + ctl.theme.font; ctx.textBaseline = "middle"; ctx.fillStyle = ctl.theme.ink;
+      text.forEach(function (line, i) { ctx.fillText(line, pad, pad + row * i + row / 2); });
+      var y0 = pad + text.length * row + pad;
+      ctl.runs.forEach(function (run, i) {
+        var y = y0 + row * i + row / 2;
+        U.marker(ctx, run.symbol, pad + 6, y, 5, run.color);
+        ctx.fillStyle = ctl.theme.ink; ctx.fillText(run.label + " — " + run.status_text, pad + 18, y);
+      });
+      var place = function (shot, x, y, w, h) {
+        ctx.drawImage(shot.img, x, y, w, h);
+        if (shot.overlay) { ctx.drawImage(shot.overlay, x, y, w, h); }
+      };
+      place(m, 0, headH, m.w, m.h);
+      var cy = headH;
+      shots.slice(1).forEach(function (shot) {
+        var h = shot.h * (chartW / shot.w);
+        place(shot, m.w + pad, cy, chartW, h);
+        cy += h;
+      });
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/png"); });
+    });
+  }
+
+  function exportPng() {
+    return composePng().then(function (blob) {
+      if (!blob) { return null; }
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = ((ctl.state && ctl.state.surface) ? "descent-lab-" + ctl.state.surface.key + "-" +
+        ctl.state.runs.slice(0, 4).map(function (r) { return r.optimizer; }).join("-") : "descent-lab") + ".png";
+      document.body.appendChild(a); a.click(); a.remove();
+      window.setTimeout(function () { URL.revokeObjectURL(a.href); }, 5000);
+      return blob.size;
+    });
+  }
+  ctl.exportPng = exportPng;
+  ctl.composePng = composePng;
+
+  // ------------------------------------------------------------- the player
+  function scrubInput() {
+    var holder = document.getElementById(ID("SCRUB"));
+    if (!holder) { return null; }
+    var input = holder.querySelector("input");
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "range"; input.min = "0"; input.step = "1"; input.value = "0";
+      input.setAttribute("aria-label", "Step shown");
+      input.className = "scrub-input";
+      input.addEventListener("input", function () {
+        var wanted = parseInt(input.value, 10);  // read before pause() redraws the player
+        pause(false); seek(wanted);
+      });
+      input.addEventListener("change", function () { syncFrame(); });
+      holder.appendChild(input);
+    }
+    return input;
+  }
+
+  function updatePlayer() {
+    var input = scrubInput(), speed = document.getElementById(ID("SPEED"));
+    if (speed && !speed._descentInit) { speed.value = String(ctl.speed); speed._descentInit = true; }
+    if (input) {
+      if (input.max !== String(ctl.maxFrame)) { input.max = String(ctl.maxFrame); }
+      if (document.activeElement !== input || ctl.playing) { input.value = String(ctl.frame); }
+      input.setAttribute("aria-valuetext", "step " + ctl.frame + " of " + ctl.maxFrame);
+    }
+    var label = document.getElementById(ID("FRAME_LABEL"));
+    if (label) { label.textContent = "step " + ctl.frame + " / " + ctl.maxFrame; }
+    var play = document.getElementById(ID("PLAY"));
+    if (play) {
+      play.textContent = ctl.playing ? "❚❚" : "▶";
+      play.setAttribute("aria-label", ctl.playing ? "Pause" : "Play");
+      play.setAttribute("aria-pressed", ctl.playing ? "true" : "false");
+      play.title = (ctl.playing ? "Pause" : "Play") + " (Space)";
+    }
+  }
+
+  function seek(frame) {
+    var f = Math.max(0, Math.min(ctl.maxFrame, Math.round(frame)));
+    ctl.position = f;
+    if (f !== ctl.frame) { ctl.frame = f; drawFrame(); } else { updatePlayer(); }
+  }
+
+  function syncFrame() { U.setProps(ID("FRAME_SYNC"), {data: ctl.frame}); }
+
+  function tick(time) {
+    if (!ctl.playing) { ctl.lastTime = null; return; }
+    if (ctl.lastTime !== null) {
+      var dt = Math.min(0.1, (time - ctl.lastTime) / 1000), end = ctl.maxFrame;
+      if (ctl.stopAt !== null && ctl.stopAt !== undefined && ctl.stopAt > ctl.frame) { end = Math.min(end, ctl.stopAt); }
+      ctl.position = Math.min(end, ctl.position + dt * BASE_RATE * ctl.speed);
+      var f = Math.floor(ctl.position);
+      if (f !== ctl.frame) { ctl.frame = f; drawFrame(); }
+      if (ctl.position >= end) { ctl.stopAt = null; pause(true); return; }
+    }
+    ctl.lastTime = time;
+    window.requestAnimationFrame(tick);
+  }
+
+  function play() {
+    if (ctl.playing) { return; }
+    if (ctl.frame >= ctl.maxFrame) { ctl.frame = 0; ctl.position = 0; drawFrame(); }
+    ctl.playing = true; ctl.lastTime = null;
+    updatePlayer();
+    window.requestAnimationFrame(tick);
+  }
+
+  function pause(sync) {
+    var was = ctl.playing;
+    ctl.playing = false;
+    updatePlayer();
+    lessonLive();
+    if (was && sync) { syncFrame(); }
+  }
+
+  ctl.play = play;
+  ctl.pause = function () { pause(true); };
+  ctl.seek = seek;
+  ctl.stepBy = function (d) { pause(false); seek(ctl.frame + d); syncFrame(); };
+  ctl.reset = function () { pause(false); seek(0); syncFrame(); };
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("button") : null;
+    if (!target) { return; }
+    var id = target.id;
+    if (id === ID("PLAY")) { ctl.stopAt = null; if (ctl.playing) { pause(true); } else { play(); } }
+    else if (id === ID("STEP_BACK")) { ctl.stepBy(-1); }
+    else if (id === ID("STEP_FWD")) { ctl.stepBy(1); }
+    else if (id === ID("RESET")) { ctl.reset(); }
+    else if (id === ID("PNG")) { exportPng(); }
+    else if (id === ID("SIDEBAR_TOGGLE")) { toggleSidebar(); }
+    else if (id === ID("HOW_TO_READ") + "-close") { dismissHowTo(); }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === ID("SPEED")) {
+      var s = parseFloat(event.target.value);
+      if (isFinite(s) && s > 0) { ctl.speed = s; }
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+    var tag = el && el.tagName ? el.tagName.toLowerCase() : "";
+    var typing = tag === "input" || tag === "select" || tag === "textarea" || (el && el.isContentEditable) ||
+                 (el && el.getAttribute && el.getAttribute("role") === "slider") ||
+                 (tag === "button" && (event.key === " " || event.key === "Enter"));
+    if (typing) { return; }
+    if (event.key === " ") { event.preventDefault(); ctl.stopAt = null; if (ctl.playing) { pause(true); } else { play(); } }
+    else if (event.key === "ArrowRight") { event.preventDefault(); ctl.stepBy(event.shiftKey ? 10 : 1); }
+    else if (event.key === "ArrowLeft") { event.preventDefault(); ctl.stepBy(event.shiftKey ? -10 : -1); }
+    else if (event.key === "Home") { event.preventDefault(); ctl.reset(); }
+    else if (event.key === "End") { event.preventDefault(); pause(false); seek(ctl.maxFrame); syncFrame(); }
+  });
+
+  // ------------------------------------------------ click on the contour = start
+  ctl.pointerToData = function (clientX, clientY) {
+    var gd = U.graphDiv(ID("MAIN_GRAPH"));
+    return gd ? U.pointerToData(gd, clientX, clientY) : null;
+  };
+  var down = null;
+  document.addEventListener("pointerdown", function (event) {
+    var gd = U.graphDiv(ID("MAIN_GRAPH"));
+    down = null;
+    if (!gd || !gd.contains(event.target) || event.button !== 0) { return; }
+    if (!event.target.classList || !event.target.classList.contains("nsewdrag")) { return; }
+    down = {x: event.clientX, y: event.clientY, t: Date.now()};
+  }, true);
+  document.addEventListener("pointerup", function (event) {
+    if (!down) { return; }
+    var moved = Math.abs(event.clientX - down.x) + Math.abs(event.clientY - down.y), quick = Date.now() - down.t < 600;
+    down = null;
+    if (moved > 4 || !quick) { return; }  // a pan or a long press, not a click
+    var point = ctl.pointerToData(event.clientX, event.clientY);
+    if (!point || !isFinite(point.x) || !isFinite(point.y)) { return; }
+    ctl.lastClick = point;
+    U.setProps(ID("CLICK"), {data: {x: point.x, y: point.y, t: Date.now()}});
+  }, true);
+
+  // -------------------------------------------------------------- page frame
+  function narrow() { return window.matchMedia && window.matchMedia("(max-width: 1199px)").matches; }
+  function toggleSidebar(force) {
+    var app = document.querySelector(".app");
+    if (!app) { return; }
+    var open = force === undefined ? !app.classList.contains("sidebar-open") : !!force;
+    app.classList.toggle("sidebar-open", open);
+    app.classList.toggle("sidebar-closed", !open);
+    var button = document.getElementById(ID("SIDEBAR_TOGGLE"));
+    if (button) { button.setAttribute("aria-expanded", open ? "true" : "false"); }
+    window.setTimeout(function () { window.dispatchEvent(new Event("resize")); }, 220);
+  }
+  ctl.toggleSidebar = toggleSidebar;
+
+  function dismissHowTo() {
+    var box = document.getElementById(ID("HOW_TO_READ"));
+    if (box) { box.hidden = true; }
+    try { window.localStorage.setItem("descent-lab-read", "1"); } catch (e) { /* private mode */ }
+  }
+
+  // The first screen's grid takes the viewport's height less the lesson banner's.
+  function watchBanner() {
+    var parts = [document.getElementById(ID("LESSON")), document.getElementById(ID("HOW_TO_READ"))].filter(Boolean);
+    var measure = function () {
+      var h = parts.reduce(function (sum, el) { return sum + (el.offsetHeight ? el.offsetHeight + 10 : 0); }, 0);
+      document.documentElement.style.setProperty("--banner-h", h + "px");
+    };
+    if (window.ResizeObserver) { var ro = new ResizeObserver(measure); parts.forEach(function (el) { ro.observe(el); }); }
+    measure();
+  }
+
+  var framed = false;
+  function frameOnce() {
+    if (framed) { return; }
+    framed = true;
+    watchBanner();
+    toggleSidebar(!narrow());
+    var seen = false;
+    try { seen = window.localStorage.getItem("descent-lab-read") === "1"; } catch (e) { /* private mode */ }
+    var box = document.getElementById(ID("HOW_TO_READ"));
+    if (box && !seen) { box.hidden = false; }
+  }
+
+  function reveal() {
+    var stage = document.getElementById(ID("STAGE"));
+    if (stage && stage.scrollIntoView) { stage.scrollIntoView({behavior: "smooth", block: "start"}); }
+    if (window.scrollY > 0 && stage && stage.getBoundingClientRect().top < 0) { window.scrollTo({top: 0, behavior: "smooth"}); }
+  }
+
+  // --------------------------------------------------- controls the page owns
+  // Sliders and exact-value fields follow the state without being re-rendered: the
+  // fields show each value, the sliders their position (from the payloads).
+  function setField(id, text) {
+    var el = document.getElementById(U.domId(id));
+    if (!el || el === document.activeElement || el.value === text) { return; }
+    U.setProps(id, {value: text});
+  }
+  var positions = {};  // the position each slider was last set to or reported
+  function setSlider(id, position) {
+    var key = U.domId(id);
+    if (positions[key] === position) { return; }
+    positions[key] = position;
+    U.setProps(id, {value: position});
+  }
+
+  function syncControls() {
+    var p = ctl.paths, st = ctl.state;
+    if (!p || !st || dragging) { return; }
+    var E = ctl.ids;
+    (p.runs || []).forEach(function (raw) {
+      if (!raw) { return; }
+      Object.keys(raw.values || {}).forEach(function (name) {
+        setField({type: E.HPARAM_TEXT, run: raw.id, name: name}, raw.values[name]);
+        if (name in (raw.positions || {})) { setSlider({type: E.HPARAM, run: raw.id, name: name}, raw.positions[name]); }
+      });
+    });
+    var c = p.controls || {};
+    Object.keys(c.sparam || {}).forEach(function (name) {
+      setField({type: E.SPARAM_TEXT, name: name}, c.sparam[name][0]);
+      setSlider({type: E.SPARAM, name: name}, c.sparam[name][1]);
+    });
+    if (c.scale) { setField(E.LOSS_SCALE_TEXT, c.scale[0]); setSlider(E.LOSS_SCALE, c.scale[1]); }
+    if (c.noise) { setField(E.NOISE_TEXT, c.noise[0]); setSlider(E.NOISE, c.noise[1]); }
+    if (c.compare) {
+      setField({type: E.COMPARE_PARAM, name: "text"}, c.compare[0]);
+      setSlider({type: E.COMPARE_PARAM, name: "value"}, c.compare[1]);
+    }
+    Object.keys(c.schedules || {}).forEach(function (rid) {
+      Object.keys(c.schedules[rid]).forEach(function (name) {
+        setField({type: E.SCHEDULE_TEXT, run: +rid, name: name}, c.schedules[rid][name][0]);
+        setSlider({type: E.SCHEDULE_PARAM, run: +rid, name: name}, c.schedules[rid][name][1]);
+      });
+    });
+    labelThumbs();
+  }
+
+  // Slider thumbs get an accessible name (the knob and its owner) and read their real
+  // value (not the log10 position) from the exact-value field beside them.
+  function labelThumbs() {
+    document.querySelectorAll(".control[data-name]").forEach(function (box) {
+      var thumb = box.querySelector("[role=slider]"), field = box.querySelector("input.control-value");
+      if (!thumb) { return; }
+      thumb.setAttribute("aria-label", box.getAttribute("data-name"));
+      if (field) { thumb.setAttribute("aria-valuetext", field.value); }
+    });
+  }
+
+  // ----------------------------------------------------------- dispatch
+  function getPath(obj, path) {
+    return path.split(".").reduce(function (o, k) { return o === null || o === undefined ? undefined : o[k]; }, obj);
+  }
+  function runById(runs, id) {
+    for (var i = 0; i < (runs || []).length; i++) { if (runs[i] && runs[i].id === id) { return runs[i]; } }
+    return null;
+  }
+  function same(a, b) {
+    if (typeof a === "number" && typeof b === "number") { return Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a)); }
+    return JSON.stringify(a) === JSON.stringify(b);
+  }
+
+  // The value in use for an action's control (undefined: unknown, so always send).
+  function current(event, action, state, paths) {
+    var m = event.mirror || "", c = (paths && paths.controls) || {};
+    if (!m || !state) { return undefined; }
+    if (m.indexOf("state:") === 0) { return getPath(state, m.slice(6).replace("{name}", action.name)); }
+    if (m.indexOf("run:") === 0) { var r = runById(state.runs, action.run); return r ? getPath(r, m.slice(4)) : undefined; }
+    if (m === "box") { return state.box ? "fit" : "whole"; }
+    var textual = m.indexOf("text:") === 0, what = m.slice(textual ? 5 : 9), pair;
+    if (what === "hparam") {
+      var raw = runById(paths && paths.runs, action.run);
+      return raw ? (textual ? (raw.values || {})[action.name] : (raw.positions || {})[action.name]) : undefined;
+    }
+    if (what === "sparam") { pair = (c.sparam || {})[action.name]; }
+    else if (what === "schedule") { pair = ((c.schedules || {})[String(action.run)] || {})[action.name]; }
+    else if (what === "compare") { if (action.name === "name") { return Object.keys(state.compare || {})[0] || ""; } pair = c.compare; }
+    else { pair = c[what]; }
+    return pair ? pair[textual ? 0 : 1] : undefined;
+  }
+
+  function eventFor(idOrType, prop) {
+    var list = (ctl.config && ctl.config.events) || [];
+    for (var i = 0; i < list.length; i++) {
+      if (list[i].component === idOrType && list[i].prop === prop) { return list[i]; }
+    }
+    return null;
+  }
+
+  function findState(cc, id, prop) {
+    var key = U.domId(id), found;
+    (cc.states_list || []).forEach(function (entry) {
+      (Array.isArray(entry) ? entry : [entry]).forEach(function (s) {
+        if (s && s.property === prop && U.domId(s.id) === key) { found = s.value; }
+      });
+    });
+    return found;
+  }
+
+  var seq = 0;
+  function actionFrom(cc, trigger, value) {
+    var prop = trigger.prop_id.slice(trigger.prop_id.lastIndexOf(".") + 1), id = cc.triggered_id;
+    var event = eventFor(typeof id === "object" && id !== null ? id.type : id, prop === "drag_value" ? null : prop);
+    if (!event && prop === "drag_value") {
+      var list = (ctl.config && ctl.config.events) || [];
+      event = list.filter(function (e) { return e.preview && e.component === (typeof id === "object" ? id.type : id); })[0];
+    }
+    if (!event) { return null; }
+    var action = {kind: event.kind};
+    event.keys.forEach(function (k) { action[k] = id[k]; });
+    if (event.click) {
+      if (!value) { return null; }  // a button just rendered, not clicked
+    } else if (event.valueFrom) {
+      action.value = findState(cc, id, event.valueFrom);
+    } else {
+      action.value = value;
+    }
+    event.extra.forEach(function (x) { action[x[0]] = findState(cc, x[1], x[2]); });
+    return {action: action, event: event};
+  }
+
+  var dragging = false;
+  function dispatch() {
+    var cc = window.dash_clientside.callback_context || {}, nu = noUpdate();
+    var triggered = cc.triggered || [];
+    if (triggered.length !== 1 || !ctl.config) { return nu; }  // several at once: components rendered
+    var found = actionFrom(cc, triggered[0], triggered[0].value);
+    if (!found) { return nu; }
+    var action = found.action, event = found.event;
+    if (event.kind === "click" || event.kind === "frame") {
+      action.value = triggered[0].value;
+      if (event.kind === "frame") { action.value = triggered[0].value; }
+    }
+    var args = arguments, state = args[args.length - 2] || ctl.state, paths = args[args.length - 1] || ctl.paths;
+    var inUse = current(event, action, state, paths);
+    if (inUse !== undefined && same(inUse, action.value)) { return nu; }
+    if (event.preview) {
+      positions[U.domId(cc.triggered_id)] = action.value;
+      dragging = false;
+      requestPreview(action, true);  // a keyboard step paints before the server's reply
+    }
+    seq += 1;
+    action.seq = seq;
+    ctl.lastAction = action;
+    return action;
+  }
+
+  // ------------------------------------------------------------- preview
+  var inflight = null, pending = null;
+  function requestPreview(action, settle) {
+    if (!ctl.state || !ctl.config) { return; }
+    if (inflight) { pending = action; return; }
+    inflight = action;
+    var started = performance.now();
+    window.fetch(ctl.config.preview, {
+      method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
+      body: JSON.stringify({state: ctl.state, action: action}),
+    }).then(function (response) { return response.json(); }).then(function (reply) {
+      ctl.lastPreviewMs = performance.now() - started;
+      if (reply && reply.runs && !reply.error) { applyPreview(reply); }
+    }).catch(function () { /* the release commits through the server anyway */ }).then(function () {
+      inflight = null;
+      if (pending) { var next = pending; pending = null; requestPreview(next, settle); }
+    });
+  }
+
+  function applyPreview(reply) {
+    ctl.previews += 1;
+    if (reply.surface) { decodeSurface(reply.surface); rebuildMain(); }
+    replaceRuns(reply.runs, reply.twin);
+    if (reply.controls) { previewFields(reply.controls, reply.runs); }
+    drawLegend();
+    drawFrame();
+    ctl.lastPreviewPaintAt = performance.now();
+  }
+
+  // While dragging, the exact-value fields follow the preview (the sliders are in the hand).
+  function previewFields(controls, runsById) {
+    var E = ctl.ids;
+    Object.keys(runsById).forEach(function (k) {
+      var raw = runsById[k];
+      Object.keys(raw.values || {}).forEach(function (name) {
+        setField({type: E.HPARAM_TEXT, run: raw.id, name: name}, raw.values[name]);
+      });
+    });
+    Object.keys(controls.sparam || {}).forEach(function (name) { setField({type: E.SPARAM_TEXT, name: name}, controls.sparam[name][0]); });
+    if (controls.scale) { setField(E.LOSS_SCALE_TEXT, controls.scale[0]); }
+    if (controls.noise) { setField(E.NOISE_TEXT, controls.noise[0]); }
+    if (controls.compare) { setField({type: E.COMPARE_PARAM, name: "text"}, controls.compare[0]); }
+  }
+
+  function rebuildMain() {
+    var gd = U.graphDiv(ID("MAIN_GRAPH"));
+    if (!gd || !window.Plotly || !ctl.paths) { return; }
+    var fig = mainFigure();
+    ctl.mainKey = mainKey();
+    window.Plotly.react(gd, fig.data, fig.layout);
+  }
+
+  function preview() {
+    var cc = window.dash_clientside.callback_context || {}, triggered = cc.triggered || [];
+    if (triggered.length !== 1 || !ctl.config || triggered[0].value === null || triggered[0].value === undefined) { return; }
+    var found = actionFrom(cc, triggered[0], triggered[0].value);
+    if (!found) { return; }
+    dragging = true;
+    window.clearTimeout(ctl.dragTimer);
+    ctl.dragTimer = window.setTimeout(function () { dragging = false; }, 1500);
+    requestPreview(found.action, false);
+  }
+
+  // ------------------------------------------------------- clientside callbacks
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.race = {
+    configure: function (config) { ctl.configure(config); chartLayouts = config && config.charts; },
+
+    render: function (surface, paths, viewStore, state) {
+      var nu = noUpdate();
+      var trig = (window.dash_clientside.callback_context || {}).triggered || [];
+      var fromView = trig.some(function (t) { return t.prop_id.indexOf(ID("VIEW_STORE")) === 0; });
+      if (state) { ctl.state = state; }
+      var autoplay = false;
+      frameOnce();
+      if (viewStore && fromView) {
+        ctl.view = viewStore.view || "overlay";
+        if (viewStore.frame !== null && viewStore.frame !== undefined) { ctl.frame = viewStore.frame; ctl.position = viewStore.frame; }
+        autoplay = !!viewStore.autoplay;
+        ctl.stopAt = viewStore.stop;
+        if (viewStore.reveal) { reveal(); }
+      }
+      if (!surface || !paths) { return [nu, nu, nu]; }
+      ctl.renders += 1;
+      ctl.lastRenderAt = performance.now();
+      decodeSurface(surface);
+      setPaths(paths);
+      if (autoplay && ctl.maxFrame > 0) { ctl.frame = 0; ctl.position = 0; window.setTimeout(play, 150); }
+      if (ctl.frame > ctl.maxFrame) { ctl.frame = ctl.maxFrame; ctl.position = ctl.maxFrame; }
+      var key = mainKey(), main = key === ctl.mainKey ? nu : mainFigure();
+      ctl.mainKey = key;
+      var noMin = !(paths.minimizers || []).length;
+      var loss = chartFigure("loss", paths.loss_title, lossSeries, paths.loss_kind === "gap");
+      var dist = chartFigure("dist", "distance to the nearest minimum", distSeries, !noMin,
+                             noMin ? "this surface has no known minimum" : null);
+      var charts = [["loss", loss], ["dist", dist]].map(function (pair) {
+        if (!pair[1]) { return nu; }
+        var k = JSON.stringify([pair[1].layout.yaxis.range, pair[1].layout.yaxis.type, pair[1].layout.xaxis.range,
+                                pair[1].layout.annotations]);
+        if (ctl["chartKey" + pair[0]] === k) { return nu; }
+        ctl["chartKey" + pair[0]] = k;
+        return pair[1];
+      });
+      drawLegend();
+      updatePlayer();
+      syncControls();
+      if (main === nu) { drawFrame(); }  // same axes: the new runs can be drawn right away
+      window.setTimeout(hookGraphs, 0);
+      return [main, charts[0], charts[1]];
+    },
+
+    dispatch: dispatch,
+    preview: preview,
+
+    syncState: function (state) { if (state) { ctl.state = state; syncControls(); } },
+
+    runStatus: function (paths) {
+      var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];
+      return outputs.map(function (o) {
+        var run = paths && paths.runs ? runById(paths.runs, o.id.run) : null;
+        return run ? run.status_text : "";
+      });
+    },
+
+    writeUrl: function (url) {
+      if (typeof url === "string" && url.charAt(0) === "?") {
+        window.history.replaceState(window.history.state, "", url + window.location.hash);
+      }
+      return noUpdate();
+    },
+
+    copyLink: function (n) {
+      if (!n) { return noUpdate(); }
+      var href = window.location.href;
+      try {
+        if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(href); return "Link copied"; }
+      } catch (e) { /* fall through */ }
+      window.prompt("Copy this link:", href);
+      return "";
+    },
+
+    fanText: function (k) { return typeof k === "number" && k >= 2 ? k + " seeds" : "off"; },
+  };
+})();

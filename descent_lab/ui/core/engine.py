@@ -1,0 +1,133 @@
+"""The engine's results for a validated state, cached: pure in their arguments, so
+one cache serves every user (no per-user state on the server).
+
+* :func:`trajectory` one run of the race (``optimizers.run``);
+* :func:`fan_paths` K seeds of one run (``optimizers.run_batch``);
+* :func:`contour_grid` a surface sampled over a window, coloured for the contour.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import numpy as np
+
+from descent_lab import optimizers
+
+from .state import get_surface
+
+GRID_N = 150
+
+
+def freeze(mapping: dict) -> tuple:
+    """A hashable, order-independent form of a flat dict (cache keys)."""
+    return tuple(sorted(mapping.items()))
+
+
+@lru_cache(maxsize=256)
+def surface(key: str, params: tuple):
+    """The engine surface for a validated ``(key, frozen params)``."""
+    return get_surface(key, dict(params))
+
+
+def surface_of(state_surface: dict, overrides: dict | None = None):
+    params = {**state_surface["params"], **(overrides or {})}
+    return surface(state_surface["key"], freeze(params))
+
+
+# A 10,000-step trajectory with its internal state takes about 1.6 MB, so 64
+# entries bound this cache near 100 MB per worker whatever clients send.
+@lru_cache(maxsize=64)
+def _run_cached(optimizer: str, surface_key: str, surface_params: tuple, start: tuple,
+                steps: int, seed: int, noise: float, hparams: tuple, schedule: tuple):
+    return optimizers.run(optimizer, surface(surface_key, surface_params), start, steps, noise=noise, seed=seed,
+                          schedule=dict(schedule), **dict(hparams))
+
+
+def trajectory(state: dict, index: int, overrides: dict | None = None):
+    """The engine ``Trajectory`` of ``state["runs"][index]`` (on the surface with its
+    parameters ``overrides``d, for the compared panel)."""
+    run = state["runs"][index]
+    params = {**state["surface"]["params"], **(overrides or {})}
+    return _run_cached(
+        run["optimizer"], state["surface"]["key"], freeze(params),
+        (float(state["start"][0]), float(state["start"][1])), int(state["steps"]), int(state["seed"]),
+        float(state.get("noise", 0.0)), freeze(run["hparams"]), freeze(run.get("schedule") or {"kind": "constant"}),
+    )
+
+
+# 20 seeds x 10,001 steps x 2 coordinates is 3.2 MB: 16 entries bound this near 50 MB.
+@lru_cache(maxsize=16)
+def _fan_cached(optimizer, surface_key, surface_params, start, steps, seed, noise, hparams, schedule, k):
+    paths = optimizers.run_batch(optimizer, surface(surface_key, surface_params), [start] * k, steps, noise=noise,
+                                 seed=seed, schedule=dict(schedule), **dict(hparams))
+    paths.setflags(write=False)
+    return paths
+
+
+def fan_paths(state: dict, index: int) -> np.ndarray:
+    """(K, steps + 1, 2): run ``index`` with seeds ``seed .. seed + K - 1`` (NaN after a
+    divergence); path ``b`` equals ``optimizers.run(..., seed=seed + b)``."""
+    run = state["runs"][index]
+    return _fan_cached(run["optimizer"], state["surface"]["key"], freeze(state["surface"]["params"]),
+                       (float(state["start"][0]), float(state["start"][1])), int(state["steps"]),
+                       int(state["seed"]), float(state["noise"]), freeze(run["hparams"]),
+                       freeze(run.get("schedule") or {"kind": "constant"}), int(state["fan"]))
+
+
+def fan_mean(paths: np.ndarray) -> np.ndarray:
+    """(steps + 1, 2): the mean over the runs still going at each step (``nanmean``;
+    NaN where every run has diverged), without NumPy's empty-slice warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(paths, axis=0)
+
+
+LOW_BAND_SHARE = 0.1  # a typed surface with more of its plot in the lowest band is coloured on a log scale
+
+
+def crowded_low(f: np.ndarray, bands: int = 24) -> bool:
+    """Whether a linear colour scale would put more than :data:`LOW_BAND_SHARE` of the plot
+    in its lowest band (a banana valley's flat floor): then a log scale shows its rings."""
+    finite = f[np.isfinite(f)]
+    if finite.size == 0:
+        return False
+    lo, hi = np.percentile(finite, [1, 99])
+    return hi > lo and float(np.mean(finite < lo + (hi - lo) / bands)) > LOW_BAND_SHARE
+
+
+@lru_cache(maxsize=64)
+def contour_grid(key: str, params: tuple, box: tuple | None = None, n: int = GRID_N):
+    """(xs, ys, z, colour_title) of a surface over ``box`` (its bounds when None).
+
+    With ``log_color`` the colour is log10(f - f_min + delta), which turns the flat
+    floor of a ravine into visible rings; otherwise f clipped to its 1st-99th
+    percentiles so a surface unbounded below does not wash out.
+    """
+    s = surface(key, params)
+    (x0, x1), (y0, y1) = box if box is not None else s.bounds
+    xs = np.linspace(x0, x1, n)
+    ys = np.linspace(y0, y1, n)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (n, n, 2), rows are y
+    with np.errstate(all="ignore"):
+        f = np.asarray(s.f(grid), dtype=float)
+    f = np.where(np.isfinite(f), f, np.nan)
+    floor = None
+    if s.log_color and s.min_value is not None:
+        floor, title = float(s.min_value), "log₁₀(f − f*)"
+    elif s.min_value is None and not s.unbounded_below and crowded_low(f):
+        floor, title = float(np.nanmin(f)), "log₁₀(f − min on the plot)"
+    if floor is not None:
+        gap = np.maximum(f - floor, 0.0)
+        spread = np.nanpercentile(gap, 99) if np.isfinite(gap).any() else 1.0
+        delta = max(spread * 1e-6, 1e-12)
+        z = np.log10(gap + delta)
+    elif np.isfinite(f).any():
+        lo, hi = np.nanpercentile(f, [1, 99])
+        z = np.clip(f, lo, hi)
+        title = "f"
+    else:
+        z, title = np.zeros_like(f), "f"
+    z = np.nan_to_num(z, nan=float(np.nanmax(z)) if np.isfinite(z).any() else 0.0)
+    return xs.astype(np.float32), ys.astype(np.float32), z.astype(np.float32), title

@@ -1,0 +1,64 @@
+"""The instruments' callbacks, generated from the registry.
+
+* ``instruments.render`` (browser): every chart's axes, the 3D figure and which boxes
+  are shown, when the paths, the surface or the checklist change. Its outputs are
+  listed from the registry; the browser fills each by its id.
+* the readout (server): each run's update rule with the paused step's numbers; a
+  browser-side gate passes the state on only while the readout is on.
+
+The checklist itself goes through the race's one action store, so it lands in the
+validated state and the URL like every other setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State, html, no_update
+
+from ..core import ids, registry
+from ..core.state import validate_state
+from .readout import readout_children
+
+
+def readout(client_state: Any) -> Any:
+    """The readout's children for a (re-validated) client state: unchanged while the
+    readout is off; a message instead of numbers for a state the app would not send."""
+    state, errors = validate_state(client_state)
+    if errors:
+        return [html.P("The page sent settings that were not valid, so the readout shows nothing: "
+                       + "; ".join(errors[:3]), className="alert")]
+    if "readout" not in state["show"]:
+        return no_update
+    return readout_children(state)
+
+
+def render_outputs() -> list[Output]:
+    """The chart figures and box styles ``instruments.render`` sets, from the registry (the
+    3D view is drawn by the browser itself, with Plotly's 3D bundle)."""
+    outputs = [Output(ids.chart(name), "figure") for name in registry.CHARTS]
+    outputs += [Output(ids.box(ids.chart(name)), "style") for name in registry.CHARTS]
+    outputs += [Output(ids.box(ids.READOUT), "style"), Output(ids.box(ids.chart("view3d")), "style"),
+                Output(ids.ARROW_LEGEND, "style")]
+    return outputs
+
+
+def register(app: dash.Dash) -> None:
+    app.clientside_callback(
+        dash.ClientsideFunction("instruments", "render"),
+        *render_outputs(),
+        Input(ids.PATHS, "data"),
+        Input(ids.SURFACE, "data"),
+        Input(ids.SHOW, "value"),
+        State(ids.INSTRUMENT_LAYOUTS, "data"),
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction("instruments", "readoutGate"),
+        Output(ids.READOUT_REQUEST, "data"),
+        Input(ids.STATE, "data"),
+    )
+
+    @app.callback(Output(ids.READOUT, "children"), Input(ids.READOUT_REQUEST, "data"), prevent_initial_call=True)
+    def on_readout(client_state):
+        return readout(client_state)

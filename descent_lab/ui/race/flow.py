@@ -1,0 +1,334 @@
+"""From an action to what the page must change: pure, and called by the race's one
+server callback (``ui.race.callbacks``) and by the live preview (``ui.race.preview``).
+
+:func:`respond` re-validates the client's state, applies the action
+(``ui.race.events``) and decides which outputs actually change:
+
+* the contour only when the surface's shape, the window or the compared panel changed;
+* the paths only when something that moves them changed, and then a ``Patch`` of just
+  the changed runs when nothing else moved (a slider sends one run);
+* the run cards and the surface panel only when their structure changed (a run added,
+  removed or given another optimizer; another surface): a slider being dragged or a
+  field being typed in is never re-rendered under the hand;
+* controls the browser shows are set from the payloads it already receives (the
+  exact-value fields and sliders follow ``values``/``positions``), not as outputs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import dash
+from dash import no_update
+
+from descent_lab import optimizers
+
+from ..core import engine, plot, registry, widgets
+from ..core.state import (
+    MAX_RUNS,
+    make_surface,
+    surface_label,
+    surface_params,
+    validate_state,
+)
+from ..core.theme import fmt_value
+from ..core.url import decode_url, encode_url, read_url
+from . import events, runs, start, surface, teach
+
+NO = no_update
+
+OUTPUTS = (
+    "state", "surface", "paths", "view_store", "url", "alerts", "status", "runs", "add_disabled",
+    "surface_params", "surface_info", "compare", "surface_key", "start_x", "start_y", "steps", "seed",
+    "field_message", "surface_message", "view", "show", "fan", "box", "lesson",
+)
+# What moves the paths (anything else: view, frame, lesson text, window...).
+SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "fan", "compare")
+FIELD_KINDS = ("start_x", "start_y", "steps", "seed")
+
+
+def _nonce() -> str:
+    """Makes each view-store value distinct, so the browser re-applies it."""
+    return uuid.uuid4().hex[:8]
+
+
+def status_line(state: dict, paths: dict | None) -> str:
+    n = len(state["runs"])
+    text = f"{surface_label(state['surface'])} · {n} run{'s' if n != 1 else ''} · {state['steps']} steps"
+    if paths:
+        diverged = sum(run["status"] == "diverged" for run in paths["runs"])
+        if diverged:
+            text += f" · {diverged} diverged"
+    return text
+
+
+# ------------------------------------------------------------------------------
+# the paths payload
+# ------------------------------------------------------------------------------
+
+def panels(state: dict) -> list[dict]:
+    """How the main graph is split: one panel (overlay), one per run (side by side), or
+    the surface and its compared variant, each with every run."""
+    n = len(state["runs"])
+    if state.get("compare"):
+        return [{"runs": list(range(n)), "twin": False, "title": surface.panel_title(state, {})
+                 or surface.panel_title(state, {k: state["surface"]["params"][k] for k in state["compare"]})},
+                {"runs": list(range(n)), "twin": True, "title": surface.panel_title(state, state["compare"])}]
+    if state["view"] == "grid" and n > 1:
+        return [{"runs": [i], "twin": False, "title": ""} for i in range(n)]
+    return [{"runs": list(range(n)), "twin": False, "title": ""}]
+
+
+def controls_payload(state: dict) -> dict:
+    """The values the browser shows in the controls it owns, keyed like their ids."""
+    out = {"sparam": {}, "scale": None, "noise": None, "compare": None}
+    for hp in surface_params(state["surface"]["key"]):
+        value = state["surface"]["params"][hp.name]
+        out["sparam"][hp.name] = [fmt_value(value), widgets.to_slider(hp, value)]
+    scale = state["surface"]["params"].get("scale", 1.0)
+    out["scale"] = [fmt_value(scale), widgets.to_slider(surface.SCALE_PARAM, scale)]
+    out["noise"] = [fmt_value(state["noise"]), widgets.to_slider(start.NOISE_PARAM, state["noise"])]
+    out["fan"] = state["fan"]
+    compare = state.get("compare") or {}
+    if compare:
+        name, value = next(iter(compare.items()))
+        hp = surface.sparam_spec(state, name)
+        out["compare"] = [fmt_value(value), widgets.to_slider(hp, value)]
+    out["schedules"] = {str(run["id"]): {hp.name: [fmt_value(run["schedule"][hp.name]),
+                                                   widgets.to_slider(hp, run["schedule"][hp.name])]
+                                         for hp in optimizers.SCHEDULES[run["schedule"]["kind"]].params}
+                        for run in state["runs"]}
+    return out
+
+
+def paths_payload(state: dict) -> dict:
+    """Every run for the browser, with what goes with them (JSON-safe)."""
+    s = make_surface(state["surface"])
+    live = teach.live_values(state)
+    run_list = []
+    for index in range(len(state["runs"])):
+        payload = runs.run_payload(state, index, s)
+        if live is not None:
+            payload["live"] = teach.live_payload(live[index])
+        run_list.append(payload)
+    kind, title = runs.loss_title(s)
+    box = surface.window(state)
+    split = panels(state)
+    colour_title = engine.contour_grid(state["surface"]["key"],
+                                       engine.freeze(surface.unscaled(state["surface"])["params"]),
+                                       (tuple(box[0]), tuple(box[1])))[3]
+    out = {
+        "runs": run_list,
+        "steps": int(state["steps"]),
+        "start": [float(c) for c in state["start"]],
+        "minimizers": [[float(a), float(b)] for a, b in s.minimizers],
+        "loss_kind": kind,
+        "loss_title": title,
+        "bounds": [[float(a), float(b)] for a, b in s.bounds],
+        "box": box,
+        "panels": split,
+        "layout": plot.panels_layout(box, len(split), colour_title),
+        "show": list(state["show"]),
+        "controls": controls_payload(state),
+        "lesson_live": teach.live_format(state) if live is not None else None,
+    }
+    if state.get("compare"):
+        twin_surface = engine.surface_of(state["surface"], state["compare"])
+        out["twin"] = {"runs": [runs.run_payload(state, i, twin_surface, state["compare"], with_arrays=False)
+                                for i in range(len(state["runs"]))]}
+    return out
+
+
+def changed_runs(old: dict, new: dict) -> list[int] | None:
+    """Indices of the runs whose settings changed, when nothing else that moves the
+    paths did (None: everything must be resent)."""
+    if any(old[k] != new[k] for k in SIM_KEYS if k != "runs") or len(old["runs"]) != len(new["runs"]) \
+            or old.get("lesson") != new.get("lesson") or old["show"] != new["show"] \
+            or [r["id"] for r in old["runs"]] != [r["id"] for r in new["runs"]]:
+        return None
+    return [i for i, (a, b) in enumerate(zip(old["runs"], new["runs"])) if a != b]
+
+
+def paths_patch(paths: dict, indices: list[int]) -> dash.Patch:
+    """A Patch of the paths store replacing only the given runs and the controls' values.
+
+    Dragging one run's slider then sends one trajectory (~16 kB for 1000 steps)
+    instead of all of them."""
+    patch = dash.Patch()
+    for i in indices:
+        patch["runs"][i] = paths["runs"][i]
+    patch["controls"] = paths["controls"]
+    return patch
+
+
+def _structure(state: dict) -> list:
+    """What the run cards depend on: each run's id, optimizer and schedule kind (values
+    live in the sliders and fields)."""
+    return [(run["id"], run["optimizer"], run["schedule"]["kind"]) for run in state["runs"]]
+
+
+# ------------------------------------------------------------------------------
+# respond
+# ------------------------------------------------------------------------------
+
+def load(search: Any) -> tuple[dict, list[str]]:
+    """The state a link opens: ``?lesson=KEY`` alone loads the lesson's whole set-up (and
+    anything else the link says overrides it); an empty link opens the default lesson."""
+    raw, errors = read_url(search)
+    if raw is None:
+        if errors or teach.lessons.DEFAULT_LESSON is None:
+            return decode_url(None)[0], errors
+        return teach.lesson_state(teach.lessons.DEFAULT_LESSON)[0], errors
+    key = raw.get("lesson")
+    if isinstance(key, str) and key in teach.lessons.LESSONS:
+        base, _ = teach.lesson_state(key)
+        merged = {**base, **raw}
+        state, more = validate_state(merged)
+        if "box" not in raw:
+            state["box"] = base["box"]
+        return state, errors + more
+    state, more = validate_state(raw)
+    return state, errors + more
+
+
+def apply_action(old: dict | None, action: dict) -> tuple[dict, list[str]]:
+    if action["kind"] == "load":
+        return load(action.get("search"))
+    return events.apply(old, action)
+
+
+def respond(client_state: Any, action: dict | None) -> dict:
+    """Every output of the race callback for an action (``no_update`` = unchanged)."""
+    out = {name: NO for name in OUTPUTS}
+    if not isinstance(action, dict) or not isinstance(action.get("kind"), str):
+        if action is not None:
+            out["alerts"] = widgets.alerts([f"An action from the page was malformed ({str(action)[:40]!r}); ignored."])
+        return out
+    if action["kind"] != "load" and client_state is None:
+        action = {"kind": "load", "search": ""}
+    tampered = False
+    errors: list[str] = []
+    old = None
+    if action["kind"] != "load":
+        old, errors = validate_state(client_state)
+        if errors:  # the client sent a state we would never have produced
+            errors = ["The page sent settings that were not valid: " + "; ".join(errors)]
+            tampered = True  # what the page shows may not match `old`: resend it all
+    new, more = apply_action(old, action)
+    errors += more
+    first = old is None or tampered or action["kind"] in ("setup",)
+    fresh = first or action["kind"] in ("lesson", "lesson_act")
+
+    def changed(*keys):
+        return first or any(old[k] != new[k] for k in keys)
+
+    out["state"] = new
+    out["url"] = encode_url(new)
+    if errors:
+        out["alerts"] = widgets.alerts(errors)
+    elif first:
+        out["alerts"] = []
+    if action["kind"] in FIELD_KINDS:
+        out["field_message"] = start.field_message(action["kind"], action.get("value")) if more else ""
+        if more:  # the field goes back to the value in use
+            out[action["kind"]] = new["start"][0] if action["kind"] == "start_x" else \
+                new["start"][1] if action["kind"] == "start_y" else new[action["kind"]]
+    if action["kind"] == "custom":  # a refused function or bound is said beside the text box
+        out["surface_message"] = " ".join(more)
+    elif fresh or changed("surface"):
+        out["surface_message"] = ""
+    if fresh or changed("surface") and old["surface"]["key"] != new["surface"]["key"]:
+        parts = surface.panel_children(new)
+        out["surface_params"], out["surface_info"] = parts["params"], parts["info"]
+        out["surface_key"] = new["surface"]["key"]
+    if fresh or changed("surface", "compare") and (
+            old["surface"]["key"] != new["surface"]["key"] or bool(old["compare"]) != bool(new["compare"])
+            or list(old["compare"]) != list(new["compare"])):
+        out["compare"] = surface.compare_controls(new)
+    elif changed("surface") and surface.unscaled(old["surface"]) != surface.unscaled(new["surface"]):
+        out["surface_info"] = surface.info(new)
+    if fresh or surface.surface_key(old) != surface.surface_key(new):
+        out["surface"] = surface.surface_payload(new)
+    paths = None
+    lesson_moved = not fresh and (old.get("lesson") != new.get("lesson") or teach.applies(old) != teach.applies(new))
+    if fresh or changed(*SIM_KEYS, "show", "box", "view") or lesson_moved:
+        try:
+            paths = paths_payload(new)
+        except ValueError as exc:  # the engine refused a combination we let through
+            out["alerts"] = widgets.alerts(errors + [f"Could not run these settings: {exc}"])
+        else:
+            only = None if fresh or changed("box", "view") else changed_runs(old, new)
+            out["paths"] = paths if only is None else paths_patch(paths, only)
+    if fresh or changed("runs") and _structure(old) != _structure(new):
+        out["runs"] = runs.run_cards(new)
+        out["add_disabled"] = len(new["runs"]) >= MAX_RUNS
+    for name in ("start_x", "start_y"):
+        if changed("start") and action["kind"] != name:
+            out[name] = new["start"][0 if name == "start_x" else 1]
+    for name in ("steps", "seed", "view", "show", "box", "fan"):
+        if changed(name) and action["kind"] not in (name, f"{name}_text"):
+            out[name] = ("fit" if new["box"] else "whole") if name == "box" else new[name]
+    if fresh or changed("lesson") or lesson_moved:
+        out["lesson"] = teach.banner(new)
+    autoplay_kinds = ("load", "lesson", "lesson_act", "setup")
+    if action["kind"] in autoplay_kinds:
+        out["view_store"] = {"view": new["view"], "frame": new["frame"], "autoplay": new["frame"] == 0,
+                             "stop": teach.stop_frame(new), "nonce": _nonce()}
+    elif changed("view"):
+        out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None, "nonce": _nonce()}
+    elif action["kind"] in ("surface", "click", "start_x", "start_y", "custom") and changed("start", "surface"):
+        out["view_store"] = {"view": new["view"], "frame": 0, "autoplay": True, "stop": None, "nonce": _nonce()}
+    if action.get("reveal") is True and isinstance(out["view_store"], dict):
+        out["view_store"]["reveal"] = True  # a map handed this set-up: bring the race into view
+    if paths is not None or first:
+        out["status"] = status_line(new, paths)
+    notice = surface_notice(old, new) if action["kind"] == "surface" and not errors else None
+    if notice:
+        out["alerts"] = widgets.notice(notice)
+    return out
+
+
+def surface_notice(old: dict | None, new: dict) -> str | None:
+    """What a surface switch changed besides the surface: the start, the window, and each
+    learning rate rescaled to the new surface (so the runs race there as they did here)."""
+    if old is None or old["surface"]["key"] == new["surface"]["key"]:
+        return None
+    parts = [f"Switched to {surface_label(new['surface'])}: start moved to "
+             f"({fmt_value(new['start'][0])}, {fmt_value(new['start'][1])})"]
+    lrs = [f"{optimizers.REGISTRY[b['optimizer']].label} {fmt_value(a['hparams']['lr'])} → "
+           f"{fmt_value(b['hparams']['lr'])}"
+           for a, b in zip(old["runs"], new["runs"]) if "lr" in a["hparams"] and a["hparams"]["lr"] != b["hparams"]["lr"]]
+    if lrs:
+        parts.append("learning rates rescaled to the new surface (" + ", ".join(lrs) + ")")
+    if old.get("lesson"):
+        parts.append("the lesson's text was about the old surface, so it is closed")
+    return "; ".join(parts) + "."
+
+
+def preview(client_state: Any, action: Any) -> dict:
+    """What a control being dragged would show, without committing it: the changed runs'
+    payloads (every run when more than runs moved), the contour when the surface's
+    shape moved, or the reason the value is refused."""
+    if not isinstance(action, dict) or action.get("kind") not in {e.kind for e in events.EVENTS if e.preview}:
+        raise ValueError("Only a slider that moves the paths can be previewed.")
+    old, errors = validate_state(client_state)
+    if errors:
+        raise ValueError("The page sent settings that were not valid: " + "; ".join(errors))
+    new, errors = events.apply(old, action)
+    if errors:
+        return {"error": " ".join(errors)}
+    only = changed_runs(old, new)
+    s = make_surface(new["surface"])
+    indices = range(len(new["runs"])) if only is None else only
+    out = {"runs": {str(i): runs.run_payload(new, i, s) for i in indices}, "all": only is None,
+           "controls": controls_payload(new)}
+    if only is None and new.get("compare"):
+        twin = engine.surface_of(new["surface"], new["compare"])
+        out["twin"] = {str(i): runs.run_payload(new, i, twin, new["compare"], with_arrays=False)
+                       for i in range(len(new["runs"]))}
+    if surface.surface_key(old) != surface.surface_key(new):
+        out["surface"] = surface.surface_payload(new, n=surface.PREVIEW_GRID)
+    if registry.data_groups(new["show"]) != registry.data_groups(old["show"]):
+        out["all"] = True
+    return out

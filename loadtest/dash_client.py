@@ -71,7 +71,8 @@ def split_output_key(key: str) -> list[tuple[str, str]]:
     renderer does: an ``allow_duplicate`` output keeps its ``@hash`` in the property
     (``alerts.children@3fa2...``), and the renderer sends it so."""
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    return [tuple(part.rsplit(".", 1)) for part in parts]
+    # a callback without outputs has a hash for a key: no id, no property
+    return [tuple(part.rsplit(".", 1)) if "." in part else (part, "") for part in parts]
 
 
 # ------------------------------------------------------------------------------
@@ -192,6 +193,7 @@ class Page:
         self.dependencies = dependencies
         self.server_callbacks = [d for d in dependencies if not d.get("clientside_function")]
         self.by_id: dict[str, dict] = {}
+        self._seq = 0
         self._reindex()
 
     def _reindex(self) -> None:
@@ -225,6 +227,47 @@ class Page:
         comp["props"][prop] = value
         if _has_components(value):
             self._reindex()
+
+    # --- the app's dispatcher (what a clientside callback does in the browser) -----
+    def config(self) -> dict | None:
+        """The page's event table and ids: the data of the store that carries
+        ``{"ids": ..., "events": [...]}`` (the browser's dispatcher reads the same)."""
+        for comp in self.by_id.values():
+            data = comp["props"].get("data")
+            if isinstance(data, dict) and isinstance(data.get("events"), list) and isinstance(data.get("ids"), dict):
+                return data
+        return None
+
+    def event_for(self, id_: Any, prop: str) -> dict | None:
+        config = self.config() or {}
+        component = id_.get("type") if isinstance(id_, dict) else id_
+        return next((e for e in config.get("events", []) if e["component"] == component and e["prop"] == prop), None)
+
+    def action_for(self, id_: Any, prop: str, value: Any) -> dict | None:
+        """The action the browser's dispatcher writes when ``id_.prop`` becomes
+        ``value`` (None where it writes nothing: a button just rendered)."""
+        event = self.event_for(id_, prop)
+        if event is None:
+            return None
+        action = {"kind": event["kind"]}
+        for key in event["keys"]:
+            action[key] = id_[key]
+        if event["click"]:
+            if not value:
+                return None
+        elif event["valueFrom"]:
+            action["value"] = self.get(id_, event["valueFrom"])
+        else:
+            action["value"] = value
+        for field_name, component, component_prop in event["extra"]:
+            action[field_name] = self.get(component, component_prop)
+        self._seq += 1
+        action["seq"] = self._seq
+        return action
+
+    def action_store(self) -> str | None:
+        config = self.config() or {}
+        return config.get("ids", {}).get("ACTION")
 
     # --- requests ----------------------------------------------------------------
     def callbacks_for(self, id_: Any, prop: str) -> list[dict]:
@@ -339,12 +382,18 @@ class User:
         return replies
 
     def trigger(self, id_: Any, prop: str, value: Any = ..., override: dict | None = None) -> Reply:
-        """Set a prop (unless value is ...) and send its server callback."""
+        """Set a prop (unless value is ...) and send its server callback; a control the
+        page's dispatcher handles in the browser becomes its action, sent through the
+        action store as the browser does."""
         if value is not ...:
             self.page.set(id_, prop, value)
         deps = self.page.callbacks_for(id_, prop)
         if not deps:
-            raise LookupError(f"no server callback takes {prop_id(id_, prop)}")
+            action = self.page.action_for(id_, prop, self.page.get(id_, prop))
+            store = self.page.action_store()
+            if action is None or store is None:
+                raise LookupError(f"no server callback or action takes {prop_id(id_, prop)}")
+            return self.trigger(store, "data", action, override)
         body = self.page.body(deps[0], [(id_, prop)], override)
         reply = self.http.post_json(CALLBACK_PATH, body)
         self.last = reply
@@ -376,8 +425,15 @@ class User:
                 time.sleep(think)
         return replies
 
+    def lesson_buttons(self) -> list[Any]:
+        """The buttons that load a lesson (the event of kind "lesson")."""
+        config = self.page.config() or {}
+        event = next((e for e in config.get("events", []) if e["kind"] == "lesson"), None)
+        return self.page.ids(type=event["component"]) if event else []
+
     def preset(self) -> Reply | None:
-        ids = self.page.ids(type="preset")
+        """Load a lesson, as a click on one of its buttons."""
+        ids = self.lesson_buttons()
         if not ids:
             return None
         button = self.rng.choice(ids)

@@ -155,7 +155,7 @@ class SimUser:
                 time.sleep(think)
 
     def preset(self) -> None:
-        buttons = self.user.page.ids(type="preset")
+        buttons = self.user.lesson_buttons()
         if buttons:
             button = self.rng.choice(buttons)
             clicks = (self.user.page.get(button, "n_clicks") or 0) + 1

@@ -25,8 +25,8 @@ from pathlib import Path
 import plotly
 import pytest
 
-from descent_lab.ui import ids
-from descent_lab.ui.callbacks import csv_text
+from descent_lab.ui.core import ids
+from descent_lab.ui.race.export import csv_text
 from loadtest.dash_client import CALLBACK_PATH, Http, Stack, User, raw_exchange
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -334,7 +334,7 @@ def test_sigterm_lets_requests_in_flight_finish_then_stops(served):
     code = server.stop(timeout=60)
     for thread in threads:
         thread.join(60)
-    expected, _ = csv_text(users[0].page.get(ids.STATE, "data"))
+    expected = csv_text(users[0].page.get(ids.STATE, "data"))[0]
     assert expected.count("\n") > 8 * 1000
     for reply in replies:
         assert not isinstance(reply, Exception), reply

@@ -8,7 +8,10 @@ writes the access log; with ``FRONT=none`` gunicorn binds HOST:PORT itself and l
 each request.
 """
 
+import json
 import os
+
+from gunicorn import util
 
 from descent_lab.ui.server import Config, error_headers, warm
 
@@ -52,10 +55,6 @@ def _write_error_with_headers(sock, status_int, reason, mesg):
     """gunicorn's reply to malformed HTTP (an over-long request line, oversized headers)
     as a one-line JSON body with the security headers every other reply carries.
     ``mesg`` may echo the request; it is left to the log, not sent back."""
-    import json
-
-    from gunicorn import util
-
     body = json.dumps({"error": reason}).encode() + b"\n"
     head = [f"HTTP/1.1 {status_int} {reason}", "Connection: close", "Content-Type: application/json",
             f"Content-Length: {len(body)}"]
@@ -64,6 +63,4 @@ def _write_error_with_headers(sock, status_int, reason, mesg):
 
 
 def post_fork(server, worker):
-    from gunicorn import util
-
     util.write_error = _write_error_with_headers

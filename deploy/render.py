@@ -13,6 +13,7 @@ was not given, so the template and this file cannot drift apart silently.
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import resource
 import secrets
@@ -105,8 +106,6 @@ def prepare(run_dir: Path, as_root: bool) -> None:
         path = run_dir / name
         path.mkdir(exist_ok=True)
         if as_root:
-            import pwd
-
             entry = pwd.getpwnam(UNPRIVILEGED[0])
             os.chown(path, entry.pw_uid, entry.pw_gid)
 

@@ -15,7 +15,10 @@ Environment
 -----------
 ``HOST`` (127.0.0.1), ``PORT`` (8050), ``WORKERS`` (2), ``THREADS`` (4),
 ``LOG_LEVEL`` (info), ``FRAME_ANCESTORS`` (empty: only the app's own origin may embed
-it), ``MAX_BODY_BYTES`` (1,000,000), ``DASH_DEBUG`` (off). A malformed value stops the
+it), ``MAX_BODY_BYTES`` (1,000,000), ``DASH_DEBUG`` (off); the request budget
+(``ui/budget.py``): ``REQUEST_SECONDS`` (2), ``HEAVY_REQUESTS`` (1 per worker); the front
+(``scripts/serve.sh``, ``deploy/``): ``FRONT`` (nginx, or none), ``CLIENT_CONNECTIONS``
+(256), ``TRUSTED_PROXIES`` (none). A malformed value stops the
 server at start with a sentence naming the variable, rather than running with a guess.
 
 Debug mode cannot be switched on by accident in production: it needs ``DASH_DEBUG``
@@ -85,6 +88,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from flask import Response, current_app, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+try:
+    from dash.exceptions import DependencyException
+except ImportError:  # the server module also guards a bare Flask server
+    DependencyException = None
+
 log = logging.getLogger("descent_lab.server")
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -135,6 +146,30 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
         raise ValueError(f"{name} must be a whole number between {low:,} and {high:,}, got {raw!r}.") from None
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low:,} and {high:,}, got {value:,}.")
+    return value
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds between {low:g} and {high:g}, got {raw!r}.") from None
+    if not low <= value <= high:  # NaN fails this too
+        raise ValueError(f"{name} must be between {low:g} and {high:g} seconds, got {raw}.")
+    return value
+
+
+def _heavy(environ: Mapping[str, str], threads: int) -> int:
+    """Heavy requests at once per worker: fewer than its threads, so that a slider move
+    always finds one free (with a single thread, one)."""
+    high = max(1, threads - 1)
+    value = _int(environ, "HEAVY_REQUESTS", 1, 1, 64)
+    if value > high:
+        raise ValueError(f"HEAVY_REQUESTS must be at most THREADS - 1 ({high}) so that slider moves always "
+                         f"find a free thread, got {value}.")
     return value
 
 
@@ -200,6 +235,8 @@ class Config:
     frame_ancestors: tuple[str, ...] = ()   # besides 'self'; ("'none'",) forbids embedding
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     debug: bool = False
+    request_seconds: float = 2.0            # the work one request may do (seconds of a core)
+    heavy_requests: int = 1                 # heavy requests at once per worker (ui/budget.py)
     front: str = "nginx"                    # what scripts/serve.sh puts on PORT: "nginx" or "none"
     client_connections: int = 256           # requests in progress per client address (nginx)
     trusted_proxies: tuple[str, ...] = ()   # networks whose X-Forwarded-For nginx believes
@@ -226,15 +263,18 @@ class Config:
         if debug and not _is_loopback(host):
             debug = False
             notes.append(f"DASH_DEBUG=1 ignored: debug mode only binds to loopback, not HOST={host!r}.")
+        threads = _int(env, "THREADS", cls.threads, 1, 64)
         return cls(
             host=host,
             port=_int(env, "PORT", cls.port, 1, 65535),
             workers=_int(env, "WORKERS", cls.workers, 1, 64),
-            threads=_int(env, "THREADS", cls.threads, 1, 64),
+            threads=threads,
             log_level=log_level,
             frame_ancestors=parse_frame_ancestors(env.get("FRAME_ANCESTORS", "")),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 16_384, 100_000_000),
             debug=debug,
+            request_seconds=_seconds(env, "REQUEST_SECONDS", cls.request_seconds, 0.1, 60.0),
+            heavy_requests=_heavy(env, threads),
             front=_choice(env, "FRONT", cls.front, FRONTS),
             client_connections=_int(env, "CLIENT_CONNECTIONS", cls.client_connections, 8, 100_000),
             trusted_proxies=parse_trusted_proxies(env.get("TRUSTED_PROXIES", "")),
@@ -482,8 +522,6 @@ NOT_FOUND_HTML = (
 
 def _not_found():
     """A 404: a short page for a browser, ``{"error": "Not Found"}`` for anything else."""
-    from flask import Response, current_app, request
-
     index = current_app.extensions.get("descent_lab_index", "/")
     if request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]:
         return Response(NOT_FOUND_HTML.format(index=index), status=404, mimetype="text/html")
@@ -491,8 +529,6 @@ def _not_found():
 
 
 def _json_error(status: int, message: str, headers: Mapping[str, str] | None = None):
-    from flask import Response
-
     response = Response(json.dumps({"error": message}), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -502,9 +538,6 @@ def _json_error(status: int, message: str, headers: Mapping[str, str] | None = N
 def harden(app: Any, config: Config | None = None) -> Any:
     """Apply the production settings to a Dash app (or a bare Flask server); returns the
     Flask server. Safe to call once per app."""
-    from flask import request
-    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-
     config = config or Config.from_env()
     server = getattr(app, "server", app)
     if server.extensions.get("descent_lab_hardened"):
@@ -575,11 +608,7 @@ def harden(app: Any, config: Config | None = None) -> Any:
         headers = {k: v for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")}
         return _json_error(exc.code or 500, exc.name, headers)
 
-    try:  # Dash raises this for a component-suites path it does not serve: a client error
-        from dash.exceptions import DependencyException
-    except ImportError:  # a bare Flask server
-        DependencyException = None
-    if DependencyException is not None:
+    if DependencyException is not None:  # Dash's error for a component-suites path it does not serve
         @server.errorhandler(DependencyException)
         def _unknown_resource(_exc):
             return _not_found()

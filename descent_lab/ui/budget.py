@@ -13,7 +13,8 @@ Three pieces, each a pure part and a small object:
   overstays its estimate). :meth:`Limits.from_config` derives them from
   ``ui.server.Config`` (``REQUEST_SECONDS``, ``HEAVY_REQUESTS``).
 * :class:`Gate`: admission, per process. ``with gate.admit(estimate) as ticket:`` runs
-  the work with ``ticket.deadline``; over the budget raises :class:`OverBudget` (a
+  the work with ``ticket.deadline`` (also :func:`current_deadline` inside the block, for
+  the engine's callers); over the budget raises :class:`OverBudget` (a
   sentence saying what to reduce), no heavy slot free within the wait raises
   :class:`Busy` ("busy, try again"). Light requests (slider moves on an ordinary race)
   never wait: the heavy ones cannot take every thread, so sliders stay fast while they
@@ -25,6 +26,7 @@ Both refusals are ``ValueError``s with a sentence for the page, like the engine'
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -166,11 +168,25 @@ class Gate:
             self.counts.add("busy")
             raise Busy(BUSY)
         self.counts.add("heavy" if heavy else "light")
+        ticket = Ticket(deadline=self._clock() + self.limits.seconds, heavy=heavy, units=estimate.units)
+        outer = _deadline.get()
+        token = _deadline.set(ticket.deadline if outer is None else min(outer, ticket.deadline))
         try:
-            yield Ticket(deadline=self._clock() + self.limits.seconds, heavy=heavy, units=estimate.units)
+            yield ticket
         finally:
+            _deadline.reset(token)
             if heavy:
                 self._slots.release()
+
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("descent_lab_deadline", default=None)
+
+
+def current_deadline() -> float | None:
+    """The deadline of the request this thread is working for (None outside one): what
+    the engine's callers pass as ``optimizers.run(..., deadline=...)``, so the deadline
+    reaches every run without going through every signature (and stays out of cache keys)."""
+    return _deadline.get()
 
 
 _gate: Gate | None = None

@@ -14,6 +14,7 @@ from descent_lab.ui.budget import (
     Gate,
     Limits,
     OverBudget,
+    current_deadline,
     estimate_runs,
     gate,
 )
@@ -143,3 +144,20 @@ def test_the_slot_is_released_when_the_work_fails():
 def test_the_process_gate_reads_the_environment_once():
     assert gate() is gate()
     assert gate().limits == Limits.from_config(Config.from_env())
+
+
+def test_the_deadline_reaches_code_inside_the_block_and_only_there():
+    now = [50.0]
+    g = Gate(LIMITS, clock=lambda: now[0])
+    assert current_deadline() is None
+    with g.admit(Estimate((("a", 10.0),))) as ticket:
+        assert current_deadline() == ticket.deadline == 54.0
+        now[0] = 52.0
+        with g.admit(Estimate((("nested", 10.0),))):  # a nested admission never extends it
+            assert current_deadline() == 54.0
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(current_deadline()))
+        thread.start()
+        thread.join()
+        assert seen == [None]  # another request's thread has its own
+    assert current_deadline() is None

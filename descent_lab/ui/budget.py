@@ -12,9 +12,10 @@ Three pieces, each a pure part and a small object:
   every admitted request gets (``optimizers.run(..., deadline=...)`` stops a run that
   overstays its estimate). :meth:`Limits.from_config` derives them from
   ``ui.server.Config`` (``REQUEST_SECONDS``, ``HEAVY_REQUESTS``).
-* :class:`Gate`: admission, per process. ``with gate.admit(estimate) as ticket:`` runs
-  the work with ``ticket.deadline`` (also :func:`current_deadline` inside the block, for
-  the engine's callers); over the budget raises :class:`OverBudget` (a
+* :class:`Gate`: admission, per process. ``with gate.admit(estimate) as ticket:
+  ticket.run(work, ...)`` runs the work with ``ticket.deadline`` (also
+  :func:`current_deadline` inside, for the engine's callers), a heavy request's on a
+  thread of lower CPU priority; over the budget raises :class:`OverBudget` (a
   sentence saying what to reduce), no heavy slot free within the wait raises
   :class:`Busy` ("busy, try again"). Light requests (slider moves on an ordinary race)
   never wait: the heavy ones cannot take every thread, so sliders stay fast while they
@@ -28,8 +29,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -131,6 +134,15 @@ class Ticket:
     deadline: float       # absolute time.monotonic()
     heavy: bool
     units: float
+    executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)``: a light request's here, a heavy one's on the gate's
+        low-priority threads (with this request's deadline), this thread waiting."""
+        if self.executor is None:
+            return fn(*args, **kwargs)
+        context = contextvars.copy_context()
+        return self.executor.submit(context.run, fn, *args, **kwargs).result()
 
 
 @dataclass
@@ -146,13 +158,40 @@ class Counts:
             setattr(self, name, getattr(self, name) + 1)
 
 
-class Gate:
-    """Admission for one worker process (see the module docstring)."""
+HEAVY_NICE = 10  # how much lower the heavy threads' CPU priority is (Linux: per thread)
 
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic):
+
+def _lower_priority(nice: int) -> None:
+    """Lower this thread's CPU priority (a thread may always lower its own; it is never
+    raised again, which is why heavy work has threads of its own)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: same priority
+        log.info("Heavy requests run at normal priority (%s)", exc)
+
+
+class Gate:
+    """Admission for one worker process (see the module docstring).
+
+    Heavy work runs on ``heavy_slots`` threads of lower CPU priority (``HEAVY_NICE``):
+    when the cores are busy, a slider's request is scheduled before it."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic, nice: int | None = HEAVY_NICE):
         self.limits, self._clock = limits, clock
         self._slots = threading.BoundedSemaphore(limits.heavy_slots)
         self.counts = Counts()
+        self._nice = nice
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+
+    def _heavy_executor(self) -> ThreadPoolExecutor | None:
+        if self._nice is None:
+            return None
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.limits.heavy_slots, thread_name_prefix="heavy",
+                                                    initializer=_lower_priority, initargs=(self._nice,))
+        return self._executor
 
     def check(self, estimate: Estimate) -> bool:
         """Raise :class:`OverBudget` if the request may not run at all; True if heavy."""
@@ -168,7 +207,8 @@ class Gate:
             self.counts.add("busy")
             raise Busy(BUSY)
         self.counts.add("heavy" if heavy else "light")
-        ticket = Ticket(deadline=self._clock() + self.limits.seconds, heavy=heavy, units=estimate.units)
+        ticket = Ticket(deadline=self._clock() + self.limits.seconds, heavy=heavy, units=estimate.units,
+                        executor=self._heavy_executor() if heavy else None)
         outer = _deadline.get()
         token = _deadline.set(ticket.deadline if outer is None else min(outer, ticket.deadline))
         try:

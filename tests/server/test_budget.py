@@ -161,3 +161,24 @@ def test_the_deadline_reaches_code_inside_the_block_and_only_there():
         thread.join()
         assert seen == [None]  # another request's thread has its own
     assert current_deadline() is None
+
+
+def test_heavy_work_runs_on_a_lower_priority_thread_with_the_deadline():
+    import os
+
+    g = Gate(LIMITS, clock=lambda: 10.0)
+    here = threading.get_native_id()
+
+    def where():
+        tid = threading.get_native_id()
+        return tid, os.getpriority(os.PRIO_PROCESS, tid), current_deadline()
+
+    with g.admit(Estimate((("slider", 10.0),))) as light:
+        assert light.run(where) == (here, os.getpriority(os.PRIO_PROCESS, here), 14.0)  # inline
+    with g.admit(Estimate((("8 runs", 50_000.0),))) as heavy:
+        tid, nice, deadline = heavy.run(where)
+    assert tid != here and nice >= os.getpriority(os.PRIO_PROCESS, here) + 10 - 1
+    assert deadline == 14.0
+    with g.admit(Estimate((("8 runs", 50_000.0),))) as heavy:
+        with pytest.raises(ZeroDivisionError):  # the work's own error reaches the request
+            heavy.run(lambda: 1 / 0)

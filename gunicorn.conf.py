@@ -38,11 +38,16 @@ limit_request_line = 8190
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
+# Imported by the app only when first needed; imported before serving (ui/server.py, warm).
+LAZY_IMPORTS = ("pandas",)
+
+
 def post_worker_init(worker):
     """Serve the page and its scripts once before this worker accepts a connection:
     Dash finishes setting itself up on its first request, and requests arriving together
-    at a fresh worker could otherwise get a 404 for a core script."""
-    results = warm(worker.wsgi)
+    at a fresh worker could otherwise get a 404 for a core script (or a half-imported
+    pandas)."""
+    results = warm(worker.wsgi, imports=LAZY_IMPORTS)
     failed = [(path, status) for path, status in results if status != 200]
     if failed:
         worker.log.error("Warm-up of worker %s: %s answered %s", worker.pid,

@@ -201,9 +201,11 @@ class Gate:
         return estimate.units > self.limits.heavy_units
 
     @contextmanager
-    def admit(self, estimate: Estimate) -> Iterator[Ticket]:
+    def admit(self, estimate: Estimate, wait: float | None = None) -> Iterator[Ticket]:
+        """Admit a request (``wait``: seconds a heavy one may wait for its slot, instead
+        of the limits'; a download link can wait longer than a slider)."""
         heavy = self.check(estimate)
-        if heavy and not self._slots.acquire(timeout=self.limits.wait_seconds):
+        if heavy and not self._slots.acquire(timeout=self.limits.wait_seconds if wait is None else wait):
             self.counts.add("busy")
             raise Busy(BUSY)
         self.counts.add("heavy" if heavy else "light")

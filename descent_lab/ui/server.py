@@ -77,6 +77,7 @@ are the app's to judge, and it answers bad ones with a message in the page.
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import json
 import logging
@@ -633,16 +634,24 @@ def harden(app: Any, config: Config | None = None) -> Any:
 _LINKED = re.compile(r"<(?:script|link)\b[^>]*?\b(?:src|href)=\"(/[^\"/][^\"]*)\"")
 
 
-def warm(server: Any) -> list[tuple[str, int]]:
-    """Serve the page, every script and stylesheet it links, the layout and the
-    callback graph once through Flask's test client; returns ``[(path, status)]``.
+def warm(server: Any, imports: tuple[str, ...] = ()) -> list[tuple[str, int]]:
+    """Import ``imports``, then serve the page, every script and stylesheet it links,
+    the layout and the callback graph once through Flask's test client; returns
+    ``[(path, status)]``.
 
     Dash sets up its server on the first request and marks it done *before* it has
     registered the script paths it will serve, so requests arriving together at a
     fresh process can get a 404 for a core script (and that page never loads). Run
     this in each worker before it accepts connections (gunicorn's ``post_worker_init``)
     and that first request has been made, alone, before any client's.
+
+    Modules the app imports only when first needed (pandas, for the CSV) are imported
+    here too: two threads importing one at the same moment see it half initialised
+    (a first CSV export next to another request failed with "partially initialized
+    module 'pandas'").
     """
+    for name in imports:
+        importlib.import_module(name)
     client = server.test_client()
     index = server.extensions.get("descent_lab_index", "/")
     results = []

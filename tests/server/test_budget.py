@@ -182,3 +182,22 @@ def test_heavy_work_runs_on_a_lower_priority_thread_with_the_deadline():
     with g.admit(Estimate((("8 runs", 50_000.0),))) as heavy:
         with pytest.raises(ZeroDivisionError):  # the work's own error reaches the request
             heavy.run(lambda: 1 / 0)
+
+
+def test_a_download_may_wait_longer_than_a_slider():
+    g = Gate(Limits(max_units=100_000, heavy_units=5_000, heavy_slots=1, wait_seconds=0.0, seconds=4.0))
+    big = Estimate((("an export", 50_000.0),))
+    got = []
+
+    def later():
+        with g.admit(big, wait=30.0):
+            got.append("second")
+
+    with g.admit(big):
+        thread = threading.Thread(target=later)
+        thread.start()
+        with pytest.raises(Busy):  # the limits' own wait (none)
+            with g.admit(big):
+                pass
+    thread.join(30)
+    assert got == ["second"]

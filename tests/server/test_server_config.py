@@ -364,9 +364,13 @@ def test_debug_mode_keeps_the_hot_reload_route():
 
 
 def test_warm_serves_the_page_and_every_script_once():
+    import sys
+
     application = _small_dash_app()
     assert application._got_first_request["setup_server"] is False
-    results = warm(application.server)
+    sys.modules.pop("colorsys", None)  # a module nothing here has imported yet
+    results = warm(application.server, imports=("colorsys",))
+    assert "colorsys" in sys.modules
     paths = [path for path, _ in results]
     assert all(status == 200 for _, status in results), results
     assert paths[0] == "/" and "/_dash-layout" in paths and "/_dash-dependencies" in paths

@@ -34,6 +34,11 @@ keepalive = 5
 # characters); gunicorn's default request-line limit (4,094) would refuse long ones with a
 # bare 400 before the app could answer. 8,190 is gunicorn's maximum.
 limit_request_line = 8190
+# A safety net under the bounded caches: each worker is replaced (warmed up first, its
+# requests finished, nginx sending the others elsewhere) after about 50,000 requests, so
+# heap fragmentation cannot creep on for days. Hours apart in class use.
+max_requests = 50_000
+max_requests_jitter = 5_000
 # Heartbeat files in memory: a container's /tmp may be a slow overlay filesystem.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 

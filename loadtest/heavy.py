@@ -44,7 +44,8 @@ def heaviest_search(variant: int = 0, fan: int = 20) -> str:
     """The URL query of the heaviest set-up the page accepts. ``variant`` shifts the
     learning rates, so loopers can send distinct requests (no cache can answer them);
     ``fan=0`` drops the noise fan (a set-up just under a 2-second budget)."""
-    runs = "&".join(f"run=newton(lr={0.1 + 0.05 * i + 0.0001 * variant:.4f})" for i in range(8))
+    shift = 0.00002 * (variant % 4000)  # 4,000 distinct set-ups, every learning rate in range
+    runs = "&".join(f"run=newton(lr={0.1 + 0.05 * i + shift:.5f})" for i in range(8))
     return (f"?surface=custom(xmin=-3,xmax=3,ymin=-3,ymax=3)&f={quote(EIGHT_FACTORS, safe='()*-')}&{runs}"
             f"&steps=10000&noise=0.5&fan={fan}&show={EVERY_INSTRUMENT}")
 
@@ -79,7 +80,7 @@ def loopers(url: str, n: int, stop: threading.Event, results: list, lock: thread
     def loop(k: int) -> None:
         user = User(url, timeout=120)
         user.open()
-        variant = k * 1000
+        variant = k * 500
         while not stop.is_set():
             variant += 1
             try:

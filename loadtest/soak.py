@@ -10,8 +10,8 @@ script reports each worker's RSS at the end of the warm-up, at the end, the grow
 between them and a least-squares slope (MB per minute) over the judged part. A leak
 shows as a steady positive slope; a plateau shows as a slope near zero.
 
-``--exporters N`` adds N clients that export the largest race as CSV over and over,
-each time with new settings, and ``--heavy N`` N clients that load a heavy set-up
+``--exporters N`` adds N clients that download the largest race as CSV over and over
+(the streamed ``/download.csv``), each time with new settings, and ``--heavy N`` N clients that load a heavy set-up
 over and over (``loadtest/heavy.py``'s, without its fan: just under the request
 budget), each time distinct: together with the students (whose every slider move is a
 new value), nothing they ask for is answered from a cache for long. Then the report
@@ -35,8 +35,8 @@ if __package__ in (None, ""):
 
 import threading  # noqa: E402
 
-from loadtest.dash_client import Stack, User, hwm_bytes, rss_bytes  # noqa: E402
-from loadtest.export_memory import csv_button, race_search  # noqa: E402
+from loadtest.dash_client import Http, Stack, User, hwm_bytes, rss_bytes  # noqa: E402
+from loadtest.export_memory import race_search  # noqa: E402
 from loadtest.heavy import heaviest_search  # noqa: E402
 from loadtest.load import run_load  # noqa: E402
 
@@ -63,22 +63,21 @@ def pressure(url: str, exporters: int, heavy: int, stop: threading.Event, counts
         round_ = 0
         while not stop.is_set():
             round_ += 1
-            user = User(url, timeout=300)
-            try:
-                user.open(race_search(k, 1000 + round_))
-                reply = user.trigger(csv_button(user), "n_clicks", 1)
-                key = f"export {reply.status}" + (" busy" if "busy" in user.alerts_text() else "")
+            http = Http(url, timeout=300)
+            try:  # the streamed file (ui/download.py) of a race no one asked for before
+                reply = http.get("/download.csv" + race_search(k, 1000 + round_))
+                key = f"export {reply.status}"
             except Exception as exc:  # counted, not raised
                 key = f"export {type(exc).__name__}"
             finally:
-                user.http.close()
+                http.close()
             with lock:
                 counts[key] = counts.get(key, 0) + 1
 
     def heavy_loop(k: int) -> None:
         user = User(url, timeout=300)
         user.open()
-        variant = 50_000 + 1000 * k
+        variant = 2000 + 500 * k
         while not stop.is_set():
             variant += 1
             try:

@@ -50,6 +50,11 @@ reload() {
 trap stop TERM INT
 trap reload HUP
 
+# glibc gives each thread that allocates its own heap arena and keeps freed memory in
+# them: with 4 threads and NumPy's large arrays a worker's memory crept up under a soak of
+# distinct requests (peaks ~385 MB); two arenas held it near 305 MB (loadtest/soak.py).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+
 FRONT=$("$PY" -c 'from descent_lab.ui.server import Config; print(Config.from_env().front)') || exit 1
 if [ "$FRONT" = none ]; then
     exec gunicorn --config gunicorn.conf.py "$@" descent_lab.app:server

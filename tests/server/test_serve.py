@@ -70,6 +70,9 @@ def test_healthz_answers_ok_through_nginx(served):
     assert reply.status == 200 and reply.body == b"ok"
     assert reply.headers["server"] == "nginx"  # no version
     assert len(server.workers()) == 2 and server.nginx_master() is not None
+    for pid in server.workers():  # two malloc arenas per worker (scripts/serve.sh)
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert b"MALLOC_ARENA_MAX=2" in environ
 
 
 def test_the_page_is_served_with_the_security_headers(served):

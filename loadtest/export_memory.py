@@ -40,13 +40,13 @@ def csv_button(user: User):
     return dep["inputs"][0]["id"]
 
 
-def streamed_round(url: str, exports: int, round_: int) -> list[tuple[int, int, str]]:
+def streamed_round(url: str, exports: int, round_: int, steps: int = 10_000) -> list[tuple[int, int, str]]:
     results: list = [None] * exports
 
     def fetch(i: int) -> None:
         http = Http(url, timeout=300)
         try:
-            reply = http.get("/download.csv" + race_search(i, round_))
+            reply = http.get("/download.csv" + race_search(i, round_, steps=steps))
             shown = "" if reply.status == 200 else reply.body[:100].decode(errors="replace")
             results[i] = (reply.status, len(reply.body), shown)
         except Exception as exc:
@@ -62,11 +62,11 @@ def streamed_round(url: str, exports: int, round_: int) -> list[tuple[int, int, 
     return results
 
 
-def export_round(url: str, exports: int, round_: int) -> list[tuple[int, int, str]]:
+def export_round(url: str, exports: int, round_: int, steps: int = 10_000) -> list[tuple[int, int, str]]:
     users = []
     for page in range(exports):
         user = User(url, timeout=300)
-        user.open(race_search(page, round_))
+        user.open(race_search(page, round_, steps=steps))
         users.append(user)
     results: list = [None] * exports
 
@@ -88,12 +88,12 @@ def export_round(url: str, exports: int, round_: int) -> list[tuple[int, int, st
     return results
 
 
-def measure(server: Stack, exports: int = 4, rounds: int = 1, streamed: bool = False) -> dict:
+def measure(server: Stack, exports: int = 4, rounds: int = 1, streamed: bool = False, steps: int = 10_000) -> dict:
     workers = server.workers()
     before = {pid: (rss_bytes(pid) or 0) / MB for pid in workers}
     replies = []
     for round_ in range(rounds):
-        replies += (streamed_round if streamed else export_round)(server.url, exports, round_)
+        replies += (streamed_round if streamed else export_round)(server.url, exports, round_, steps)
     peaks = {pid: (hwm_bytes(pid) or 0) / MB for pid in workers}
     after = {pid: (rss_bytes(pid) or 0) / MB for pid in workers}
     return {

@@ -114,8 +114,8 @@ def classroom(server: Stack, students: int = 10, seconds: float = 30.0, n_looper
         kinds[key] = kinds.get(key, 0) + 1
     return {
         "students": students, "seconds": seconds, "loopers": n_loopers,
-        "without": {k: a[k] for k in ("requests", "p50_ms", "p95_ms", "max_ms", "errors")},
-        "with": {k: b[k] for k in ("requests", "p50_ms", "p95_ms", "max_ms", "errors")},
+        "without": {k: a[k] for k in ("requests", "p50_ms", "p95_ms", "max_ms", "errors", "failed")},
+        "with": {k: b[k] for k in ("requests", "p50_ms", "p95_ms", "max_ms", "errors", "failed")},
         "p95_ratio": round(b["p95_ms"] / a["p95_ms"], 2) if a["p95_ms"] else None,
         "heavy_requests": len(heavy),
         "heavy_outcomes": kinds,

@@ -84,6 +84,8 @@ class Stats:
             "p99_ms": round(percentile(lat, 99) * 1000, 1),
             "max_ms": round(max(lat, default=0.0) * 1000, 1),
             "errors": len(errors),
+            # not answered, or answered with a refusal (slow replies are errors, not failures)
+            "failed": sum(1 for s in self.samples if s.status not in (200, 204) or s.refused),
             "retried": sum(s.retried for s in self.samples),
             "by_kind": by_kind,
             "first_failures": self.failures[:5],

@@ -65,10 +65,17 @@ _MATH = [{"re": _real_part, "im": _imag_part, "arg": _argument, "conjugate": _co
 
 
 @lru_cache(maxsize=512)
+def derivatives(expr: sp.Expr) -> tuple[tuple[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr, sp.Expr]]:
+    """``((f_x, f_y), (f_xx, f_xy, f_yy))``: the exact gradient and Hessian of ``expr``,
+    differentiated once for the kernels and the cost model alike."""
+    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
+    return (gx, gy), (sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y))
+
+
+@lru_cache(maxsize=512)
 def kernels(expr: sp.Expr) -> tuple[Kernels, Kernels]:
     """Exact derivatives of ``expr`` in ``x, y`` as (scalar, vector) kernels."""
-    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
-    hxx, hxy, hyy = sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y)
+    (gx, gy), (hxx, hxy, hyy) = derivatives(expr)
     out = []
     for modules in (_MATH, "numpy"):
         def lam(e, modules=modules):
@@ -102,8 +109,7 @@ def derivative_sizes(expr: sp.Expr) -> tuple[int, int]:
     """``(gradient size, Hessian size)``: the weighted sizes (nodes, a call counting
     :data:`CALL_WEIGHT`) of a formula's exact gradient and Hessian, which set what
     evaluating them costs."""
-    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
-    hess = (sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y))
+    (gx, gy), hess = derivatives(expr)
     return _size(gx) + _size(gy), sum(_size(h) for h in hess)
 
 

@@ -1,4 +1,4 @@
-"""gunicorn settings for Descent Lab, read from the environment through ui.server.Config
+"""gunicorn settings for Descent Lab, read from the environment through ui.serving.server.Config
 (the same validation as ``python app.py``: a malformed HOST, PORT, WORKERS, THREADS or
 LOG_LEVEL stops gunicorn at start with a sentence naming the variable).
 
@@ -13,7 +13,7 @@ import os
 
 from gunicorn import util
 
-from descent_lab.ui.server import Config, error_headers, warm
+from descent_lab.ui.serving.server import Config, error_headers, warm
 
 _config = Config.from_env()
 
@@ -43,7 +43,7 @@ max_requests_jitter = 5_000
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 
-# Imported by the app only when first needed; imported before serving (ui/server.py, warm).
+# Imported by the app only when first needed; imported before serving (ui/serving/server.py, warm).
 LAZY_IMPORTS = ("pandas",)
 
 

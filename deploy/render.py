@@ -2,7 +2,7 @@
 
     python deploy/render.py RUN_DIR        # writes RUN_DIR/nginx.conf, makes its directories
 
-The settings come from the environment through ``descent_lab.ui.server.Config`` (the
+The settings come from the environment through ``descent_lab.ui.serving.server.Config`` (the
 same validation as gunicorn and ``python app.py``: a malformed HOST, PORT,
 MAX_BODY_BYTES, CLIENT_CONNECTIONS or TRUSTED_PROXIES stops here with a sentence naming
 the variable). The template is ``deploy/nginx.conf.template``; its ``{{ name }}`` fields
@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 if __package__ in (None, ""):
     sys.path.insert(0, str(HERE.parent))
 
-from descent_lab.ui.server import ERROR_CSP, PERMISSIONS_POLICY, Config  # noqa: E402
+from descent_lab.ui.serving.server import ERROR_CSP, PERMISSIONS_POLICY, Config  # noqa: E402
 
 TEMPLATE = HERE / "nginx.conf.template"
 FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")

@@ -2,15 +2,14 @@
 
     python loadtest/export_memory.py                 # 4 exports of 8 runs x 10,000 steps at once
     python loadtest/export_memory.py --exports 8 --rounds 3
-    python loadtest/export_memory.py --streamed      # GET /download.csv?<link> instead of the button
 
 Starts ``scripts/serve.sh`` (2 workers) on loopback, opens ``--exports`` pages, each with
 8 runs x 10,000 steps (distinct learning rates per page, so no cache answers for
-another), then clicks "CSV" on all of them at once, ``--rounds`` times with new settings
-each round. Prints each worker's resident memory before, its peak (``VmHWM``: the most
-it ever held) and the reply sizes. Target: every worker's peak at most ``--ceiling`` MB
-(400). ``--streamed`` asks the streamed route (``ui/download.py``) for the same files,
-reading them as they come. Loopback only.
+another), then asks for every page's CSV at once as the CSV button does (the streamed
+route ``GET /download.csv?<link>``, ``ui/race/download.py``), ``--rounds`` times with new
+settings each round. Prints each worker's resident memory before, its peak (``VmHWM``: the
+most it ever held) and the reply sizes. Target: every worker's peak at most ``--ceiling``
+MB (400). Loopback only.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loadtest.dash_client import Http, Stack, User, hwm_bytes, rss_bytes  # noqa: E402
+from loadtest.dash_client import Http, Stack, hwm_bytes, rss_bytes  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -31,13 +30,6 @@ MB = 1024 * 1024
 def race_search(page: int, round_: int, runs: int = 8, steps: int = 10_000) -> str:
     lrs = [0.002 + 0.0003 * (page * runs + i) + 0.00001 * round_ for i in range(runs)]
     return "?surface=rosenbrock&" + "&".join(f"run=adam(lr={lr:.5f})" for lr in lrs) + f"&steps={steps}"
-
-
-def csv_button(user: User):
-    """The CSV button: the control whose server callback has the download output."""
-    dep = next(d for d in user.page.server_callbacks if ".download.data" in d["output"] or
-               d["output"].startswith("..download.data"))
-    return dep["inputs"][0]["id"]
 
 
 def streamed_round(url: str, exports: int, round_: int, steps: int = 10_000) -> list[tuple[int, int, str]]:
@@ -62,38 +54,12 @@ def streamed_round(url: str, exports: int, round_: int, steps: int = 10_000) -> 
     return results
 
 
-def export_round(url: str, exports: int, round_: int, steps: int = 10_000) -> list[tuple[int, int, str]]:
-    users = []
-    for page in range(exports):
-        user = User(url, timeout=300)
-        user.open(race_search(page, round_, steps=steps))
-        users.append(user)
-    results: list = [None] * exports
-
-    def click(i: int) -> None:
-        user = users[i]
-        try:
-            reply = user.trigger(csv_button(user), "n_clicks", 1)
-            results[i] = (reply.status, len(reply.body), user.alerts_text()[:100])
-        except Exception as exc:  # counted, not raised
-            results[i] = (0, 0, f"{type(exc).__name__}: {exc}")
-        finally:
-            user.http.close()
-
-    threads = [threading.Thread(target=click, args=(i,)) for i in range(exports)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(600)
-    return results
-
-
-def measure(server: Stack, exports: int = 4, rounds: int = 1, streamed: bool = False, steps: int = 10_000) -> dict:
+def measure(server: Stack, exports: int = 4, rounds: int = 1, steps: int = 10_000) -> dict:
     workers = server.workers()
     before = {pid: (rss_bytes(pid) or 0) / MB for pid in workers}
     replies = []
     for round_ in range(rounds):
-        replies += (streamed_round if streamed else export_round)(server.url, exports, round_, steps)
+        replies += streamed_round(server.url, exports, round_, steps)
     peaks = {pid: (hwm_bytes(pid) or 0) / MB for pid in workers}
     after = {pid: (rss_bytes(pid) or 0) / MB for pid in workers}
     return {
@@ -112,14 +78,13 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--ceiling", type=float, default=400.0, help="MB a worker may reach")
-    parser.add_argument("--streamed", action="store_true", help="the streamed route instead of the button")
     args = parser.parse_args(argv)
     if not 1 <= args.exports <= 32 or not 1 <= args.rounds <= 20:
         parser.error("--exports 1..32, --rounds 1..20")
     with Stack(workers=args.workers, threads=args.threads) as server:
-        result = measure(server, args.exports, args.rounds, args.streamed)
-    how = "streamed (GET /download.csv)" if args.streamed else "through the CSV button's callback"
-    print(f"{args.exports} concurrent CSV exports of 8 runs x 10,000 steps, {how}, {args.rounds} round(s):")
+        result = measure(server, args.exports, args.rounds)
+    print(f"{args.exports} concurrent CSV exports of 8 runs x 10,000 steps (GET /download.csv), "
+          f"{args.rounds} round(s):")
     for pid, w in result["workers"].items():
         print(f"   worker {pid}: {w['rss_before_mb']} MB before, peak {w['peak_mb']} MB, {w['rss_after_mb']} MB after")
     sizes = sorted({r["bytes"] for r in result["replies"]})

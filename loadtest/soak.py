@@ -64,7 +64,7 @@ def pressure(url: str, exporters: int, heavy: int, stop: threading.Event, counts
         while not stop.is_set():
             round_ += 1
             http = Http(url, timeout=300)
-            try:  # the streamed file (ui/download.py) of a race no one asked for before
+            try:  # the streamed file (ui/race/download.py) of a race no one asked for before
                 reply = http.get("/download.csv" + race_search(k, 1000 + round_))
                 key = f"export {reply.status}"
             except Exception as exc:  # counted, not raised

@@ -7,7 +7,7 @@
 #
 # Every setting (HOST, PORT, WORKERS, THREADS, LOG_LEVEL, MAX_BODY_BYTES,
 # CLIENT_CONNECTIONS, TRUSTED_PROXIES, ...) comes from the environment through
-# descent_lab.ui.server.Config; a malformed value stops it at start with a sentence.
+# descent_lab.ui.serving.server.Config; a malformed value stops it at start with a sentence.
 # nginx is installed with apt when missing (as root or with sudo). Signals:
 #   SIGTERM / SIGINT  graceful stop: nginx finishes what is in flight, then gunicorn stops
 #   SIGHUP            graceful reload: gunicorn replaces its workers (new code), nginx
@@ -55,7 +55,7 @@ trap reload HUP
 # distinct requests (peaks ~385 MB); two arenas held it near 305 MB (loadtest/soak.py).
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 
-FRONT=$("$PY" -c 'from descent_lab.ui.server import Config; print(Config.from_env().front)') || exit 1
+FRONT=$("$PY" -c 'from descent_lab.ui.serving.server import Config; print(Config.from_env().front)') || exit 1
 if [ "$FRONT" = none ]; then
     exec gunicorn --config gunicorn.conf.py "$@" descent_lab.app:server
 fi

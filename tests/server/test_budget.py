@@ -1,4 +1,4 @@
-"""ui/budget.py: estimates, limits and the per-worker gate, with a fake engine cost and a
+"""ui/serving/budget.py: estimates, limits and the per-worker gate, with a fake engine cost and a
 fake clock (nothing here depends on how fast the machine is)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from descent_lab.ui.budget import (
+from descent_lab.ui.serving.budget import (
     BUSY,
     Busy,
     Estimate,
@@ -18,7 +18,7 @@ from descent_lab.ui.budget import (
     estimate_runs,
     gate,
 )
-from descent_lab.ui.server import Config
+from descent_lab.ui.serving.server import Config
 
 
 def fake_cost(key, surface, steps, runs=1, batch=False):

@@ -1,4 +1,4 @@
-"""ui/cache.py: a memo bounded in bytes (not entries), shared by a worker's threads."""
+"""ui/serving/cache.py: a memo bounded in bytes (not entries), shared by a worker's threads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from descent_lab.ui.cache import MB, ByteLRU, memo, nbytes
+from descent_lab.ui.serving.cache import MB, ByteLRU, memo, nbytes
 
 
 def test_nbytes_counts_array_data_once():

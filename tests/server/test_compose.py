@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from descent_lab.ui.server import Config
+from descent_lab.ui.serving.server import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())

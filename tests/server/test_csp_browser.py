@@ -1,6 +1,6 @@
 """The Content-Security-Policy against the real page in headless Chromium.
 
-The hardened server (``app.server`` with ``ui/server.py``'s headers, served by werkzeug
+The hardened server (``app.server`` with ``ui/serving/server.py``'s headers, served by werkzeug
 in a thread) is opened in the system Chromium with the policy *enforced*; a
 ``securitypolicyviolation`` listener is installed before any page script runs. The page
 must load, render its MathJax formulas (SVG) and its Plotly graphs, answer a slider

@@ -1,15 +1,16 @@
-"""ui/download.py: the race's CSV streamed one run and a few thousand rows at a time, the
+"""ui/race/download.py: the race's CSV streamed one run and a few thousand rows at a time, the
 same bytes as the CSV button's file, under the request budget (a fake engine cost)."""
 
 from __future__ import annotations
 
 import math
 
+import flask
 import pytest
 
 from descent_lab.app import create_app
-from descent_lab.ui import download
-from descent_lab.ui.budget import Estimate, Gate, Limits
+from descent_lab.ui.race import download
+from descent_lab.ui.serving.budget import Estimate, Gate, Limits
 from descent_lab.ui.core.url import decode_url, encode_url
 from descent_lab.ui.race.export import csv_text
 
@@ -23,11 +24,17 @@ def per_step(key, surface, steps, runs=1, batch=False):
 
 @pytest.fixture(scope="module")
 def served():
-    app = create_app()
+    server = flask.Flask(__name__)  # the route alone, with a fake engine cost and its own gate
     gates = {"gate": Gate(Limits(max_units=1e9, heavy_units=1e3, heavy_slots=1, wait_seconds=0.0, seconds=30))}
-    download.register(app.server, cost=lambda *a, **k: gates["cost"](*a, **k), gate=lambda: gates["gate"])
+    download.register(server, cost=lambda *a, **k: gates["cost"](*a, **k), gate=lambda: gates["gate"])
     gates["cost"] = per_step
-    return app.server.test_client(), gates
+    return server.test_client(), gates
+
+
+def test_the_app_serves_the_route():
+    client = create_app().server.test_client()
+    reply = client.get(download.ROUTE + "?surface=bowl&run=gd(lr=0.1)&steps=5")
+    assert reply.status_code == 200 and reply.get_data(as_text=True).count("\n") > 6
 
 
 def test_the_streamed_file_is_the_buttons_file(served):
@@ -54,10 +61,20 @@ def test_over_the_budget_is_refused_with_what_to_reduce(served):
     client, gates = served
     gates["cost"] = lambda key, surface, steps, runs=1, batch=False: 1e12
     try:
-        reply = client.get(download.ROUTE + MIXED)
+        reply = client.get(download.ROUTE + MIXED + "&seed=7")  # runs not computed yet
     finally:
         gates["cost"] = per_step
     assert reply.status_code == 413 and "Reduce the steps" in reply.get_json()["error"]
+
+
+def test_runs_already_computed_cost_only_their_rows():
+    state, _ = decode_url(MIXED + "&seed=8")
+    fresh = download.estimate(state, per_step)
+    assert any(name.startswith("run ") for name, _ in fresh.parts)
+    for index in range(len(state["runs"])):
+        download.engine.trajectory(state, index)
+    cached = download.estimate(state, per_step)
+    assert [name for name, _ in cached.parts] == [name for name, _ in fresh.parts if not name.startswith("run ")]
 
 
 def test_a_heavy_export_when_the_slot_is_taken_hears_busy(served):

@@ -4,7 +4,7 @@ Dash finishes setting itself up on its first request and marks that done before 
 registered the scripts it serves, so concurrent first requests to a new worker used to
 get a 404 for a core script (and that page never loaded). Each worker now serves the
 page and its scripts once, alone, before it accepts a connection
-(``gunicorn.conf.py``'s ``post_worker_init`` calling ``ui.server.warm``).
+(``gunicorn.conf.py``'s ``post_worker_init`` calling ``ui.serving.server.warm``).
 
 Here: a burst of page loads (the page, then every script and stylesheet it links, all
 at once from many clients) hits the stack the moment its port accepts, before anything

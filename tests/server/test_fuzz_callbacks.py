@@ -39,7 +39,7 @@ must get (decided here, per kind of control):
   the app tests); as anything else it must get the message too.
 
 A malformed envelope (never sent by the renderer) gets ``400 {"error": ...}`` from
-``ui/server.py`` before Dash sees it; ``413`` past the body limit, ``415`` if not JSON.
+``ui/serving/server.py`` before Dash sees it; ``413`` past the body limit, ``415`` if not JSON.
 How long a reply takes is not judged here (the machine may be busy): the work a request
 may cause is bounded by the app's limits, tested where they live; ``loadtest/`` times it.
 
@@ -73,7 +73,7 @@ from loadtest.dash_client import (
 )
 
 EXAMPLES = 30
-MAX_BODY_BYTES = 1_000_000  # ui.server's default, which the test server runs with
+MAX_BODY_BYTES = 1_000_000  # ui.serving.server's default, which the test server runs with
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False, print_blob=True,
                 phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from deploy import render
-from descent_lab.ui.server import ERROR_CSP, PERMISSIONS_POLICY, Config
+from descent_lab.ui.serving.server import ERROR_CSP, PERMISSIONS_POLICY, Config
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 

@@ -1,4 +1,4 @@
-"""ui/server.py as plain functions and on Flask's test client: configuration from the
+"""ui/serving/server.py as plain functions and on Flask's test client: configuration from the
 environment, the header set, error pages, the body limit and the callback-envelope check."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import logging
 import pytest
 from flask import Flask
 
-from descent_lab.ui.server import (
+from descent_lab.ui.serving.server import (
     BadCallbackRequest,
     Config,
     check_callback_body,

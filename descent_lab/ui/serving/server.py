@@ -4,7 +4,7 @@ requests, error pages without stack traces, and ``/healthz``.
 
 Wiring (``app.py``)::
 
-    from descent_lab.ui.server import Config, harden
+    from descent_lab.ui.serving.server import Config, harden
     CONFIG = Config.from_env()
     harden(app, CONFIG)            # the Dash app (for its CSP hashes) or a bare Flask server
 
@@ -16,7 +16,7 @@ Environment
 ``HOST`` (127.0.0.1), ``PORT`` (8050), ``WORKERS`` (2), ``THREADS`` (4),
 ``LOG_LEVEL`` (info), ``FRAME_ANCESTORS`` (empty: only the app's own origin may embed
 it), ``MAX_BODY_BYTES`` (1,000,000), ``DASH_DEBUG`` (off); the request budget
-(``ui/budget.py``): ``REQUEST_SECONDS`` (2), ``HEAVY_REQUESTS`` (1 per worker); the front
+(``ui/serving/budget.py``): ``REQUEST_SECONDS`` (2), ``HEAVY_REQUESTS`` (1 per worker); the front
 (``scripts/serve.sh``, ``deploy/``): ``FRONT`` (nginx, or none), ``CLIENT_CONNECTIONS``
 (256), ``TRUSTED_PROXIES`` (none). A malformed value stops the
 server at start with a sentence naming the variable, rather than running with a guess.
@@ -237,7 +237,7 @@ class Config:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     debug: bool = False
     request_seconds: float = 2.0            # the work one request may do (seconds of a core)
-    heavy_requests: int = 1                 # heavy requests at once per worker (ui/budget.py)
+    heavy_requests: int = 1                 # heavy requests at once per worker (ui/serving/budget.py)
     front: str = "nginx"                    # what scripts/serve.sh puts on PORT: "nginx" or "none"
     client_connections: int = 256           # requests in progress per client address (nginx)
     trusted_proxies: tuple[str, ...] = ()   # networks whose X-Forwarded-For nginx believes

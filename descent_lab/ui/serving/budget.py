@@ -11,7 +11,7 @@ Three pieces, each a pure part and a small object:
   process runs at once, how long a heavy request waits for its turn, and the deadline
   every admitted request gets (``optimizers.run(..., deadline=...)`` stops a run that
   overstays its estimate). :meth:`Limits.from_config` derives them from
-  ``ui.server.Config`` (``REQUEST_SECONDS``, ``HEAVY_REQUESTS``).
+  ``ui.serving.server.Config`` (``REQUEST_SECONDS``, ``HEAVY_REQUESTS``).
 * :class:`Gate`: admission, per process. ``with gate.admit(estimate) as ticket:
   ticket.run(work, ...)`` runs the work with ``ticket.deadline`` (also
   :func:`current_deadline` inside, for the engine's callers), a heavy request's on a
@@ -236,7 +236,7 @@ _gate_lock = threading.Lock()
 
 
 def gate() -> Gate:
-    """This process's gate, with limits from the environment (``ui.server.Config``)."""
+    """This process's gate, with limits from the environment (``ui.serving.server.Config``)."""
     global _gate
     if _gate is None:
         with _gate_lock:

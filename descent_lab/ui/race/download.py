@@ -1,14 +1,13 @@
 """The race as a CSV file, streamed: ``GET /download.csv?<the page's link>``.
 
-The CSV button's Dash callback builds the whole file in memory, then a JSON reply
-holding it (for 8 runs x 10,000 steps, 28 MB of text copied four or five times: about
-180 MB of a worker's memory per export, so four at once took a worker past 600 MB).
-This route writes the same file (``ui.race.export``'s header and columns, byte for
+A Dash callback would build the whole file in memory, then a JSON reply holding it
+(for 8 runs x 10,000 steps, 28 MB of text copied four or five times: about 180 MB of a
+worker's memory per export, so four at once took a worker past 600 MB). This route writes the same file (``ui.race.export``'s header and columns, byte for
 byte) one run and :data:`CHUNK_ROWS` rows at a time, so an export holds one run's
 table at most, whatever the race; the link in the query is the page's own (its whole
-state), so the button can be a plain download link.
+state); the page's CSV button fetches it and says a refusal beside the button.
 
-Every export goes through the request budget (``ui.budget``): its rows and the runs not
+Every export goes through the request budget (``ui.serving.budget``): its rows and the runs not
 yet cached are estimated first; over the budget it is refused with a sentence, and a
 heavy one waits its turn among the worker's heavy requests ("busy" after a short wait).
 """
@@ -20,10 +19,10 @@ from typing import Iterator
 
 import flask
 
-from . import budget
-from .core import engine
-from .core.url import decode_url
-from .race import export
+from ..serving import budget
+from ..core import engine
+from ..core.url import decode_url
+from . import export
 
 ROUTE = "/download.csv"
 CHUNK_ROWS = 2_000
@@ -67,9 +66,8 @@ def csv_chunks(state: dict, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
 def estimate(state: dict, cost) -> budget.Estimate:
     """The export's work: the runs the engine has not cached yet, then every row."""
     surface = engine.surface_of(state["surface"])
-    cached = getattr(engine, "is_cached", None)  # until the engine's caches can say: all fresh
     runs = budget.estimate_runs(state["runs"], cost, surface, int(state["steps"]),
-                                fresh=lambda i: cached is None or not cached(state, i))
+                                fresh=lambda i: not engine.is_cached(state, i))
     rows = len(state["runs"]) * (int(state["steps"]) + 1)
     return runs + budget.Estimate(((f"{rows:,} rows of the file", rows * ROW_UNITS),))
 

@@ -23,9 +23,13 @@ Rules are elementwise (one coordinate at a time) and use plain arithmetic, so on
 copy serves Python floats and NumPy arrays of any shape. ``init`` returns the state
 as a named tuple (its fields name the buffers, step count first); ``update`` returns
 a plain tuple in the same order (a named tuple costs about 0.3 us to build, a
-fifth of an interactive step) and never mutates anything. The exception is
-:func:`newton`, which couples the coordinates through the Hessian and has its own
-signature (see there).
+fifth of an interactive step) and never mutates anything.
+
+Coupled rules (Newton, Adafactor: anything that mixes the coordinates) take both
+at once: ``init((x, y), lr)`` and ``update((x, y), (gx, gy), h, state, lr) ->
+((x, y), state, (ex, ey))``, where ``h`` is the Hessian ``(hxx, hxy, hyy)`` for a
+rule whose spec sets ``hessian`` and None otherwise. Their state fields are numbers
+or ``(x, y)`` pairs (recorded per step) or anything else (not recorded).
 
 The math in each docstring is the same LaTeX the app renders (``fn.rule``).
 
@@ -503,9 +507,13 @@ def adam(ops, *, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled):
     return Rule(init, update)
 
 
+DECAYED = Line(lhs=r"\theta_{t-1}'", formula=r"\theta_{t-1}\,(1 - \eta\lambda)",
+               numbers=r"{p@in}\,{decay}", value="p", when="decays")
+"""Decoupled weight decay, applied to the weights first (the rule keeps ``decay``
+and the decayed ``p``)."""
+
 ADAM_LINES = (
-    Line(lhs=r"\theta_{t-1}'", formula=r"\theta_{t-1}\,(1 - \eta\lambda)",
-         numbers=r"{p@in}\,{decay}", value="p", when="decays"),
+    DECAYED,
     *gradient_lines(),
     Line(lhs="m_t", formula=r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
          numbers=r"{beta1}\,{m@prev} + {one_m_b1}\,{g}", value="m"),
@@ -542,7 +550,7 @@ m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\be
 {\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
 \end{aligned}
 """)
-def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay):
+def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay):
     """NAdam, as ``torch.optim.NAdam`` (Dozat, 2016).
 
     Symbols: :math:`\\psi` momentum decay, :math:`\\mu_t` the momentum schedule and
@@ -552,9 +560,13 @@ def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay):
     Convention: torch uses Dozat's warming momentum schedule
     :math:`\\mu_t = \\beta_1(1 - 0.5\\cdot 0.96^{t\\psi})`; Keras' Nadam and many
     write-ups use a constant :math:`\\beta_1` with a plain bias correction.
+    ``decoupled_weight_decay`` shrinks the weights as AdamW does (NAdamW) instead of
+    adding the L2 term to the gradient.
     """
 
-    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    nonzero = not _is_zero(weight_decay)  # torch skips weight decay when it is 0
+    decays = decoupled_weight_decay and nonzero
+    l2 = not decoupled_weight_decay and nonzero
     one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
     explain = ops.explain
 
@@ -565,6 +577,9 @@ def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay):
     def update(p, g, s, lr):
         count, m, v, mu_product = s
         t = count + 1
+        if decays:
+            decay = 1.0 - lr * weight_decay
+            p = p * decay  # decoupled: decay the weights directly
         if l2:
             g = g + weight_decay * p  # L2 term
         t_psi, t1_psi = t * momentum_decay, (t + 1) * momentum_decay
@@ -587,6 +602,7 @@ def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay):
 
 
 NADAM_LINES = (
+    DECAYED,
     *gradient_lines(),
     Line(lhs=r"\mu_t", formula=r"\beta_1\bigl(1 - \tfrac12\, 0.96^{\,t\psi}\bigr)",
          numbers=r"{beta1}\,\bigl(1 - \tfrac12\cdot 0.96^{{t_psi}}\bigr)", value="mu"),
@@ -604,7 +620,10 @@ NADAM_LINES = (
          numbers=r"{c_g}\; {g} \oslash {denom}", value="step_g"),
     Line(lhs=r"\Delta^{m}_t", formula=r"-\eta\,\frac{\mu_{t+1}}{1-\Pi_t\,\mu_{t+1}}\; m_t / d_t",
          numbers=r"{c_m}\; {m} \oslash {denom}", value="step_m"),
-    _theta(r"\theta_{t-1} + \Delta^{g}_t + \Delta^{m}_t", r"{p@in} + {step_g} + {step_m}"),
+    _theta(r"\theta_{t-1}' + \Delta^{g}_t + \Delta^{m}_t", r"{p} + {step_g} + {step_m}",
+           when="decays"),
+    _theta(r"\theta_{t-1} + \Delta^{g}_t + \Delta^{m}_t", r"{p@in} + {step_g} + {step_m}",
+           when="!decays"),
 )
 
 
@@ -624,7 +643,7 @@ m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\be
 r_t &= \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}}
 \end{aligned}
 """)
-def radam(ops, *, lr, beta1, beta2, eps, weight_decay):
+def radam(ops, *, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay):
     """RAdam, as ``torch.optim.RAdam`` (Liu et al., 2020).
 
     Symbols: :math:`\\rho_t` the length of the approximated simple moving average,
@@ -634,10 +653,13 @@ def radam(ops, *, lr, beta1, beta2, eps, weight_decay):
 
     Convention: torch switches at :math:`\\rho_t > 5` and adds epsilon to
     :math:`\\sqrt{v_t}` before bias correction; the paper's reference code switches
-    at :math:`\\rho_t > 4` in some versions.
+    at :math:`\\rho_t > 4` in some versions. ``decoupled_weight_decay`` shrinks the
+    weights as AdamW does instead of adding the L2 term to the gradient.
     """
 
-    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+    nonzero = not _is_zero(weight_decay)  # torch skips weight decay when it is 0
+    decays = decoupled_weight_decay and nonzero
+    l2 = not decoupled_weight_decay and nonzero
     one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
     rho_inf = 2.0 / (1.0 - beta2) - 1.0  # max length of the SMA
     rho_i = ops.maximum(rho_inf, 5.0)  # (clamped: see rect below)
@@ -650,6 +672,9 @@ def radam(ops, *, lr, beta1, beta2, eps, weight_decay):
     def update(p, g, s, lr):
         count, m, v = s
         t = count + 1
+        if decays:
+            decay = 1.0 - lr * weight_decay
+            p = p * decay  # decoupled: decay the weights directly
         if l2:
             g = g + weight_decay * p  # L2 term
         m = m + one_m_b1 * (g - m)  # first moment
@@ -676,6 +701,7 @@ def radam(ops, *, lr, beta1, beta2, eps, weight_decay):
 
 
 RADAM_LINES = (
+    DECAYED,
     *gradient_lines(),
     Line(lhs="m_t", formula=r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
          numbers=r"{beta1}\,{m@prev} + {one_m_b1}\,{g}", value="m"),
@@ -696,7 +722,10 @@ RADAM_LINES = (
          when="rectified"),
     Line(lhs=r"\eta_{\text{eff}} \ \ (\rho_t \le 5\text{: plain momentum})", formula=r"\eta",
          numbers="{lr}", value="lr_eff@out", when="!rectified"),
-    _theta(r"\theta_{t-1} - \eta_{\text{eff}} \odot \hat m_t", r"{p@in} - {lr_eff@out} \odot {m_hat}"),
+    _theta(r"\theta_{t-1}' - \eta_{\text{eff}} \odot \hat m_t", r"{p} - {lr_eff@out} \odot {m_hat}",
+           when="decays"),
+    _theta(r"\theta_{t-1} - \eta_{\text{eff}} \odot \hat m_t", r"{p@in} - {lr_eff@out} \odot {m_hat}",
+           when="!decays"),
 )
 
 
@@ -753,6 +782,76 @@ ADAMAX_LINES = (
     Line(lhs=r"\tilde\eta_t", formula=r"\eta / (1-\beta_1^t)", numbers=r"{lr} / {bc1}",
          value="clr"),
     _theta(r"\theta_{t-1} - \tilde\eta_t\, m_t \oslash u_t", r"{p@in} - {clr}\,{m} \oslash {u}"),
+)
+
+
+# ------------------------------------------------------------ averaging
+
+
+class ASGDState(NamedTuple):
+    count: int
+    eta: float
+    mu: float
+    ax: float
+
+
+@_documented(r"""
+\begin{aligned}
+g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda_2\,\theta_{t-1}\\
+\theta_t &= \theta_{t-1}\,(1 - \lambda\,\eta_t) - \eta_t\, g_t\\
+\bar\theta_t &= \bar\theta_{t-1} + \mu_t\,(\theta_t - \bar\theta_{t-1})
+\quad(\bar\theta_t = \theta_t \text{ while } \mu_t = 1)\\
+\eta_{t+1} &= \eta / (1 + \lambda\,\eta\, t)^{\alpha},\qquad \mu_{t+1} = 1 / \max(1,\ t - t_0)
+\end{aligned}
+""")
+def asgd(ops, *, lr, lambd, alpha, t0, weight_decay):
+    """Averaged SGD, as ``torch.optim.ASGD`` (Polyak & Juditsky, 1992).
+
+    Symbols: :math:`\\eta_t` the decaying step size (``eta``, starting at the
+    learning rate), :math:`\\lambda` (``lambd``) its decay and the weights' shrink,
+    :math:`\\alpha` the decay power, :math:`\\bar\\theta` the averaged iterate
+    (``ax``), which torch keeps but never uses for the step: it is what a user
+    evaluates at the end. :math:`\\mu_t` starts averaging after step :math:`t_0`.
+
+    Convention: torch's default :math:`t_0 = 10^6` means the average is a copy of
+    :math:`\\theta` for a million steps, longer than any run here; lower it to see
+    the averaging. :math:`\\eta_{t+1}` uses the learning rate of step :math:`t`,
+    so a schedule changes it one step late, as in torch.
+    """
+
+    l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
+
+    def init(p, lr0):
+        return ASGDState(0, lr0, 1.0, p * 0.0)
+
+    def update(p, g, s, lr):
+        count, eta, mu, ax = s
+        t = count + 1
+        if l2:
+            g = g + weight_decay * p  # L2 term
+        decay = 1.0 - lambd * eta
+        p = p * decay - eta * g  # shrink, then step (torch: mul_, then add_)
+        averaging = mu != 1
+        ax = ops.where(averaging, ax + (p - ax) * mu, p)  # the average (a copy while mu = 1)
+        eta_next = lr / ((1 + lambd * lr * t) ** alpha)
+        mu_next = 1 / ops.maximum(1, t - t0)
+        return p, (t, eta_next, mu_next, ax), eta
+
+    return Rule(init, update)
+
+
+ASGD_LINES = (
+    *gradient_lines(),
+    Line(lhs=r"\bar\theta_t", formula=r"\bar\theta_{t-1} + \mu_t\,(\theta_t - \bar\theta_{t-1})",
+         numbers=r"{ax@prev} + {mu}\,({p@out} - {ax@prev})", value="ax", when="averaging"),
+    Line(lhs=r"\bar\theta_t", formula=r"\theta_t \quad (\mu_t = 1\text{: not averaging yet})",
+         numbers=r"{p@out}", value="ax", when="!averaging"),
+    Line(lhs=r"\eta_{t+1}", formula=r"\eta / (1 + \lambda\,\eta\, t)^{\alpha}",
+         numbers=r"{lr} / (1 + {lambd}\cdot {lr}\cdot {t})^{{alpha}}", value="eta_next"),
+    Line(lhs=r"\mu_{t+1}", formula=r"1 / \max(1,\ t - t_0)", numbers=r"1 / \max(1,\ {t} - {t0})",
+         value="mu_next"),
+    _theta(r"\theta_{t-1}\,(1 - \lambda\,\eta_t) - \eta_t\, g_t",
+           r"{p@in}\,{decay} - {eta}\,{g}"),
 )
 
 
@@ -876,6 +975,100 @@ LION_LINES = (
 )
 
 
+# ------------------------------------------------------------ relative steps
+
+
+class AdafactorState(NamedTuple):
+    count: int
+    v: tuple
+
+
+@_documented(r"""
+\begin{aligned}
+\rho_t &= \min(\eta,\ 1/\sqrt t),\qquad \alpha_t = \max(\epsilon_2,\ \mathrm{RMS}(\theta_{t-1}))\,\rho_t\\
+\theta_{t-1}' &= \theta_{t-1}\,(1 - \eta\lambda)\\
+\hat v_t &= \hat v_{t-1} + t^{\tau}\,(g_t^2 - \hat v_{t-1})\qquad(\hat\beta_{2,t} = 1 - t^{\tau})\\
+u_t &= g_t / \max(\sqrt{\hat v_t},\ \epsilon_1),\qquad
+\hat u_t = u_t / \max(1,\ \mathrm{RMS}(u_t)/d)\\
+\theta_t &= \theta_{t-1}' - \alpha_t\, \hat u_t
+\end{aligned}
+""")
+def adafactor(ops, *, lr, beta2_decay, eps1, eps2, d, weight_decay):
+    """Adafactor, as ``torch.optim.Adafactor`` (Shazeer & Stern, 2018) on a vector.
+
+    On a 2-vector torch keeps an unfactored second moment :math:`\\hat v` (the
+    row/column factoring applies to matrices). The step is relative to the size of
+    the weights: :math:`\\alpha_t = \\max(\\epsilon_2, \\mathrm{RMS}(\\theta))\\,\\rho_t`,
+    and the update is clipped to RMS :math:`d`. Both RMS couple the coordinates,
+    so this rule takes both at once.
+
+    Convention: torch uses the learning rate only as the cap of the relative step
+    :math:`\\rho_t = \\min(\\eta, 1/\\sqrt t)` (the paper uses 0.01) and for the
+    decoupled weight decay; :math:`\\epsilon_1` (torch's default None is the machine
+    epsilon) sits outside the root. ``beta2_decay`` :math:`\\tau` gives
+    :math:`1 - \\hat\\beta_{2,t} = t^{\\tau}`, so the first step uses
+    :math:`g_1^2` alone.
+    """
+
+    decays = not _is_zero(weight_decay)
+    root_n = 2**0.5  # sqrt(numel) of the 2-vector: RMS = norm / root_n
+    eps1_sq = eps1 * eps1  # torch squares eps1 before the root
+    explain = ops.explain
+
+    def init(p, lr0):
+        x, y = p
+        return AdafactorState(0, (x * 0.0, y * 0.0))
+
+    def update(p, g, h, s, lr):
+        (x, y), (gx, gy) = p, g
+        count, (vx, vy) = s
+        t = count + 1
+        w = t**beta2_decay  # 1 - beta2_t
+        rho = ops.minimum(lr, 1 / (t**0.5))  # relative step size
+        rms = ops.sqrt(x * x + y * y) / root_n  # RMS of the weights (before decay)
+        alpha = ops.maximum(eps2, rms) * rho
+        if decays:
+            decay = 1 - lr * weight_decay
+            x, y = x * decay, y * decay
+        g2x, g2y = gx * gx, gy * gy
+        small = ops.abs(w) < 0.5  # torch's lerp picks its formula by the weight
+        vx = ops.where(small, vx + w * (g2x - vx), g2x - (g2x - vx) * (1 - w))
+        vy = ops.where(small, vy + w * (g2y - vy), g2y - (g2y - vy) * (1 - w))
+        rx = 1 / ops.sqrt(ops.maximum(vx, eps1_sq))  # torch's rsqrt of the clamped estimate
+        ry = 1 / ops.sqrt(ops.maximum(vy, eps1_sq))
+        ux, uy = rx * gx, ry * gy
+        rms_u = ops.sqrt(ux * ux + uy * uy) / (root_n * d)
+        clip = ops.maximum(1.0, rms_u)  # update clipping
+        c = -alpha / clip
+        lr_eff = (-c * rx, -c * ry) if ops.lr_eff else None
+        if explain:
+            v, u, g2, theta_decayed = (vx, vy), (ux, uy), (g2x, g2y), (x, y)
+        return (x + c * ux, y + c * uy), (t, (vx, vy)), lr_eff
+
+    return Rule(init, update)
+
+
+ADAFACTOR_LINES = (
+    RAW_GRADIENT,
+    Line(lhs=r"\rho_t", formula=r"\min(\eta,\ 1/\sqrt t)", numbers=r"\min({lr},\ 1/\sqrt{{t}})",
+         value="rho"),
+    Line(lhs=r"\alpha_t", formula=r"\max(\epsilon_2,\ \mathrm{RMS}(\theta_{t-1}))\,\rho_t",
+         numbers=r"\max({eps2},\ {rms})\cdot {rho}", value="alpha"),
+    Line(lhs=r"\theta_{t-1}'", formula=r"\theta_{t-1}\,(1 - \eta\lambda)",
+         numbers=r"{p@in}\,{decay}", value="theta_decayed", when="decays"),
+    Line(lhs=r"\hat v_t", formula=r"\hat v_{t-1} + t^{\tau}\,(g_t^2 - \hat v_{t-1})",
+         numbers=r"{v@prev} + {w}\,({g2} - {v@prev})", value="v"),
+    Line(lhs="u_t", formula=r"g_t / \max(\sqrt{\hat v_t},\ \epsilon_1)",
+         numbers=r"{g@in} \oslash \max(\sqrt{{v}},\ {eps1})", value="u"),
+    Line(lhs=r"\max(1,\ \mathrm{RMS}(u_t)/d)", formula="", numbers=r"\max(1,\ {rms_u})",
+         value="clip"),
+    _theta(r"\theta_{t-1}' - \alpha_t\, u_t / \max(1,\ \mathrm{RMS}(u_t)/d)",
+           r"{theta_decayed} - {alpha}\,{u} / {clip}", when="decays"),
+    _theta(r"\theta_{t-1} - \alpha_t\, u_t / \max(1,\ \mathrm{RMS}(u_t)/d)",
+           r"{p@in} - {alpha}\,{u} / {clip}", when="!decays"),
+)
+
+
 # ------------------------------------------------------------ second order
 
 
@@ -890,10 +1083,9 @@ def newton(ops, *, lr, damping):
     Symbols: :math:`\\eta` step length (1 is the pure Newton step), :math:`\\lambda`
     Levenberg damping added to the Hessian's diagonal.
 
-    This rule couples the coordinates, so its signature differs from the
-    elementwise rules: ``update(p, g, h, state, lr)`` with ``p = (x, y)``,
-    ``g = (gx, gy)`` and ``h = (hxx, hxy, hyy)``, returning ``((x, y), state,
-    (ex, ey))``, where ``e = -step / g`` per coordinate. Newton's direction is
+    This rule couples the coordinates, so it has the coupled signature (see the
+    module docstring), with ``h = (hxx, hxy, hyy)``; ``e = -step / g`` per
+    coordinate. Newton's direction is
     a descent direction only where the damped Hessian is positive definite: on a
     saddle it heads for the saddle point, which the app shows on purpose.
     """

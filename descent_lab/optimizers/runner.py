@@ -206,20 +206,16 @@ def _calm(lrs: np.ndarray) -> int:
     return int(rises[-1]) + 2 if rises.size else 1
 
 
-def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, calm=1):
-    """The interactive inner loop, on Python floats.
+def _loop(rule, grad, x, y, lrs, nz, steps, tol, box, deadline, calm=1):
+    """The interactive inner loop of an elementwise rule, on Python floats.
 
     Records one flat list, per update: ``x, y`` after it, the gradient used, the
     effective learning rates, then the x- and y-coordinate states (whole named
-    tuples; one array conversion at the end is far cheaper than many); for a coupled
-    rule, its state and then the Hessian it used. Runs in blocks of
-    :data:`CHECK_EVERY` steps and checks ``deadline`` before each block."""
+    tuples; one array conversion at the end is far cheaper than many). Runs in
+    blocks of :data:`CHECK_EVERY` steps and checks ``deadline`` before each block."""
     init, update = rule
     lr0 = lrs[0] if steps else 0.0
-    if coupled:
-        sx, sy = init((x, y), lr0), ()  # sy: the Hessian of the step, recorded beside the state
-    else:
-        sx, sy = init(x, lr0), init(y, lr0)
+    sx, sy = init(x, lr0), init(y, lr0)
     fields = sx._fields  # init's named tuple names update's plain tuples
     cx, cy, rx, ry = box
     rec = []
@@ -237,12 +233,8 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, c
                     end, at = "converged", k
                     break
                 lr = lrs[k]
-                if coupled:
-                    sy = hess(x, y)
-                    (xn, yn), sx, (ex, ey) = update((x, y), (gx, gy), sy, sx, lr)
-                else:
-                    xn, sx, ex = update(x, gx, sx, lr)
-                    yn, sy, ey = update(y, gy, sy, lr)
+                xn, sx, ex = update(x, gx, sx, lr)
+                yn, sy, ey = update(y, gy, sy, lr)
                 if not (-rx <= xn - cx <= rx and -ry <= yn - cy <= ry):  # also catches NaN
                     end, at = "diverged", k + 1
                     break
@@ -255,6 +247,66 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, c
         if end != "max_steps":
             break
     return rec, fields, end, at
+
+
+def _loop_coupled(rule, grad, extra, x, y, lrs, nz, steps, tol, box, deadline, calm=1):
+    """The inner loop of a coupled rule (both coordinates at once), on floats.
+
+    ``extra(x, y)`` is what the rule takes besides the gradient (Newton's Hessian),
+    or None. Records per update the row ``x, y, gx, gy, ex, ey`` after it, the state
+    tuple and the extra; returns them with the state the rule would continue from
+    (so a replay of the first ``k`` steps gives the state before step ``k``)."""
+    init, update = rule
+    lr0 = lrs[0] if steps else 0.0
+    s = start = init((x, y), lr0)
+    cx, cy, rx, ry = box
+    rows, states, extras = [], [], []
+    px, py = x, y
+    end, at, k = "max_steps", None, 0
+    for k0 in range(0, steps, CHECK_EVERY):
+        check_deadline(deadline, "optimizer steps", k0, steps)
+        try:
+            for k in range(k0, min(k0 + CHECK_EVERY, steps)):
+                gx, gy = grad(x, y)
+                if nz is not None:
+                    gx, gy = gx + nz[k][0], gy + nz[k][1]
+                elif k >= calm and -tol <= gx <= tol and -tol <= gy <= tol \
+                        and -tol <= x - px <= tol and -tol <= y - py <= tol:
+                    end, at = "converged", k
+                    break
+                h = None if extra is None else extra(x, y)
+                (xn, yn), s_new, (ex, ey) = update((x, y), (gx, gy), h, s, lrs[k])
+                if not (-rx <= xn - cx <= rx and -ry <= yn - cy <= ry):  # also catches NaN
+                    end, at = "diverged", k + 1
+                    break
+                s = s_new
+                rows.append((xn, yn, gx, gy, ex, ey))
+                states.append(s)
+                extras.append(h)
+                px, py, x, y = x, y, xn, yn
+        except (ArithmeticError, ValueError):
+            end, at = "diverged", k + 1
+        if end != "max_steps":
+            break
+    return rows, states, extras, start, s, end, at
+
+
+def _is_pair(v) -> bool:
+    return isinstance(v, tuple) and len(v) == 2 and all(isinstance(c, (int, float)) for c in v)
+
+
+def _coupled_state(start, states: list) -> dict:
+    """Name -> (n, 2) for each state buffer of a coupled rule that is a number (both
+    columns) or an ``(x, y)`` pair; other buffers (a history) are not recorded."""
+    out = {}
+    for i, name in enumerate(start._fields[1:], start=1):
+        first = start[i]
+        if isinstance(first, (int, float)) and not isinstance(first, bool):
+            col = np.array([st[i] for st in states], dtype=float).reshape(-1, 1)
+            out[name] = np.repeat(col, 2, axis=1)
+        elif _is_pair(first):
+            out[name] = np.array([st[i] for st in states], dtype=float).reshape(-1, 2)
+    return out
 
 
 def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-8, deadline=None,
@@ -286,11 +338,17 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     nz_list = None if nz is None else nz.tolist()
     box = _box(surface)
     rule = spec.make(FLOAT, **hp)
-    rec, fields, status, at = _loop(rule, spec.coupled, surface.scalar.grad, surface.scalar.hess,
-                                    x, y, lrs, nz_list, steps, tol, box, deadline, _calm(lr_array))
-    ns = len(fields)
-    width = 6 + ns + 3 if spec.coupled else 6 + 2 * ns
-    table = np.array(rec, dtype=float).reshape(-1, width)  # one row per update
+    calm = _calm(lr_array)
+    if spec.coupled:
+        extra = surface.scalar.hess if spec.hessian else None
+        rows, states, extras, start, _, status, at = _loop_coupled(
+            rule, surface.scalar.grad, extra, x, y, lrs, nz_list, steps, tol, box, deadline, calm)
+        table = np.array(rows, dtype=float).reshape(-1, 6)
+    else:
+        rec, fields, status, at = _loop(rule, surface.scalar.grad, x, y, lrs, nz_list, steps, tol,
+                                        box, deadline, calm)
+        ns = len(fields)
+        table = np.array(rec, dtype=float).reshape(-1, 6 + 2 * ns)  # one row per update
     xy = np.vstack([(x, y), table[:, :2]])
     with np.errstate(all="ignore"):
         loss, grad = surface.f(xy), surface.grad(xy)
@@ -300,13 +358,14 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
         status, at = "diverged", n_ok
         xy, loss, grad, table = xy[:n_ok], loss[:n_ok], grad[:n_ok], table[: n_ok - 1]
     n = len(xy) - 1
-    state = {} if spec.coupled else {
-        f: table[:, [6 + i, 6 + ns + i]] for i, f in enumerate(fields) if f != "count"
-    }
     hess = None
     if spec.coupled:
-        hxx, hxy, hyy = table[:, 6 + ns], table[:, 7 + ns], table[:, 8 + ns]
-        hess = np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+        state = {name: arr[:n] for name, arr in _coupled_state(start, states[:n]).items()}
+        if spec.hessian:
+            h = np.array(extras[:n], dtype=float).reshape(-1, 3)
+            hess = np.stack([np.stack([h[:, 0], h[:, 1]], -1), np.stack([h[:, 1], h[:, 2]], -1)], -2)
+    else:
+        state = {f: table[:, [6 + i, 6 + ns + i]] for i, f in enumerate(fields) if f != "count"}
     return Trajectory(
         key=key,
         hparams=hp,
@@ -407,14 +466,15 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     with np.errstate(all="ignore"):
         if spec.coupled:
             s = rule.init((x, y), lrs[0] if steps else 0.0)
-            hess = surface.vector.hess
+            hess = surface.vector.hess if spec.hessian else None
             for k in range(steps):
                 if k % BATCH_CHECK_EVERY == 0:
                     check_deadline(deadline, "optimizer steps", k, steps)
                 gx, gy = grad(x, y)
                 if nz is not None:
                     gx, gy = gx + nz[k, 0], gy + nz[k, 1]
-                (x, y), s, _ = rule.update((x, y), (gx, gy), hess(x, y), s, lrs[k])
+                h = None if hess is None else hess(x, y)
+                (x, y), s, _ = rule.update((x, y), (gx, gy), h, s, lrs[k])
                 out[k + 1, 0] = x
                 out[k + 1, 1] = y
         else:

@@ -40,13 +40,16 @@ class OptimizerSpec:
       configuration has one: see :meth:`buffers`).
     * ``weight_decay``: ``"l2"`` (added to the gradient, torch's ``weight_decay``),
       ``"decoupled"`` (applied to the weights: AdamW, Lion) or None (no such knob);
-      :meth:`decay_mode` gives it for a configuration.
+      :meth:`decay_mode` gives it for a configuration (NAdam's and RAdam's
+      ``decoupled_weight_decay`` option switches theirs to decoupled).
     * ``coupled``: the rule sees both coordinates at once; ``hessian``: it also takes
       the Hessian (Newton); ``evaluations``: gradient evaluations per step (at most;
       for budgets, :func:`optimizers.cost`).
     * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
       generic explanation (the gradient, each buffer, the new position).
     * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
+    * ``caveat(hparams, steps)``: a sentence the page should show beside a run with
+      this configuration, or None (ASGD's default ``t0`` never starts averaging).
     """
 
     key: str
@@ -65,6 +68,7 @@ class OptimizerSpec:
     evaluations: float = 1.0
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
+    caveat: Callable[[dict, int], str | None] | None = None
 
     @property
     def rule(self) -> str:
@@ -117,7 +121,15 @@ class OptimizerSpec:
         if self.weight_decay is None:
             return None
         hp = self.defaults if hparams is None else {**self.defaults, **hparams}
-        return self.weight_decay if hp.get("weight_decay") else None
+        if not hp.get("weight_decay"):
+            return None
+        return "decoupled" if hp.get("decoupled_weight_decay") else self.weight_decay
+
+    def note(self, hparams: Mapping[str, object], steps: int) -> str | None:
+        """The caveat for a run of ``steps`` steps with ``hparams`` (None: none)."""
+        if self.caveat is None:
+            return None
+        return self.caveat({**self.defaults, **hparams}, steps)
 
     def buffers(self, **hparams) -> tuple[str, ...]:
         """The state buffers a configuration keeps (as torch does: RMSprop has no
@@ -172,6 +184,16 @@ def _weight_decay(default: float = 0.0, decoupled: bool = False) -> HyperParam:
     )
 
 
+def _option(name: str, label: str, help: str) -> HyperParam:
+    """An on/off option of torch's, off by default."""
+    return HyperParam(name=name, label=label, default=False, kind="bool", help=help,
+                      error=f"Invalid {name} value: {{}}", advanced=True)
+
+
+DECOUPLED = _option("decoupled_weight_decay", "decoupled decay",
+                    "Shrink the weights by lr·λ each step (as AdamW) instead of adding λ·θ to the gradient.")
+
+
 def _momentum(default: float, help: str) -> HyperParam:
     return HyperParam(
         name="momentum", label="momentum μ", default=default, low=0.0, high=1.0, help=help,
@@ -197,6 +219,14 @@ def _check_nesterov(hp: dict) -> None:
     # torch: `if nesterov and (momentum <= 0 or dampening != 0)`
     if hp["momentum"] <= 0:
         raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+
+def _asgd_caveat(hp: dict, steps: int) -> str | None:
+    if hp["t0"] >= steps:
+        return (f"t₀ = {hp['t0']:g} is not reached in {steps:,} steps, so the averaged iterate is "
+                "a copy of θ (torch's default t₀ = 10⁶ never starts averaging here); lower t₀ to "
+                "see the average.")
+    return None
 
 
 def _check_rprop(hp: dict) -> None:
@@ -315,11 +345,13 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="adamw", label="AdamW",
-        hyperparams=(_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay(1e-2, decoupled=True)),
+        hyperparams=(_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay(1e-2, decoupled=True),
+                     _option("amsgrad", "AMSGrad",
+                             "Keep the running maximum of v, so the per-coordinate scale never shrinks.")),
         factory=rules.adam,
         reference="Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization",
         summary="Adam with weight decay applied to the weights, not through the gradient.",
-        torch="torch.optim.AdamW", fixed={"amsgrad": False, "decoupled": True}, velocity="m",
+        torch="torch.optim.AdamW", fixed={"decoupled": True}, velocity="m",
         weight_decay="decoupled", lines=rules.ADAM_LINES,
     ),
     OptimizerSpec(
@@ -339,6 +371,7 @@ _SPECS = [
             _float("momentum_decay", "momentum decay ψ", 4e-3, 0.0, 0.1,
                    "Sets how fast the momentum schedule μ_t warms up to β1.", advanced=True),
             _weight_decay(),
+            DECOUPLED,
         ),
         factory=rules.nadam,
         reference="Dozat (2016), Incorporating Nesterov Momentum into Adam",
@@ -348,7 +381,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="radam", label="RAdam",
-        hyperparams=(_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay()),
+        hyperparams=(_lr(1e-3), BETA1, BETA2, _eps(1e-8), _weight_decay(), DECOUPLED),
         factory=rules.radam,
         reference="Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond",
         summary="Adam that starts as momentum SGD until its variance estimate is trustworthy.",
@@ -397,6 +430,52 @@ _SPECS = [
         summary="Steps by exactly lr in the sign of an interpolated momentum.",
         velocity="m",
         weight_decay="decoupled", lines=rules.LION_LINES,
+    ),
+    OptimizerSpec(
+        key="asgd", label="ASGD",
+        hyperparams=(
+            _lr(1e-2),
+            _float("lambd", "decay λ", 1e-4, 0.0, 1.0,
+                   "Decay of the step size (η_t = η / (1 + λ η t)^α) and shrink of the weights.",
+                   advanced=True),
+            _float("alpha", "power α", 0.75, 0.0, 2.0, "Power of the step-size decay.",
+                   advanced=True),
+            _float("t0", "averaging starts t₀", 1e6, 0.0, 1e6,
+                   "Step after which the averaged iterate starts averaging (torch's default 10⁶ "
+                   "never starts within a run here)."),
+            _weight_decay(),
+        ),
+        factory=rules.asgd,
+        reference="Polyak & Juditsky (1992), Acceleration of Stochastic Approximation by Averaging; "
+                  "torch.optim.ASGD",
+        summary="SGD with a slowly decaying step and a running average of its iterates.",
+        torch="torch.optim.ASGD", lr_kind="gradient", weight_decay="l2",
+        lines=rules.ASGD_LINES, caveat=_asgd_caveat,
+    ),
+    OptimizerSpec(
+        key="adafactor", label="Adafactor",
+        hyperparams=(
+            _lr(1e-2, help="Cap of the relative step size ρ_t = min(η, 1/√t)."),
+            _float("beta2_decay", "β₂ decay τ", -0.8, -1.0, 0.0,
+                   "1 - β₂,t = t^τ: how fast the second moment forgets (torch requires τ ≤ 0).",
+                   error="beta2_decay should be <= 0 but is: {}"),
+            _float("eps1", "ε₁", 2.220446049250313e-16, 1e-30, 1e-1,
+                   "Floor of the root of the second moment (torch's None is the machine epsilon).",
+                   scale="log", error="epsilon1 should be >= 0 but is: {}", advanced=True),
+            _float("eps2", "ε₂", 1e-3, 1e-8, 1.0,
+                   "Floor of RMS(θ) in the relative step, so weights near 0 still move.",
+                   scale="log", error="epsilon2 should be >= 0 but is: {}", advanced=True),
+            _float("d", "clip d", 1.0, 1.0, 100.0, "Clipping threshold of the update's RMS.",
+                   scale="log", error="Clipping threshold d should be >= 1 but is: {}"),
+            _weight_decay(0.0, decoupled=True),
+        ),
+        factory=rules.adafactor,
+        reference="Shazeer & Stern (2018), Adafactor: Adaptive Learning Rates with Sublinear "
+                  "Memory Cost; torch.optim.Adafactor",
+        summary="Steps relative to the size of the weights, divided by a running RMS of the "
+                "gradient and clipped.",
+        torch="torch.optim.Adafactor", lr_kind=None, weight_decay="decoupled", coupled=True,
+        lines=rules.ADAFACTOR_LINES,
     ),
     OptimizerSpec(
         key="newton", label="Newton",

@@ -36,15 +36,20 @@ CONFIGS = {
                 {"lr": 0.02, "centered": True}],
     "adadelta": [{"lr": 1.0}, {"lr": 1.0, "rho": 0.5, "weight_decay": 0.05}],
     "adam": [{"lr": 0.1}, {"lr": 0.1, "beta1": 0.8, "beta2": 0.99, "weight_decay": 0.05}],
-    "adamw": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.0}],
+    "adamw": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.0},
+              {"lr": 0.1, "beta2": 0.9, "amsgrad": True}],
     "amsgrad": [{"lr": 0.1, "beta2": 0.9}, {"lr": 0.1, "weight_decay": 0.05}],
     "nadam": [{"lr": 0.05}, {"lr": 0.05, "beta1": 0.85, "beta2": 0.99, "momentum_decay": 0.01,
-                             "weight_decay": 0.05}],
-    "radam": [{"lr": 0.05}, {"lr": 0.05, "beta2": 0.9, "weight_decay": 0.02}],
+                             "weight_decay": 0.05},
+              {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}],
+    "radam": [{"lr": 0.05}, {"lr": 0.05, "beta2": 0.9, "weight_decay": 0.02},
+              {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}],
     "adamax": [{"lr": 0.05}, {"lr": 0.05, "beta2": 0.9, "weight_decay": 0.01}],
     "rprop": [{"lr": 0.5, "etaminus": 0.4, "etaplus": 1.3, "step_size_max": 0.9}],
     "lion": [{"lr": 0.02}, {"lr": 0.02, "beta1": 0.8, "beta2": 0.95, "weight_decay": 0.2}],
     "newton": [{"lr": 0.5}, {"lr": 0.5, "damping": 2.0}],
+    "asgd": [{"lr": 0.05}, {"lr": 0.05, "t0": 3.0, "lambd": 0.01, "weight_decay": 0.05}],
+    "adafactor": [{"lr": 0.05}, {"lr": 0.05, "weight_decay": 0.1, "d": 1.2, "eps2": 0.5}],
 }
 STEPS = 14
 K = [0, 1, 6, 12]
@@ -432,9 +437,12 @@ def test_the_spec_says_how_weight_decay_is_applied_and_which_buffers_exist(key):
         assert spec.buffers(**config) == tuple(tr.state)
         hp = {**spec.defaults, **config}
         mode = spec.decay_mode(hp)
-        assert mode == (spec.weight_decay if hp.get("weight_decay") else None)
-        if mode == "decoupled" and key != "lion":
-            assert any(line.lhs == r"\theta_{t-1}'" for line in explain(tr, 1).lines)
+        expected = "decoupled" if hp.get("decoupled_weight_decay") else spec.weight_decay
+        assert mode == (expected if hp.get("weight_decay") else None)
+        decayed = any(line.lhs == r"\theta_{t-1}'" for line in explain(tr, 1).lines)
+        assert decayed == (mode == "decoupled" and key != "lion")  # Lion decays in its step
+        l2 = "weight_decay" in next(line for line in explain(tr, 1).lines if line.lhs == "g_t").values
+        assert l2 == (mode == "l2")
     assert spec.hessian == (key == "newton")
     if spec.velocity:
         with_momentum = {"momentum": 0.5} if "momentum" in spec.defaults else {}

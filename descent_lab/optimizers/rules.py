@@ -79,6 +79,15 @@ def _is_zero(c) -> bool:
     return _is_scalar(c) and c == 0
 
 
+def _lerp_form(weight):
+    """How torch's ``lerp(a, b, w)`` evaluates for this weight: ``a + w (b - a)`` when
+    ``|w| < 0.5`` (True), ``b - (b - a)(1 - w)`` otherwise (False), one per run for
+    a swept weight (an array of bools). The two agree up to rounding; torch picks by
+    the weight, so the rules do too."""
+    small = abs(weight) < 0.5
+    return bool(small) if _is_scalar(weight) else small
+
+
 class Rule(NamedTuple):
     init: Callable
     update: Callable
@@ -312,6 +321,7 @@ def rmsprop(ops, *, lr, alpha, eps, weight_decay, momentum, centered):
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
     has_buf = not _is_zero(momentum)  # like torch, no momentum buffer without momentum
     keep = 1.0 - alpha
+    lerp_small, lerp_rest = _lerp_form(keep), 1.0 - keep
     explain = ops.explain
     State = ((CenteredMomentumRMSpropState if has_buf else CenteredRMSpropState) if centered
              else (MomentumRMSpropState if has_buf else RMSpropState))
@@ -325,7 +335,12 @@ def rmsprop(ops, *, lr, alpha, eps, weight_decay, momentum, centered):
             g = g + weight_decay * p  # L2 term
         v = alpha * s[1] + keep * g * g  # mean of squares
         if centered:
-            g_avg = s[2] + keep * (g - s[2])  # mean of gradients
+            if lerp_small is True:  # mean of gradients: torch's lerp
+                g_avg = s[2] + keep * (g - s[2])
+            elif lerp_small is False:
+                g_avg = g - (g - s[2]) * lerp_rest
+            else:
+                g_avg = ops.where(lerp_small, s[2] + keep * (g - s[2]), g - (g - s[2]) * lerp_rest)
             v_tilde = v - g_avg * g_avg  # variance estimate
             avg = ops.sqrt(v_tilde) + eps
         else:
@@ -473,6 +488,7 @@ def adam(ops, *, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled):
     decays = decoupled and nonzero  # AdamW: shrink the weights
     l2 = not decoupled and nonzero  # Adam: L2 term in the gradient
     one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
+    lerp_small, lerp_rest = _lerp_form(one_m_b1), 1.0 - one_m_b1
     explain = ops.explain
 
     def init(p, lr0):
@@ -487,7 +503,12 @@ def adam(ops, *, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled):
             p = p * decay  # AdamW: decay the weights directly
         if l2:
             g = g + weight_decay * p  # Adam: L2 term in the gradient
-        m = m + one_m_b1 * (g - m)  # first moment (torch's lerp)
+        if lerp_small is True:  # first moment: torch's lerp
+            m = m + one_m_b1 * (g - m)
+        elif lerp_small is False:
+            m = g - (g - m) * lerp_rest
+        else:
+            m = ops.where(lerp_small, m + one_m_b1 * (g - m), g - (g - m) * lerp_rest)
         v = beta2 * v + one_m_b2 * g * g  # second moment
         bc1 = 1.0 - beta1**t  # bias corrections
         bc2 = 1.0 - beta2**t
@@ -568,6 +589,7 @@ def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled
     decays = decoupled_weight_decay and nonzero
     l2 = not decoupled_weight_decay and nonzero
     one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
+    lerp_small, lerp_rest = _lerp_form(one_m_b1), 1.0 - one_m_b1
     explain = ops.explain
 
     def init(p, lr0):
@@ -586,7 +608,12 @@ def nadam(ops, *, lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled
         mu = beta1 * (1.0 - 0.5 * 0.96**t_psi)  # momentum schedule
         mu_next = beta1 * (1.0 - 0.5 * 0.96**t1_psi)
         mu_product = mu_product * mu
-        m = m + one_m_b1 * (g - m)  # first moment
+        if lerp_small is True:  # first moment: torch's lerp
+            m = m + one_m_b1 * (g - m)
+        elif lerp_small is False:
+            m = g - (g - m) * lerp_rest
+        else:
+            m = ops.where(lerp_small, m + one_m_b1 * (g - m), g - (g - m) * lerp_rest)
         v = beta2 * v + one_m_b2 * g * g  # second moment
         bc2 = 1.0 - beta2**t
         denom = ops.sqrt(v / bc2) + eps
@@ -661,6 +688,7 @@ def radam(ops, *, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay):
     decays = decoupled_weight_decay and nonzero
     l2 = not decoupled_weight_decay and nonzero
     one_m_b1, one_m_b2 = 1.0 - beta1, 1.0 - beta2
+    lerp_small, lerp_rest = _lerp_form(one_m_b1), 1.0 - one_m_b1
     rho_inf = 2.0 / (1.0 - beta2) - 1.0  # max length of the SMA
     rho_i = ops.maximum(rho_inf, 5.0)  # (clamped: see rect below)
     explain = ops.explain
@@ -677,7 +705,12 @@ def radam(ops, *, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay):
             p = p * decay  # decoupled: decay the weights directly
         if l2:
             g = g + weight_decay * p  # L2 term
-        m = m + one_m_b1 * (g - m)  # first moment
+        if lerp_small is True:  # first moment: torch's lerp
+            m = m + one_m_b1 * (g - m)
+        elif lerp_small is False:
+            m = g - (g - m) * lerp_rest
+        else:
+            m = ops.where(lerp_small, m + one_m_b1 * (g - m), g - (g - m) * lerp_rest)
         v = beta2 * v + one_m_b2 * g * g  # second moment
         bc1 = 1.0 - beta1**t
         beta2_t = beta2**t
@@ -753,6 +786,7 @@ def adamax(ops, *, lr, beta1, beta2, eps, weight_decay):
 
     l2 = not _is_zero(weight_decay)  # skip the L2 term when it is 0
     one_m_b1 = 1.0 - beta1
+    lerp_small, lerp_rest = _lerp_form(one_m_b1), 1.0 - one_m_b1
 
     def init(p, lr0):
         z = p * 0.0
@@ -763,7 +797,12 @@ def adamax(ops, *, lr, beta1, beta2, eps, weight_decay):
         t = count + 1
         if l2:
             g = g + weight_decay * p  # L2 term
-        m = m + one_m_b1 * (g - m)  # first moment
+        if lerp_small is True:  # first moment: torch's lerp
+            m = m + one_m_b1 * (g - m)
+        elif lerp_small is False:
+            m = g - (g - m) * lerp_rest
+        else:
+            m = ops.where(lerp_small, m + one_m_b1 * (g - m), g - (g - m) * lerp_rest)
         abs_g = ops.abs(g)
         u = ops.maximum(beta2 * u, abs_g + eps)  # infinity norm
         bc1 = 1.0 - beta1**t

@@ -22,7 +22,7 @@ from time import monotonic
 import numpy as np
 
 from .backend import ARRAY_LEAN, FLOAT
-from .schedules import learning_rates, validate_schedule
+from .schedules import learning_rates, never_rises, validate_schedule
 from .specs import get
 
 __all__ = ["Trajectory", "run", "run_batch", "MAX_STEPS", "MAX_BATCH_RUNS", "MAX_BATCH_WORK",
@@ -338,7 +338,7 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     nz_list = None if nz is None else nz.tolist()
     box = _box(surface)
     rule = spec.make(FLOAT, **hp)
-    calm = _calm(lr_array)
+    calm = 1 if never_rises(schedule) else _calm(lr_array)
     if spec.coupled:
         extra = surface.scalar.hess if spec.hessian else None
         rows, states, extras, start, _, status, at = _loop_coupled(

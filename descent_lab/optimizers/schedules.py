@@ -32,7 +32,8 @@ class ScheduleSpec:
     """A schedule: ``formula(t, lr, **params) -> lr_t`` on arrays of ``t`` (and of
     base rates ``lr``), its parameters, its LaTeX and the torch class it follows.
     ``check(params, steps)`` refuses what a parameter's range cannot (a OneCycleLR
-    shorter than the run)."""
+    shorter than the run). ``never_rises``: the rate never goes up, whatever the
+    parameters (a run may then stop as converged at any step)."""
 
     key: str
     label: str
@@ -41,6 +42,7 @@ class ScheduleSpec:
     latex: str
     torch: str
     check: Callable[[dict, int], None] | None = None
+    never_rises: bool = False
 
 
 def _param(name: str, label: str, default: float, low: float, high: float, help: str,
@@ -169,14 +171,14 @@ SCHEDULES: dict[str, ScheduleSpec] = {
     for s in [
         ScheduleSpec(key="constant", label="constant", params=(),
                      formula=lambda t, lr: lr + 0.0 * t,
-                     latex=r"\eta_t = \eta", torch="no scheduler"),
+                     latex=r"\eta_t = \eta", never_rises=True, torch="no scheduler"),
         ScheduleSpec(
             key="step", label="step decay",
             params=(_steps("step_size", "every (steps)", 100, "Decay period in steps."),
                     _param("gamma", "γ", 0.5, 0.0, 1.0, "Factor applied each period.")),
             formula=lambda t, lr, step_size, gamma: lr * gamma ** np.floor_divide(t, step_size),
             latex=r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}",
-            torch="torch.optim.lr_scheduler.StepLR",
+            never_rises=True, torch="torch.optim.lr_scheduler.StepLR",
         ),
         ScheduleSpec(
             key="multistep", label="multi-step decay",
@@ -186,13 +188,13 @@ SCHEDULES: dict[str, ScheduleSpec] = {
                     _param("gamma", "γ", 0.1, 0.0, 1.0, "Factor applied at each milestone.")),
             formula=_multistep,
             latex=r"\eta_t = \eta\,\gamma^{\#\{m_i \le t\}}",
-            torch="torch.optim.lr_scheduler.MultiStepLR",
+            never_rises=True, torch="torch.optim.lr_scheduler.MultiStepLR",
         ),
         ScheduleSpec(
             key="exponential", label="exponential decay",
             params=(_param("gamma", "γ", 0.995, 0.0, 1.0, "Factor applied every step."),),
             formula=lambda t, lr, gamma: lr * gamma**t,
-            latex=r"\eta_t = \eta\,\gamma^{t}", torch="torch.optim.lr_scheduler.ExponentialLR",
+            latex=r"\eta_t = \eta\,\gamma^{t}", never_rises=True, torch="torch.optim.lr_scheduler.ExponentialLR",
         ),
         ScheduleSpec(
             key="cosine", label="cosine annealing",
@@ -240,7 +242,7 @@ SCHEDULES: dict[str, ScheduleSpec] = {
                     _param("power", "power", 1.0, 0.0, 10.0, "Power of the decay (1: linear).")),
             formula=_polynomial,
             latex=r"\eta_t = \eta\,\bigl(1 - \min(t, T)/T\bigr)^{p}",
-            torch="torch.optim.lr_scheduler.PolynomialLR",
+            never_rises=True, torch="torch.optim.lr_scheduler.PolynomialLR",
         ),
         ScheduleSpec(
             key="one_cycle", label="one cycle",
@@ -332,6 +334,11 @@ def learning_rates(schedule: dict | None, lr, steps: int) -> np.ndarray:
     lr = np.asarray(lr, dtype=float)
     if lr.ndim:
         t = t[:, None]
-    with np.errstate(all="ignore"):
-        out = np.asarray(spec.formula(t, lr, **sched), dtype=float)
-    return np.broadcast_to(out, t.shape if not lr.ndim else (steps, lr.shape[0])).copy()
+    out = np.asarray(spec.formula(t, lr, **sched), dtype=float)
+    shape = (steps, lr.shape[0]) if lr.ndim else (steps,)
+    return out if out.shape == shape else np.broadcast_to(out, shape).copy()
+
+
+def never_rises(schedule: dict) -> bool:
+    """Whether a (validated) schedule's rate can never go up."""
+    return SCHEDULES[schedule["kind"]].never_rises

@@ -110,6 +110,18 @@ def surface_fn(name, params):
                 + (2.625 - x + x * y**3) ** 2
             )
 
+    elif name == "booth":
+
+        def f(p):
+            x, y = p[0], p[1]
+            return (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2
+
+    elif name == "himmelblau":
+
+        def f(p):
+            x, y = p[0], p[1]
+            return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
     else:
         raise ValueError(name)
     return f
@@ -203,7 +215,7 @@ class DampedNewton(torch.optim.Optimizer):
 O = torch.optim
 SPECS = {
     # key: (torch class, our hparam names, fixed torch kwargs)
-    "gd": (O.SGD, ["lr"], {"momentum": 0.0}),
+    "gd": (O.SGD, ["lr", "weight_decay"], {"momentum": 0.0}),
     "momentum": (O.SGD, ["lr", "momentum", "dampening", "weight_decay"], {"nesterov": False}),
     "nesterov": (O.SGD, ["lr", "momentum", "weight_decay"], {"nesterov": True, "dampening": 0.0}),
     "adagrad": (O.Adagrad, ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"], {}),

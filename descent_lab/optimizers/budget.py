@@ -42,23 +42,26 @@ def _count(value, what: str) -> int:
     return int(value)
 
 
-def step_cost(key: str, surface) -> float:
+def step_cost(key: str, surface, hparams: dict | None = None) -> float:
     """One step of optimizer ``key`` on ``surface`` in :func:`run`, in units."""
     spec = get(key)
     per_eval = surface.grad_cost + (surface.hess_cost if spec.hessian else 0.0)
-    return spec.evaluations * per_eval
+    return spec.evaluations_per_step(hparams) * per_eval
 
 
-def cost(key: str, surface, steps: int, runs: int = 1, *, batch: bool = False) -> float:
+def cost(key: str, surface, steps: int, runs: int = 1, *, batch: bool = False,
+         **hparams) -> float:
     """The estimated cost of ``runs`` runs of ``steps`` steps of optimizer ``key`` on
     ``surface``: as separate :func:`run` calls (default) or as one
     :func:`run_batch` of ``runs`` runs (``batch=True``: sweeps, maps, the noise
-    fan). Linear in steps and in runs; grows with the surface's formula size."""
+    fan). Linear in steps and in runs; grows with the surface's formula size and,
+    for L-BFGS, with the evaluations its hyperparameters allow per step. A rule
+    that runs on floats only (L-BFGS) costs in a batch what separate runs cost."""
     steps, runs = _count(steps, "steps"), _count(runs, "runs")
-    if not batch:
-        return float(runs * steps * step_cost(key, surface))
     spec = get(key)
+    if not batch or spec.evaluates:
+        return float(runs * steps * step_cost(key, surface, hparams))
     nodes = surface.grad_size + (surface.hess_size if spec.hessian else 0)
     per_step = BATCH_STEP_COST * (1.0 + nodes / BATCH_STEP_NODES)
     per_run = BATCH_RUN_COST * (1.0 + nodes / BATCH_RUN_NODES)
-    return float(steps * spec.evaluations * (per_step + runs * per_run))
+    return float(steps * spec.evaluations_per_step(hparams) * (per_step + runs * per_run))

@@ -35,6 +35,7 @@ import numpy as np
 
 from .backend import ARRAY_EXPLAIN, FLOAT_EXPLAIN
 from .lines import PLACEHOLDER, Line
+from .runner import replay
 from .specs import get
 
 __all__ = ["ExplainedLine", "Explanation", "explain", "explain_values", "finite", "generic_lines"]
@@ -149,11 +150,10 @@ def _state_before(rule, traj, k: int, coupled: bool):
     start = rule.init(p0, lr0)
     if k == 0:
         return start
+    if coupled and any(name not in traj.state for name in start._fields[1:]):
+        return type(start)(*replay(traj, k))  # a history the run does not record (L-BFGS)
     values = [k]
     for name, init_value in zip(start._fields[1:], start[1:]):
-        if name not in traj.state:
-            raise ValueError(f"{traj.key} keeps a {name!r} the run does not record: "
-                             "its steps cannot be explained one at a time")
         after = traj.state[name][k - 1]
         if coupled:
             pair = isinstance(init_value, tuple)
@@ -181,6 +181,8 @@ def explain_values(traj, k: int) -> dict | None:
         if spec.hessian:  # the Hessian the run recorded for this step
             h = traj.hess[k]
             h = (float(h[0, 0]), float(h[0, 1]), float(h[1, 1]))
+        elif spec.evaluates:  # a rule that evaluates the surface itself
+            h = traj.surface.scalar
         args = (p, g, h, s, lr)
     else:
         args = (np.array(traj.xy[k], dtype=float), np.array(traj.grad_used[k], dtype=float), s, lr)

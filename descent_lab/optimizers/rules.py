@@ -46,6 +46,7 @@ only on the explain backends), so the runners never pay for them.
 
 from __future__ import annotations
 
+import math
 from textwrap import indent
 from typing import Callable, NamedTuple
 
@@ -1105,6 +1106,247 @@ ADAFACTOR_LINES = (
            r"{theta_decayed} - {alpha}\,{u} / {clip}", when="decays"),
     _theta(r"\theta_{t-1} - \alpha_t\, u_t / \max(1,\ \mathrm{RMS}(u_t)/d)",
            r"{p@in} - {alpha}\,{u} / {clip}", when="!decays"),
+)
+
+
+# ------------------------------------------------------------ quasi-Newton
+
+
+class LBFGSState(NamedTuple):
+    count: int
+    func_evals: int
+    n_iter: int
+    inner: tuple
+    memory: tuple  # (d, t, history, H_diag, prev_flat_grad, prev_loss), as torch's state
+
+
+def _dot(a, b):
+    return a[0] * b[0] + a[1] * b[1]
+
+
+def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
+    """torch's ``_cubic_interpolate``: the minimiser of the cubic through two points
+    with their slopes, clamped to ``bounds`` (the bisection when it has none)."""
+    if bounds is not None:
+        xmin_bound, xmax_bound = bounds
+    else:
+        xmin_bound, xmax_bound = (x1, x2) if x1 <= x2 else (x2, x1)
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1**2 - g1 * g2
+    if d2_square >= 0:
+        d2 = math.sqrt(d2_square)
+        if x1 <= x2:
+            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        return min(max(min_pos, xmin_bound), xmax_bound)
+    return (xmin_bound + xmax_bound) / 2.0
+
+
+def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
+    """torch's ``_strong_wolfe`` line search along ``d`` from ``x`` on 2-vectors; returns
+    ``(f, g, t, evaluations)``."""
+    d_norm = max(abs(d[0]), abs(d[1]))
+    f_new, g_new = obj_func(x, t, d)
+    ls_func_evals = 1
+    gtd_new = _dot(g_new, d)
+    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
+    done = False
+    ls_iter = 0
+    while ls_iter < max_ls:
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        if abs(gtd_new) <= -c2 * gtd:
+            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
+            done = True
+            break
+        if gtd_new >= 0:
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        min_step = t + 0.01 * (t - t_prev)
+        max_step = t * 10
+        tmp = t
+        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
+        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new, gtd_new
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = _dot(g_new, d)
+        ls_iter += 1
+    if ls_iter == max_ls:
+        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
+    insuf_progress = False
+    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    while not done and ls_iter < max_ls:
+        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+            break
+        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0],
+                               bracket[1], bracket_f[1], bracket_gtd[1])
+        eps = 0.1 * (max(bracket) - min(bracket))
+        if min(max(bracket) - t, t - min(bracket)) < eps:
+            if insuf_progress or t >= max(bracket) or t <= min(bracket):
+                if abs(t - max(bracket)) < abs(t - min(bracket)):
+                    t = max(bracket) - eps
+                else:
+                    t = min(bracket) + eps
+                insuf_progress = False
+            else:
+                insuf_progress = True
+        else:
+            insuf_progress = False
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = _dot(g_new, d)
+        ls_iter += 1
+        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
+            bracket[high_pos], bracket_f[high_pos] = t, f_new
+            bracket_g[high_pos], bracket_gtd[high_pos] = g_new, gtd_new
+            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:
+                done = True
+            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
+                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
+                bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
+            bracket[low_pos], bracket_f[low_pos] = t, f_new
+            bracket_g[low_pos], bracket_gtd[low_pos] = g_new, gtd_new
+    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+
+
+@_documented(r"""
+\begin{aligned}
+d_j &= -H_j\, g_j \quad(\text{two-loop recursion over the last } m \text{ pairs }
+s_i = \theta_{i+1} - \theta_i,\ y_i = g_{i+1} - g_i;\ H_0 = \tfrac{s^\top y}{y^\top y} I)\\
+\theta_{j+1} &= \theta_j + \tau_j\, d_j \quad(\tau_j = \eta\text{, or a strong-Wolfe line search})\\
+&\text{up to } K \text{ inner iterations (and } E \text{ evaluations of } f, \nabla f \text{) per step}
+\end{aligned}
+""")
+def lbfgs(ops, *, lr, max_iter, max_eval, tolerance_grad, tolerance_change, history_size,
+          strong_wolfe):
+    """L-BFGS, as ``torch.optim.LBFGS`` (Liu & Nocedal, 1989), with or without the
+    strong-Wolfe line search (``line_search_fn="strong_wolfe"``).
+
+    One step of this rule is one ``optimizer.step(closure)`` of torch's: up to
+    ``max_iter`` inner iterations and ``max_eval`` evaluations of the function and
+    its gradient (``max_eval = 0`` means torch's default ``max_iter * 5 // 4``).
+    The inner iterates are returned in the state (``inner``) and the runner records
+    them per step, with the evaluation count (``func_evals``, cumulative, as torch
+    keeps it).
+
+    Symbols: :math:`s_i, y_i` the last ``history_size`` steps and gradient changes,
+    :math:`H_j` the implied inverse-Hessian estimate. The first inner iteration
+    ever takes :math:`\\tau = \\min(1, 1/\\lVert g\\rVert_1)\\,\\eta`, as torch does.
+
+    This rule couples the coordinates and evaluates the surface itself: ``h`` is
+    the surface's scalar kernels (``h.f``, ``h.grad``). It runs on Python floats
+    only (its line search branches per run).
+    """
+
+    budget = max_eval if max_eval else max_iter * 5 // 4
+
+    def init(p, lr0):
+        return LBFGSState(0, 0, 0, (), ((0.0, 0.0), lr0, (), 1.0, (0.0, 0.0), 0.0))
+
+    def update(p, g, h, s, lr):
+        count, func_evals, total_iter, _, memory = s
+        d, t, history, H_diag, prev_flat_grad, prev_loss = memory
+        x = p
+        loss = h.f(x[0], x[1])  # the closure at the step's start (its gradient is g)
+        flat_grad = g
+        current_evals = 1
+        func_evals += 1
+        inner = []
+        evaluations = 1
+        n_iter = 0
+        opt_cond = False
+        if max(abs(flat_grad[0]), abs(flat_grad[1])) <= tolerance_grad:
+            return p, (count + 1, func_evals, total_iter, (), memory), (0.0, 0.0)
+        while n_iter < max_iter:
+            n_iter += 1
+            total_iter += 1
+            if total_iter == 1:
+                d = (-flat_grad[0], -flat_grad[1])
+                history = ()
+                H_diag = 1
+            else:
+                y = (flat_grad[0] - prev_flat_grad[0], flat_grad[1] - prev_flat_grad[1])
+                sv = (d[0] * t, d[1] * t)
+                ys = _dot(y, sv)
+                if ys > 1e-10:
+                    history = (history + ((y, sv, 1.0 / ys),))[-history_size:]
+                    H_diag = ys / _dot(y, y)
+                q = (-flat_grad[0], -flat_grad[1])
+                al = [0.0] * len(history)
+                for i in range(len(history) - 1, -1, -1):
+                    yi, si, ro = history[i]
+                    al[i] = _dot(si, q) * ro
+                    q = (q[0] + -al[i] * yi[0], q[1] + -al[i] * yi[1])
+                r = (q[0] * H_diag, q[1] * H_diag)
+                for i, (yi, si, ro) in enumerate(history):
+                    be_i = _dot(yi, r) * ro
+                    c = al[i] - be_i
+                    r = (r[0] + c * si[0], r[1] + c * si[1])
+                d = r
+            prev_flat_grad = flat_grad
+            prev_loss = loss
+            if total_iter == 1:
+                t = min(1.0, 1.0 / (abs(flat_grad[0]) + abs(flat_grad[1]))) * lr
+            else:
+                t = lr
+            gtd = _dot(flat_grad, d)
+            if gtd > -tolerance_change:
+                break
+            ls_func_evals = 0
+            if strong_wolfe:
+                def obj_func(xx, tt, dd):
+                    px, py = xx[0] + tt * dd[0], xx[1] + tt * dd[1]
+                    return h.f(px, py), tuple(h.grad(px, py))
+
+                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                    obj_func, x, t, d, loss, flat_grad, gtd, max_ls=budget - current_evals)
+                x = (x[0] + t * d[0], x[1] + t * d[1])
+                opt_cond = max(abs(flat_grad[0]), abs(flat_grad[1])) <= tolerance_grad
+            else:
+                x = (x[0] + t * d[0], x[1] + t * d[1])
+                if n_iter != max_iter:
+                    loss = h.f(x[0], x[1])
+                    flat_grad = tuple(h.grad(x[0], x[1]))
+                    opt_cond = max(abs(flat_grad[0]), abs(flat_grad[1])) <= tolerance_grad
+                    ls_func_evals = 1
+            inner.append(x)
+            current_evals += ls_func_evals
+            func_evals += ls_func_evals
+            evaluations += ls_func_evals
+            if n_iter == max_iter or current_evals >= budget or opt_cond:
+                break
+            if max(abs(d[0] * t), abs(d[1] * t)) <= tolerance_change:
+                break
+            if abs(loss - prev_loss) < tolerance_change:
+                break
+        moved = (x[0] - p[0], x[1] - p[1])
+        lr_eff = (ops.div0(-moved[0], g[0]), ops.div0(-moved[1], g[1])) if ops.lr_eff else None
+        memory = (d, t, history, H_diag, prev_flat_grad, prev_loss)
+        return x, (count + 1, func_evals, total_iter, tuple(inner), memory), lr_eff
+
+    return Rule(init, update)
+
+
+LBFGS_LINES = (
+    RAW_GRADIENT,
+    Line(lhs=r"\text{inner iterations}", formula=r"\text{this step}",
+         numbers="{n_iter}", value="n_iter"),
+    Line(lhs=r"\text{evaluations of } f, \nabla f", formula=r"\text{this step}",
+         numbers="{evaluations}", value="evaluations"),
+    Line(lhs=r"\text{evaluations so far}", formula="", numbers="{func_evals@out}",
+         value="func_evals@out"),
+    Line(lhs=r"\text{inner iterations so far}", formula="", numbers="{n_iter@out}",
+         value="n_iter@out"),
+    Line(lhs="d", formula=r"-H\, g \ \ (\text{the last inner iteration's direction})", numbers="{d}",
+         value="d"),
+    Line(lhs=r"\tau", formula=r"\text{its step length}", numbers="{t}", value="t"),
+    _theta(r"\text{the last inner iterate}", "{p@out}"),
 )
 
 

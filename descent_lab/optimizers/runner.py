@@ -25,7 +25,7 @@ from .backend import ARRAY_LEAN, FLOAT
 from .schedules import learning_rates, never_rises, validate_schedule
 from .specs import get
 
-__all__ = ["Trajectory", "run", "run_batch", "MAX_STEPS", "MAX_BATCH_RUNS", "MAX_BATCH_WORK",
+__all__ = ["Trajectory", "run", "run_batch", "replay", "MAX_STEPS", "MAX_BATCH_RUNS", "MAX_BATCH_WORK",
            "BudgetExceeded", "CHECK_EVERY", "BATCH_CHECK_EVERY", "check_deadline"]
 
 MAX_STEPS = 10_000
@@ -87,6 +87,10 @@ class Trajectory:
       ``v``, ``buf`` ...).
     - ``hess`` (n, 2, 2): the Hessian each update used, for a rule that takes one
       (Newton), else None.
+    - ``series`` name -> (n, L, 2): points a rule produced within each update, NaN
+      after the last (L-BFGS's ``inner`` iterates).
+    - ``surface``: the surface the run was on (to replay it: ``optimizers.explain``
+      of a rule whose whole state is not recorded).
     - ``status`` one of ``max_steps``, ``converged`` (gradient and last step both
       within ``tol``), ``diverged``; ``diverged_at`` / ``converged_at`` the step.
     """
@@ -101,12 +105,14 @@ class Trajectory:
     lr_eff: np.ndarray
     state: dict = field(default_factory=dict)
     hess: np.ndarray | None = None
+    series: dict = field(default_factory=dict)
     status: str = "max_steps"
     diverged_at: int | None = None
     converged_at: int | None = None
     noise: float = 0.0
     seed: int = 0
     schedule: dict = field(default_factory=lambda: {"kind": "constant"})
+    surface: object = field(default=None, repr=False, compare=False)
 
     @property
     def steps(self) -> int:
@@ -291,6 +297,17 @@ def _loop_coupled(rule, grad, extra, x, y, lrs, nz, steps, tol, box, deadline, c
     return rows, states, extras, start, s, end, at
 
 
+def _series(states: list, index: int) -> np.ndarray:
+    """(n, L, 2): the point sequence each state holds at ``index``, NaN-padded."""
+    seqs = [st[index] for st in states]
+    width = max((len(q) for q in seqs), default=0)
+    out = np.full((len(seqs), width, 2), np.nan)
+    for i, q in enumerate(seqs):
+        if q:
+            out[i, : len(q)] = q
+    return out
+
+
 def _is_pair(v) -> bool:
     return isinstance(v, tuple) and len(v) == 2 and all(isinstance(c, (int, float)) for c in v)
 
@@ -337,10 +354,13 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     nz = _noise(noise, seed, steps)
     nz_list = None if nz is None else nz.tolist()
     box = _box(surface)
+    if spec.evaluates and noise:
+        raise ValueError(f"{spec.label} evaluates the function itself several times per step: "
+                         "it takes no gradient noise")
     rule = spec.make(FLOAT, **hp)
     calm = 1 if never_rises(schedule) else _calm(lr_array)
     if spec.coupled:
-        extra = surface.scalar.hess if spec.hessian else None
+        extra = _extra(spec, surface.scalar)
         rows, states, extras, start, _, status, at = _loop_coupled(
             rule, surface.scalar.grad, extra, x, y, lrs, nz_list, steps, tol, box, deadline, calm)
         table = np.array(rows, dtype=float).reshape(-1, 6)
@@ -359,8 +379,10 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
         xy, loss, grad, table = xy[:n_ok], loss[:n_ok], grad[:n_ok], table[: n_ok - 1]
     n = len(xy) - 1
     hess = None
+    series = {}
     if spec.coupled:
         state = {name: arr[:n] for name, arr in _coupled_state(start, states[:n]).items()}
+        series = {name: _series(states[:n], start._fields.index(name)) for name in spec.series}
         if spec.hessian:
             h = np.array(extras[:n], dtype=float).reshape(-1, 3)
             hess = np.stack([np.stack([h[:, 0], h[:, 1]], -1), np.stack([h[:, 1], h[:, 2]], -1)], -2)
@@ -377,13 +399,44 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
         lr_eff=table[:, 4:6],
         state=state,
         hess=hess,
+        series=series,
         status=status,
         diverged_at=at if status == "diverged" else None,
         converged_at=at if status == "converged" else None,
         noise=noise,
         seed=int(seed),
         schedule=schedule,
+        surface=surface,
     )
+
+
+def _extra(spec, kernels):
+    """What a coupled rule takes besides the gradient, as a function of the point:
+    the Hessian (Newton), the surface's kernels (a rule that evaluates it), or None."""
+    if spec.hessian:
+        return kernels.hess
+    if spec.evaluates:
+        return lambda x, y: kernels
+    return None
+
+
+def replay(traj, k: int):
+    """The state a coupled rule held before update ``k`` of ``traj``, by running the
+    first ``k`` updates again (deterministic: the same start, rates, noise and
+    surface). For rules whose whole state the trajectory does not record (L-BFGS's
+    history)."""
+    spec = get(traj.key)
+    if traj.surface is None:
+        raise ValueError("this trajectory does not know its surface: it cannot be replayed")
+    rule = spec.make(FLOAT, **traj.hparams)
+    x, y = map(float, traj.xy[0])
+    lrs = learning_rates(traj.schedule, traj.hparams["lr"], traj.steps).tolist()
+    nz = _noise(traj.noise, traj.seed, traj.steps)
+    nz_list = None if nz is None else nz.tolist()
+    _, _, _, start, s, _, _ = _loop_coupled(
+        rule, traj.surface.scalar.grad, _extra(spec, traj.surface.scalar), x, y, lrs, nz_list, k,
+        0.0, _box(traj.surface), None)
+    return s if k else start
 
 
 # ------------------------------------------------------------------ batch
@@ -453,6 +506,9 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     elif seeds.shape != (batch,):
         raise ValueError(f"Invalid seed: {seeds.shape[0]} seeds for {batch} runs")
 
+    if spec.evaluates:  # a rule that branches per run: the float loop, one run at a time
+        return _batch_one_by_one(key, surface, starts, steps, hp, schedule, noise, seeds,
+                                 deadline)
     out = np.empty((steps + 1, 2, batch))
     out[0] = starts.T
     x, y = starts[:, 0].copy(), starts[:, 1].copy()
@@ -493,6 +549,19 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
                 out[k + 1, 1] = y
         _mark_diverged(out, _box(surface))
     return out.transpose(2, 0, 1)
+
+
+def _batch_one_by_one(key, surface, starts, steps, hp, schedule, noise, seeds, deadline):
+    out = np.full((len(starts), steps + 1, 2), np.nan)
+    for b, start in enumerate(starts):
+        check_deadline(deadline, "runs", b, len(starts))
+        one = {n: (float(v[b]) if isinstance(v, np.ndarray) else v) for n, v in hp.items()}
+        tr = run(key, surface, start, steps, noise=noise, seed=int(seeds[b]), schedule=schedule,
+                 tol=0.0, deadline=deadline, **one)
+        out[b, : len(tr.xy)] = tr.xy
+        if tr.status != "diverged":  # it stopped early without leaving the box: it stays there
+            out[b, len(tr.xy):] = tr.xy[-1]
+    return out
 
 
 def _inside(v, c, r):

@@ -43,8 +43,13 @@ class OptimizerSpec:
       :meth:`decay_mode` gives it for a configuration (NAdam's and RAdam's
       ``decoupled_weight_decay`` option switches theirs to decoupled).
     * ``coupled``: the rule sees both coordinates at once; ``hessian``: it also takes
-      the Hessian (Newton); ``evaluations``: gradient evaluations per step (at most;
-      for budgets, :func:`optimizers.cost`).
+      the Hessian (Newton); ``evaluates``: it evaluates the function and its gradient
+      itself, at points of its choosing (L-BFGS: the surface's kernels are its ``h``;
+      it runs on floats only, takes no gradient noise); ``evaluations``: gradient
+      evaluations per step at most, a number or a function of the hyperparameters
+      (for budgets, :func:`optimizers.cost`).
+    * ``series``: state fields that hold a sequence of points per step (L-BFGS's
+      inner iterates), recorded as ``Trajectory.series[name]`` ``(n, L, 2)``.
     * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
       generic explanation (the gradient, each buffer, the new position).
     * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
@@ -65,7 +70,9 @@ class OptimizerSpec:
     weight_decay: Literal["l2", "decoupled"] | None = None
     coupled: bool = False
     hessian: bool = False
-    evaluations: float = 1.0
+    evaluates: bool = False
+    evaluations: float | Callable[[dict], float] = 1.0
+    series: tuple[str, ...] = ()
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
     caveat: Callable[[dict, int], str | None] | None = None
@@ -125,6 +132,12 @@ class OptimizerSpec:
             return None
         return "decoupled" if hp.get("decoupled_weight_decay") else self.weight_decay
 
+    def evaluations_per_step(self, hparams: Mapping[str, object] | None = None) -> float:
+        """Gradient evaluations one step may take with these hyperparameters (at most)."""
+        if callable(self.evaluations):
+            return float(self.evaluations({**self.defaults, **(hparams or {})}))
+        return float(self.evaluations)
+
     def note(self, hparams: Mapping[str, object], steps: int) -> str | None:
         """The caveat for a run of ``steps`` steps with ``hparams`` (None: none)."""
         if self.caveat is None:
@@ -132,11 +145,21 @@ class OptimizerSpec:
         return self.caveat({**self.defaults, **hparams}, steps)
 
     def buffers(self, **hparams) -> tuple[str, ...]:
-        """The state buffers a configuration keeps (as torch does: RMSprop has no
-        momentum buffer without momentum), from its ``init``'s named tuple."""
+        """The state buffers a configuration keeps and a run records (as torch does:
+        RMSprop has no momentum buffer without momentum), from its ``init``'s named
+        tuple; a coupled rule's buffers are its numbers and ``(x, y)`` pairs (not a
+        history, nor the point sequences of ``series``)."""
         rule = self.make(FLOAT, **self.validate(**hparams))
-        p0 = (0.0, 0.0) if self.coupled else 0.0
-        return tuple(rule.init(p0, 0.0)._fields[1:])
+        if not self.coupled:
+            return tuple(rule.init(0.0, 0.0)._fields[1:])
+        start = rule.init((0.0, 0.0), 0.0)
+
+        def recorded(v) -> bool:
+            number = isinstance(v, (int, float)) and not isinstance(v, bool)
+            pair = isinstance(v, tuple) and len(v) == 2 and all(isinstance(c, (int, float)) for c in v)
+            return number or pair
+
+        return tuple(n for n, v in zip(start._fields[1:], start[1:]) if recorded(v))
 
     def make(self, ops, **hparams):
         """Build the rule for a backend from already-validated hyperparameters.
@@ -227,6 +250,16 @@ def _asgd_caveat(hp: dict, steps: int) -> str | None:
                 "a copy of θ (torch's default t₀ = 10⁶ never starts averaging here); lower t₀ to "
                 "see the average.")
     return None
+
+
+def _lbfgs_evaluations(hp: dict) -> float:
+    return hp["max_eval"] or hp["max_iter"] * 5 // 4
+
+
+def _int(name: str, label: str, default: int, low: int, high: int, help: str,
+         advanced: bool = False) -> HyperParam:
+    return HyperParam(name=name, label=label, default=default, low=low, high=high, help=help,
+                      kind="int", error=f"Invalid {name} value: {{}}", advanced=advanced)
 
 
 def _check_rprop(hp: dict) -> None:
@@ -476,6 +509,36 @@ _SPECS = [
                 "gradient and clipped.",
         torch="torch.optim.Adafactor", lr_kind=None, weight_decay="decoupled", coupled=True,
         lines=rules.ADAFACTOR_LINES,
+    ),
+    OptimizerSpec(
+        key="lbfgs", label="L-BFGS",
+        hyperparams=(
+            _lr(1.0, low=1e-4, high=10.0, help="Step length of each inner iteration (the first "
+                "one ever is shortened to at most 1/|g|₁)."),
+            _int("max_iter", "inner iterations", 20, 1, 100,
+                 "Inner iterations per step: one step of torch's LBFGS is a small optimization."),
+            _int("max_eval", "evaluations", 0, 0, 500,
+                 "Most evaluations of f and its gradient per step (0: torch's max_iter·5/4).",
+                 advanced=True),
+            _float("tolerance_grad", "gradient tolerance", 1e-7, 1e-12, 1.0,
+                   "A step ends when every gradient coordinate is this small.", scale="log",
+                   advanced=True),
+            _float("tolerance_change", "change tolerance", 1e-9, 1e-15, 1.0,
+                   "A step ends when the loss or the iterate changes less than this.",
+                   scale="log", advanced=True),
+            _int("history_size", "history", 100, 1, 100,
+                 "Pairs (step, gradient change) kept for the inverse-Hessian estimate."),
+            _option("strong_wolfe", "strong Wolfe line search",
+                    "Choose each inner step length by torch's strong-Wolfe line search "
+                    "(line_search_fn='strong_wolfe') instead of taking lr."),
+        ),
+        factory=rules.lbfgs,
+        reference="Liu & Nocedal (1989), On the limited memory BFGS method for large scale "
+                  "optimization; torch.optim.LBFGS",
+        summary="A quasi-Newton method: builds an inverse-Hessian estimate from recent steps; "
+                "each step is several inner iterations.",
+        torch="torch.optim.LBFGS", lr_kind=None, coupled=True, evaluates=True,
+        evaluations=_lbfgs_evaluations, series=("inner",), lines=rules.LBFGS_LINES,
     ),
     OptimizerSpec(
         key="newton", label="Newton",

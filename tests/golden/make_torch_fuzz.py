@@ -150,13 +150,24 @@ def torch_path(key, hp, name, sparams, start, steps, noise, schedule, box, scale
     xy = [list(start)]
     with np.errstate(all="ignore"):
         for k in range(steps):
-            opt.zero_grad()
-            f(p).backward()
-            g = p.grad * scale
-            if noise is not None:
-                g = g + torch.tensor(noise[k])
-            p.grad = g
-            opt.step()
+            if isinstance(opt, torch.optim.LBFGS):  # it evaluates again, as often as it needs
+
+                def closure():
+                    opt.zero_grad()
+                    loss = f(p)
+                    loss.backward()
+                    p.grad = p.grad * scale
+                    return loss
+
+                opt.step(closure)
+            else:
+                opt.zero_grad()
+                f(p).backward()
+                g = p.grad * scale
+                if noise is not None:
+                    g = g + torch.tensor(noise[k])
+                p.grad = g
+                opt.step()
             if scheduler is not None:
                 scheduler.step()
             row = p.detach().tolist()
@@ -196,6 +207,8 @@ def main():
             (x0, x1), (y0, y1) = surface.bounds
             start = [float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))]
             noise_sd = float(10 ** rng.uniform(-3, 0)) if rng.uniform() < 0.3 else 0.0
+            if optimizers.REGISTRY[key].evaluates:  # L-BFGS re-evaluates: no gradient noise
+                noise_sd = 0.0
             seed = int(rng.integers(0, 2**31))
             noise = (noise_sd * np.random.default_rng(seed).standard_normal((STEPS, 2))
                      if noise_sd else None)

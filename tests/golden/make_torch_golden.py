@@ -232,6 +232,8 @@ SPECS = {
     "newton": (DampedNewton, ["lr", "damping"], {}),
     "asgd": (O.ASGD, ["lr", "lambd", "alpha", "t0", "weight_decay"], {}),
     "adafactor": (O.Adafactor, ["lr", "beta2_decay", "eps1", "eps2", "d", "weight_decay"], {}),
+    "lbfgs": (O.LBFGS, ["lr", "max_iter", "max_eval", "tolerance_grad", "tolerance_change",
+                        "history_size", "strong_wolfe"], {}),
 }
 # options of torch's that are knobs of a key here: the key's name for the torch kwarg
 OPTIONS = {"adamw": ["amsgrad"], "nadam": ["decoupled_weight_decay"],
@@ -262,7 +264,11 @@ def torch_defaults(cls):
     for name, prm in inspect.signature(cls.__init__).parameters.items():
         if prm.default is inspect.Parameter.empty:
             continue
-        if name in SPLIT and isinstance(prm.default, tuple):
+        if name == "line_search_fn":  # LBFGS: None or "strong_wolfe"; our option's name
+            out["strong_wolfe"] = prm.default == "strong_wolfe"
+        elif name == "max_eval" and prm.default is None:  # None: max_iter * 5 // 4, our 0
+            out["max_eval"] = 0
+        elif name in SPLIT and isinstance(prm.default, tuple):
             lo, hi = prm.default
             lo = MACHINE_EPS if lo is None else lo
             out[SPLIT[name][0]], out[SPLIT[name][1]] = _num(lo), _num(hi)
@@ -289,6 +295,12 @@ def to_torch_kwargs(key, hp, foreach):
             kw["step_sizes"] = (hp["step_size_min"], hp["step_size_max"])
         elif n in ("eps1", "eps2"):
             kw["eps"] = (hp["eps1"], hp["eps2"])
+        elif n == "strong_wolfe":
+            kw["line_search_fn"] = "strong_wolfe" if hp[n] else None
+        elif n == "max_eval":
+            kw["max_eval"] = int(hp[n]) or None
+        elif n in ("max_iter", "history_size"):
+            kw[n] = int(hp[n])
         else:
             kw[n] = hp[n]
     kw.update(fixed)
@@ -377,6 +389,8 @@ def run(key, hp, surface, sparams, start, steps, foreach=False, grad_mode="autog
     scheduler = torch_scheduler(opt, schedule) if schedule else None
     xy = [p.detach().tolist()]
     grads = []
+    counts = []  # LBFGS: torch's cumulative func_evals and n_iter after each step
+    run.counts = counts
     for k in range(steps):
         opt.zero_grad()
         if grad_mode == "autograd":
@@ -387,7 +401,18 @@ def run(key, hp, surface, sparams, start, steps, foreach=False, grad_mode="autog
         if noise is not None:
             p.grad = p.grad + torch.tensor(noise[k])
         grads.append(p.grad.detach().tolist())
-        opt.step()
+        if cls is O.LBFGS:  # each step evaluates the function again, as often as it needs
+
+            def closure():
+                opt.zero_grad()
+                loss = f(p)
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+            counts.append((opt.state[p]["func_evals"], opt.state[p]["n_iter"]))
+        else:
+            opt.step()
         if scheduler is not None:
             scheduler.step()
         xy.append(p.detach().tolist())
@@ -412,7 +437,7 @@ ROSEN_LR = {
     "gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.1, "rmsprop": 1e-2,
     "adadelta": 1.0, "adam": 1e-2, "adamw": 1e-2, "amsgrad": 1e-2, "nadam": 1e-2,
     "radam": 1e-3, "adamax": 1e-2, "rprop": 1e-2, "lion": 1e-3, "newton": 1.0,
-    "asgd": 1e-3, "adafactor": 1e-2,
+    "asgd": 1e-3, "adafactor": 1e-2, "lbfgs": 1.0,
 }
 # torch's SGD default momentum is 0, which our momentum/nesterov keys forbid.
 MOMENTUM_KEYS_OVERRIDE = {"momentum": {"momentum": 0.9}, "nesterov": {"momentum": 0.9}}
@@ -436,6 +461,7 @@ VALLEY_OVERRIDES = {
     "newton": {"lr": 1.0, "damping": 0.5},
     "asgd": {"lr": 0.1, "t0": 20.0},
     "adafactor": {"lr": 0.1},
+    "lbfgs": {"lr": 0.5, "max_iter": 5},
 }
 
 # (c) non-default options, all on rosenbrock.
@@ -481,6 +507,15 @@ ROSEN_EXTRA = [
     ("adafactor_rosenbrock_wd0.1_d1.5_decay-0.5", "adafactor",
      {"lr": 1e-2, "weight_decay": 0.1, "d": 1.5, "beta2_decay": -0.5}),
     ("adafactor_rosenbrock_eps2_0.5", "adafactor", {"lr": 1e-2, "eps2": 0.5}),
+]
+
+LBFGS_EXTRA = [
+    ("lbfgs_rosenbrock_strong_wolfe", "lbfgs", {"strong_wolfe": True}, 20),
+    ("lbfgs_rosenbrock_history3_maxiter4_lr0.3", "lbfgs",
+     {"history_size": 3, "max_iter": 4, "lr": 0.3}, 10),
+    ("lbfgs_rosenbrock_strong_wolfe_maxeval7", "lbfgs",
+     {"strong_wolfe": True, "max_eval": 7, "max_iter": 6}, 12),
+    ("lbfgs_rosenbrock_maxiter1_lr0.1", "lbfgs", {"max_iter": 1, "lr": 0.1}, 60),
 ]
 
 # (d) beale and a non-default rosenbrock, to cover the other surface code paths.
@@ -568,6 +603,10 @@ def make_case(case_id, key, overrides, surface, sparams_over=None, steps=STEPS, 
     }
     if schedule is not None:
         case["schedule"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in schedule.items()}
+    if key == "lbfgs":
+        run(key, hp, surface, sparams, start, steps)  # again, to read its counts
+        case["func_evals"] = [c[0] for c in run.counts]
+        case["n_iter"] = [c[1] for c in run.counts]
     return case, grads
 
 
@@ -592,6 +631,11 @@ def main():
         add(case_id, key, over, surface, sp)
     for case_id, key, over, sched in SCHEDULED:
         add(case_id, key, over, case_id.split("_")[1], schedule=sched)
+    # L-BFGS stops its inner loop when the loss changes by less than tolerance_change
+    # (1e-9): once the loss itself is that small, which side of the threshold a step
+    # falls on depends on how the loss is rounded, so these cases stop before that
+    for case_id, key, over, steps in LBFGS_EXTRA:
+        add(case_id, key, over, "rosenbrock", steps=steps)
 
     by_id = {c["case"]: c for c in cases}
 

@@ -28,7 +28,36 @@ KEYS = list(REGISTRY)
 def test_registry_has_every_optimizer_of_the_issue():
     assert KEYS == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
                     "adamw", "amsgrad", "nadam", "radam", "adamax", "rprop", "lion", "asgd",
-                    "adafactor", "newton"]
+                    "adafactor", "lbfgs", "newton"]
+
+
+LBFGS_CASES = [c for c in GOLDEN["cases"] if c["key"] == "lbfgs"]
+
+
+@pytest.mark.parametrize("case", LBFGS_CASES, ids=[c["case"] for c in LBFGS_CASES])
+def test_lbfgs_counts_evaluations_and_inner_iterations_as_torch_does(case):
+    tr = _golden_run(case)
+    n = tr.steps
+    np.testing.assert_array_equal(tr.state["func_evals"][:, 0], case["func_evals"][:n])
+    np.testing.assert_array_equal(tr.state["n_iter"][:, 0], case["n_iter"][:n])
+    inner = tr.series["inner"]  # (n, L, 2): the iterates within each step, NaN after the last
+    assert inner.shape[0] == n and inner.shape[2] == 2
+    done = np.diff(np.concatenate([[0], case["n_iter"][:n]]))  # inner iterations of each step
+    for k in range(n):
+        moved = int(np.isfinite(inner[k, :, 0]).sum())
+        assert moved <= done[k]  # an iteration that stopped before moving records no point
+        if moved:
+            np.testing.assert_array_equal(inner[k, moved - 1], tr.xy[k + 1])  # the last is the step
+
+
+def test_lbfgs_takes_no_gradient_noise_and_runs_one_at_a_time_in_a_batch():
+    bowl = surfaces.get("rosenbrock")
+    with pytest.raises(ValueError, match="takes no gradient noise"):
+        run("lbfgs", bowl, (-1.2, 1.0), 5, noise=0.1)
+    xy = optimizers.run_batch("lbfgs", bowl, [(-1.2, 1.0), (0.5, 0.5)], 8, lr=[1.0, 0.5])
+    for b, (start, lr) in enumerate([((-1.2, 1.0), 1.0), ((0.5, 0.5), 0.5)]):
+        one = run("lbfgs", bowl, start, 8, lr=lr, tol=0.0)
+        np.testing.assert_array_equal(xy[b, : len(one.xy)], one.xy)
 
 
 def test_every_torch_optimizer_here_has_golden_iterates():
@@ -237,7 +266,7 @@ def test_lr_eff_is_the_multiplier_the_rule_applies():
 BOWL_LR = {"gd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.5, "rmsprop": 0.01,
            "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "amsgrad": 0.05, "nadam": 0.05,
            "radam": 0.05, "adamax": 0.05, "rprop": 0.01, "lion": 0.003, "asgd": 0.1,
-           "adafactor": 0.01, "newton": 1.0}
+           "adafactor": 0.01, "lbfgs": 1.0, "newton": 1.0}
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -258,6 +287,16 @@ def test_update_is_pure_and_float_and_array_backends_agree(key):
     rng = np.random.default_rng(1)
     p, g = rng.normal(size=3), rng.normal(size=3)
     h = (rng.normal(size=3) + 5, rng.normal(size=3), rng.normal(size=3) + 5)
+    if spec.evaluates:  # float-only, evaluates the surface itself: pure on floats
+        flt = spec.make(FLOAT, **hp)
+        kernels = surfaces.get("rosenbrock").scalar
+        s = flt.init((-1.2, 1.0), 0.01)
+        p, s, _ = flt.update((-1.2, 1.0), tuple(kernels.grad(-1.2, 1.0)), kernels, s, 1.0)
+        g = tuple(kernels.grad(*p))
+        out1 = flt.update(p, g, kernels, s, 1.0)
+        out2 = flt.update(p, g, kernels, s, 1.0)
+        assert out1[0] == out2[0] and out1[1][1:] == out2[1][1:]
+        return
     arr, flt = spec.make(ARRAY, **hp), spec.make(FLOAT, **hp)
     if spec.coupled:
         s = arr.init((p, g), 0.01)

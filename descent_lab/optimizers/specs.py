@@ -1,6 +1,6 @@
 """One declarative spec per optimizer: the only place defaults and ranges live.
 
-``REGISTRY`` is ordered; the order is the app's. Adding a spec here adds the
+``OPTIMIZERS`` is ordered; the order is the app's. Adding a spec here adds the
 optimizer to the app (its controls are built from ``hyperparams``) and to every
 test parametrized over the registry.
 """
@@ -17,7 +17,7 @@ from .backend import FLOAT
 from .hyperparams import HyperParam
 from .lines import Line
 
-__all__ = ["OptimizerSpec", "REGISTRY", "get"]
+__all__ = ["OptimizerSpec", "OPTIMIZERS", "REGISTRY", "get"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -555,14 +555,23 @@ _SPECS = [
     ),
 ]
 
-REGISTRY: dict[str, OptimizerSpec] = {s.key: s for s in _SPECS}
+OPTIMIZERS: dict[str, OptimizerSpec] = {s.key: s for s in _SPECS}
+"""Every optimizer, in the app's order."""
+
+REGISTRY: dict[str, OptimizerSpec] = {
+    k: s for k, s in OPTIMIZERS.items() if all(h.kind in ("float", "bool") for h in s.hyperparams)
+}
+"""The optimizers whose every knob is a number on a slider or an on/off option: the
+ones today's page builds controls for. :data:`OPTIMIZERS` adds those with
+whole-number knobs (L-BFGS' iterations and history), for the page once it builds
+``kind="int"`` controls."""
 
 
 def get(key: str) -> OptimizerSpec:
     """The spec for ``key``; ``ValueError`` naming the known keys otherwise."""
     try:
-        return REGISTRY[key]
+        return OPTIMIZERS[key]
     except (KeyError, TypeError):
         raise ValueError(
-            f"Unknown optimizer {key!r}; expected one of: {', '.join(REGISTRY)}"
+            f"Unknown optimizer {key!r}; expected one of: {', '.join(OPTIMIZERS)}"
         ) from None

@@ -16,7 +16,7 @@ up at once, which tests little).
 The gradients are torch's (autograd on the formulas written out in
 ``make_torch_golden.py``), the noise is NumPy's ``default_rng(seed)`` exactly as
 ``optimizers.run`` draws it, the schedules are torch's schedulers. The specs'
-ranges and checks come from the engine (``descent_lab.optimizers.REGISTRY``); the
+ranges and checks come from the engine (``descent_lab.optimizers.OPTIMIZERS``); the
 iterates do not.
 
 Rounding and chaos
@@ -121,7 +121,7 @@ def sample_schedule(rng, steps):
 
 
 def sample_config(rng, key, moderate, surface):
-    spec = optimizers.REGISTRY[key]
+    spec = optimizers.OPTIMIZERS[key]
     for _ in range(1000):
         hp = {h.name: sample_param(rng, h) for h in spec.hyperparams}
         if moderate:
@@ -197,7 +197,7 @@ def main():
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     rng = np.random.default_rng(SEED)
-    keys = [k for k in optimizers.REGISTRY if k in G.TORCH_KEYS]
+    keys = [k for k in optimizers.OPTIMIZERS if k in G.TORCH_KEYS]
     cases = []
     for key in keys:
         for i in range(CONFIGS):
@@ -207,7 +207,7 @@ def main():
             (x0, x1), (y0, y1) = surface.bounds
             start = [float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))]
             noise_sd = float(10 ** rng.uniform(-3, 0)) if rng.uniform() < 0.3 else 0.0
-            if optimizers.REGISTRY[key].evaluates:  # L-BFGS re-evaluates: no gradient noise
+            if optimizers.OPTIMIZERS[key].evaluates:  # L-BFGS re-evaluates: no gradient noise
                 noise_sd = 0.0
             seed = int(rng.integers(0, 2**31))
             noise = (noise_sd * np.random.default_rng(seed).standard_normal((STEPS, 2))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from descent_lab import optimizers, surfaces
-from descent_lab.optimizers import REGISTRY, Line, OptimizerSpec, explain, run
+from descent_lab.optimizers import OPTIMIZERS as REGISTRY, Line, OptimizerSpec, explain, run
 from descent_lab.optimizers.explain import explain_values, finite, generic_lines
 from descent_lab.optimizers.hyperparams import HyperParam
 from descent_lab.optimizers.lines import PLACEHOLDER, placeholders

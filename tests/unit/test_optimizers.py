@@ -1,6 +1,6 @@
 """Optimizers: specs, validation, invariants, closed forms and torch's iterates.
 
-Parametrized over ``optimizers.REGISTRY``: a new optimizer is tested by adding it.
+Parametrized over ``optimizers.OPTIMIZERS``: a new optimizer is tested by adding it.
 """
 
 import inspect
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from descent_lab import optimizers, surfaces
-from descent_lab.optimizers import REGISTRY, run
+from descent_lab.optimizers import OPTIMIZERS as REGISTRY, run
 from descent_lab.optimizers.backend import ARRAY, FLOAT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "golden"))
@@ -58,6 +58,13 @@ def test_lbfgs_takes_no_gradient_noise_and_runs_one_at_a_time_in_a_batch():
     for b, (start, lr) in enumerate([((-1.2, 1.0), 1.0), ((0.5, 0.5), 0.5)]):
         one = run("lbfgs", bowl, start, 8, lr=lr, tol=0.0)
         np.testing.assert_array_equal(xy[b, : len(one.xy)], one.xy)
+
+
+def test_the_sliders_registry_is_the_optimizers_without_whole_number_knobs():
+    legacy = optimizers.REGISTRY
+    assert list(legacy) == [k for k in KEYS if k in legacy]
+    assert set(KEYS) - set(legacy) == {k for k, spec in REGISTRY.items()
+                                       if any(h.kind == "int" for h in spec.hyperparams)} == {"lbfgs"}
 
 
 def test_every_torch_optimizer_here_has_golden_iterates():

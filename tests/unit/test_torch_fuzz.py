@@ -21,7 +21,7 @@ IDS = [f"{c['key']}-{i % FUZZ['meta']['configs_per_optimizer']}" for i, c in enu
 
 
 def test_every_torch_optimizer_is_fuzzed():
-    torch_keys = {k for k, spec in optimizers.REGISTRY.items() if spec.torch}
+    torch_keys = {k for k, spec in optimizers.OPTIMIZERS.items() if spec.torch}
     assert {c["key"] for c in CASES} == torch_keys
     # and the comparison means something: most runs are comparable to the end
     stable = [c["stable_steps"] >= c["n"] - 1 for c in CASES]

@@ -1109,6 +1109,106 @@ ADAFACTOR_LINES = (
 )
 
 
+# ------------------------------------------------------------ orthogonalized momentum
+
+
+class MuonState(NamedTuple):
+    count: int
+    buf: tuple
+
+
+NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
+"""torch's (and Keller Jordan's) quintic Newton-Schulz coefficients ``(a, b, c)``."""
+
+
+@_documented(r"""
+\begin{aligned}
+B_t &= \mu\, B_{t-1} + (1-\mu)\, g_t,\qquad \tilde B_t = g_t + \mu\,(B_t - g_t)\ \text{(Nesterov) or } B_t\\
+O_t &= \mathrm{NS}_k(\tilde B_t):\quad X \leftarrow \tilde B_t/\lVert\tilde B_t\rVert,\
+X \leftarrow a X + (b\, XX^\top + c\,(XX^\top)^2) X \ \ (k \text{ times, in bfloat16})\\
+\theta_t &= \theta_{t-1}\,(1 - \eta\lambda) - \eta'\, O_t,\qquad \eta' = \eta\sqrt{\max(1, A/B)}\ (= \eta \text{ for } 1\times 2)
+\end{aligned}
+""")
+def muon(ops, *, lr, weight_decay, momentum, nesterov, ns_steps, eps, match_rms_adamw):
+    """Muon, as ``torch.optim.Muon`` (Jordan et al., 2024), on the 2-vector seen as a
+    1x2 matrix: torch refuses 1-D parameters, so a user would reshape it so.
+
+    What it becomes there: :math:`XX^\\top` is the number :math:`\\lVert X\\rVert^2`,
+    so every Newton-Schulz iteration multiplies :math:`X` by the same number and the
+    orthogonalized update is the normalized momentum :math:`\\tilde B/\\lVert\\tilde
+    B\\rVert` times about 0.69 (five iterations from :math:`\\lVert X\\rVert = 1`; it
+    would be 1 for an exact orthogonalization): normalized momentum descent with a
+    fixed step of about :math:`0.69\\,\\eta`, whatever the gradient's size.
+
+    Convention: torch computes the Newton-Schulz iteration in bfloat16 (8
+    significant bits), so the step's direction is rounded to about 3 digits; this
+    rule rounds as torch does (``ops.f32``, ``ops.bf16``), operation by operation.
+    Weight decay is decoupled (:math:`\\theta(1 - \\eta\\lambda)`), torch's default
+    :math:`\\lambda = 0.1`. ``match_rms_adamw`` is torch's
+    ``adjust_lr_fn="match_rms_adamw"``: :math:`\\eta' = 0.2\\,\\eta\\sqrt{\\max(A, B)}`.
+    """
+
+    a, b, c = (ops.f32(v) for v in NS_COEFFICIENTS)  # torch's gemm takes them as float32
+    small, rest = _lerp_form(1 - momentum), 1 - (1 - momentum)
+    nest_small, nest_rest = _lerp_form(momentum), 1 - momentum
+    ratio = 0.2 * math.sqrt(2) if match_rms_adamw else math.sqrt(max(1, 1 / 2))  # A, B = 1, 2
+    f32, bf16 = ops.f32, ops.bf16
+    eps16 = bf16(eps)
+    explain = ops.explain
+
+    def init(p, lr0):
+        x, y = p
+        return MuonState(0, (x * 0.0, y * 0.0))
+
+    def update(p, g, h, s, lr):
+        (x, y), (gx, gy) = p, g
+        count, (bx, by) = s
+        w = 1 - momentum  # buf.lerp_(grad, 1 - momentum), in torch's two forms
+        bx = ops.where(small, bx + w * (gx - bx), gx - (gx - bx) * rest)
+        by = ops.where(small, by + w * (gy - by), gy - (gy - by) * rest)
+        if nesterov:  # grad.lerp(buf, momentum)
+            ux = ops.where(nest_small, gx + momentum * (bx - gx), bx - (bx - gx) * nest_rest)
+            uy = ops.where(nest_small, gy + momentum * (by - gy), by - (by - gy) * nest_rest)
+        else:
+            ux, uy = bx, by
+        # Newton-Schulz on the 1x2 matrix [ux, uy] in bfloat16, as torch computes it:
+        # each operation in float32 (a product of two bfloat16 numbers is exact there,
+        # so it needs no rounding), each result stored as bfloat16. Computing a float32
+        # operation in double and rounding once gives the float32 result exactly.
+        ox, oy = bf16(ux), bf16(uy)
+        norm = ops.maximum(bf16(ops.sqrt(f32(ox * ox + oy * oy))), eps16)
+        ox, oy = bf16(ox / norm), bf16(oy / norm)
+        for _ in range(ns_steps):
+            gram = bf16(ox * ox + oy * oy)  # X X^T, a 1x1 matrix
+            poly = bf16(f32(c * (gram * gram)) + f32(b * gram))  # b A + c A A
+            ox, oy = bf16(f32(a * ox) + poly * ox), bf16(f32(a * oy) + poly * oy)  # a X + B X
+        step = lr * ratio
+        decay = 1 - lr * weight_decay
+        x, y = x * decay, y * decay
+        lr_eff = (ops.div0(step * ox, gx), ops.div0(step * oy, gy)) if ops.lr_eff else None
+        if explain:
+            buf, u, o, theta_decayed = (bx, by), (ux, uy), (ox, oy), (x, y)
+            shrink = ops.sqrt(ox * ox + oy * oy)  # |O|: the fixed share of a unit step
+        return (x + -step * ox, y + -step * oy), (count + 1, (bx, by)), lr_eff
+
+    return Rule(init, update)
+
+
+MUON_LINES = (
+    RAW_GRADIENT,
+    Line(lhs="B_t", formula=r"\mu\, B_{t-1} + (1-\mu)\, g_t", numbers=r"{momentum}\,{buf@prev} + (1 - {momentum})\,{g@in}",
+         value="buf"),
+    Line(lhs=r"\tilde B_t", formula=r"g_t + \mu\,(B_t - g_t)", numbers=r"{g@in} + {momentum}\,({buf} - {g@in})",
+         value="u", when="nesterov"),
+    Line(lhs=r"\tilde B_t", formula=r"B_t", numbers=r"{buf}", value="u", when="!nesterov"),
+    Line(lhs="O_t", formula=r"\mathrm{NS}_k(\tilde B_t) \approx 0.69\, \tilde B_t / \lVert \tilde B_t\rVert"
+         r"\ \ (\text{bfloat16})", numbers=r"{o}", value="o"),
+    Line(lhs=r"\lVert O_t\rVert", formula=r"\text{the step's length over } \eta'", numbers=r"{shrink}",
+         value="shrink"),
+    _theta(r"\theta_{t-1}\,(1 - \eta\lambda) - \eta'\, O_t", r"{p@in}\,{decay} - {step}\,{o}"),
+)
+
+
 # ------------------------------------------------------------ quasi-Newton
 
 

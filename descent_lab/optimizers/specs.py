@@ -46,8 +46,10 @@ class OptimizerSpec:
       the Hessian (Newton); ``evaluates``: it evaluates the function and its gradient
       itself, at points of its choosing (L-BFGS: the surface's kernels are its ``h``;
       it runs on floats only, takes no gradient noise); ``evaluations``: gradient
-      evaluations per step at most, a number or a function of the hyperparameters
-      (for budgets, :func:`optimizers.cost`).
+      evaluations per step at most, a number or a function of the hyperparameters;
+      ``update_cost``: what the update itself costs beyond that, in the same units
+      (Muon's bfloat16 emulation, L-BFGS's two-loop recursion), for budgets
+      (:func:`optimizers.cost`).
     * ``series``: state fields that hold a sequence of points per step (L-BFGS's
       inner iterates), recorded as ``Trajectory.series[name]`` ``(n, L, 2)``.
     * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
@@ -72,6 +74,7 @@ class OptimizerSpec:
     hessian: bool = False
     evaluates: bool = False
     evaluations: float | Callable[[dict], float] = 1.0
+    update_cost: float | Callable[[dict], float] = 0.0
     series: tuple[str, ...] = ()
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
@@ -137,6 +140,12 @@ class OptimizerSpec:
         if callable(self.evaluations):
             return float(self.evaluations({**self.defaults, **(hparams or {})}))
         return float(self.evaluations)
+
+    def update_cost_per_step(self, hparams: Mapping[str, object] | None = None) -> float:
+        """What one update costs beyond its gradient evaluations (budget units)."""
+        if callable(self.update_cost):
+            return float(self.update_cost({**self.defaults, **(hparams or {})}))
+        return float(self.update_cost)
 
     def note(self, hparams: Mapping[str, object], steps: int) -> str | None:
         """The caveat for a run of ``steps`` steps with ``hparams`` (None: none)."""
@@ -250,6 +259,24 @@ def _asgd_caveat(hp: dict, steps: int) -> str | None:
                 "a copy of θ (torch's default t₀ = 10⁶ never starts averaging here); lower t₀ to "
                 "see the average.")
     return None
+
+
+def _muon_factor(ns_steps: int) -> float:
+    """|O| for a 1x2 matrix: each Newton-Schulz iteration scales X by a + b s + c s^2,
+    s = |X|^2, from |X| = 1 (exact arithmetic; torch's bfloat16 rounds it)."""
+    a, b, c = rules.NS_COEFFICIENTS
+    x = 1.0
+    for _ in range(ns_steps):
+        s = x * x
+        x = (a + b * s + c * s * s) * x
+    return x
+
+
+def _muon_caveat(hp: dict, steps: int) -> str:
+    factor = _muon_factor(hp["ns_steps"])
+    return (f"On this 2-vector (a 1x2 matrix, as torch requires a matrix) Muon's orthogonalization "
+            f"only normalizes: every step moves {factor:.2f} x lr along the normalized momentum, "
+            f"whatever the gradient's size (plus the weight decay).")
 
 
 def _lbfgs_evaluations(hp: dict) -> float:
@@ -508,7 +535,32 @@ _SPECS = [
         summary="Steps relative to the size of the weights, divided by a running RMS of the "
                 "gradient and clipped.",
         torch="torch.optim.Adafactor", lr_kind=None, weight_decay="decoupled", coupled=True,
-        lines=rules.ADAFACTOR_LINES,
+        lines=rules.ADAFACTOR_LINES, update_cost=8.0,
+    ),
+    OptimizerSpec(
+        key="muon", label="Muon",
+        hyperparams=(
+            _lr(1e-3),
+            _weight_decay(0.1, decoupled=True),
+            _momentum(0.95, "Fraction of the momentum kept each step."),
+            HyperParam(name="nesterov", label="Nesterov", default=True, kind="bool",
+                       help="Orthogonalize the Nesterov look-ahead g + μ(B − g) instead of B.",
+                       error="Invalid nesterov value: {}"),
+            _int("ns_steps", "Newton-Schulz steps", 5, 0, 99,
+                 "Iterations of the orthogonalization (torch refuses 100 or more).", advanced=True),
+            _eps(1e-7, "Floor of the norm the momentum is divided by."),
+            _option("match_rms_adamw", "match AdamW's RMS",
+                    "torch's adjust_lr_fn='match_rms_adamw': lr × 0.2 √max(A, B) instead of "
+                    "lr √max(1, A/B)."),
+        ),
+        factory=rules.muon,
+        reference="Jordan et al. (2024), Muon: An optimizer for hidden layers in neural networks; "
+                  "torch.optim.Muon",
+        summary="Momentum whose matrix is orthogonalized; on a 2-vector, normalized momentum "
+                "descent with a fixed step.",
+        torch="torch.optim.Muon (the 2-vector as a 1x2 matrix)", weight_decay="decoupled",
+        velocity="buf", coupled=True, lines=rules.MUON_LINES, caveat=_muon_caveat,
+        update_cost=lambda hp: 1.0 + 2.0 * hp["ns_steps"],
     ),
     OptimizerSpec(
         key="lbfgs", label="L-BFGS",
@@ -539,6 +591,7 @@ _SPECS = [
                 "each step is several inner iterations.",
         torch="torch.optim.LBFGS", lr_kind=None, coupled=True, evaluates=True,
         evaluations=_lbfgs_evaluations, series=("inner",), lines=rules.LBFGS_LINES,
+        update_cost=lambda hp: hp["max_iter"] * (1.0 + hp["history_size"] / 20),
     ),
     OptimizerSpec(
         key="newton", label="Newton",

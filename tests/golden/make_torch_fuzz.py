@@ -21,10 +21,15 @@ iterates do not.
 
 Rounding and chaos
 ------------------
-Each configuration also runs with every gradient multiplied by ``1 + 1e-12``: two
-correct implementations of one gradient differ in the last bits, and by more
-where its terms cancel (Rosenbrock's valley floor), so this twin is how far apart
-two faithful runs may be. Where the two torch runs part by more than ``1e-10``
+Each configuration also runs twice more with every gradient changed a little
+(``g (1 + 1e-12) + 1e-12 (1, 1)`` and ``g (1 - 1e-12) + 1e-12 (1, -1)``): two correct
+implementations of one gradient differ in the last bits, and by more where its
+terms cancel (near a minimum, where the gradient is the difference of large
+terms), so these twins show how far apart two faithful runs may be. The twins also
+move each iterate by 1e-15 relative after every step (a few ulps: a schedule's
+cosine or a product rounded differently): Muon rounds its direction to bfloat16,
+which absorbs small gradient changes, so only this shows how fast its weight decay
+(a factor below -1 when lr times the decay exceeds 2) amplifies rounding. Where the two torch runs part by more than ``1e-10``
 relative, the dynamics amplify rounding (sign decisions of Rprop near zero, a run
 grazing a saddle, a run leaving the box at the edge) and no implementation can be
 compared beyond that step: ``stable_steps`` records how far a comparison is
@@ -68,7 +73,8 @@ SEED = 20261127
 CONFIGS = 12
 STEPS = 200
 STRIDE = 5
-PERTURB = 1.0 + 1e-12
+PERTURB = 1e-12
+NUDGE = 1e-15
 PART = 1e-10
 
 SURFACES = ["rosenbrock", "valley", "beale", "booth", "himmelblau"]
@@ -135,16 +141,28 @@ def sample_config(rng, key, moderate, surface):
     raise RuntimeError(f"no valid configuration found for {key}")
 
 
+TWINS = [(1.0, (1.0, 1.0)), (-1.0, (1.0, -1.0))]
+"""The twins' changes: g -> g (1 + s e) + e v for (s, v) here, e = PERTURB."""
+
+
+def perturb(g, twin):
+    if twin is None:
+        return g
+    sign, v = twin
+    return g * (1.0 + sign * PERTURB) + PERTURB * torch.tensor(v).view_as(g)
+
+
 def outside(row, box):
     cx, cy, rx, ry = box
     x, y = row
     return not (math.isfinite(x) and math.isfinite(y) and abs(x - cx) <= rx and abs(y - cy) <= ry)
 
 
-def torch_path(key, hp, name, sparams, start, steps, noise, schedule, box, scale=1.0):
+def torch_path(key, hp, name, sparams, start, steps, noise, schedule, box, twin=None):
     """Positions until the first bad one (excluded) and the step that made it."""
-    f = G.surface_fn(name, sparams)
-    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    f0 = G.surface_fn(name, sparams)
+    p, flat = G.leaf(key, start)
+    f = lambda _: f0(flat())  # noqa: E731
     opt = G.SPECS[key][0]([p], **G.to_torch_kwargs(key, hp, False))
     scheduler = G.torch_scheduler(opt, schedule) if schedule else None
     xy = [list(start)]
@@ -156,21 +174,24 @@ def torch_path(key, hp, name, sparams, start, steps, noise, schedule, box, scale
                     opt.zero_grad()
                     loss = f(p)
                     loss.backward()
-                    p.grad = p.grad * scale
+                    p.grad = perturb(p.grad, twin)
                     return loss
 
                 opt.step(closure)
             else:
                 opt.zero_grad()
                 f(p).backward()
-                g = p.grad * scale
+                g = perturb(p.grad, twin)
                 if noise is not None:
-                    g = g + torch.tensor(noise[k])
+                    g = g + torch.tensor(noise[k]).view_as(p)
                 p.grad = g
                 opt.step()
+            if twin is not None:  # and the iterate a few ulps: rounding anywhere in a step
+                with torch.no_grad():
+                    p.mul_(1.0 + twin[0] * NUDGE)
             if scheduler is not None:
                 scheduler.step()
-            row = p.detach().tolist()
+            row = flat().detach().tolist()
             if outside(row, box):
                 return xy, k + 1
             xy.append(row)
@@ -215,8 +236,8 @@ def main():
             schedule = sample_schedule(rng, STEPS) if rng.uniform() < 0.3 else None
             box = box_of(surface)
             xy, diverged = torch_path(key, hp, name, sparams, start, STEPS, noise, schedule, box)
-            twin, _ = torch_path(key, hp, name, sparams, start, STEPS, noise, schedule, box,
-                                 scale=PERTURB)
+            twins = [torch_path(key, hp, name, sparams, start, STEPS, noise, schedule, box,
+                                twin=t)[0] for t in TWINS]
             keep = list(range(0, len(xy), STRIDE))
             if keep[-1] != len(xy) - 1:
                 keep.append(len(xy) - 1)
@@ -225,13 +246,14 @@ def main():
                 "start": start, "steps": STEPS, "noise": noise_sd, "seed": seed,
                 "schedule": schedule, "stride": STRIDE, "n": len(xy),
                 "xy": [xy[j] for j in keep], "diverged_at": diverged,
-                "stable_steps": stable_steps(xy, twin),
+                "stable_steps": min(stable_steps(xy, t) for t in twins),
             })
     meta = {
         "generator": "tests/golden/make_torch_fuzz.py",
         "torch_version": torch.__version__,
         "seed": SEED, "configs_per_optimizer": CONFIGS, "steps": STEPS, "stride": STRIDE,
-        "perturbation": "every gradient times 1 + 1e-12 in a twin run",
+        "perturbation": "two twins: g -> g (1 + 1e-12) + 1e-12 (1, 1) and g (1 - 1e-12) + "
+                        "1e-12 (1, -1); the iterate times 1 +- 1e-15 after each step",
         "part": PART,
         "box_factor": BOX_FACTOR,
     }

@@ -234,7 +234,19 @@ SPECS = {
     "adafactor": (O.Adafactor, ["lr", "beta2_decay", "eps1", "eps2", "d", "weight_decay"], {}),
     "lbfgs": (O.LBFGS, ["lr", "max_iter", "max_eval", "tolerance_grad", "tolerance_change",
                         "history_size", "strong_wolfe"], {}),
+    # torch's Muon takes matrices only: the 2-vector is a 1x2 matrix (see leaf())
+    "muon": (O.Muon, ["lr", "weight_decay", "momentum", "nesterov", "ns_steps", "eps",
+                      "match_rms_adamw"], {}),
 }
+
+
+def leaf(key, start):
+    """The parameter torch optimizes and its flat (2,) view: a 1x2 matrix for Muon."""
+    if key == "muon":
+        p = torch.tensor([list(start)], dtype=torch.float64, requires_grad=True)
+        return p, lambda: p.view(-1)
+    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    return p, lambda: p
 # options of torch's that are knobs of a key here: the key's name for the torch kwarg
 OPTIONS = {"adamw": ["amsgrad"], "nadam": ["decoupled_weight_decay"],
            "radam": ["decoupled_weight_decay"]}
@@ -264,7 +276,9 @@ def torch_defaults(cls):
     for name, prm in inspect.signature(cls.__init__).parameters.items():
         if prm.default is inspect.Parameter.empty:
             continue
-        if name == "line_search_fn":  # LBFGS: None or "strong_wolfe"; our option's name
+        if name == "adjust_lr_fn":  # Muon: None ("original") or "match_rms_adamw"
+            out["match_rms_adamw"] = prm.default == "match_rms_adamw"
+        elif name == "line_search_fn":  # LBFGS: None or "strong_wolfe"; our option's name
             out["strong_wolfe"] = prm.default == "strong_wolfe"
         elif name == "max_eval" and prm.default is None:  # None: max_iter * 5 // 4, our 0
             out["max_eval"] = 0
@@ -297,6 +311,10 @@ def to_torch_kwargs(key, hp, foreach):
             kw["eps"] = (hp["eps1"], hp["eps2"])
         elif n == "strong_wolfe":
             kw["line_search_fn"] = "strong_wolfe" if hp[n] else None
+        elif n == "match_rms_adamw":
+            kw["adjust_lr_fn"] = "match_rms_adamw" if hp[n] else None
+        elif n == "ns_steps":
+            kw[n] = int(hp[n])
         elif n == "max_eval":
             kw["max_eval"] = int(hp[n]) or None
         elif n in ("max_iter", "history_size"):
@@ -379,15 +397,16 @@ def run(key, hp, surface, sparams, start, steps, foreach=False, grad_mode="autog
         schedule=None, noise=None):
     """One torch trajectory; ``noise`` (steps, 2) is added to each gradient."""
     cls = SPECS[key][0]
-    f = surface_fn(surface, sparams)
-    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    f0 = surface_fn(surface, sparams)
+    p, flat = leaf(key, start)
+    f = lambda _: f0(flat())  # noqa: E731
     kw = to_torch_kwargs(key, hp, foreach)
     if cls is DampedNewton:
-        opt = DampedNewton([p], hessian_fn=lambda q: torch.autograd.functional.hessian(f, q), **kw)
+        opt = DampedNewton([p], hessian_fn=lambda q: torch.autograd.functional.hessian(f0, q), **kw)
     else:
         opt = cls([p], **kw)
     scheduler = torch_scheduler(opt, schedule) if schedule else None
-    xy = [p.detach().tolist()]
+    xy = [flat().detach().tolist()]
     grads = []
     counts = []  # LBFGS: torch's cumulative func_evals and n_iter after each step
     run.counts = counts
@@ -397,10 +416,10 @@ def run(key, hp, surface, sparams, start, steps, foreach=False, grad_mode="autog
             loss = f(p)
             loss.backward()
         else:
-            p.grad = torch.tensor(analytic_grad(surface, sparams, p.detach().tolist()))
+            p.grad = torch.tensor(analytic_grad(surface, sparams, flat().detach().tolist())).view_as(p)
         if noise is not None:
-            p.grad = p.grad + torch.tensor(noise[k])
-        grads.append(p.grad.detach().tolist())
+            p.grad = p.grad + torch.tensor(noise[k]).view_as(p)
+        grads.append(p.grad.detach().view(-1).tolist())
         if cls is O.LBFGS:  # each step evaluates the function again, as often as it needs
 
             def closure():
@@ -415,7 +434,7 @@ def run(key, hp, surface, sparams, start, steps, foreach=False, grad_mode="autog
             opt.step()
         if scheduler is not None:
             scheduler.step()
-        xy.append(p.detach().tolist())
+        xy.append(flat().detach().tolist())
     for row in xy:
         if not all(math.isfinite(v) for v in row) or max(abs(v) for v in row) > 1e3:
             raise RuntimeError(f"{key} on {surface} diverged: {row}")
@@ -437,7 +456,7 @@ ROSEN_LR = {
     "gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.1, "rmsprop": 1e-2,
     "adadelta": 1.0, "adam": 1e-2, "adamw": 1e-2, "amsgrad": 1e-2, "nadam": 1e-2,
     "radam": 1e-3, "adamax": 1e-2, "rprop": 1e-2, "lion": 1e-3, "newton": 1.0,
-    "asgd": 1e-3, "adafactor": 1e-2, "lbfgs": 1.0,
+    "asgd": 1e-3, "adafactor": 1e-2, "lbfgs": 1.0, "muon": 1e-2,
 }
 # torch's SGD default momentum is 0, which our momentum/nesterov keys forbid.
 MOMENTUM_KEYS_OVERRIDE = {"momentum": {"momentum": 0.9}, "nesterov": {"momentum": 0.9}}
@@ -462,6 +481,7 @@ VALLEY_OVERRIDES = {
     "asgd": {"lr": 0.1, "t0": 20.0},
     "adafactor": {"lr": 0.1},
     "lbfgs": {"lr": 0.5, "max_iter": 5},
+    "muon": {"lr": 0.1},
 }
 
 # (c) non-default options, all on rosenbrock.
@@ -507,6 +527,10 @@ ROSEN_EXTRA = [
     ("adafactor_rosenbrock_wd0.1_d1.5_decay-0.5", "adafactor",
      {"lr": 1e-2, "weight_decay": 0.1, "d": 1.5, "beta2_decay": -0.5}),
     ("adafactor_rosenbrock_eps2_0.5", "adafactor", {"lr": 1e-2, "eps2": 0.5}),
+    ("muon_rosenbrock_heavy_ball_wd0", "muon",
+     {"lr": 2e-2, "nesterov": False, "momentum": 0.3, "weight_decay": 0.0}),
+    ("muon_rosenbrock_match_rms_adamw_ns3", "muon",
+     {"lr": 2e-2, "match_rms_adamw": True, "ns_steps": 3}),
 ]
 
 LBFGS_EXTRA = [

@@ -28,7 +28,7 @@ KEYS = list(REGISTRY)
 def test_registry_has_every_optimizer_of_the_issue():
     assert KEYS == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
                     "adamw", "amsgrad", "nadam", "radam", "adamax", "rprop", "lion", "asgd",
-                    "adafactor", "lbfgs", "newton"]
+                    "adafactor", "muon", "lbfgs", "newton"]
 
 
 LBFGS_CASES = [c for c in GOLDEN["cases"] if c["key"] == "lbfgs"]
@@ -64,7 +64,8 @@ def test_the_sliders_registry_is_the_optimizers_without_whole_number_knobs():
     legacy = optimizers.REGISTRY
     assert list(legacy) == [k for k in KEYS if k in legacy]
     assert set(KEYS) - set(legacy) == {k for k, spec in REGISTRY.items()
-                                       if any(h.kind == "int" for h in spec.hyperparams)} == {"lbfgs"}
+                                       if any(h.kind == "int" for h in spec.hyperparams)} \
+        == {"lbfgs", "muon"}
 
 
 def test_every_torch_optimizer_here_has_golden_iterates():
@@ -273,7 +274,7 @@ def test_lr_eff_is_the_multiplier_the_rule_applies():
 BOWL_LR = {"gd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.5, "rmsprop": 0.01,
            "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "amsgrad": 0.05, "nadam": 0.05,
            "radam": 0.05, "adamax": 0.05, "rprop": 0.01, "lion": 0.003, "asgd": 0.1,
-           "adafactor": 0.01, "lbfgs": 1.0, "newton": 1.0}
+           "adafactor": 0.01, "muon": 0.003, "lbfgs": 1.0, "newton": 1.0}
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -57,10 +57,11 @@ def cost(key: str, surface, steps: int, runs: int = 1, *, batch: bool = False,
     :func:`run_batch` of ``runs`` runs (``batch=True``: sweeps, maps, the noise
     fan). Linear in steps and in runs; grows with the surface's formula size and,
     for L-BFGS, with the evaluations its hyperparameters allow per step. A rule
-    that runs on floats only (L-BFGS) costs in a batch what separate runs cost."""
+    that runs on floats only (L-BFGS, Prodigy) costs in a batch what separate runs
+    cost."""
     steps, runs = _count(steps, "steps"), _count(runs, "runs")
     spec = get(key)
-    if not batch or spec.evaluates:
+    if not batch or spec.floats_only:
         return float(runs * steps * step_cost(key, surface, hparams))
     nodes = surface.grad_size + (surface.hess_size if spec.hessian else 0)
     per_step = BATCH_STEP_COST * (1.0 + nodes / BATCH_STEP_NODES)

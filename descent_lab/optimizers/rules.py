@@ -969,13 +969,14 @@ class LionState(NamedTuple):
 @_documented(r"""
 \begin{aligned}
 c_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t\\
-\theta_t &= \theta_{t-1} - \eta\,\bigl(\operatorname{sign}(c_t) + \lambda\,\theta_{t-1}\bigr)\\
+\theta_t &= \theta_{t-1}\,(1 - \eta\lambda) - \eta\,\operatorname{sign}(c_t)\\
 m_t &= \beta_2 m_{t-1} + (1-\beta_2)\, g_t
 \end{aligned}
 """)
 def lion(ops, *, lr, beta1, beta2, weight_decay):
     """Lion, as in Chen et al. (2023), "Symbolic Discovery of Optimization
-    Algorithms", Algorithm 1 (torch.optim has no Lion).
+    Algorithms", Algorithm 1, in the order of its authors' reference code
+    ``lion-pytorch`` (the decay first, then the sign step; torch.optim has no Lion).
 
     Symbols: :math:`c` the interpolated update direction, :math:`m` the momentum
     tracked with the slower :math:`\\beta_2`, :math:`\\lambda` decoupled weight decay.
@@ -992,27 +993,56 @@ def lion(ops, *, lr, beta1, beta2, weight_decay):
 
     def update(p, g, s, lr):
         count, m = s
-        c = beta1 * m + one_m_b1 * g  # interpolated direction
+        if decays:  # lion-pytorch: p.mul_(1 - lr * wd) first
+            decay = 1.0 - lr * weight_decay
+            p = p * decay
+        c = m * beta1 + one_m_b1 * g  # interpolated direction
         direction = ops.sign(c)
-        m = beta2 * m + one_m_b2 * g  # momentum with the slow beta
-        p_new = p - lr * (direction + weight_decay * p) if decays else p - lr * direction
+        m = m * beta2 + one_m_b2 * g  # momentum with the slow beta
         lr_eff = ops.div0(lr * ops.abs(direction), ops.abs(g)) if ops.lr_eff else None
-        return p_new, (count + 1, m), lr_eff
+        return p - lr * direction, (count + 1, m), lr_eff
 
     return Rule(init, update)
 
 
 LION_LINES = (
+    DECAYED,
     RAW_GRADIENT,
     Line(lhs="c_t", formula=r"\beta_1 m_{t-1} + (1-\beta_1)\, g_t",
          numbers=r"{beta1}\,{m@prev} + {one_m_b1}\,{g}", value="c"),
     Line(lhs="m_t", formula=r"\beta_2 m_{t-1} + (1-\beta_2)\, g_t",
          numbers=r"{beta2}\,{m@prev} + {one_m_b2}\,{g}", value="m"),
-    _theta(r"\theta_{t-1} - \eta\,\bigl(\operatorname{sign}(c_t) + \lambda\,\theta_{t-1}\bigr)",
-           r"{p@in} - {lr}\,\bigl({direction} + {weight_decay}\,{p@in}\bigr)", when="decays"),
+    _theta(r"\theta_{t-1}' - \eta\, \operatorname{sign}(c_t)", r"{p} - {lr}\,{direction}",
+           when="decays"),
     _theta(r"\theta_{t-1} - \eta\, \operatorname{sign}(c_t)", r"{p@in} - {lr}\,{direction}",
            when="!decays"),
 )
+
+
+@_documented(r"""
+\begin{aligned}
+m_t &= \beta\, m_{t-1} + (1-\beta)\, g_t\\
+\theta_t &= \theta_{t-1}\,(1 - \eta\lambda) - \eta\,\operatorname{sign}(m_t)
+\end{aligned}
+""")
+def signum(ops, *, lr, momentum, weight_decay):
+    """Signum (Bernstein et al., 2018): the sign of the momentum
+    :math:`m_t = \\beta m_{t-1} + (1-\\beta) g_t`. Exactly Lion with
+    :math:`\\beta_1 = \\beta_2 = \\beta` (its :math:`c_t` is then :math:`m_t`), so it is
+    that rule."""
+    return lion(ops, lr=lr, beta1=momentum, beta2=momentum, weight_decay=weight_decay)
+
+
+@_documented(r"""
+\begin{aligned}
+\theta_t &= \theta_{t-1}\,(1 - \eta\lambda) - \eta\,\operatorname{sign}(g_t)
+\end{aligned}
+""")
+def signsgd(ops, *, lr, weight_decay):
+    """signSGD (Bernstein et al., 2018): the sign of the gradient. Exactly Lion with
+    :math:`\\beta_1 = \\beta_2 = 0`, so it is that rule."""
+    return lion(ops, lr=lr, beta1=0.0, beta2=0.0, weight_decay=weight_decay)
+
 
 
 # ------------------------------------------------------------ relative steps
@@ -1106,6 +1136,290 @@ ADAFACTOR_LINES = (
            r"{theta_decayed} - {alpha}\,{u} / {clip}", when="decays"),
     _theta(r"\theta_{t-1} - \alpha_t\, u_t / \max(1,\ \mathrm{RMS}(u_t)/d)",
            r"{p@in} - {alpha}\,{u} / {clip}", when="!decays"),
+)
+
+
+# ------------------------------------------------------------ schedule-free
+
+
+class ScheduleFreeState(NamedTuple):
+    count: int
+    z: float
+    v: float
+    lr_max: float
+    weight_sum: float
+    x: float
+
+
+def _schedule_free_weights(ops, k, lr, lr_max, weight_sum, warmup_steps, r, weight_lr_power):
+    """The reference's per-step scalars: the warmed-up rate, the running maximum rate,
+    the sum of averaging weights and this step's averaging weight ``ckp1`` (0 while
+    the sum is 0, as the reference's ZeroDivisionError branch)."""
+    sched = (k + 1) / warmup_steps if k < warmup_steps else 1.0
+    lr = lr * sched
+    lr_max = ops.maximum(lr, lr_max)
+    weight = ((k + 1) ** r) * (lr_max**weight_lr_power)
+    weight_sum = weight_sum + weight
+    ckp1 = ops.div0(weight, weight_sum)
+    ckp1 = ops.where(weight_sum != 0, ckp1, 0.0 * weight)
+    return lr, lr_max, weight_sum, ckp1
+
+
+@_documented(r"""
+\begin{aligned}
+v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\qquad
+\hat g_t = g_t / (\sqrt{v_t/(1-\beta_2^t)} + \epsilon) + \lambda\, y_{t-1}\\
+c_t &= w_t / \textstyle\sum_{i\le t} w_i,\qquad w_t = t^{r}\,\eta_{\max,t}^{\,p}\\
+y_t &= (1 - c_t)\, y_{t-1} + c_t\, z_{t-1} + \eta\,(\beta_1 (1 - c_t) - 1)\, \hat g_t\\
+z_t &= z_{t-1} - \eta\, \hat g_t,\qquad x_t = (y_t - (1-\beta_1)\, z_t)/\beta_1
+\end{aligned}
+""")
+def schedule_free_adamw(ops, *, lr, beta1, beta2, eps, weight_decay, warmup_steps, r,
+                        weight_lr_power):
+    """Schedule-Free AdamW, as the ``schedulefree`` package's ``AdamWScheduleFree``
+    (Defazio et al., 2024).
+
+    Three sequences: :math:`y` where the gradient is taken (the parameters while
+    training: the path drawn), :math:`z` the plain Adam-normalised descent, and
+    :math:`x` their running average, which is where the model is evaluated
+    (``optimizer.eval()``). :math:`y` interpolates between them with :math:`\\beta_1`.
+    No learning-rate schedule is needed; ``warmup_steps`` ramps the rate linearly.
+
+    Convention: the reference's primal-averaging form (it stores :math:`y`);
+    weight decay is evaluated at :math:`y` and added to the normalised gradient.
+    """
+
+    decays = not _is_zero(weight_decay)
+    one_m_b2 = 1.0 - beta2
+    x_weight = 1 - 1 / beta1  # eval(): y.lerp_(z, 1 - 1/beta1)
+    x_small = _lerp_form(x_weight)
+    explain = ops.explain
+
+    def init(p, lr0):
+        return ScheduleFreeState(0, p * 1.0, p * 0.0, -1.0, 0.0, p * 1.0)
+
+    def update(p, g, s, lr):
+        k, z, v, lr_max, weight_sum, _ = s
+        step_lr, lr_max, weight_sum, ckp1 = _schedule_free_weights(
+            ops, k, lr, lr_max, weight_sum, warmup_steps, r, weight_lr_power)
+        bc2 = 1 - beta2 ** (k + 1)
+        v = v * beta2 + one_m_b2 * g * g
+        denom = ops.sqrt(v / bc2) + eps
+        g_hat = g / denom
+        if decays:
+            g_hat = g_hat + weight_decay * p
+        small = abs(ckp1) < 0.5  # y.lerp_(z, ckp1), in torch's two forms
+        y = ops.where(small, p + ckp1 * (z - p), z - (z - p) * (1 - ckp1))
+        y = y + step_lr * (beta1 * (1 - ckp1) - 1) * g_hat
+        z = z - step_lr * g_hat
+        x = ops.where(x_small, y + x_weight * (z - y), z - (z - y) * (1 - x_weight))
+        lr_eff = step_lr / denom if ops.lr_eff else None
+        if explain:
+            g2, y_mix = g * g, ops.where(small, p + ckp1 * (z - p), z)
+        return y, (k + 1, z, v, lr_max, weight_sum, x), lr_eff
+
+    return Rule(init, update)
+
+
+SCHEDULE_FREE_ADAMW_LINES = (
+    RAW_GRADIENT,
+    Line(lhs="v_t", formula=r"\beta_2 v_{t-1} + (1-\beta_2)\, g_t^2",
+         numbers=r"{beta2}\,{v@prev} + {one_m_b2}\,{g2}", value="v"),
+    Line(lhs=r"\hat g_t", formula=r"g_t / (\sqrt{v_t/(1-\beta_2^t)} + \epsilon) + \lambda\, y_{t-1}",
+         numbers=r"{g@in} \oslash \bigl(\sqrt{{v} / {bc2}} + {eps}\bigr) + {weight_decay}\,{p@in}",
+         value="g_hat", when="decays"),
+    Line(lhs=r"\hat g_t", formula=r"g_t / (\sqrt{v_t/(1-\beta_2^t)} + \epsilon)",
+         numbers=r"{g@in} \oslash \bigl(\sqrt{{v} / {bc2}} + {eps}\bigr)", value="g_hat",
+         when="!decays"),
+    Line(lhs=r"\eta_{\max}", formula=r"\max(\eta_{\max},\ \eta_t)", numbers="{lr_max}",
+         value="lr_max"),
+    Line(lhs=r"\textstyle\sum_{i\le t} w_i", formula=r"\textstyle\sum_{i<t} w_i + t^{r}\,\eta_{\max}^{\,p}",
+         numbers="{weight_sum}", value="weight_sum"),
+    Line(lhs="c_t", formula=r"w_t / \textstyle\sum_{i\le t} w_i", numbers="{ckp1}", value="ckp1"),
+    Line(lhs="z_t", formula=r"z_{t-1} - \eta\, \hat g_t", numbers=r"{z@prev} - {step_lr}\,{g_hat}",
+         value="z"),
+    Line(lhs="x_t", formula=r"y_t + (1 - 1/\beta_1)(z_t - y_t)\ \ (\text{where it is evaluated})",
+         numbers=r"{y} + {x_weight}\,({z} - {y})", value="x"),
+    _theta(r"y_t = (1 - c_t)\, y_{t-1} + c_t\, z_{t-1} + \eta\,(\beta_1 (1 - c_t) - 1)\, \hat g_t",
+           r"(1 - {ckp1})\,{p@in} + {ckp1}\,{z@prev} + {step_lr}\,({beta1}\,(1 - {ckp1}) - 1)\,{g_hat}"),
+)
+
+
+class ScheduleFreeSGDState(NamedTuple):
+    count: int
+    z: float
+    lr_max: float
+    weight_sum: float
+    x: float
+
+
+@_documented(r"""
+\begin{aligned}
+c_t &= w_t / \textstyle\sum_{i\le t} w_i,\qquad g_t \leftarrow g_t + \lambda\, y_{t-1}\\
+y_t &= (1 - c_t)\, y_{t-1} + c_t\, z_{t-1} + \eta\,(\beta (1 - c_t) - 1)\, g_t\\
+z_t &= z_{t-1} - \eta\, g_t,\qquad x_t = (y_t - (1-\beta)\, z_t)/\beta
+\end{aligned}
+""")
+def schedule_free_sgd(ops, *, lr, momentum, weight_decay, warmup_steps, r, weight_lr_power):
+    """Schedule-Free SGD, as the ``schedulefree`` package's ``SGDScheduleFree``
+    (Defazio et al., 2024): plain gradient steps on :math:`z`, their running
+    average :math:`x` (where the model is evaluated), and :math:`y` between them
+    (where the gradient is taken, the path drawn)."""
+
+    decays = not _is_zero(weight_decay)
+    x_weight = 1 - 1 / momentum
+    x_small = _lerp_form(x_weight)
+
+    def init(p, lr0):
+        return ScheduleFreeSGDState(0, p * 1.0, -1.0, 0.0, p * 1.0)
+
+    def update(p, g, s, lr):
+        k, z, lr_max, weight_sum, _ = s
+        step_lr, lr_max, weight_sum, ckp1 = _schedule_free_weights(
+            ops, k, lr, lr_max, weight_sum, warmup_steps, r, weight_lr_power)
+        if decays:
+            g = g + weight_decay * p
+        small = abs(ckp1) < 0.5
+        y = ops.where(small, p + ckp1 * (z - p), z - (z - p) * (1 - ckp1))
+        y = y + step_lr * (momentum * (1 - ckp1) - 1) * g
+        z = z - step_lr * g
+        x = ops.where(x_small, y + x_weight * (z - y), z - (z - y) * (1 - x_weight))
+        return y, (k + 1, z, lr_max, weight_sum, x), step_lr
+
+    return Rule(init, update)
+
+
+SCHEDULE_FREE_SGD_LINES = (
+    *gradient_lines("decays"),
+    Line(lhs=r"\eta_{\max}", formula=r"\max(\eta_{\max},\ \eta_t)", numbers="{lr_max}",
+         value="lr_max"),
+    Line(lhs=r"\textstyle\sum_{i\le t} w_i", formula=r"\textstyle\sum_{i<t} w_i + t^{r}\,\eta_{\max}^{\,p}",
+         numbers="{weight_sum}", value="weight_sum"),
+    Line(lhs="c_t", formula=r"w_t / \textstyle\sum_{i\le t} w_i", numbers="{ckp1}", value="ckp1"),
+    Line(lhs="z_t", formula=r"z_{t-1} - \eta\, g_t", numbers=r"{z@prev} - {step_lr}\,{g}", value="z"),
+    Line(lhs="x_t", formula=r"y_t + (1 - 1/\beta)(z_t - y_t)\ \ (\text{where it is evaluated})",
+         numbers=r"{y} + {x_weight}\,({z} - {y})", value="x"),
+    _theta(r"y_t = (1 - c_t)\, y_{t-1} + c_t\, z_{t-1} + \eta\,(\beta (1 - c_t) - 1)\, g_t",
+           r"(1 - {ckp1})\,{p@in} + {ckp1}\,{z@prev} + {step_lr}\,({momentum}\,(1 - {ckp1}) - 1)\,{g}"),
+)
+
+
+# ------------------------------------------------------------ learning-rate free
+
+
+class ProdigyState(NamedTuple):
+    count: int
+    d: float
+    d_max: float
+    d_numerator: float
+    s: tuple
+    p0: tuple
+    m: tuple
+    v: tuple
+
+
+@_documented(r"""
+\begin{aligned}
+\eta_d &= d_{t-1}\,\eta,\qquad m_t = \beta_1 m_{t-1} + d_{t-1}(1-\beta_1)\, g_t,\qquad
+v_t = \beta_2 v_{t-1} + d_{t-1}^2 (1-\beta_2)\, g_t^2\\
+r_t &= \sqrt{\beta_2}\, r_{t-1} + \tfrac{d_{t-1}}{d_0}\,\eta_d\, \langle g_t,\ \theta_0 - \theta_{t-1}\rangle,\qquad
+s_t = \sqrt{\beta_2}\, s_{t-1} + \tfrac{d_{t-1}}{d_0}\,\eta_d\, g_t\\
+\hat d_t &= r_t / \lVert s_t\rVert_1,\qquad d_t = \max(d_{t-1},\ \hat d_t)\\
+\theta_t &= \theta_{t-1} - \eta_d\, m_t / (\sqrt{v_t} + d_t\,\epsilon)
+\end{aligned}
+""")
+def prodigy(ops, *, lr, beta1, beta2, eps, weight_decay, decouple, use_bias_correction,
+            safeguard_warmup, d0, d_coef, growth_rate):
+    """Prodigy, as the ``prodigyopt`` package (Mishchenko & Defazio, 2024): Adam whose
+    step size :math:`d_t` estimates the distance :math:`\\lVert\\theta_0 -
+    \\theta_*\\rVert` from the gradients seen so far, so ``lr`` stays 1.
+
+    :math:`d_t` never decreases; it is recorded per step (state ``d``) so the page
+    can draw it against the true distance from the start to the minimizer, which
+    only a 2-D lab knows. It couples the coordinates (an inner product and an
+    L1 norm over all of them).
+
+    Convention: the reference's defaults (``beta3`` is :math:`\\sqrt{\\beta_2}`;
+    ``growth_rate`` is infinite there: here at most :math:`10^{10}`, the same unless
+    :math:`d` grows ten billion-fold in one step).
+    """
+
+    beta3 = math.sqrt(beta2)
+    l2 = not decouple and not _is_zero(weight_decay)
+    decays = decouple and not _is_zero(weight_decay)
+    explain = ops.explain
+
+    def init(p, lr0):
+        x, y = p
+        p0 = (x * 1.0, y * 1.0) if (x != 0 or y != 0) else (0.0, 0.0)
+        return ProdigyState(0, d0, d0, 0.0, (x * 0.0, y * 0.0), p0, (x * 0.0, y * 0.0),
+                            (x * 0.0, y * 0.0))
+
+    def update(p, g, h, s, lr):
+        (x, y), (gx, gy) = p, g
+        k, d, d_max, d_numerator, (sx, sy), (p0x, p0y), (mx, my), (vx, vy) = s
+        bias_correction = ((1 - beta2 ** (k + 1)) ** 0.5) / (1 - beta1 ** (k + 1)) \
+            if use_bias_correction else 1
+        dlr = d * lr * bias_correction
+        kept = d_numerator  # the reference keeps its stored value when it returns early
+        d_numerator = d_numerator * beta3
+        if l2:
+            gx, gy = gx + weight_decay * x, gy + weight_decay * y
+        delta_numerator = 0.0 + (d / d0) * dlr * ((gx * (p0x - x)) + (gy * (p0y - y)))
+        if beta1 > 0:
+            mx, my = mx * beta1 + (d * (1 - beta1)) * gx, my * beta1 + (d * (1 - beta1)) * gy
+        c2 = d * d * (1 - beta2)
+        vx, vy = vx * beta2 + c2 * gx * gx, vy * beta2 + c2 * gy * gy
+        cs = (d / d0) * d if safeguard_warmup else (d / d0) * dlr
+        sx, sy = sx * beta3 + cs * gx, sy * beta3 + cs * gy
+        d_denom = 0.0 + abs(sx) + abs(sy)
+        if d_denom == 0:  # no gradient yet: the reference returns before the step
+            return p, (k, d, d_max, kept, (sx, sy), (p0x, p0y), (mx, my), (vx, vy)), (0.0, 0.0)
+        d_numerator = d_numerator + delta_numerator
+        d_hat = d_coef * d_numerator / d_denom
+        if d == d0:
+            d = max(d, d_hat)
+        d_max = max(d_max, d_hat)
+        d = min(d_max, d * growth_rate)
+        dx, dy = ops.sqrt(vx) + d * eps, ops.sqrt(vy) + d * eps
+        if decays:
+            x, y = x + (-weight_decay * dlr) * x, y + (-weight_decay * dlr) * y
+        if beta1 > 0:
+            x, y = x + -dlr * mx / dx, y + -dlr * my / dy
+        else:
+            x, y = x + -dlr * d * gx / dx, y + -dlr * d * gy / dy
+        lr_eff = (dlr / dx, dlr / dy) if ops.lr_eff else None
+        if explain:
+            m, v, s_vec, g_used = (mx, my), (vx, vy), (sx, sy), (gx, gy)
+        return (x, y), (k + 1, d, d_max, d_numerator, (sx, sy), (p0x, p0y), (mx, my),
+                        (vx, vy)), lr_eff
+
+    return Rule(init, update)
+
+
+PRODIGY_LINES = (
+    Line(lhs="g_t", formula=r"\nabla f(\theta_{t-1})", numbers="{g@in}", value="g_used", when="!l2"),
+    Line(lhs="g_t", formula=r"\nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}",
+         numbers=r"{g@in} + {weight_decay}\,{p@in}", value="g_used", when="l2"),
+    Line(lhs=r"\theta_0", formula=r"\text{the start, kept}", numbers="{p0@out}", value="p0@out"),
+    Line(lhs=r"\eta_d", formula=r"d_{t-1}\,\eta", numbers=r"{d@prev}\cdot {lr}", value="dlr"),
+    Line(lhs="m_t", formula=r"\beta_1 m_{t-1} + d_{t-1}(1-\beta_1)\, g_t", numbers="{m}", value="m"),
+    Line(lhs="v_t", formula=r"\beta_2 v_{t-1} + d_{t-1}^2(1-\beta_2)\, g_t^2", numbers="{v}",
+         value="v"),
+    Line(lhs="s_t", formula=r"\sqrt{\beta_2}\, s_{t-1} + \tfrac{d_{t-1}}{d_0}\,\eta_d\, g_t",
+         numbers="{s_vec}", value="s_vec"),
+    Line(lhs="r_t", formula=r"\sqrt{\beta_2}\, r_{t-1} + \tfrac{d_{t-1}}{d_0}\,\eta_d\, "
+         r"\langle g_t,\ \theta_0 - \theta_{t-1}\rangle", numbers="{d_numerator}",
+         value="d_numerator"),
+    Line(lhs=r"\hat d_t", formula=r"r_t / \lVert s_t\rVert_1", numbers=r"{d_numerator} / {d_denom}",
+         value="d_hat"),
+    Line(lhs=r"d^{\max}_t", formula=r"\max(d^{\max}_{t-1},\ \hat d_t)", numbers="{d_max}",
+         value="d_max"),
+    Line(lhs="d_t", formula=r"\max(d_{t-1},\ \hat d_t)\ \ (\text{the distance estimate})",
+         numbers="{d}", value="d"),
+    _theta(r"\theta_{t-1}\,(1 - \lambda\,\eta_d) - \eta_d\, m_t / (\sqrt{v_t} + d_t\,\epsilon)",
+           "{p@out}", when="decays"),
+    _theta(r"\theta_{t-1} - \eta_d\, m_t / (\sqrt{v_t} + d_t\,\epsilon)", "{p@out}", when="!decays"),
 )
 
 

@@ -506,7 +506,7 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     elif seeds.shape != (batch,):
         raise ValueError(f"Invalid seed: {seeds.shape[0]} seeds for {batch} runs")
 
-    if spec.evaluates:  # a rule that branches per run: the float loop, one run at a time
+    if spec.floats_only:  # a rule that branches per run: the float loop, one run at a time
         return _batch_one_by_one(key, surface, starts, steps, hp, schedule, noise, seeds,
                                  deadline)
     out = np.empty((steps + 1, 2, batch))

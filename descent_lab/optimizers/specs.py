@@ -40,12 +40,15 @@ class OptimizerSpec:
       configuration has one: see :meth:`buffers`).
     * ``weight_decay``: ``"l2"`` (added to the gradient, torch's ``weight_decay``),
       ``"decoupled"`` (applied to the weights: AdamW, Lion) or None (no such knob);
-      :meth:`decay_mode` gives it for a configuration (NAdam's and RAdam's
-      ``decoupled_weight_decay`` option switches theirs to decoupled).
+      :meth:`decay_mode` gives it for a configuration; ``decay_switch`` names the
+      on/off option that chooses decoupled (on) or L2 (off), where there is one
+      (NAdam's and RAdam's ``decoupled_weight_decay``, Prodigy's ``decouple``).
     * ``coupled``: the rule sees both coordinates at once; ``hessian``: it also takes
       the Hessian (Newton); ``evaluates``: it evaluates the function and its gradient
       itself, at points of its choosing (L-BFGS: the surface's kernels are its ``h``;
-      it runs on floats only, takes no gradient noise); ``evaluations``: gradient
+      it takes no gradient noise); ``floats_only``: the rule branches per run, so it
+      runs on Python floats only and a batch runs it one run at a time (L-BFGS,
+      Prodigy); ``evaluations``: gradient
       evaluations per step at most, a number or a function of the hyperparameters;
       ``update_cost``: what the update itself costs beyond that, in the same units
       (Muon's bfloat16 emulation, L-BFGS's two-loop recursion), for budgets
@@ -70,9 +73,11 @@ class OptimizerSpec:
     lr_kind: Literal["gradient", "normalized"] | None = "normalized"
     velocity: str | None = None
     weight_decay: Literal["l2", "decoupled"] | None = None
+    decay_switch: str | None = None
     coupled: bool = False
     hessian: bool = False
     evaluates: bool = False
+    floats_only: bool = False
     evaluations: float | Callable[[dict], float] = 1.0
     update_cost: float | Callable[[dict], float] = 0.0
     series: tuple[str, ...] = ()
@@ -133,7 +138,9 @@ class OptimizerSpec:
         hp = self.defaults if hparams is None else {**self.defaults, **hparams}
         if not hp.get("weight_decay"):
             return None
-        return "decoupled" if hp.get("decoupled_weight_decay") else self.weight_decay
+        if self.decay_switch is not None:
+            return "decoupled" if hp[self.decay_switch] else "l2"
+        return self.weight_decay
 
     def evaluations_per_step(self, hparams: Mapping[str, object] | None = None) -> float:
         """Gradient evaluations one step may take with these hyperparameters (at most)."""
@@ -289,6 +296,13 @@ def _int(name: str, label: str, default: int, low: int, high: int, help: str,
                       kind="int", error=f"Invalid {name} value: {{}}", advanced=advanced)
 
 
+def _check_beta1_positive(hp: dict) -> None:
+    # the average x_t = (y_t - (1 - beta1) z_t) / beta1 needs beta1 > 0
+    if hp["beta1"] <= 0:
+        raise ValueError(f"Invalid beta parameter at index 0: {hp['beta1']} (Schedule-Free needs "
+                         "beta1 > 0)")
+
+
 def _check_rprop(hp: dict) -> None:
     # torch: `if not 0.0 < etas[0] < 1.0 < etas[1]`
     if not 0.0 < hp["etaminus"] < 1.0 < hp["etaplus"]:
@@ -436,7 +450,7 @@ _SPECS = [
         factory=rules.nadam,
         reference="Dozat (2016), Incorporating Nesterov Momentum into Adam",
         summary="Adam with Nesterov-style look-ahead momentum.",
-        torch="torch.optim.NAdam", velocity="m",
+        torch="torch.optim.NAdam", velocity="m", decay_switch="decoupled_weight_decay",
         weight_decay="l2", lines=rules.NADAM_LINES,
     ),
     OptimizerSpec(
@@ -445,7 +459,7 @@ _SPECS = [
         factory=rules.radam,
         reference="Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond",
         summary="Adam that starts as momentum SGD until its variance estimate is trustworthy.",
-        torch="torch.optim.RAdam", velocity="m",
+        torch="torch.optim.RAdam", velocity="m", decay_switch="decoupled_weight_decay",
         weight_decay="l2", lines=rules.RADAM_LINES,
     ),
     OptimizerSpec(
@@ -489,6 +503,28 @@ _SPECS = [
         reference="Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, Algorithm 1",
         summary="Steps by exactly lr in the sign of an interpolated momentum.",
         velocity="m",
+        weight_decay="decoupled", lines=rules.LION_LINES,
+    ),
+    OptimizerSpec(
+        key="signum", label="Signum",
+        hyperparams=(
+            _lr(1e-4),
+            _momentum(0.9, "Decay of the momentum whose sign is the step."),
+            _weight_decay(0.0, decoupled=True),
+        ),
+        factory=rules.signum,
+        reference="Bernstein et al. (2018), signSGD: Compressed Optimisation for Non-Convex "
+                  "Problems; lion-pytorch's Lion with betas (β, β)",
+        summary="Steps by exactly lr in the sign of the momentum: Lion with β1 = β2.",
+        weight_decay="decoupled", velocity="m", lines=rules.LION_LINES,
+    ),
+    OptimizerSpec(
+        key="signsgd", label="signSGD",
+        hyperparams=(_lr(1e-4), _weight_decay(0.0, decoupled=True)),
+        factory=rules.signsgd,
+        reference="Bernstein et al. (2018), signSGD: Compressed Optimisation for Non-Convex "
+                  "Problems; lion-pytorch's Lion with betas (0, 0)",
+        summary="Steps by exactly lr in the sign of the gradient: Lion with β1 = β2 = 0.",
         weight_decay="decoupled", lines=rules.LION_LINES,
     ),
     OptimizerSpec(
@@ -536,6 +572,69 @@ _SPECS = [
                 "gradient and clipped.",
         torch="torch.optim.Adafactor", lr_kind=None, weight_decay="decoupled", coupled=True,
         lines=rules.ADAFACTOR_LINES, update_cost=8.0,
+    ),
+    OptimizerSpec(
+        key="sf_sgd", label="Schedule-Free SGD",
+        hyperparams=(
+            _lr(1.0, help="Step size of the base sequence z (the reference's default is 1)."),
+            HyperParam(name="momentum", label="momentum β", default=0.9, low=0.01, high=0.99,
+                       help="Where y sits between z and the average x (and the weight of x).",
+                       error="Momentum must be between 0 and 1 exclusive: {}"),
+            _weight_decay(),
+            _int("warmup_steps", "warmup steps", 0, 0, 10_000, "Steps of linear warmup of lr."),
+            _float("r", "r", 0.0, 0.0, 4.0, "Averaging weights grow as t^r.", advanced=True),
+            _float("weight_lr_power", "weight lr power", 2.0, 0.0, 4.0,
+                   "Averaging weights grow with the largest lr so far to this power.",
+                   advanced=True),
+        ),
+        factory=rules.schedule_free_sgd,
+        reference="Defazio et al. (2024), The Road Less Scheduled; schedulefree.SGDScheduleFree",
+        summary="SGD that averages its iterates instead of decaying its learning rate.",
+        lr_kind="gradient", weight_decay="l2", lines=rules.SCHEDULE_FREE_SGD_LINES,
+    ),
+    OptimizerSpec(
+        key="sf_adamw", label="Schedule-Free AdamW",
+        hyperparams=(
+            _lr(2.5e-3), BETA1, BETA2, _eps(1e-8),
+            _weight_decay(0.0),
+            _int("warmup_steps", "warmup steps", 0, 0, 10_000, "Steps of linear warmup of lr."),
+            _float("r", "r", 0.0, 0.0, 4.0, "Averaging weights grow as t^r.", advanced=True),
+            _float("weight_lr_power", "weight lr power", 2.0, 0.0, 4.0,
+                   "Averaging weights grow with the largest lr so far to this power.",
+                   advanced=True),
+        ),
+        factory=rules.schedule_free_adamw,
+        reference="Defazio et al. (2024), The Road Less Scheduled; schedulefree.AdamWScheduleFree",
+        summary="Adam-normalised steps, averaged instead of scheduled: three sequences y, z, x.",
+        weight_decay="decoupled", lines=rules.SCHEDULE_FREE_ADAMW_LINES,
+        check=_check_beta1_positive,
+    ),
+    OptimizerSpec(
+        key="prodigy", label="Prodigy",
+        hyperparams=(
+            _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
+            BETA1, BETA2, _eps(1e-8),
+            _weight_decay(0.0, decoupled=True),
+            HyperParam(name="decouple", label="decoupled decay", default=True, kind="bool",
+                       help="Decay the weights directly (AdamW-style) instead of through the gradient.",
+                       error="Invalid decouple value: {}", advanced=True),
+            _option("use_bias_correction", "bias correction",
+                    "Scale the step by Adam's bias corrections."),
+            _option("safeguard_warmup", "safeguard warmup",
+                    "Leave lr out of the accumulated gradient sum (for warmup schedules)."),
+            _float("d0", "d₀", 1e-6, 1e-10, 1.0, "The first estimate of the distance to the solution.",
+                   scale="log", error="Invalid d0 value: {}"),
+            _float("d_coef", "d coefficient", 1.0, 0.01, 100.0, "Multiplies the estimate of d.",
+                   scale="log", advanced=True),
+            _float("growth_rate", "growth rate", 1e10, 1.0, 1e10, "Largest factor d may grow by "
+                   "in one step (the reference's default is unbounded).", scale="log", advanced=True),
+        ),
+        factory=rules.prodigy,
+        reference="Mishchenko & Defazio (2024), Prodigy: An Expeditiously Adaptive Parameter-Free "
+                  "Learner; prodigyopt.Prodigy",
+        summary="Adam whose step size estimates the distance to the solution as it goes.",
+        lr_kind=None, weight_decay="decoupled", decay_switch="decouple", coupled=True,
+        floats_only=True, lines=rules.PRODIGY_LINES, update_cost=4.0,
     ),
     OptimizerSpec(
         key="muon", label="Muon",
@@ -589,7 +688,7 @@ _SPECS = [
                   "optimization; torch.optim.LBFGS",
         summary="A quasi-Newton method: builds an inverse-Hessian estimate from recent steps; "
                 "each step is several inner iterations.",
-        torch="torch.optim.LBFGS", lr_kind=None, coupled=True, evaluates=True,
+        torch="torch.optim.LBFGS", lr_kind=None, coupled=True, evaluates=True, floats_only=True,
         evaluations=_lbfgs_evaluations, series=("inner",), lines=rules.LBFGS_LINES,
         update_cost=lambda hp: hp["max_iter"] * (1.0 + hp["history_size"] / 20),
     ),

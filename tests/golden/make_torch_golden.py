@@ -158,11 +158,13 @@ def analytic_grad(name, params, xy):
 
 
 class Lion(torch.optim.Optimizer):
-    """Lion, Chen et al. 2023, Algorithm 1 (decoupled weight decay).
+    """Lion, Chen et al. 2023, Algorithm 1 (decoupled weight decay), in the order of
+    the authors' lion-pytorch:
 
-    c  = beta1*m + (1-beta1)*g
-    p  = p - lr*(sign(c) + weight_decay*p)      (p on the right: old p)
-    m  = beta2*m + (1-beta2)*g                  (m starts at 0)
+    p  = p * (1 - lr*weight_decay)
+    c  = m*beta1 + (1-beta1)*g
+    p  = p - lr*sign(c)
+    m  = m*beta2 + (1-beta2)*g                  (m starts at 0)
     Every line is evaluated exactly in that order of float operations.
     """
 
@@ -182,9 +184,10 @@ class Lion(torch.optim.Optimizer):
                 if not state:
                     state["exp_avg"] = torch.zeros_like(p)
                 m = state["exp_avg"]
-                c = beta1 * m + (1 - beta1) * g
-                p.copy_(p - lr * (torch.sign(c) + wd * p))
-                m.copy_(beta2 * m + (1 - beta2) * g)
+                p.mul_(1 - lr * wd)  # lion-pytorch's order: the decay first
+                c = m * beta1 + (1 - beta1) * g
+                p.add_(torch.sign(c), alpha=-lr)
+                m.copy_(m * beta2 + (1 - beta2) * g)
 
 
 class DampedNewton(torch.optim.Optimizer):
@@ -686,9 +689,8 @@ def main():
             x0 = c["start"][i]
             cm = b1 * 0.0 + (1 - b1) * g[i]
             sign = (cm > 0) - (cm < 0)
-            x1 = x0 - lr * (sign + wd * x0)
+            x1 = x0 * (1 - lr * wd) - lr * sign
             assert c["xy"][1][i] == x1, (cid, i, c["xy"][1][i], x1)
-            assert x1 == x0 - lr * (math.copysign(1.0, g[i]) + wd * x0)
 
     # ---- the cases exercise what they are meant to exercise.
     def rho(t, beta2):
@@ -733,8 +735,8 @@ def main():
                    "adam_rosenbrock_default_foreach",
         "foreach_vs_single_max_abs_dev": foreach_dev,
         "radam_first_rectified_step": {str(k): v for k, v in first_rect.items()},
-        "lion": "Chen et al. 2023 Alg. 1: c=beta1*m+(1-beta1)*g; "
-                "p=p-lr*(sign(c)+weight_decay*p); m=beta2*m+(1-beta2)*g; m0=0; sign(0)=0",
+        "lion": "Chen et al. 2023 Alg. 1 in lion-pytorch's order: p=p*(1-lr*weight_decay); "
+                "c=m*beta1+(1-beta1)*g; p=p-lr*sign(c); m=m*beta2+(1-beta2)*g; m0=0; sign(0)=0",
         "newton": "p=p-lr*torch.linalg.solve(H+damping*I, g), H from "
                   "torch.autograd.functional.hessian",
         "defaults_note": "torch constructor defaults in our names; SGD's momentum "

@@ -52,6 +52,12 @@ CONFIGS = {
     "adafactor": [{"lr": 0.05}, {"lr": 0.05, "weight_decay": 0.1, "d": 1.2, "eps2": 0.5}],
     "lbfgs": [{"lr": 0.5, "max_iter": 3}, {"lr": 1.0, "strong_wolfe": True, "history_size": 2}],
     "muon": [{"lr": 0.1}, {"lr": 0.1, "nesterov": False, "weight_decay": 0.0}],
+    "signum": [{"lr": 0.02}, {"lr": 0.02, "weight_decay": 0.1}],
+    "signsgd": [{"lr": 0.02}],
+    "sf_sgd": [{"lr": 0.05}, {"lr": 0.05, "weight_decay": 0.05, "warmup_steps": 5}],
+    "sf_adamw": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.05, "r": 1.0}],
+    "prodigy": [{"lr": 1.0}, {"lr": 1.0, "weight_decay": 0.1, "use_bias_correction": True},
+                {"lr": 1.0, "weight_decay": 0.1, "decouple": False}],
 }
 STEPS = 14
 K = [0, 1, 6, 12]
@@ -278,8 +284,8 @@ def test_lion_lines_with_and_without_decay(wd):
     lines = _lines(explain(tr, k))
     c = 0.8 * tr.state["m"][k - 1] + 0.2 * tr.grad_used[k]
     _close(lines["c_t"].value, c, rtol=1e-12)
-    assert ("weight_decay" in lines[r"\theta_t"].values) == bool(wd)
-    _close(tr.xy[k] - 0.02 * (np.sign(c) + wd * tr.xy[k]), tr.xy[k + 1], rtol=1e-14)
+    assert (r"\theta_{t-1}'" in lines) == bool(wd)  # lion-pytorch decays the weights first
+    _close(tr.xy[k] * (1 - 0.02 * wd) - 0.02 * np.sign(c), tr.xy[k + 1], rtol=1e-14)
 
 
 def test_newton_solves_with_the_recorded_hessian():
@@ -441,12 +447,14 @@ def test_the_spec_says_how_weight_decay_is_applied_and_which_buffers_exist(key):
         assert spec.buffers(**config) == tuple(tr.state)
         hp = {**spec.defaults, **config}
         mode = spec.decay_mode(hp)
-        expected = "decoupled" if hp.get("decoupled_weight_decay") else spec.weight_decay
+        expected = spec.weight_decay
+        if spec.decay_switch:
+            expected = "decoupled" if hp[spec.decay_switch] else "l2"
         assert mode == (expected if hp.get("weight_decay") else None)
         lines = explain(tr, 1).lines
         separate = any(line.lhs == r"\theta_{t-1}'" for line in lines)
-        if mode == "decoupled":  # a line of its own, or in the step (Lion, Muon)
-            assert separate or r"\lambda" in lines[-1].formula
+        if mode == "decoupled":  # a line of its own, or in a step's formula (Muon, Prodigy)
+            assert separate or any(r"\lambda" in line.formula for line in lines)
         else:
             assert not separate
         l2 = "weight_decay" in next(line for line in explain(tr, 1).lines if line.lhs == "g_t").values

@@ -27,8 +27,9 @@ KEYS = list(REGISTRY)
 
 def test_registry_has_every_optimizer_of_the_issue():
     assert KEYS == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
-                    "adamw", "amsgrad", "nadam", "radam", "adamax", "rprop", "lion", "asgd",
-                    "adafactor", "muon", "lbfgs", "newton"]
+                    "adamw", "amsgrad", "nadam", "radam", "adamax", "rprop", "lion",
+                    "signum", "signsgd", "asgd", "adafactor", "sf_sgd", "sf_adamw", "prodigy",
+                    "muon", "lbfgs", "newton"]
 
 
 LBFGS_CASES = [c for c in GOLDEN["cases"] if c["key"] == "lbfgs"]
@@ -65,7 +66,7 @@ def test_the_sliders_registry_is_the_optimizers_without_whole_number_knobs():
     assert list(legacy) == [k for k in KEYS if k in legacy]
     assert set(KEYS) - set(legacy) == {k for k, spec in REGISTRY.items()
                                        if any(h.kind == "int" for h in spec.hyperparams)} \
-        == {"lbfgs", "muon"}
+        == {"lbfgs", "muon", "sf_sgd", "sf_adamw"}
 
 
 def test_every_torch_optimizer_here_has_golden_iterates():
@@ -274,7 +275,8 @@ def test_lr_eff_is_the_multiplier_the_rule_applies():
 BOWL_LR = {"gd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.5, "rmsprop": 0.01,
            "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "amsgrad": 0.05, "nadam": 0.05,
            "radam": 0.05, "adamax": 0.05, "rprop": 0.01, "lion": 0.003, "asgd": 0.1,
-           "adafactor": 0.01, "muon": 0.003, "lbfgs": 1.0, "newton": 1.0}
+           "adafactor": 0.01, "muon": 0.003, "lbfgs": 1.0, "newton": 1.0, "signum": 0.003,
+           "signsgd": 0.003, "sf_sgd": 0.1, "sf_adamw": 0.05, "prodigy": 1.0}
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -295,14 +297,15 @@ def test_update_is_pure_and_float_and_array_backends_agree(key):
     rng = np.random.default_rng(1)
     p, g = rng.normal(size=3), rng.normal(size=3)
     h = (rng.normal(size=3) + 5, rng.normal(size=3), rng.normal(size=3) + 5)
-    if spec.evaluates:  # float-only, evaluates the surface itself: pure on floats
+    if spec.floats_only:  # branches per run: pure on floats (and it is the batch's path)
         flt = spec.make(FLOAT, **hp)
         kernels = surfaces.get("rosenbrock").scalar
+        h = kernels if spec.evaluates else None
         s = flt.init((-1.2, 1.0), 0.01)
-        p, s, _ = flt.update((-1.2, 1.0), tuple(kernels.grad(-1.2, 1.0)), kernels, s, 1.0)
+        p, s, _ = flt.update((-1.2, 1.0), tuple(kernels.grad(-1.2, 1.0)), h, s, 1.0)
         g = tuple(kernels.grad(*p))
-        out1 = flt.update(p, g, kernels, s, 1.0)
-        out2 = flt.update(p, g, kernels, s, 1.0)
+        out1 = flt.update(p, g, h, s, 1.0)
+        out2 = flt.update(p, g, h, s, 1.0)
         assert out1[0] == out2[0] and out1[1][1:] == out2[1][1:]
         return
     arr, flt = spec.make(ARRAY, **hp), spec.make(FLOAT, **hp)

@@ -690,7 +690,8 @@ _SPECS = [
                 "each step is several inner iterations.",
         torch="torch.optim.LBFGS", lr_kind=None, coupled=True, evaluates=True, floats_only=True,
         evaluations=_lbfgs_evaluations, series=("inner",), lines=rules.LBFGS_LINES,
-        update_cost=lambda hp: hp["max_iter"] * (1.0 + hp["history_size"] / 20),
+        # the two-loop recursion walks the whole history in every inner iteration
+        update_cost=lambda hp: hp["max_iter"] * (1.0 + 0.4 * hp["history_size"]),
     ),
     OptimizerSpec(
         key="newton", label="Newton",

@@ -7,6 +7,9 @@ all sliders and options), :func:`get`, :func:`run`,
 :class:`Explanation`, :class:`ExplainedLine`; declared with :class:`Line`),
 :func:`cost` (an estimate before a run) and :class:`BudgetExceeded` (a ``deadline``
 passed during one). NumPy only; pandas is imported by ``Trajectory.to_frame``.
+
+torch's ``maximize`` option is left out on purpose: maximizing f is minimizing -f,
+which a typed surface shows directly, and it changes nothing else in any rule.
 """
 
 from .budget import cost

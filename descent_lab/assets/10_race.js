@@ -914,7 +914,7 @@
       var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];
       return outputs.map(function (o) {
         var run = paths && paths.runs ? runById(paths.runs, o.id.run) : null;
-        return run ? run.status_text : "";
+        return run ? run.status_text + (run.note ? " — " + run.note : "") : "";
       });
     },
 

@@ -18,7 +18,7 @@ MIXED = ("?surface=rosenbrock&run=gd(lr=0.001)&run=momentum(lr=0.001)&run=adam(l
          "&run=newton(lr=0.5)&steps=3000")
 
 
-def per_step(key, surface, steps, runs=1, batch=False):
+def per_step(key, surface, steps, runs=1, batch=False, **hparams):
     return float(steps * runs)
 
 
@@ -59,7 +59,7 @@ def test_no_piece_holds_more_than_a_chunk_of_rows():
 
 def test_over_the_budget_is_refused_with_what_to_reduce(served):
     client, gates = served
-    gates["cost"] = lambda key, surface, steps, runs=1, batch=False: 1e12
+    gates["cost"] = lambda key, surface, steps, runs=1, batch=False, **hparams: 1e12
     try:
         reply = client.get(download.ROUTE + MIXED + "&seed=7")  # runs not computed yet
     finally:

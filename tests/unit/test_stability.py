@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from descent_lab import optimizers, surfaces
-from descent_lab.optimizers import REGISTRY, run
+from descent_lab.optimizers import OPTIMIZERS, REGISTRY, run
 from descent_lab.optimizers.edges import Edge, Model, momentum_limit, roots, spectral_radius
 from descent_lab.optimizers.stability import effective_sharpness, edge_limit, report
 
@@ -189,7 +189,10 @@ def test_every_optimizer_gets_a_verdict_that_says_why(key):
 def test_an_optimizer_without_a_declared_edge_says_so():
     assert not Edge(preconditioner=None).known
     assert Edge(preconditioner=None).limit({}) is None
-    for key in ("rprop", "lion", "nadam"):
-        assert not REGISTRY[key].edge.known and REGISTRY[key].edge.why
-    assert all(spec.edge.known for key, spec in REGISTRY.items() if key not in ("rprop", "lion", "nadam"))
+    unknown = ("rprop", "lion", "nadam", "signum", "signsgd", "adafactor", "prodigy", "sf_sgd", "sf_adamw", "muon",
+               "lbfgs")
+    for key in unknown:
+        assert not OPTIMIZERS[key].edge.known and OPTIMIZERS[key].edge.why
+        assert OPTIMIZERS[key].edge.why != optimizers.edges.NO_EDGE.why  # each says its own reason
+    assert all(spec.edge.known for key, spec in OPTIMIZERS.items() if key not in unknown)
     assert optimizers.OptimizerSpec.__dataclass_fields__["edge"].default.known is False

@@ -134,7 +134,7 @@ def compute_basin(surface_key: str, surface_params: tuple, optimizer: str, hpara
 def basin_budget(req: BasinRequest) -> budget.Estimate:
     """The maps' engine work: one batch of n x n starts per run."""
     return sweep_work([(f"run {r.index + 1}'s {req.n} x {req.n} map of {req.steps:,} steps", r.optimizer,
-                        req.surface, req.steps, req.n * req.n) for r in req.runs])
+                        req.surface, req.steps, req.n * req.n, dict(r.hparams)) for r in req.runs])
 
 
 def compute_basins(req: BasinRequest) -> list[sweeps.Map]:

@@ -502,10 +502,11 @@ def _runs_of(raw: Any, limit: int, what: str) -> tuple:
 
 
 
-def sweep_work(parts: list[tuple[str, str, Any, int, int]]) -> budget.Estimate:
-    """A map's engine work: ``(what, optimizer, surface, steps, runs)`` per batched sweep."""
-    return budget.Estimate(tuple((what, optimizers.cost(key, surface, steps, runs=runs, batch=True))
-                                 for what, key, surface, steps, runs in parts))
+def sweep_work(parts: list[tuple[str, str, Any, int, int, dict]]) -> budget.Estimate:
+    """A map's engine work: ``(what, optimizer, surface, steps, runs, settings)`` per
+    batched sweep."""
+    return budget.Estimate(tuple((what, optimizers.cost(key, surface, steps, runs=runs, batch=True, **settings))
+                                 for what, key, surface, steps, runs, settings in parts))
 
 
 def admitted(work: budget.Estimate, compute, *args):

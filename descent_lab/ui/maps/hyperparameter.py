@@ -215,7 +215,7 @@ def compute_hparam_map(req: HparamRequest) -> sweeps.Map:
 def hparam_budget(req: HparamRequest) -> budget.Estimate:
     """The map's engine work: one batch of n x n runs."""
     return sweep_work([(f"the {req.n} x {req.n} map of {req.steps:,} steps", req.optimizer, req.surface,
-                        req.steps, req.n * req.n)])
+                        req.steps, req.n * req.n, dict(req.fixed))])
 
 
 

@@ -193,7 +193,7 @@ def tune_budget(req: TuneRequest) -> budget.Estimate:
     for r in req.runs:
         runs = req.n_lr * (req.n_second if req.second_of(r.optimizer) is not None else 1)
         parts.append((f"run {r.index + 1}'s search of {runs} settings x {req.steps:,} steps", r.optimizer,
-                      req.surface, req.steps, runs))
+                      req.surface, req.steps, runs, dict(r.hparams)))
     return sweep_work(parts)
 
 

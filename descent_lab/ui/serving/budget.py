@@ -81,16 +81,18 @@ def estimate_runs(runs: list[dict], cost: Callable[..., float], surface: Any, st
     """The engine work of a race: each run ``fresh(index)`` says must be computed (a
     cached run costs nothing), plus its noise fan of ``fan`` seeds as one batch.
 
-    ``runs`` are ``{"optimizer": key, ...}``; ``cost`` is ``optimizers.cost``'s
-    interface: ``cost(key, surface, steps, runs=1, batch=False)``."""
+    ``runs`` are ``{"optimizer": key, "hparams": {...}}``; ``cost`` is ``optimizers.cost``'s
+    interface: ``cost(key, surface, steps, runs=1, batch=False, **hparams)`` (L-BFGS's
+    evaluations per step depend on its settings)."""
     parts = []
     for index, run in enumerate(runs):
         if not fresh(index):
             continue
-        key = run["optimizer"]
-        parts.append((f"run {index + 1} ({key}, {steps:,} steps)", cost(key, surface, steps)))
+        key, hparams = run["optimizer"], run.get("hparams", {})
+        parts.append((f"run {index + 1} ({key}, {steps:,} steps)", cost(key, surface, steps, **hparams)))
         if fan and fan > 1:
-            parts.append((f"run {index + 1}'s noise fan ({fan} seeds)", cost(key, surface, steps, runs=fan, batch=True)))
+            parts.append((f"run {index + 1}'s noise fan ({fan} seeds)",
+                          cost(key, surface, steps, runs=fan, batch=True, **hparams)))
     return Estimate(tuple(parts))
 
 

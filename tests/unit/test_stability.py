@@ -190,7 +190,7 @@ def test_an_optimizer_without_a_declared_edge_says_so():
     assert not Edge(preconditioner=None).known
     assert Edge(preconditioner=None).limit({}) is None
     unknown = ("rprop", "lion", "nadam", "signum", "signsgd", "adafactor", "prodigy", "sf_sgd", "sf_adamw", "muon",
-               "lbfgs")
+               "lbfgs", "adan", "dadapt_adam", "dadapt_sgd", "shampoo", "soap")
     for key in unknown:
         assert not OPTIMIZERS[key].edge.known and OPTIMIZERS[key].edge.why
         assert OPTIMIZERS[key].edge.why != optimizers.edges.NO_EDGE.why  # each says its own reason

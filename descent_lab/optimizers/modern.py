@@ -278,11 +278,13 @@ def dadapt_adam(ops, *, lr, beta1, beta2, eps, weight_decay, decouple, use_bias_
     """D-Adaptation in its Adam form, as the ``dadaptation`` package's ``DAdaptAdam``
     (Defazio & Mishchenko, 2023, "Learning-Rate-Free Learning by D-Adaptation").
 
-    :math:`d_t` is a lower bound on the distance from the start to the solution,
-    built from the gradients seen so far (:math:`r_t` and :math:`s_t`); the step size
-    is :math:`d_t\\,\\eta` and ``lr`` stays 1. :math:`d_t` never decreases; it is
+    :math:`d_t` estimates the distance from the start to the solution from the
+    gradients seen so far (:math:`r_t` and :math:`s_t`); the step size is
+    :math:`d_t\\,\\eta` and ``lr`` stays 1. :math:`d_t` never decreases; it is
     recorded per step (state ``d``) so the page can draw it against the true
-    distance, which only a 2-D lab knows. The momentum :math:`m` carries the step
+    distance, which only a 2-D lab knows. Unlike the SGD form's, it is not a lower
+    bound on the Euclidean distance: its sums are weighted by Adam's per-coordinate
+    scaling (on the bowl it ends near twice the distance). The momentum :math:`m` carries the step
     size inside it, so the step is :math:`m_t / (\\sqrt{v_t} + \\epsilon)`.
 
     Convention: the reference's defaults (no bias correction; ``decouple`` applies

@@ -800,7 +800,7 @@ _SPECS = [
         factory=modern.dadapt_adam,
         reference="Defazio & Mishchenko (2023), Learning-Rate-Free Learning by D-Adaptation; "
                   "dadaptation.DAdaptAdam",
-        summary="Adam whose step size is a growing lower bound on the distance to the solution.",
+        summary="Adam whose step size grows with its own estimate of the distance to the solution.",
         lr_kind=None, weight_decay="l2", decay_switch="decouple", coupled=True,
         lines=modern.DADAPT_ADAM_LINES, update_cost=3.0,
         edge=_DADAPT_EDGE,
@@ -894,7 +894,7 @@ _SPECS = [
         summary="Adam run in the eigenbasis of the gradients' outer product: its per-coordinate scaling "
                 "follows a rotated valley.",
         weight_decay="decoupled", coupled=True, lines=modern.SOAP_LINES, caveat=_soap_caveat,
-        update_cost=3.0,
+        update_cost=4.0,
         edge=_SOAP_EDGE,
     ),
     OptimizerSpec(

@@ -120,7 +120,8 @@ def test_newtons_effective_sharpness_is_its_step_length():
     np.testing.assert_allclose(effective_sharpness(damped, s), 0.7 * top / (top + 2.0), rtol=1e-12)
 
 
-@pytest.mark.parametrize("key", ["rmsprop", "adam", "adagrad", "amsgrad", "adamax", "radam", "adadelta"])
+@pytest.mark.parametrize("key", ["rmsprop", "adam", "adagrad", "amsgrad", "adamax", "radam", "adadelta", "adopt",
+                                 "sophia"])
 def test_the_preconditioned_sharpness_is_lambda_max_of_diag_lr_eff_times_h(key):
     s = surfaces.get("rosenbrock")
     traj = run(key, s, s.start, 60, lr=0.01)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from ..core import ids, plot, registry
+from ..core import ids, plot, registry, widgets
 
 CHART_CONFIG = {
     "displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False, "showLink": False,
@@ -42,13 +42,13 @@ def chart_layouts() -> dict:
     return out
 
 
-def toggles() -> dcc.Checklist:
-    return dcc.Checklist(
+def toggles() -> html.Div:
+    return widgets.named("Instruments", dcc.Checklist(
         id=ids.SHOW,
         options=[{"label": html.Span(inst.label, title=inst.help), "value": inst.name}
                  for inst in registry.INSTRUMENTS],
         value=[], inline=True, className="instrument-toggles", inputClassName="check-input",
-    )
+    ))
 
 
 def chart_boxes() -> list:

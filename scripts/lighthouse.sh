@@ -35,7 +35,9 @@ PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); 
 FLAGS="$(PYTHONPATH="$ROOT" "$PY" -c 'from tests.browser_flags import chromium_flags; print(" ".join(chromium_flags))')"
 
 LOG="$OUT_DIR/server.log"
-HOST=127.0.0.1 PORT="$PORT" WORKERS="${WORKERS:-2}" PYTHONPATH="$ROOT" DASH_DISABLE_VERSION_CHECK=true \
+# One worker: one browser asks, and a fresh worker that has not rendered the page yet can
+# answer Dash's bundles with 404 (Dash registers them when it renders the page).
+HOST=127.0.0.1 PORT="$PORT" WORKERS="${WORKERS:-1}" PYTHONPATH="$ROOT" DASH_DISABLE_VERSION_CHECK=true \
     "$PY" -m gunicorn --config gunicorn.conf.py descent_lab.app:server >"$LOG" 2>&1 &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
@@ -73,6 +75,10 @@ for i in range(1, runs + 1):
     print(f"run {i}: " + "  ".join(f"{k} {v}" for k, v in row.items()))
     for audit in failed:
         print(f"        accessibility audit failing: {audit['id']}")
+    errors = (audits["errors-in-console"].get("details") or {}).get("items") or []
+    if errors:
+        print(f"        {len(errors)} console errors (the page did not load as it should): "
+              + "; ".join(e.get("description", "")[:120] for e in errors[:3]))
 median = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
 print(f"median of {runs}: " + "  ".join(f"{k} {v:g}" for k, v in median.items()))
 EOF

@@ -52,13 +52,15 @@ def toggles() -> html.Div:
 
 
 def chart_boxes() -> list:
-    """One hidden box per instrument chart (shown while the instrument is on)."""
+    """One hidden box per instrument chart (shown while the instrument is on), named after
+    its chart like the loss and distance charts."""
+    titles = {inst.name: f"{inst.label}: {inst.chart_title}" for inst in registry.INSTRUMENTS}
     return [
         html.Div(
             dcc.Graph(id=ids.chart(name), config=CHART_CONFIG, className="chart", responsive=True,
                       figure={"data": [], "layout": {"template": None}}),
             id=ids.box(ids.chart(name)), className="chart-box instrument-box", style={"display": "none"},
-            **{"data-chart": name},
+            role="img", **{"data-chart": name, "aria-label": titles[name]},
         )
         for name in registry.CHARTS
     ]

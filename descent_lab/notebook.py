@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterable, Mapping
 
-from descent_lab.ui.server import Config, harden, parse_frame_ancestors
+from descent_lab.ui.serving.server import Config, harden, parse_frame_ancestors
 
 NOTEBOOK_ORIGINS = (
     "http://localhost:*",

@@ -5,9 +5,17 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/_env.sh
 
-# Browser tests drive the system Chromium through Debian's chromedriver.
+# Browser tests drive the system Chromium through Debian's chromedriver; the server
+# tests run the production stack (scripts/serve.sh: nginx in front of gunicorn).
+missing=()
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    apt_install chromium chromium-driver
+    missing+=(chromium chromium-driver)
+fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    missing+=(nginx)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
 fi
 
 "$PY" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".[test,serve,notebook]"

@@ -393,6 +393,31 @@
     });
   }
 
+  // The CSV is streamed by the server from the page's link (GET download.csv?<link>), so
+  // a large race never sits whole in a worker's memory; a refusal is said beside the button.
+  function exportCsv() {
+    var say = function (text, failed) {
+      U.setProps(ID("SHARE_MSG"), {children: text, className: failed ? "share-msg failed" : "share-msg"});
+    };
+    if (!ctl.config || !ctl.config.download) { return; }
+    say("Preparing the CSV…", false);
+    window.fetch(ctl.config.download + window.location.search, {credentials: "same-origin"}).then(function (reply) {
+      if (!reply.ok) {
+        return reply.json().catch(function () { return {}; }).then(function (body) {
+          say("CSV not made: " + (body.error || "the server answered " + reply.status) , true);
+        });
+      }
+      var match = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") || "");
+      return reply.blob().then(function (blob) {
+        var a = document.createElement("a"), url = URL.createObjectURL(blob);
+        a.href = url; a.download = match ? match[1] : "descent-lab.csv";
+        document.body.appendChild(a); a.click(); a.remove();
+        window.setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+        say("", false);
+      });
+    }).catch(function () { say("CSV not made: the server could not be reached.", true); });
+  }
+
   function exportPng() {
     return composePng().then(function (blob) {
       if (!blob) { return null; }
@@ -500,6 +525,7 @@
     else if (id === ID("STEP_FWD")) { ctl.stepBy(1); }
     else if (id === ID("RESET")) { ctl.reset(); }
     else if (id === ID("PNG")) { exportPng(); }
+    else if (id === ID("CSV")) { exportCsv(); }
     else if (id === ID("SIDEBAR_TOGGLE")) { toggleSidebar(); }
     else if (id === ID("HOW_TO_READ") + "-close") { dismissHowTo(); }
     else if (target.classList.contains("lesson-more")) { foldLesson(target); }
@@ -888,7 +914,7 @@
       var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];
       return outputs.map(function (o) {
         var run = paths && paths.runs ? runById(paths.runs, o.id.run) : null;
-        return run ? run.status_text : "";
+        return run ? run.status_text + (run.note ? " — " + run.note : "") : "";
       });
     },
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import static
 from .core import ids, plot, registry, theme
 from .instruments import layout as instruments
 from .maps.layout import maps_panel
-from .race import events, preview
+from .race import download, events, preview
 from .race import layout as race
+from .serving import static
 
 
 def config() -> dict:
@@ -26,7 +26,7 @@ def config() -> dict:
                             "boxes": {**{name: ids.box(ids.chart(name)) for name in (*registry.CHARTS, "view3d")},
                                       "readout": ids.box(ids.READOUT)}},
             "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
-            "events": events.export(), "preview": preview.ROUTE, "plotly3d": static.asset_url("vendor/plotly-gl3d.min.js")}
+            "events": events.export(), "preview": preview.ROUTE, "download": download.ROUTE, "plotly3d": static.asset_url("vendor/plotly-gl3d.min.js")}
 
 
 def stores() -> list:
@@ -41,7 +41,6 @@ def stores() -> list:
         dcc.Store(id=ids.URL_OUT),
         dcc.Store(id=ids.CLICK),
         dcc.Store(id=ids.FRAME_SYNC),
-        dcc.Download(id=ids.DOWNLOAD),
     ]
 
 
@@ -74,9 +73,11 @@ def stage() -> html.Main:
     return html.Main(
         [
             *race.banner_area(),
-            html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend()]),
+            html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend(),
+                                        *instruments.path_legends()]),
                       race.chart_column(instruments.chart_boxes())], className="stage-grid"),
             instruments.readout_box(),
+            *instruments.panel_boxes(),
             instruments.view3d_box(),
             dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data={**instruments.chart_layouts(),
                                                        "view3d_config": instruments.GRAPH3D_CONFIG}),

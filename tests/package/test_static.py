@@ -1,4 +1,4 @@
-"""Compression and caching of what the app serves (descent_lab/ui/static.py), through
+"""Compression and caching of what the app serves (descent_lab/ui/serving/static.py), through
 Flask's test client on a real app: every file the page links, Dash's lazily loaded
 chunks, dynamic replies, robots.txt and the favicon."""
 
@@ -13,8 +13,8 @@ import threading
 import pytest
 
 from descent_lab.app import create_app
-from descent_lab.ui import static
-from descent_lab.ui.server import Config, harden
+from descent_lab.ui.serving import static
+from descent_lab.ui.serving.server import Config, harden
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium sends
 IDENTITY = {"Accept-Encoding": "identity"}
@@ -159,7 +159,7 @@ def test_every_file_the_page_links_is_gzipped_and_immutable(app, client, page_ur
             assert "Accept-Encoding" in reply.headers["Vary"], url
             body = gzip.decompress(body)
         assert body == disk_bytes(app, url), url
-        # the security headers of ui/server.py are on static replies too
+        # the security headers of ui/serving/server.py are on static replies too
         assert "frame-ancestors" in reply.headers["Content-Security-Policy"]
 
 

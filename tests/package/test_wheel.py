@@ -75,7 +75,7 @@ def test_wheel_installs_one_package_with_its_assets_and_license(dists):
     assert "descent_lab/assets/favicon.ico" in in_tree and len(in_tree) >= 8
     # every asset, those in sub-folders too (the vendored Plotly bundles), and nothing else
     assert {n for n in names if n.startswith("descent_lab/assets/")} == in_tree
-    assert "descent_lab/__main__.py" in names and "descent_lab/ui/static.py" in names
+    assert "descent_lab/__main__.py" in names and "descent_lab/ui/serving/static.py" in names
     info = next(n for n in names if n.endswith(".dist-info/METADATA"))
     meta = email.message_from_bytes(zipfile.ZipFile(wheel).read(info))
     assert meta["License-Expression"] == "MIT"

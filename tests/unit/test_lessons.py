@@ -213,6 +213,8 @@ def test_the_compare_panel_starts_where_its_surface_starts():
 INSTRUMENT_WORDS = {
     "grad": "−g arrow", "rescaled": "rescaled-gradient arrow", "velocity": "velocity arrow",
     "step": "step arrow", "angle": "angle chart", "lr": "effective-lr chart", "sharpness": "lr·λmax chart",
+    "edge": "stability edge chart", "flows": "flows on the contour", "theory": "theory panel",
+    "batch": "minibatches drawn on the contour",
 }
 
 

@@ -24,7 +24,6 @@ FRAME_SYNC = "frame-sync-store"  # last frame the player settled on (browser)
 CLICK = "click-store"            # exact pointer position of a click on the contour (browser)
 ALERTS = "alerts"                # visible messages about refused values
 ALERT_CLOSE = "alert-close"
-DOWNLOAD = "download"            # dcc.Download for the CSV
 STATUS = "status-line"
 
 # --- page frame -----------------------------------------------------------------------

@@ -71,6 +71,8 @@ def fmt_value(value) -> str:
     """3 significant digits, no exponent for ordinary magnitudes (0.001, 0.9, 150)."""
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, (list, tuple)):  # step counts (a schedule's milestones)
+        return ", ".join(fmt_value(v) for v in value)
     value = float(value)
     if value == 0:
         return "0"

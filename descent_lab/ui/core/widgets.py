@@ -139,10 +139,10 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
                                     className="control-text"),
                          html.P(help_text + " Press Enter to apply.", className="hint")],
                         className="control control-wide", **{"data-name": name})
-    if is_number(hp) and not has_slider(hp):
+    if hp.kind == "steps" or is_number(hp) and not has_slider(hp):
         field = dcc.Input(id=text_id, type="text", value=fmt_value(value), debounce=True, inputMode="decimal",
                           spellCheck=False, autoComplete="off", className="number")
-        return html.Label([html.Span(hp.label, title=help_text), field], className="field control-field",
+        return html.Label([html.Span(hp.label), field], className="field control-field", title=help_text,
                           **{"data-name": name})
     if hp.kind == "bool":
         box = dcc.Checklist(

@@ -71,8 +71,8 @@ def hparam_compute(client_state: Any, run: Any, y_name: Any, n: Any, steps: Any,
     hits = hyperparameter.compute_hparam_map.cache_info().hits
     began = time.perf_counter()
     try:
-        result = hyperparameter.compute_hparam_map(req)
-    except ValueError as exc:  # the engine refused a combination the checks let through
+        result = common.admitted(hyperparameter.hparam_budget(req), hyperparameter.compute_hparam_map, req)
+    except ValueError as exc:  # over the budget, busy, or the engine refused a combination
         return _refuse(HMAP_OUTPUTS, [f"Could not compute this map: {exc}"])
     seconds = time.perf_counter() - began
     state, _ = common._state(client_state)
@@ -99,7 +99,7 @@ def hparam_click(client_state: Any, click: Any, request: Any) -> dict:
                                       "optimizer or other settings, the surface, start, noise or seed): "
                                       "compute the map again, then pick a cell."])
     try:
-        result = hyperparameter.compute_hparam_map(req)
+        result = common.admitted(hyperparameter.hparam_budget(req), hyperparameter.compute_hparam_map, req)
         setting = hyperparameter.hparam_cell(req, result, click)
     except ValueError as exc:
         return _refuse(HMAP_OUTPUTS, [common._sentence(exc)])
@@ -120,7 +120,7 @@ def basin_compute(client_state: Any, runs: Any, n: Any, steps: Any) -> dict:
     hits = basin.compute_basin.cache_info().hits
     began = time.perf_counter()
     try:
-        results = basin.compute_basins(req)
+        results = common.admitted(basin.basin_budget(req), basin.compute_basins, req)
     except ValueError as exc:
         return _refuse(BASIN_OUTPUTS, [f"Could not compute the basin map: {exc}"])
     seconds = time.perf_counter() - began
@@ -148,7 +148,7 @@ def basin_click(client_state: Any, click: Any, request: Any, now: float | None =
     if state["surface"] != {"key": req.surface_key, "params": dict(req.surface_params)}:
         return _refuse(BASIN_OUTPUTS, ["This basin map was computed for another surface: compute it again."])
     try:
-        x, y = basin.basin_start(req, basin.compute_basins(req), click)
+        x, y = basin.basin_start(req, common.admitted(basin.basin_budget(req), basin.compute_basins, req), click)
     except ValueError as exc:
         return _refuse(BASIN_OUTPUTS, [common._sentence(exc)])
     out = _blank(BASIN_OUTPUTS)
@@ -169,7 +169,7 @@ def tune_compute(client_state: Any, runs: Any, objective: Any, steps: Any, n_lr:
     hits = tune.compute_tune_one.cache_info().hits
     began = time.perf_counter()
     try:
-        results = tune.compute_tune(req)
+        results = common.admitted(tune.tune_budget(req), tune.compute_tune, req)
     except ValueError as exc:
         return _refuse(TUNE_OUTPUTS, [f"Could not tune these runs: {exc}"])
     seconds = time.perf_counter() - began
@@ -197,13 +197,14 @@ def csv_download(which: Any, request: Any) -> tuple[Any, Any]:
     try:
         if which == ids.HMAP_CSV:
             req, errors = hyperparameter.parse_hparam_request(request)
-            frame = req and hyperparameter.hparam_frame(req, hyperparameter.compute_hparam_map(req))
+            frame = req and hyperparameter.hparam_frame(
+                req, common.admitted(hyperparameter.hparam_budget(req), hyperparameter.compute_hparam_map, req))
         elif which == ids.BASIN_CSV:
             req, errors = basin.parse_basin_request(request)
-            frame = req and basin.basin_frame(req, basin.compute_basins(req))
+            frame = req and basin.basin_frame(req, common.admitted(basin.basin_budget(req), basin.compute_basins, req))
         else:
             req, errors = tune.parse_tune_request(request)
-            frame = req and tune.tune_frame(req, tune.compute_tune(req))
+            frame = req and tune.tune_frame(req, common.admitted(tune.tune_budget(req), tune.compute_tune, req))
     except ValueError as exc:
         return NO, alerts([f"Could not export the {what}: {exc}"])
     if req is None:

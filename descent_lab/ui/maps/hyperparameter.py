@@ -18,6 +18,7 @@ from descent_lab.optimizers import sweeps
 from ..core.state import MAX_RUNS, Errors, get_surface, surface_label
 from ..core.state import short as _short
 from ..core.theme import fmt_value
+from ..serving import budget
 from .common import (
     DIVERGED_COLOR,
     LR_LOG_RANGE,
@@ -56,6 +57,7 @@ from .common import (
     click_point,
     nearest_index,
     outcome_title,
+    sweep_work,
     uses_log_colour,
     value_range,
 )
@@ -205,9 +207,15 @@ def compute_hparam_map(req: HparamRequest) -> sweeps.Map:
     result = sweeps.hyperparameter_map(
         req.optimizer, req.surface, req.start, req.steps, y_name=req.y_name, nx=req.n, ny=req.n,
         outcome=req.outcome, tol=req.tol, lr_range=req.lr_range, y_range=req.y_range,
-        **dict(req.fixed), **_noise_kwargs(req.noise, req.seed, req.n * req.n))
+        deadline=budget.current_deadline(), **dict(req.fixed), **_noise_kwargs(req.noise, req.seed, req.n * req.n))
     _readonly(result.x_values, result.y_values, result.values, result.diverged)
     return result
+
+
+def hparam_budget(req: HparamRequest) -> budget.Estimate:
+    """The map's engine work: one batch of n x n runs."""
+    return sweep_work([(f"the {req.n} x {req.n} map of {req.steps:,} steps", req.optimizer, req.surface,
+                        req.steps, req.n * req.n, dict(req.fixed))])
 
 
 

@@ -362,6 +362,9 @@ def run_payload(state: dict, index: int, surface, overrides: dict | None = None,
         "loss": encode_f4(loss_series(traj.loss, surface.min_value)),
         "values": texts, "positions": positions,
     }
+    note = optimizers.get(run["optimizer"]).note(run["hparams"], state["steps"])
+    if note:  # what this configuration does that its settings do not say (ASGD's t0, Muon on a vector)
+        out["note"] = note
     distance = nearest_distance(traj.xy, surface.minimizers)
     if distance is not None:
         out["dist"] = encode_f4(np.maximum(distance, GAP_FLOOR))

@@ -16,6 +16,7 @@ from dash import dcc, html
 from descent_lab import surfaces
 
 from ..core import engine, ids, plot, theme, widgets
+from ..instruments import theory as theory_text
 from ..core.state import (
     SCALE,
     SCALE_PARAM,
@@ -114,7 +115,11 @@ def info(state: dict) -> list:
         parts.append(widgets.formula(key + "-gradient", s.description, "its gradient", "description"))
     else:
         parts.append(html.P(s.description, className="description"))
-    parts.append(html.Ul([html.Li(s.domain_text), html.Li(s.minimum_text)], className="facts"))
+    facts = [html.Li(s.domain_text), html.Li(s.minimum_text)]
+    quadratic = theory_text.surface_fact(s)
+    if quadratic:
+        facts.append(html.Li(quadratic, className="quadratic-fact"))
+    parts.append(html.Ul(facts, className="facts"))
     return parts
 
 

@@ -3,7 +3,7 @@ proxy in front of it).
 
 Installed by ``create_app()`` with one call, :func:`install`::
 
-    from descent_lab.ui import static
+    from descent_lab.ui.serving import static
     static.install(application)
 
 What it does
@@ -72,7 +72,8 @@ STATIC_GZIP_LEVEL = 9       # once per file and worker: the smallest output is w
 DYNAMIC_GZIP_LEVEL = 5      # per request: most of level 9's saving at a fraction of its cost
 MIN_COMPRESS_BYTES = 1024   # below this the headers outweigh the saving
 COMPONENT_SUITES = "_dash-component-suites/"
-ASSETS_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
+# descent_lab/assets, beside the package's ui/ (this file is descent_lab/ui/serving/static.py)
+ASSETS_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "assets")
 
 ROBOTS_TXT = (
     "# Descent Lab: the page may be indexed; Dash's data endpoints are not pages.\n"

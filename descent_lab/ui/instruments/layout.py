@@ -51,6 +51,13 @@ def toggles() -> html.Div:
     ))
 
 
+def notes_box(inst, class_name: str) -> html.Div:
+    """An instrument's line per run (filled by the browser). Its height is fixed so the
+    charts do not move when it changes, so it scrolls: keyboard users reach it with Tab."""
+    return html.Div(className=class_name, tabIndex="0", role="note",
+                    **{"aria-live": "polite", "data-notes": inst.name, "aria-label": f"{inst.label}: per run"})
+
+
 def chart_boxes() -> list:
     """One hidden box per instrument chart (shown while the instrument is on); a chart
     with notes has a line per run under it, filled by the browser from the runs. Each box
@@ -62,7 +69,7 @@ def chart_boxes() -> list:
         parts = [dcc.Graph(id=ids.chart(inst.name), config=CHART_CONFIG, className="chart", responsive=True,
                            figure={"data": [], "layout": {"template": None}})]
         if inst.notes:
-            parts.append(html.Div(className="chart-notes", **{"aria-live": "polite", "data-notes": inst.name}))
+            parts.append(notes_box(inst, "chart-notes"))
         boxes.append(html.Div(parts, id=ids.box(ids.chart(inst.name)),
                               className="chart-box instrument-box" + (" has-notes" if inst.notes else ""),
                               style={"display": "none"}, role="figure",
@@ -75,8 +82,7 @@ def path_legends() -> list:
     sentence per run under it."""
     return [
         html.Div([html.P(inst.legend, className="path-legend-text"),
-                  *([html.Div(className="chart-notes path-notes", **{"aria-live": "polite", "data-notes": inst.name})]
-                    if inst.notes else [])],
+                  *([notes_box(inst, "chart-notes path-notes")] if inst.notes else [])],
                  className="path-legend", hidden=True, **{"data-legend": inst.name})
         for inst in registry.INSTRUMENTS if inst.where == "path"
     ]

@@ -429,10 +429,21 @@
   // The workspace (controls and stage) is laid out from the first paint but kept invisible
   // (00_core.css) until the first frame is drawn: by then the lesson banner, the legend and
   // the runs' cards are in place, so nothing on the first screen moves once it is seen.
-  ctl.hooks.frame.push(function () {
+  function markReady() {
     if (ctl.ready || !ctl.paths) { return; }
     ctl.ready = true;
     document.documentElement.classList.add("lab-ready");
+  }
+  ctl.hooks.frame.push(markReady);
+  // When the first runs arrive (the race's render, after the reply with the lesson banner),
+  // a frame is drawn two animation frames later (once Dash has applied that reply and the
+  // instruments theirs) without waiting for Plotly to finish the contour, which only fills
+  // its fixed box. Tests wait for ctl.ready (the workspace is hidden before it).
+  ctl.hooks.runs.push(function () {
+    if (ctl.ready) { return; }
+    window.requestAnimationFrame(function () { window.requestAnimationFrame(function () {
+      if (!ctl.ready && ctl.drawFrame) { ctl.drawFrame(); }
+    }); });
   });
 
   ctl.util = {

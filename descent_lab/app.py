@@ -12,6 +12,7 @@ import dash
 
 from descent_lab import optimizers
 from descent_lab.ui import page
+from descent_lab.ui.core import theme
 from descent_lab.ui.instruments import callbacks as instrument_callbacks
 from descent_lab.ui.maps import callbacks as map_callbacks
 from descent_lab.ui.race import callbacks as race_callbacks
@@ -22,6 +23,17 @@ from descent_lab.ui.serving.server import Config, harden
 TITLE = "Descent Lab"
 # A callback request is a few kilobytes; refuse anything far larger before parsing it.
 MAX_REQUEST_BYTES = 1_000_000
+
+
+def index_string() -> str:
+    """Dash's page skeleton with the page's language (Dash's own has none, so screen readers
+    would guess it) and the theme's colours as CSS variables (``ui/core/theme.py``)."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n{%metas%}\n<title>{%title%}</title>\n{%favicon%}\n'
+        f"<style>{theme.css_variables()}</style>\n"
+        "{%css%}\n</head>\n<body>\n{%app_entry%}\n<footer>\n{%config%}\n{%scripts%}\n{%renderer%}\n"
+        "</footer>\n</body>\n</html>\n"
+    )
 
 
 def create_app() -> dash.Dash:
@@ -38,6 +50,7 @@ def create_app() -> dash.Dash:
             {"name": "description", "content": "See how gradient-based optimizers move on 2-D loss surfaces."},
         ],
     )
+    application.index_string = index_string()
     application.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     application.layout = page.build
     race_callbacks.register(application)

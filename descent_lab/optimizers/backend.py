@@ -103,7 +103,9 @@ def _abf16(x):
         f = np.asarray(x, dtype=np.float64).astype(np.float32)
     bits = f.view(np.uint32).astype(np.uint64)
     finite = np.isfinite(f)
-    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    # uint64 constants: NumPy 1.x would promote uint64 with a Python int to float64
+    one, half, shift = np.uint64(1), np.uint64(0x7FFF), np.uint64(16)
+    rounded = ((bits + half + ((bits >> shift) & one)) >> shift) << shift
     out = np.where(finite, rounded, bits).astype(np.uint32).view(np.float32)
     return out.astype(np.float64)
 

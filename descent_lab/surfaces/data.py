@@ -283,9 +283,11 @@ def minibatch_view(model: GLM, xy, lrs, seed, frames: int = VIEW_FRAMES) -> Mini
     return MinibatchView(stride, at, -lr[:, None, None] * grads, -lr[:, None] * full, minimizer, spread)
 
 
-# A data surface's gradient is a NumPy call over its rows (its minibatch: gathered first), about 60
-# steps of the cheapest formula surface: its size for budgets, in formula nodes (optimizers.cost).
-DATA_GRAD_NODES = 24_000
+# A data surface's gradient is a NumPy call over its rows (its minibatch: gathered first): 21 to
+# 39 us per gradient-descent step on iris and tips at any batch size (minimum of three runs),
+# about 20 times Rosenbrock's 1.2 us. Its size for budgets, in formula nodes (optimizers.cost),
+# counts about twice that, as the formula surfaces' sizes do.
+DATA_GRAD_NODES = 10_000
 
 
 def _surface(key, label, model, formula, description, bounds, start, hints) -> Surface:

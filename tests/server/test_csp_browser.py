@@ -129,10 +129,12 @@ def test_csp001_page_works_under_the_enforced_policy(servers, browser):
         "return fetch(location.href).then(r => r.headers.get('content-security-policy'))")
     assert "script-src 'self' 'sha256-" in policy and "'unsafe-eval'" not in policy
 
-    # MathJax (dcc.Markdown mathjax=True) typesets the update rules and the formula as SVG
-    _wait(browser, "return document.querySelectorAll('mjx-container svg').length >= 2")
     # Plotly draws the contour and the two charts
     _wait(browser, "return document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+    # MathJax, fetched when a formula is first opened, typesets it as SVG under the policy
+    toggle = _wait(browser, "return document.querySelector('button.formula-toggle')")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", toggle)
+    _wait(browser, "return document.querySelectorAll('mjx-container svg').length >= 1", timeout=40)
 
     # a slider move (keyboard) and a lesson go through the callback endpoint
     slider = _wait(browser, "return document.querySelector('[role=slider]')")

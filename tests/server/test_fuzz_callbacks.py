@@ -226,16 +226,6 @@ def must_refuse(component: dict | None, prop: str, value, crafted: bool) -> bool
     return False
 
 
-# Slots where the app currently answers a value the control could never send without the
-# in-page message (reported to the lead; test_known_gap_* below pins each one, strictly,
-# so fixing it turns that test into an XPASS failure and this entry must go).
-KNOWN_GAPS: dict = {}  # prop id -> (predicate on the value, why it is not answered yet)
-# The same for the actions of the page's controls, by event kind.
-KNOWN_ACTION_GAPS: dict = {
-    "box": (lambda value: value not in ("whole", "fit"),
-            "the window toggle takes any value other than 'whole' as 'fit', without a message"),
-}
-
 
 # ------------------------------------------------------------------------------
 # the slot tests
@@ -245,9 +235,9 @@ def test_every_server_callback_is_fuzzed():
     """The slots come from the callback map, so a new callback or input is fuzzed without
     editing this file; this guards against the map being read wrongly."""
     names = {entry["callback"].__name__ for entry in SERVER_CALLBACKS.values()}
-    assert {"on_action", "on_csv"} <= names
+    assert {"on_action", "on_hparam_map", "on_map_csv"} <= names
     assert len(SLOTS) >= 30
-    assert len(EVENT_TABLE) >= 30 and {"hparam", "lesson", "steps", "custom"} <= {e["kind"] for e in EVENT_TABLE}
+    assert len(EVENT_TABLE) >= 30 and {"hparam", "lesson", "steps", "sparam_text"} <= {e["kind"] for e in EVENT_TABLE}
 
 
 @pytest.mark.parametrize("slot", SLOTS, ids=_slot_name)
@@ -303,10 +293,6 @@ def test_a_hostile_value_in_any_slot_gets_a_message_not_a_crash(page, http, slot
     if status == 413:
         return  # past the body limit (checked in _post): refused before the app sees it
     refuse = must_refuse(component, spec["property"], value, crafted)
-    gap = KNOWN_GAPS.get(prop_id(spec["id"], spec["property"]))
-    if refuse and gap is not None and gap[0](value):
-        assert status == 200
-        return
     if refuse:
         assert status == 200, f"a refused value must be answered with the message, got {status}"
         text = _alert_text(reply)
@@ -364,19 +350,14 @@ def test_a_hostile_value_in_any_controls_action_gets_a_message_not_a_crash(page,
     assert status == 200, status
     prop = event["valueFrom"] or event["prop"]
     if must_refuse(component, prop, value, crafted):
-        gap = KNOWN_ACTION_GAPS.get(event["kind"])
-        if gap is not None and not crafted and gap[0](value):
-            return
         text = _alert_text(reply)
         assert "refused" in text.lower(), f"no in-page message for {action!r:.300}: {text[:300]!r}"
 
 
-@pytest.mark.parametrize("kind", sorted(KNOWN_ACTION_GAPS))
-@pytest.mark.xfail(strict=True, reason="a known gap, reported: KNOWN_ACTION_GAPS says which")
-def test_known_gap_in_an_action(page, http, kind):
-    """Pins each known gap: when the app starts answering it with a message this test
-    passes, strict xfail turns that into a failure, and the entry must go."""
-    event = next(e for e in EVENT_TABLE if e["kind"] == kind)
+@pytest.mark.parametrize("kind", ["box", "view", "steps"])
+def test_a_control_sent_a_value_it_does_not_offer_is_refused_in_the_page(page, http, kind):
+    """A window toggle, view toggle or steps field sent a value none of them can send."""
+    assert any(e["kind"] == kind for e in EVENT_TABLE)  # a kind the page sends
     store = page.action_store()
     dep = next(d for d in page.server_callbacks if any(i["id"] == store for i in d["inputs"]))
     body = page.body(dep, [(store, "data")], override={prop_id(store, "data"): {

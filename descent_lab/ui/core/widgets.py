@@ -111,6 +111,16 @@ def slider_marks(hp: Any) -> dict:
     return {low: fmt_value(hp.low), high: fmt_value(high)}
 
 
+def named(name: str, control, class_name: str = "", **attrs) -> html.Div:
+    """A box giving the Dash control inside it an accessible name.
+
+    Dash 4's Slider, RangeSlider, RadioItems, Checklist and Dropdown accept no ``aria-*``
+    property. The browser (``assets/00_core.js``, ``nameControls``) names the control in the
+    nearest box with a ``data-name``: slider thumbs get it as ``aria-label``, an option list
+    becomes a radio group or group of that name, a dropdown's button reads "name: value"."""
+    return html.Div(control, className=class_name or None, **{"data-name": name}, **attrs)
+
+
 def dom_id(control_id: dict) -> str:
     """A plain DOM id for a label's ``htmlFor`` (the text field of the control)."""
     return "-".join(str(control_id[k]) for k in sorted(control_id))
@@ -142,7 +152,7 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
             className="control-check",
             inputClassName="check-input",
         )
-        return html.Div([box], className="control control-bool", title=help_text)
+        return html.Div([box], className="control control-bool", title=help_text, **{"data-name": name})
     low, high, step = slider_range(hp)
     field_id = dom_id(text_id) if isinstance(text_id, dict) else text_id
     text = dcc.Input(id=text_id, type="text", value=fmt_value(value), debounce=True, inputMode="decimal",

@@ -108,9 +108,13 @@ def _click(state: dict, a: dict, digits: int | None = 4) -> Result:
 
 
 def _box(state: dict, a: dict) -> Result:
-    if a.get("value") == "whole":
+    value = a.get("value")
+    if value == "whole":
         return surface.set_box(state, None)
-    return fit(state)
+    if value == "fit":
+        return fit(state)
+    return state, [f"The window must be 'fit' (around the paths) or 'whole' (the whole surface), "
+                   f"got {short(value)}."]
 
 
 def fit(state: dict) -> Result:

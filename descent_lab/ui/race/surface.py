@@ -90,7 +90,7 @@ def compare_controls(state: dict) -> list:
                                                          "value": hp.name} for hp in params],
         value=picked or "",
     )
-    parts = [pick]
+    parts = [widgets.named("Second panel", pick, "dropdown-box")]
     if picked:
         hp = next(h for h in params if h.name == picked)
         parts += widgets.controls([hp], compare, lambda name: ids.compare_param("value"),

@@ -133,15 +133,16 @@ def live_format(state: dict) -> dict | None:
 # page parts
 # ------------------------------------------------------------------------------
 
-def lesson_list() -> html.Div:
+def lesson_list() -> html.Ul:
     items = [
-        html.Button([html.Span(lesson.title, className="lesson-item-title"),
-                     *([html.Span(lesson.question, className="lesson-item-question")] if lesson.question else [])],
-                    id=ids.lesson_pick(lesson.key), n_clicks=0, className="lesson-item",
-                    title=lesson.answer)
+        html.Li(html.Button([html.Span(lesson.title, className="lesson-item-title"),
+                             *([html.Span(lesson.question, className="lesson-item-question")] if lesson.question
+                               else [])],
+                            id=ids.lesson_pick(lesson.key), n_clicks=0, className="lesson-item",
+                            title=lesson.answer))
         for lesson in lessons.LESSONS
     ]
-    return html.Div(items, id=ids.LESSONS, className="lesson-list", role="list")
+    return html.Ul(items, id=ids.LESSONS, className="lesson-list")
 
 
 def banner(state: dict) -> list:

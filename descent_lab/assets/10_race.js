@@ -171,8 +171,7 @@
   }
 
   function drawMain(gd) {
-    var layer = U.staticLayer(gd, "main", buildMainLayer(gd), ctl.view), ctx = U.overlayCanvas(gd);
-    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
+    var ctx = U.overlayCanvas(gd), layer = U.paintLayer(ctx, gd, "main", buildMainLayer(gd), ctl.view);
     ctl.runHooks("mainUnder", gd, ctx);
     ctx.lineJoin = "round"; ctx.lineCap = "round";
     layer.pix.forEach(function (entry) {

@@ -158,7 +158,7 @@
   function drawFan(gd, ctx) {
     if (!ctl.paths || !ctl.runs.some(function (r) { return r && r.fan; })) { return; }
     var items = ctl.panelRuns(gd).filter(function (item) { return item.run.fan; });
-    var layer = U.staticLayer(gd, "fan", function (lctx) {
+    U.paintLayer(ctx, gd, "fan", function (lctx) {
       lctx.lineJoin = "round"; lctx.lineWidth = 1;
       items.forEach(function (item) {
         var f = item.run.fan, fx = U.mapper(item.axes[0]), fy = U.mapper(item.axes[1]);
@@ -177,7 +177,6 @@
         lctx.restore();
       });
     }, ctl.view);
-    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
     items.forEach(function (item) {
       var run = item.run, f = run.fan, fx = U.mapper(item.axes[0]), fy = U.mapper(item.axes[1]);
       var k = Math.min(ctl.frame, f.mx.length - 1), j = Math.min(f.m - 1, Math.floor(ctl.frame / f.stride));

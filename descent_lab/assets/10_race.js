@@ -216,7 +216,8 @@
     var box = document.getElementById(ID("LEGEND"));
     if (!box) { return; }
     box.innerHTML = ctl.runs.map(function (run) {
-      return '<span class="legend-item" style="--run-color:' + U.escapeHtml(run.color) + '">' +
+      return '<span class="legend-item" style="--run-color:' + U.escapeHtml(run.color) + '" title="' +
+        U.escapeHtml(run.label + " · " + run.status_text) + '">' +
         '<span class="legend-glyph" aria-hidden="true">' + (ctl.theme.glyphs[run.symbol] || "●") + "</span>" +
         '<span class="legend-label">' + U.escapeHtml(run.label) + '</span><span class="legend-status">' +
         U.escapeHtml(run.status_text) + "</span></span>";

@@ -12,8 +12,9 @@
  *                frame line, the lesson's live number; instruments hook in (ctl.hooks);
  *   dispatch()   every control writes one action into the action store (the event
  *                table comes from ui/race/events.py), skipping values already in use;
- *   preview()    while a slider is dragged, the preview route answers with the moving
- *                runs, at most one request in flight, the newest value wins;
+ *   preview      while a slider is dragged or stepped, the page asks the preview route
+ *                for the moving runs (from the thumb itself, not a Dash callback), at
+ *                most one request in flight, the newest value wins;
  *   the player   play / pause / step / scrub / speed / reset, keys, a lesson's pause;
  *   legend, hover readouts, PNG export, the link in the address bar.
  *
@@ -597,14 +598,38 @@
   // fields show each value, the sliders their position (from the payloads).
   function setField(id, text) {
     var el = document.getElementById(U.domId(id));
-    if (!el || el === document.activeElement || el.value === text) { return; }
+    if (!el || el === document.activeElement || (el.value === text && !el._descentPreview)) { return; }
+    el._descentPreview = false;
     U.setProps(id, {value: text});
   }
+  // While a slider is in the hand, its field shows each previewed value without a Dash
+  // store update (each one re-checks every component of the page); the value is handed
+  // to Dash when the state settles (setField above).
+  function showField(id, text) {
+    var el = document.getElementById(U.domId(id));
+    if (!el || el === document.activeElement || el.value === text) { return; }
+    el.value = text;
+    el._descentPreview = true;
+  }
   var positions = {};  // the position each slider was last set to or reported
+  var setByPage = {};   // positions the page gave a thumb (not the hand): not previewed
+  function thumbOf(key) {
+    var box = document.getElementById(key);
+    return box ? box.querySelector("[role=slider]") : null;
+  }
+  // A slider is set only when its thumb is more than a fraction of a pixel away from the
+  // state's position: each set is a Dash store update and runs the dispatcher again, and a
+  // keyboard step leaves the thumb a rounding error off the server's grid.
   function setSlider(id, position) {
-    var key = U.domId(id);
-    if (positions[key] === position) { return; }
+    var key = U.domId(id), thumb = thumbOf(key), old = positions[key];
+    if (old === undefined && thumb) { old = parseFloat(thumb.getAttribute("aria-valuenow")); }
+    if (old === position) { return; }
+    if (thumb && typeof old === "number" && typeof position === "number") {
+      var lo = parseFloat(thumb.getAttribute("aria-valuemin")), hi = parseFloat(thumb.getAttribute("aria-valuemax"));
+      if (isFinite(lo) && isFinite(hi) && Math.abs(position - old) <= 0.002 * (hi - lo)) { return; }
+    }
     positions[key] = position;
+    setByPage[key] = position;
     U.setProps(id, {value: position});
   }
 
@@ -703,11 +728,7 @@
   var seq = 0;
   function actionFrom(cc, trigger, value) {
     var prop = trigger.prop_id.slice(trigger.prop_id.lastIndexOf(".") + 1), id = cc.triggered_id;
-    var event = eventFor(typeof id === "object" && id !== null ? id.type : id, prop === "drag_value" ? null : prop);
-    if (!event && prop === "drag_value") {
-      var list = (ctl.config && ctl.config.events) || [];
-      event = list.filter(function (e) { return e.preview && e.component === (typeof id === "object" ? id.type : id); })[0];
-    }
+    var event = eventFor(typeof id === "object" && id !== null ? id.type : id, prop);
     if (!event) { return null; }
     var action = {kind: event.kind};
     event.keys.forEach(function (k) { action[k] = id[k]; });
@@ -737,11 +758,6 @@
     var args = arguments, state = args[args.length - 2] || ctl.state, paths = args[args.length - 1] || ctl.paths;
     var inUse = current(event, action, state, paths);
     if (inUse !== undefined && same(inUse, action.value)) { return nu; }
-    if (event.preview) {
-      positions[U.domId(cc.triggered_id)] = action.value;
-      dragging = false;
-      requestPreview(action, true);  // a keyboard step paints before the server's reply
-    }
     seq += 1;
     action.seq = seq;
     ctl.lastAction = action;
@@ -749,11 +765,26 @@
   }
 
   // ------------------------------------------------------------- preview
-  var inflight = null, pending = null;
-  function requestPreview(action, settle) {
+  // While the hand moves a slider (or steps it with the keyboard), the page asks the
+  // preview route for the moving paths itself, reading the value from the thumb's
+  // aria-valuenow as the slider commits it to the DOM. A Dash callback on drag_value
+  // would send every move through dash-renderer's callback pipeline (about a dozen store
+  // updates, each re-checking every component of the page): 150-250 ms of main thread a
+  // move with 8 runs, so no preview reached the screen before the hand stopped. At most
+  // one request is in flight; the newest value wins; a value already asked for (the
+  // release's commit of the last dragged value) is not asked again.
+  var inflight = null, pending = null, lastSent = null;
+  function actionKey(action) {
+    return JSON.stringify([action.kind, action.run === undefined ? null : action.run,
+                           action.name === undefined ? null : action.name, action.value]);
+  }
+
+  function requestPreview(action) {
     if (!ctl.state || !ctl.config) { return; }
-    if (inflight) { pending = action; return; }
-    inflight = action;
+    var key = actionKey(action);
+    if (inflight) { pending = key === inflight.key ? null : action; return; }
+    if (lastSent && lastSent.key === key && lastSent.state === ctl.state) { return; }
+    inflight = lastSent = {key: key, state: ctl.state};
     var started = performance.now();
     window.fetch(ctl.config.preview, {
       method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
@@ -763,18 +794,106 @@
       if (reply && reply.runs && !reply.error) { applyPreview(reply); }
     }).catch(function () { /* the release commits through the server anyway */ }).then(function () {
       inflight = null;
-      if (pending) { var next = pending; pending = null; requestPreview(next, settle); }
+      if (pending) { var next = pending; pending = null; requestPreview(next); }
     });
   }
+
+  // The slider under the hand: pressed with the pointer, or stepped with a key just now.
+  var pressed = null, keyed = null, keyedAt = 0;
+  function sliderBox(el) { return el && el.closest ? el.closest(".dash-slider-container[id]") : null; }
+  document.addEventListener("pointerdown", function (event) {
+    pressed = sliderBox(event.target);
+    if (pressed) { dragging = true; }
+  }, true);
+  function release() {
+    var box = pressed;
+    pressed = null;
+    dragging = false;
+    // after the slider has rendered the last move (React may still have it scheduled)
+    if (box) { window.setTimeout(function () { commitSlider(box); }, 0); }
+  }
+  document.addEventListener("pointerup", release, true);
+  document.addEventListener("pointercancel", release, true);
+  document.addEventListener("keydown", function (event) {
+    keyed = sliderBox(event.target);
+    keyedAt = performance.now();
+  }, true);
+
+  // The action a slider's thumb stands for (its id's fields and its position).
+  function sliderAction(box, thumb) {
+    var id;
+    try { id = box.id.charAt(0) === "{" ? JSON.parse(box.id) : box.id; } catch (e) { return null; }
+    var type = typeof id === "object" ? id.type : id, value = parseFloat(thumb.getAttribute("aria-valuenow"));
+    var event = ((ctl.config && ctl.config.events) || []).filter(function (e) {
+      return e.preview && e.component === type;
+    })[0];
+    if (!event || !isFinite(value)) { return null; }
+    var action = {kind: event.kind};
+    event.keys.forEach(function (k) { action[k] = id[k]; });
+    action.value = value;
+    return {action: action, event: event};
+  }
+
+  // A slider's value enters the state once the hand lets go: at pointerup for a drag or a
+  // click on the track; for keys, once the last step's preview is painted and no key came
+  // for KEY_SETTLE_MS (holding an arrow key commits once). The page writes the action into
+  // the action store itself: a slider's value is no Input of the dispatcher, so its moves
+  // and steps cost no trip through dash-renderer's callback pipeline.
+  var KEY_SETTLE_MS = 300, keyTimer = null;
+  function commitSlider(box) {
+    var thumb = box && box.isConnected ? box.querySelector("[role=slider]") : null;
+    var found = thumb ? sliderAction(box, thumb) : null;
+    if (!found || !ctl.config) { return; }
+    var action = found.action, inUse = current(found.event, action, ctl.state, ctl.paths);
+    if (inUse !== undefined && same(inUse, action.value)) { return; }
+    positions[box.id] = action.value;
+    requestPreview(action);  // nothing when the preview has already asked for this value
+    seq += 1;
+    action.seq = seq;
+    ctl.lastAction = action;
+    U.setProps(ID("ACTION"), {data: action});
+  }
+  function commitAfterKeys(box) {
+    window.clearTimeout(keyTimer);
+    keyTimer = window.setTimeout(function settle() {
+      if (inflight || pending || performance.now() - keyedAt < KEY_SETTLE_MS) {
+        keyTimer = window.setTimeout(settle, 50);
+        return;
+      }
+      commitSlider(box);
+    }, KEY_SETTLE_MS);
+  }
+
+  // Only a value the person moved is previewed: the page's own updates of a slider (the
+  // state it was sent) change aria-valuenow too, with no slider pressed or keyed.
+  new MutationObserver(function (records) {
+    var now = performance.now();
+    for (var i = records.length - 1; i >= 0; i--) {  // the newest value wins
+      var thumb = records[i].target, box = sliderBox(thumb);
+      if (!box) { continue; }
+      if (box.id in setByPage) {
+        var given = setByPage[box.id];
+        delete setByPage[box.id];
+        if (parseFloat(thumb.getAttribute("aria-valuenow")) === given) { return; }
+      }
+      var byKey = box === keyed && now - keyedAt < 1000;
+      if (box !== pressed && !byKey) { continue; }
+      var found = sliderAction(box, thumb);
+      if (found) { requestPreview(found.action); }
+      if (byKey && box !== pressed) { commitAfterKeys(box); }
+      return;
+    }
+  }).observe(document.documentElement, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
 
   function applyPreview(reply) {
     ctl.previews += 1;
     if (reply.surface) { decodeSurface(reply.surface); rebuildMain(); }
     replaceRuns(reply.runs, reply.twin);
-    if (reply.controls) { previewFields(reply.controls, reply.runs); }
-    drawLegend();
-    drawFrame();
+    drawFrame();  // before the DOM changes below, so that it forces no layout
     ctl.lastPreviewPaintAt = performance.now();
+    // The legend settles at release with the state: its text changing under the hand can
+    // change its height, which resizes the contour graph (a whole Plotly relayout).
+    if (reply.controls) { previewFields(reply.controls, reply.runs); }
   }
 
   // While dragging, the exact-value fields follow the preview (the sliders are in the hand).
@@ -783,13 +902,13 @@
     Object.keys(runsById).forEach(function (k) {
       var raw = runsById[k];
       Object.keys(raw.values || {}).forEach(function (name) {
-        setField({type: E.HPARAM_TEXT, run: raw.id, name: name}, raw.values[name]);
+        showField({type: E.HPARAM_TEXT, run: raw.id, name: name}, raw.values[name]);
       });
     });
-    Object.keys(controls.sparam || {}).forEach(function (name) { setField({type: E.SPARAM_TEXT, name: name}, controls.sparam[name][0]); });
-    if (controls.scale) { setField(E.LOSS_SCALE_TEXT, controls.scale[0]); }
-    if (controls.noise) { setField(E.NOISE_TEXT, controls.noise[0]); }
-    if (controls.compare) { setField({type: E.COMPARE_PARAM, name: "text"}, controls.compare[0]); }
+    Object.keys(controls.sparam || {}).forEach(function (name) { showField({type: E.SPARAM_TEXT, name: name}, controls.sparam[name][0]); });
+    if (controls.scale) { showField(E.LOSS_SCALE_TEXT, controls.scale[0]); }
+    if (controls.noise) { showField(E.NOISE_TEXT, controls.noise[0]); }
+    if (controls.compare) { showField({type: E.COMPARE_PARAM, name: "text"}, controls.compare[0]); }
   }
 
   function rebuildMain() {
@@ -798,17 +917,6 @@
     var fig = mainFigure();
     ctl.mainKey = mainKey();
     window.Plotly.react(gd, fig.data, fig.layout);
-  }
-
-  function preview() {
-    var cc = window.dash_clientside.callback_context || {}, triggered = cc.triggered || [];
-    if (triggered.length !== 1 || !ctl.config || triggered[0].value === null || triggered[0].value === undefined) { return; }
-    var found = actionFrom(cc, triggered[0], triggered[0].value);
-    if (!found) { return; }
-    dragging = true;
-    window.clearTimeout(ctl.dragTimer);
-    ctl.dragTimer = window.setTimeout(function () { dragging = false; }, 1500);
-    requestPreview(found.action, false);
   }
 
   // ------------------------------------------------------- clientside callbacks
@@ -860,7 +968,6 @@
     },
 
     dispatch: dispatch,
-    preview: preview,
 
     syncState: function (state) { if (state) { ctl.state = state; syncControls(); } },
 

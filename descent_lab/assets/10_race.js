@@ -73,12 +73,54 @@
   // -------------------------------------------------------------- figures
   function panels() { return (ctl.paths && ctl.paths.panels) || [{runs: [], twin: false, title: ""}]; }
 
+  // Plotly's automatic contour levels (its autoContours: a "nice" step of 1, 2 or 5 x 10^k
+  // at least (zmax - zmin) / ncontours, the levels strictly inside the data's range).
+  function contourLevels(trace) {
+    var c = trace.contours || {}, lo = Infinity, hi = -Infinity, flat = trace.flat;
+    if (typeof c.start === "number" && typeof c.end === "number" && typeof c.size === "number" && c.size > 0) {
+      return {start: c.start, end: c.end, size: c.size};
+    }
+    for (var i = 0; i < flat.length; i++) { if (flat[i] < lo) { lo = flat[i]; } if (flat[i] > hi) { hi = flat[i]; } }
+    if (!(hi > lo)) { return null; }
+    var rough = (hi - lo) / (trace.ncontours || 15), base = Math.pow(10, Math.floor(Math.log10(rough)));
+    var size = base * [2, 5, 10].filter(function (m) { return m >= rough / base - 1e-9; })[0];
+    var start = Math.ceil(lo / size - 1e-9) * size, end = Math.floor(hi / size + 1e-9) * size;
+    if (Math.abs(start - lo) < size * 1e-9) { start += size; }
+    if (Math.abs(end - hi) < size * 1e-9) { end -= size; }
+    if (start > end) { start = end = (start + end) / 2; }
+    return {start: start, end: end, size: size};
+  }
+
+  // The contour's filled bands as a heatmap (each band at its mid value, coloured over the
+  // range Plotly's contour uses): one small image per panel. Side by side, eight contour
+  // traces made Plotly trace every level eight times (most of a view switch's cost).
+  function bandTrace(contour) {
+    if (contour._bands) { return contour._bands; }
+    var L = contourLevels(contour), colorscale = (ctl.paths.layout.coloraxis || {}).colorscale;
+    if (!L || !colorscale) { return null; }
+    var nx = contour.x.length, ny = contour.y.length, flat = contour.flat, z = new Array(ny);
+    var top = L.end + L.size / 2, bottom = L.start - L.size / 2;
+    for (var r = 0; r < ny; r++) {
+      var row = new Float32Array(nx);
+      for (var q = 0; q < nx; q++) {
+        var v = flat[r * nx + q];
+        row[q] = !isFinite(v) ? NaN : v < L.start ? bottom : v >= L.end ? top :
+          L.start + (Math.floor((v - L.start) / L.size) + 0.5) * L.size;
+      }
+      z[r] = row;
+    }
+    contour._bands = {type: "heatmap", x: contour.x, y: contour.y, z: z, zmin: bottom, zmax: top, zauto: false,
+                      colorscale: colorscale, showscale: false, zsmooth: false, hoverinfo: "skip", name: "surface"};
+    return contour._bands;
+  }
+
   function mainFigure() {
-    var s = ctl.surface, data = [];
+    var s = ctl.surface, data = [], many = panels().length > 2;
     panels().forEach(function (panel, i) {
       var ax = U.axisNames(i), source = panel.twin && s.twin ? s.twin : s;
-      var contour = Object.assign({}, source.contour, {xaxis: ax[0], yaxis: ax[1]});
-      delete contour.flat;
+      var bands = many ? bandTrace(source.contour) : null;
+      var contour = Object.assign({}, bands || source.contour, {xaxis: ax[0], yaxis: ax[1]});
+      delete contour.flat; delete contour._bands;
       data.push(contour);
       if (source.minima) { data.push(Object.assign({}, source.minima, {xaxis: ax[0], yaxis: ax[1]})); }
     });
@@ -910,6 +952,21 @@
     if (controls.noise) { showField(E.NOISE_TEXT, controls.noise[0]); }
     if (controls.compare) { showField({type: E.COMPARE_PARAM, name: "text"}, controls.compare[0]); }
   }
+
+  // The view toggle redraws at once from the layouts the paths payload carries for each
+  // view; the choice then goes to the server like any action (its reply has the same
+  // layout, so nothing is drawn twice).
+  function switchView(view) {
+    var v = ctl.paths && ctl.paths.views && ctl.paths.views[view];
+    if (!v || view === ctl.view) { return; }
+    ctl.paths = Object.assign({}, ctl.paths, {panels: v.panels, layout: v.layout});
+    ctl.view = view;
+    rebuildMain();
+  }
+  document.addEventListener("change", function (event) {
+    var el = event.target, group = el && el.closest ? el.closest("#" + ID("VIEW")) : null;
+    if (group && el.checked) { switchView(el.value); }
+  }, true);
 
   function rebuildMain() {
     var gd = U.graphDiv(ID("MAIN_GRAPH"));

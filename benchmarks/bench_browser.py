@@ -787,8 +787,10 @@ def measure_3d(page, net) -> dict:
 
 FPS = """async ([seconds, speed]) => {
   var c = window.descentLab, select = document.getElementById(c.ids.SPEED);
+  c.pause();
+  await new Promise(function (r) { setTimeout(r, 2000); });  // what a pause catches up on (3D) is done
   var idle = await new Promise(function (resolve) {
-    c.pause(); var n = 0, t0 = null;
+    var n = 0, t0 = null;
     function f(t) { if (t0 === null) { t0 = performance.now(); } n += 1;
       if (performance.now() - t0 < 1000) { requestAnimationFrame(f); } else { resolve(n / ((performance.now() - t0) / 1000)); } }
     requestAnimationFrame(f);

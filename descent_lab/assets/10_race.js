@@ -518,6 +518,7 @@
     ctl.playing = false;
     updatePlayer();
     lessonLive();
+    if (was) { drawFrame(); }  // what waits for a pause (a slow 3D view, the readout's hint) catches up
     if (was && sync) { syncFrame(); }
   }
 

@@ -349,15 +349,44 @@
     }};
   }
 
+  // How long the 3D view waits after an update, from what the last one cost: the restyle
+  // on the main thread (Plotly redraws every trace of a 3D scene) plus the frames WebGL
+  // held back after it (with software WebGL, as in headless Chromium, drawing the scene
+  // stalls every frame of the page for hundreds of ms while the main thread is idle).
+  // Cheap (a GPU): up to ~15 updates a second while playing. Dear: while playing, the 3D
+  // view waits for the pause, so the 2D animation keeps its frame rate; when paused
+  // (scrubbing, stepping) it takes at most a quarter of the time. The last frame always
+  // lands (a trailing update).
+  var CHEAP_3D_MS = 25;
+  function wait3d() {
+    var cost = inst.cost3d || 0;
+    if (cost <= CHEAP_3D_MS) { return 66; }
+    return ctl.playing ? Infinity : Math.max(66, 3 * cost);
+  }
+
+  function measure3d(started, mainMs) {
+    inst.cost3d = mainMs;
+    window.requestAnimationFrame(function () {
+      window.requestAnimationFrame(function () {  // two frames later: what the scene held back
+        inst.cost3d = Math.max(mainMs, performance.now() - started - 2 * 1000 / 60);
+      });
+    });
+  }
+
   function update3d(force) {
     var gd = view3dDiv(), P = ctl.plotly3d;
     if (!inst.show.view3d || !gd || !gd.data || !P || !inst.has3d || !inst.grid) { return; }
     if (inst.frame3d === ctl.frame && inst.version3d === ctl.pathsVersion && inst.data3d === gd.data) { return; }
-    var now = performance.now();
-    if (!force && now - inst.view3dAt < 66) {  // at most ~15 restyles a second; the last frame always lands
-      if (!inst.view3dTimer) { inst.view3dTimer = window.setTimeout(function () { inst.view3dTimer = null; update3d(true); }, 70); }
+    var now = performance.now(), wait = wait3d();
+    if (!force && now - inst.view3dAt < wait) {
+      if (!inst.view3dTimer && wait !== Infinity) {
+        inst.view3dTimer = window.setTimeout(function () { inst.view3dTimer = null; update3d(true); },
+                                             inst.view3dAt + wait - now + 4);
+      }
       return;
     }
+    window.clearTimeout(inst.view3dTimer);
+    inst.view3dTimer = null;
     inst.view3dAt = now;
     var xs = [], ys = [], zs = [], idx = [];
     ctl.runs.forEach(function (run, i) {
@@ -372,6 +401,7 @@
     inst.frame3d = ctl.frame; inst.version3d = ctl.pathsVersion;
     P.restyle(gd, {x: xs, y: ys, z: zs}, idx);
     inst.data3d = gd.data;
+    measure3d(now, performance.now() - now);
   }
 
   function restyleGhosts3d() {
@@ -416,7 +446,7 @@
   ctl.hooks.frame.push(function () {
     cfg().charts.forEach(function (name) { if (inst.show[name]) { drawChart(name); } });
     liveReadout();
-    update3d(!ctl.playing);
+    update3d(false);
   });
 
   function noUpdate() { return window.dash_clientside.no_update; }

@@ -451,6 +451,61 @@
 
   function noUpdate() { return window.dash_clientside.no_update; }
 
+  // ------------------------------------------------------------- readout
+  var readoutAsked = null;
+  function readoutKey(state) {
+    var copy = Object.assign({}, state);
+    delete copy.show; delete copy.view; delete copy.box;
+    return JSON.stringify(copy);
+  }
+  // The table of numbers comes from a lean route and is drawn here (one small request, no
+  // callback); the rules follow through the readout's callback (MathJax).
+  var tableAsked = 0;
+  function tableHtml(t) {
+    var E = U.escapeHtml, head = "<thead><tr><th>run · step " + E(t.frame) + "</th>" +
+      t.columns.map(function (c) { return "<th>" + E(c) + "</th>"; }).join("") + "</tr></thead>";
+    var rows = t.rows.map(function (r) {
+      var th = '<th><span class="readout-run" style="--run-color:' + E(r.color) + '">' + E(r.label) +
+        "</span><br><small>update t=" + E(r.t) + "</small></th>";
+      if (!r.cells) { return "<tr>" + th + '<td colspan="6">no update after the last point</td></tr>'; }
+      return "<tr>" + th + r.cells.map(function (c) {
+        return "<td>" + (Array.isArray(c) ? c.map(function (b) { return "<div>" + E(b) + "</div>"; }).join("") : E(c)) + "</td>";
+      }).join("") + "</tr>";
+    }).join("");
+    return '<table class="readout-table">' + head + "<tbody>" + rows + "</tbody></table>";
+  }
+  function fetchTable(state) {
+    var box = document.getElementById(ctl.ids.READOUT_TABLE);
+    if (!box || !ctl.config || !ctl.config.readout) { return; }
+    var asked = ++tableAsked;
+    window.fetch(ctl.config.readout, {
+      method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
+      body: JSON.stringify({state: state}),
+    }).then(function (response) { return response.json(); }).then(function (reply) {
+      if (asked !== tableAsked || !reply) { return; }
+      if (reply.error) { box.textContent = reply.error; return; }
+      box.innerHTML = tableHtml(reply);
+      inst.lastTableAt = performance.now();
+    }).catch(function () { /* the rules still come through the callback */ });
+  }
+  function askReadout(state) {
+    var key = readoutKey(state);
+    if (key === readoutAsked) { return false; }
+    readoutAsked = key;
+    fetchTable(state);
+    return true;
+  }
+  // Switching the readout on shows its box and asks the server for it at once; the choice
+  // reaches the state afterwards like every action (its gate then finds it already asked).
+  document.addEventListener("change", function (event) {
+    var el = event.target, list = el && el.closest ? el.closest("#" + ctl.ids.SHOW) : null;
+    if (!list || el.value !== "readout" || !el.checked || !ctl.state) { return; }
+    var box = document.getElementById(cfg().boxes.readout);
+    if (box) { box.style.display = "block"; }
+    var state = Object.assign({}, ctl.state, {show: (ctl.state.show || []).concat(["readout"])});
+    if (askReadout(state)) { U.setProps(ctl.ids.READOUT_REQUEST, {data: state}); }
+  }, true);
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.instruments = {
     // Outputs (listed from the registry by ui/instruments/callbacks.py): each chart's
@@ -484,9 +539,10 @@
       return outputs.map(function (o) { var v = byId[o.id]; return v === undefined ? nu : v; });
     },
 
-    // The state goes to the server's readout only while the readout is shown.
+    // The state goes to the server's readout only while the readout is shown, and only when
+    // what the readout shows changed (not the view, the window or the other instruments).
     readoutGate: function (state) {
-      if (state && state.show && state.show.indexOf("readout") >= 0) { return state; }
+      if (state && state.show && state.show.indexOf("readout") >= 0) { return askReadout(state) ? state : noUpdate(); }
       return noUpdate();
     },
   };

@@ -13,6 +13,7 @@ from dash import dcc, html
 
 from .core import ids, plot, registry, theme
 from .instruments import layout as instruments
+from .instruments import route as readout_route
 from .maps.layout import maps_panel
 from .race import events, preview
 from .race import layout as race
@@ -25,7 +26,8 @@ def config() -> dict:
                             "boxes": {**{name: ids.box(ids.chart(name)) for name in (*registry.CHARTS, "view3d")},
                                       "readout": ids.box(ids.READOUT)}},
             "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
-            "events": events.export(), "preview": preview.ROUTE, "plotly3d": "/assets/vendor/plotly-gl3d.min.js"}
+            "events": events.export(), "preview": preview.ROUTE, "readout": readout_route.ROUTE,
+            "plotly3d": "/assets/vendor/plotly-gl3d.min.js"}
 
 
 def stores() -> list:

@@ -24,6 +24,7 @@
     surface: null,      // the contour payload, decoded
     frame: 0, position: 0, maxFrame: 0, playing: false, speed: 1, view: "overlay",
     frames: 0, drawMs: 0, pathsVersion: 0, renders: 0, previews: 0,
+    inHand: false,      // a slider is being dragged: only the paths on the contour follow it
     draw: {main: true, charts: true},
   };
   window.descentLab = ctl;

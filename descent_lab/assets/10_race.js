@@ -239,7 +239,7 @@
     var t0 = performance.now();
     var gd = U.graphDiv(ID("MAIN_GRAPH"));
     if (gd && gd._fullLayout && ctl.draw.main) { drawMain(gd); }
-    if (ctl.draw.charts) {
+    if (ctl.draw.charts && !ctl.inHand) {  // the charts settle at release
       var gl = U.graphDiv(ID("LOSS_GRAPH")), gdd = U.graphDiv(ID("DIST_GRAPH"));
       if (gl && gl._fullLayout) { U.drawStepChart(gl, "loss", lossSeries, true); }
       if (gdd && gdd._fullLayout) { U.drawStepChart(gdd, "dist", distSeries, true); }
@@ -844,14 +844,79 @@
   // The slider under the hand: pressed with the pointer, or stepped with a key just now.
   var pressed = null, keyed = null, keyedAt = 0;
   function sliderBox(el) { return el && el.closest ? el.closest(".dash-slider-container[id]") : null; }
+
+  // A pointer drag of a slider is followed by the page itself: the thumb and the filled
+  // track move with the hand and aria-valuenow says the value (the preview reads it), with
+  // no React render and no Dash store update per move (each re-checked every component of
+  // the page: ~16 ms of main thread a move on a loaded machine, which capped the repaints
+  // of a drag). The value reaches the slider (its Dash value) and the state at release. It
+  // behaves as the slider does: the value under the pointer on the whole track, snapped to
+  // the slider's step; the thumb kept inside the track; keys still go to the slider.
+  var hand = null;  // {box, root, thumb, pointer, min, max, step, value}
+  function sliderProps(box) {
+    var api = window.dash_component_api, id;
+    try { id = box.id.charAt(0) === "{" ? JSON.parse(box.id) : box.id; } catch (e) { return null; }
+    var layout = api && api.getLayout ? api.getLayout(id) : null, props = layout && layout.props;
+    if (!props || typeof props.min !== "number" || typeof props.max !== "number" || !(props.max > props.min)) { return null; }
+    return {id: id, min: props.min, max: props.max, step: typeof props.step === "number" && props.step > 0 ? props.step : null};
+  }
+  function handValue(clientX) {
+    var rect = hand.root.getBoundingClientRect(), f = Math.max(0, Math.min(1, (clientX - rect.left) / (rect.width || 1)));
+    var v = hand.min + f * (hand.max - hand.min);
+    if (hand.step) {
+      v = hand.min + Math.round((v - hand.min) / hand.step) * hand.step;
+      var digits = (String(hand.step).split(".")[1] || "").length;
+      v = Math.max(hand.min, Math.min(hand.max, Number(v.toFixed(digits))));
+    }
+    return v;
+  }
+  function showHand(value) {
+    var pct = 100 * (value - hand.min) / (hand.max - hand.min), half = (hand.thumb.offsetWidth || 16) / 2;
+    var holder = hand.thumb.parentElement, range = hand.root.querySelector(".dash-slider-range");
+    if (holder) { holder.style.left = "calc(" + pct + "% + " + (half - 2 * half * pct / 100) + "px)"; }
+    if (range) { range.style.left = "0%"; range.style.right = (100 - pct) + "%"; }
+    hand.value = value;
+    hand.thumb.setAttribute("aria-valuenow", String(value));  // the preview follows it
+  }
   document.addEventListener("pointerdown", function (event) {
     pressed = sliderBox(event.target);
-    if (pressed) { dragging = true; }
+    if (!pressed) { return; }
+    dragging = true;
+    var root = pressed.querySelector(".dash-slider-root"), thumb = pressed.querySelector("[role=slider]");
+    var props = event.button === 0 && root && thumb && root.contains(event.target) ? sliderProps(pressed) : null;
+    if (!props || !sliderAction(pressed, thumb)) { return; }  // not a previewed slider: the slider's own way
+    event.stopPropagation();
+    event.preventDefault();
+    hand = {box: pressed, root: root, thumb: thumb, pointer: event.pointerId, id: props.id,
+            min: props.min, max: props.max, step: props.step, value: null};
+    ctl.inHand = true;
+    try { root.setPointerCapture(event.pointerId); } catch (e) { /* an old browser: moves still come */ }
+    thumb.focus();
+    showHand(handValue(event.clientX));
   }, true);
-  function release() {
-    var box = pressed;
+  document.addEventListener("pointermove", function (event) {
+    if (!hand || event.pointerId !== hand.pointer) { return; }
+    event.stopPropagation();
+    var v = handValue(event.clientX);
+    if (v !== hand.value) { showHand(v); }
+  }, true);
+  function release(event) {
+    var box = pressed, held = hand;
+    if (held && event && event.pointerId !== held.pointer) { return; }
     pressed = null;
+    hand = null;
     dragging = false;
+    if (held) {
+      if (event) { event.stopPropagation(); }
+      try { held.root.releasePointerCapture(held.pointer); } catch (e) { /* already released */ }
+      ctl.inHand = false;
+      positions[held.box.id] = undefined;  // the slider's Dash value now follows the hand
+      U.setProps(held.id, {value: held.value});
+      commitSlider(held.box);
+      ctl.runHooks("runs");
+      drawFrame();  // the charts (and instruments) catch up with the paths shown
+      return;
+    }
     // after the slider has rendered the last move (React may still have it scheduled)
     if (box) { window.setTimeout(function () { commitSlider(box); }, 0); }
   }

@@ -438,12 +438,16 @@
   ctl.hooks.mainUnder.push(drawFan);
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);
+  // While a slider is in the hand only the paths on the contour follow it; the charts and
+  // the 3D view settle at release, with the state (ctl.inHand: 10_race.js).
   ctl.hooks.runs.push(function () {
+    if (ctl.inHand) { return; }
     if (inst.show.view3d && inst.has3d && inst.key3d && inst.built3d !== ctl.pathsVersion) {
       inst.built3d = ctl.pathsVersion; restyleGhosts3d();
     }
   });
   ctl.hooks.frame.push(function () {
+    if (ctl.inHand) { return; }
     cfg().charts.forEach(function (name) { if (inst.show[name]) { drawChart(name); } });
     liveReadout();
     update3d(false);

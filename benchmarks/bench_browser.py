@@ -926,7 +926,9 @@ def rows(res: dict) -> list[dict]:
     if "drag" in res:
         d = res["drag"]["drags"]
         ups = [x["updates"] for x in d]
-        row(f"1-s mouse drag, 8 x {STEPS}: path updates painted during the drag", spread(ups, "", 0),
+        moves = med([x["moves"] for x in d])
+        row(f"1-s mouse drag, 8 x {STEPS}: path updates painted during the drag (of {moves:.0f} moves the "
+            f"page took, p50)", spread(ups, "", 0),
             f"{med([x['frames'] for x in d]):.0f} frames", f">= {T['drag_updates']}", med(ups) >= T["drag_updates"])
         lat = [x["last_move_to_painted"] for x in d]
         row("  last move to painted path, p50", spread(lat), floor_ms, f"<= {T['drag_latency']:g} ms",

@@ -12,18 +12,15 @@ Rules (DESIGN.md, "Layout"):
 * no import inside a function in ``descent_lab/ui/``; the one allowed kind is ``pandas``
   in the functions that build a CSV's table (named ``*_frame``), so the page does not
   load pandas until someone downloads a table;
-* inside ``ui/`` the rooms point one way: core <- instruments <- race <- page and
-  core <- maps <- page (core imports no room; instruments never import race or maps;
-  maps never import race or instruments); a module imports another room's ``callbacks``
-  never (``app.py`` wires them);
+* inside ``ui/`` every module sits in a room and the rooms point one way:
+  serving <- core <- instruments <- race <- page and core <- maps <- page (serving, what
+  every request passes through, imports no room; core imports only serving; instruments
+  never import race or maps; maps never import race or instruments); a module imports
+  another room's ``callbacks`` never (``app.py`` wires them);
 * the engine (``optimizers``, ``surfaces``) and the lessons never import the web app,
   Dash or Plotly;
 * nothing in ``ui/`` compares an optimizer key with a string literal (``key == "adamw"``,
   ``optimizer in ("rprop", ...)``): what differs between optimizers is asked of the spec.
-
-Known exceptions are listed below with the reason, and each has a strict test of its
-own, named after the file, that fails once the exception is gone, so the list is kept
-true rather than silently stale.
 """
 
 from __future__ import annotations
@@ -42,27 +39,17 @@ PACKAGE = "descent_lab"
 UI = f"{PACKAGE}.ui"
 
 # Rooms of ui/ and the rooms each may import (besides itself).
-ROOMS = ("core", "instruments", "race", "maps")
+ROOMS = ("serving", "core", "instruments", "race", "maps")
 MAY_IMPORT = {
-    "core": set(),
-    "instruments": {"core"},
-    "race": {"core", "instruments"},
-    "maps": {"core"},
-    "page": {"core", "instruments", "race", "maps"},
+    "serving": set(),
+    "core": {"serving"},
+    "instruments": {"serving", "core"},
+    "race": {"serving", "core", "instruments"},
+    "maps": {"serving", "core"},
+    "page": {"serving", "core", "instruments", "race", "maps"},
 }
 ENGINE = (f"{PACKAGE}.optimizers", f"{PACKAGE}.surfaces", f"{PACKAGE}.lessons")
 WEB = ("dash", "plotly", "flask", UI, f"{PACKAGE}.app")
-
-# Function-level imports in ui/ that are known and owned elsewhere: (module, function,
-# imported module). The server's hardening imports Flask, Werkzeug and Dash inside its
-# functions; the serving work moves them to the top of descent_lab/ui/server.py, and
-# then these entries go.
-KNOWN_FUNCTION_IMPORTS = {
-    (f"{UI}.server", "_json_error", "flask"),
-    (f"{UI}.server", "harden", "flask"),
-    (f"{UI}.server", "harden", "werkzeug.exceptions"),
-    (f"{UI}.server", "harden", "dash.exceptions"),
-}
 
 
 # ------------------------------------------------------------------------------
@@ -282,17 +269,9 @@ def test_no_import_cycle_anywhere_in_the_project():
 
 
 def test_no_function_level_imports_in_ui():
-    found = function_imports(EDGES) - KNOWN_FUNCTION_IMPORTS
+    found = function_imports(EDGES)
     assert found == set(), "imports inside functions in ui/ (move them to the top): " + "; ".join(
         f"{m}.{f} imports {t}" for m, f, t in sorted(found))
-
-
-@pytest.mark.parametrize("module", sorted({m for m, _, _ in KNOWN_FUNCTION_IMPORTS}))
-def test_known_function_level_imports_are_still_exactly_these(module):
-    """A listed exception (see KNOWN_FUNCTION_IMPORTS): when the module is cleaned up,
-    this fails and its entries must go."""
-    found = {item for item in function_imports(EDGES) if item[0] == module}
-    assert found == {item for item in KNOWN_FUNCTION_IMPORTS if item[0] == module}
 
 
 def test_pandas_is_imported_only_where_a_table_is_built():
@@ -304,10 +283,10 @@ def test_pandas_is_imported_only_where_a_table_is_built():
 def test_rooms_import_in_one_direction_and_never_another_rooms_callbacks():
     found = room_violations(EDGES)
     assert found == [], "\n".join(found)
-    # every module of ui/ but the package, the page and the server sits in a room
+    # every module of ui/ but the package sits in a room (the page is a room of its own)
     for module in MODULES:
         if module.startswith(UI + "."):
-            assert room(module) is not None or module in (f"{UI}.page", f"{UI}.server"), module
+            assert room(module) is not None, module
 
 
 def test_the_engine_and_the_lessons_never_import_the_web_app():

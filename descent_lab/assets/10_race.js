@@ -125,6 +125,9 @@
       if (source.minima) { data.push(Object.assign({}, source.minima, {xaxis: ax[0], yaxis: ax[1]})); }
     });
     var layout = Object.assign({}, ctl.paths.layout);
+    if (phone() && layout.coloraxis) {  // the plot takes the phone's whole width, without the colour bar
+      layout.coloraxis = Object.assign({}, layout.coloraxis, {showscale: false});
+    }
     layout.uirevision = [s.key, JSON.stringify(s.params), JSON.stringify(s.box), panels().length].join("|");
     return {data: data, layout: layout};
   }
@@ -397,7 +400,11 @@
       var lesson = document.querySelector("#" + ID("LESSON") + " .lesson-card");
       var measure = document.createElement("canvas").getContext("2d");
       measure.font = "13px " + ctl.theme.font;
-      var text = lesson ? wrap(measure, lesson.innerText.replace(/×/g, "").replace(/\s*\n\s*/g, " "), width - 2 * pad) : [];
+      // the lesson's words, also those a phone keeps folded (textContent, not innerText)
+      var words = lesson ? Array.prototype.map.call(
+        lesson.querySelectorAll(".lesson-title, .lesson-question, .lesson-answer, .lesson-look, .lesson-live, .lesson-stale"),
+        function (el) { return el.textContent.replace(/\s+/g, " ").trim(); }).filter(Boolean).join(" ") : "";
+      var text = words ? wrap(measure, words, width - 2 * pad) : [];
       var headH = pad + text.length * row + pad + row * ctl.runs.length + pad;
       var chartsH = shots.slice(1).reduce(function (h, s) { return h + s.h * (chartW / s.w); }, 0);
       var height = headH + Math.max(m.h, chartsH);
@@ -427,6 +434,31 @@
       });
       return new Promise(function (resolve) { canvas.toBlob(resolve, "image/png"); });
     });
+  }
+
+  // The CSV is streamed by the server from the page's link (GET download.csv?<link>), so
+  // a large race never sits whole in a worker's memory; a refusal is said beside the button.
+  function exportCsv() {
+    var say = function (text, failed) {
+      U.setProps(ID("SHARE_MSG"), {children: text, className: failed ? "share-msg failed" : "share-msg"});
+    };
+    if (!ctl.config || !ctl.config.download) { return; }
+    say("Preparing the CSV…", false);
+    window.fetch(ctl.config.download + window.location.search, {credentials: "same-origin"}).then(function (reply) {
+      if (!reply.ok) {
+        return reply.json().catch(function () { return {}; }).then(function (body) {
+          say("CSV not made: " + (body.error || "the server answered " + reply.status) , true);
+        });
+      }
+      var match = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") || "");
+      return reply.blob().then(function (blob) {
+        var a = document.createElement("a"), url = URL.createObjectURL(blob);
+        a.href = url; a.download = match ? match[1] : "descent-lab.csv";
+        document.body.appendChild(a); a.click(); a.remove();
+        window.setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+        say("", false);
+      });
+    }).catch(function () { say("CSV not made: the server could not be reached.", true); });
   }
 
   function exportPng() {
@@ -537,9 +569,22 @@
     else if (id === ID("STEP_FWD")) { ctl.stepBy(1); }
     else if (id === ID("RESET")) { ctl.reset(); }
     else if (id === ID("PNG")) { exportPng(); }
+    else if (id === ID("CSV")) { exportCsv(); }
     else if (id === ID("SIDEBAR_TOGGLE")) { toggleSidebar(); }
     else if (id === ID("HOW_TO_READ") + "-close") { dismissHowTo(); }
+    else if (target.classList.contains("lesson-more")) { foldLesson(target); }
   });
+
+  // On a phone the lesson opens folded to its title, question and number, so the plot is
+  // on the first screen; its button unfolds the text.
+  function foldLesson(button) {
+    var card = button.closest(".lesson-card");
+    if (!card) { return; }
+    var open = !card.classList.contains("unfolded");
+    card.classList.toggle("unfolded", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.textContent = open ? "Fold the lesson" : "Read the lesson";
+  }
 
   document.addEventListener("change", function (event) {
     if (event.target && event.target.id === ID("SPEED")) {
@@ -588,6 +633,7 @@
   }, true);
 
   // -------------------------------------------------------------- page frame
+  function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function narrow() { return window.matchMedia && window.matchMedia("(max-width: 1199px)").matches; }
   function toggleSidebar(force) {
     var app = document.querySelector(".app");
@@ -1098,7 +1144,7 @@
       var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];
       return outputs.map(function (o) {
         var run = paths && paths.runs ? runById(paths.runs, o.id.run) : null;
-        return run ? run.status_text : "";
+        return run ? run.status_text + (run.note ? " — " + run.note : "") : "";
       });
     },
 

@@ -5,15 +5,24 @@
  * charts' markers, the live readout and the 3D view follow play, step, scrub and the
  * keyboard with no server call. What exists and where it draws comes from the registry
  * (ui/core/registry.py, in the config store); the numbers come with each run
- * (run.inst: g, e, v, angle, sharp, state; run.fan), only for the instruments that are on.
+ * (run.inst: g, e, v, angle, sharp, edge, state; run.fan), only for the instruments that are on.
  *
  *   arrows    at the current frame on the main graph: -g (direction only, fixed length),
  *             the rescaled direction -lr_eff*g, the momentum's move and the step taken;
  *             the last three share one scale per run (the longest is 12% of the plot);
+ *   flows     for gradient descent: the gradient flow (dotted) and the central flow (dashed)
+ *             up to the frame, each with its point at the frame, and the central flow's
+ *             predicted oscillation as a bar of ±sigma along the Hessian's top direction;
+ *   batch     on a data surface: from the current point, where steps with fresh minibatches
+ *             would land (dots), with the full batch (ring), and the minimum of the
+ *             minibatch the step used (a cross), from every stride-th update;
  *   fan       the K-seed cloud (cached layer, faint) under the runs, with the mean path
  *             travelled so far (dashed) and each seed's position;
- *   charts    the registry's charts, drawn by the core's one step-chart function;
+ *   charts    the registry's charts, drawn by the core's one step-chart function; a chart
+ *             with notes lists each run's sentence under it (the stability edge's verdicts);
  *   readout   per-frame numbers of every run (the server renders the update rules);
+ *   theory    a table of the formulas that apply beside what each run measures (the rows
+ *             come with the runs, formatted by the server);
  *   3D view   the contour's grid as a surface with the paths on it.
  */
 (function () {
@@ -73,6 +82,7 @@
     if (a.vx) { out.velocity = [a.vx[h], a.vy[h]]; }
     if (a.angle) { out.angle = a.angle[h]; }
     if (a.sharp) { out.sharp = a.sharp[h]; }
+    if (a.edge) { out.edge = a.edge[h]; out.edgeLimit = a.edge_limit; }
     Object.keys(a.state || {}).forEach(function (name) { out.state[name] = [a.state[name].x[h], a.state[name].y[h]]; });
     return out;
   }
@@ -154,6 +164,90 @@
     inst.drawn += 1;
   }
 
+  // ---------------------------------------------------------------- flows
+  function drawFlows(gd, ctx) {
+    if (!inst.show.flows || !ctl.paths) { return; }
+    ctl.panelRuns(gd).forEach(function (item) {
+      var run = item.run, a = arrays(run);
+      if (!a.gf_x) { return; }
+      var xa = item.axes[0], ya = item.axes[1], k = U.visibleCount(run.n, ctl.frame);
+      ctx.save(); U.clipTo(ctx, xa, ya); ctx.lineJoin = "round"; ctx.lineCap = "round";
+      [["gf", [1.5, 4], 2.2], ["cf", [8, 5], 2.4]].forEach(function (kind) {
+        var xs = a[kind[0] + "_x"], ys = a[kind[0] + "_y"];
+        if (!xs) { return; }
+        var n = Math.min(k, xs.length), p = U.pixels(xa, ya, xs, ys, xs.length);
+        U.polyline(ctx, p, xs.length);  // the whole flow, faint
+        ctx.setLineDash(kind[1]); ctx.globalAlpha = 0.35; ctx.lineWidth = 1.4; ctx.strokeStyle = run.color; ctx.stroke();
+        ctx.globalAlpha = 1;
+        U.polyline(ctx, p, n);  // up to the frame
+        [["rgba(255,255,255,0.9)", kind[2] + 2.2], [run.color, kind[2]]].forEach(function (s) {
+          ctx.lineWidth = s[1]; ctx.strokeStyle = s[0]; ctx.stroke();
+        });
+        ctx.setLineDash([]);
+        var j = n - 1, X = p.X[j], Y = p.Y[j];
+        if (!isFinite(X) || !isFinite(Y)) { return; }
+        if (kind[0] === "cf" && a.cf_s && a.cf_s[j] > 0) {  // the predicted oscillation: +-sigma along u
+          var fx = U.mapper(xa), fy = U.mapper(ya), s = a.cf_s[j], ux = a.cf_ux[j], uy = a.cf_uy[j];
+          var x0 = fx(xs[j] - s * ux), y0 = fy(ys[j] - s * uy), x1 = fx(xs[j] + s * ux), y1 = fy(ys[j] + s * uy);
+          [["rgba(255,255,255,0.9)", 6], [run.color, 3]].forEach(function (st) {
+            ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.lineWidth = st[1]; ctx.strokeStyle = st[0]; ctx.stroke();
+          });
+        }
+        ctx.beginPath(); ctx.arc(X, Y, kind[0] === "cf" ? 5 : 4, 0, 2 * Math.PI);
+        ctx.fillStyle = "#ffffff"; ctx.fill(); ctx.lineWidth = 2; ctx.strokeStyle = run.color; ctx.stroke();
+      });
+      ctx.restore();
+    });
+    inst.flowsDrawn = (inst.flowsDrawn || 0) + 1;
+  }
+
+  // The minibatch view at the current frame: the sampled update at or before it.
+  function batchAt(run) {
+    var a = arrays(run), h = updateIndex(run);
+    if (!a.cloud_x || h < 0) { return null; }
+    var j = Math.min(Math.floor(h / a.batch_stride), a.full_x.length - 1), k = a.batch_k, cloud = [];
+    for (var i = 0; i < k; i++) { cloud.push([a.cloud_x[j * k + i], a.cloud_y[j * k + i]]); }
+    return {update: j * a.batch_stride, head: [run.x[h], run.y[h]], cloud: cloud, full: [a.full_x[j], a.full_y[j]],
+            minimizer: [a.bmin_x[j], a.bmin_y[j]]};
+  }
+  inst.batchAt = function (i) { var r = ctl.runs[i]; return r ? batchAt(r) : null; };
+
+  function drawBatch(gd, ctx) {
+    if (!inst.show.batch || !ctl.paths) { return; }
+    ctl.panelRuns(gd).forEach(function (item) {
+      var view = batchAt(item.run);
+      if (!view) { return; }
+      var xa = item.axes[0], ya = item.axes[1], fx = U.mapper(xa), fy = U.mapper(ya), run = item.run;
+      var hx = fx(view.head[0]), hy = fy(view.head[1]);
+      ctx.save(); U.clipTo(ctx, xa, ya);
+      ctx.fillStyle = run.color; ctx.globalAlpha = 0.6;
+      view.cloud.forEach(function (c) {
+        ctx.beginPath(); ctx.arc(fx(view.head[0] + c[0]), fy(view.head[1] + c[1]), 2.6, 0, 2 * Math.PI); ctx.fill();
+      });
+      ctx.globalAlpha = 1;
+      ctx.beginPath(); ctx.arc(fx(view.head[0] + view.full[0]), fy(view.head[1] + view.full[1]), 6, 0, 2 * Math.PI);
+      ctx.lineWidth = 3.5; ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.stroke();
+      ctx.lineWidth = 2; ctx.strokeStyle = run.color; ctx.stroke();
+      var mx = fx(view.minimizer[0]), my = fy(view.minimizer[1]);
+      if (isFinite(mx) && isFinite(my)) {
+        ctx.beginPath(); ctx.moveTo(hx, hy); ctx.lineTo(mx, my); ctx.setLineDash([3, 4]);
+        ctx.lineWidth = 1.2; ctx.strokeStyle = run.color; ctx.stroke(); ctx.setLineDash([]);
+        U.cross(ctx, mx, my, 5, run.color);
+      }
+      ctx.restore();
+    });
+    inst.batchDrawn = (inst.batchDrawn || 0) + 1;
+  }
+
+  // The flows' points at the current frame, for tests and readers: [gradient, central, sigma].
+  inst.flowsAt = function (i) {
+    var run = ctl.runs[i], a = run ? arrays(run) : {};
+    if (!a.gf_x) { return null; }
+    var j = Math.min(U.visibleCount(run.n, ctl.frame), a.gf_x.length) - 1;
+    return {gradient: [a.gf_x[j], a.gf_y[j]], central: a.cf_x ? [a.cf_x[j], a.cf_y[j]] : null,
+            sigma: a.cf_s ? a.cf_s[j] : null, step: j};
+  };
+
   // ------------------------------------------------------------------ fan
   function drawFan(gd, ctx) {
     if (!ctl.paths || !ctl.runs.some(function (r) { return r && r.fan; })) { return; }
@@ -201,8 +295,18 @@
   }
 
   // --------------------------------------------------------------- charts
+  // A run's own edge as a dashed line: its limit repeated over its steps (cached per run).
+  function edgeLine(run) {
+    var a = arrays(run);
+    if (!run._edgeLine || run._edgeLine.length !== a.edge.length) {
+      run._edgeLine = new Float32Array(a.edge.length).fill(a.edge_limit);
+    }
+    return run._edgeLine;
+  }
+
   var SERIES = {
     angle: function (run) { var a = arrays(run); return a.angle ? [[a.angle, []]] : []; },
+    edge: function (run) { var a = arrays(run); return a.edge ? [[a.edge, []], [edgeLine(run), [5, 4]]] : []; },
     sharpness: function (run) { var a = arrays(run); return a.sharp ? [[a.sharp, []]] : []; },
     lr: function (run) { var a = arrays(run); return a.ex ? [[a.ex, []], [a.ey, [5, 4]]] : []; },
   };
@@ -240,7 +344,8 @@
       var j = Math.min(step, s[0][0].length - 1);
       if (j < 0) { return; }
       var text = name === "angle" ? deg(s[0][0][j]) :
-        name === "lr" ? "x " + U.fmt(s[0][0][j]) + ", y " + U.fmt(s[1][0][j]) : U.fmt(s[0][0][j]);
+        name === "lr" ? "x " + U.fmt(s[0][0][j]) + ", y " + U.fmt(s[1][0][j]) :
+        name === "edge" ? U.fmt(s[0][0][j]) + " (its edge " + U.fmt(s[1][0][0]) + ")" : U.fmt(s[0][0][j]);
       rows.push('<span style="color:' + U.escapeHtml(run.color) + '">●</span> ' + U.escapeHtml(run.label) + ": " + text);
     });
     if (rows.length) { U.showTip(gd, "step " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
@@ -259,6 +364,57 @@
     });
     if (pending && (attempt || 0) < 100) { window.setTimeout(function () { hookAll((attempt || 0) + 1); }, 50); }
   }
+
+  // The sentence each run's chart gives under it (its verdict against its own edge).
+  function drawNotes() {
+    (cfg().notes || []).forEach(function (name) {
+      var box = document.querySelector('[data-notes="' + name + '"]');
+      if (!box) { return; }
+      var html = inst.show[name] ? ctl.runs.map(function (run) {
+        var note = run && arrays(run)[name + "_note"];
+        return note ? '<p class="chart-note" style="--run-color:' + U.escapeHtml(run.color) + '"><b>' +
+          U.escapeHtml(run.label) + "</b>: " + U.escapeHtml(note) + "</p>" : "";
+      }).join("") : "";
+      if (box._html !== html) { box._html = html; box.innerHTML = html; }
+    });
+  }
+  inst.drawNotes = drawNotes;
+
+  // A panel filled from the runs (the theory panel): shown while its instrument is on.
+  function theoryHtml() {
+    var head = "<thead><tr><th>formula</th><th>theory</th><th>measured</th><th>gap</th></tr></thead>";
+    var row = function (r, color) {
+      return '<tr' + (color ? ' class="theory-run-row" style="--run-color:' + U.escapeHtml(color) + '"' : "") + "><td>" +
+        U.escapeHtml(r[0]) + (r[4] ? '<div class="theory-note">' + U.escapeHtml(r[4]) + "</div>" : "") + "</td><td>" +
+        U.escapeHtml(r[1]) + "</td><td>" + U.escapeHtml(r[2]) + "</td><td>" + U.escapeHtml(r[3]) + "</td></tr>";
+    };
+    var first = ctl.runs.filter(function (run) { return run && arrays(run).theory; })[0];
+    if (!first) { return ""; }
+    var body = "", surface = arrays(first).theory.surface;
+    if (surface.length) {
+      body += '<tr class="theory-head"><th colspan="4">the surface</th></tr>' + surface.map(function (r) { return row(r, null); }).join("");
+    }
+    ctl.runs.forEach(function (run) {
+      var t = run && arrays(run).theory;
+      if (!t) { return; }
+      body += '<tr class="theory-head" style="--run-color:' + U.escapeHtml(run.color) + '"><th colspan="4">' +
+        U.escapeHtml(run.label) + "</th></tr>";
+      body += t.reason ? '<tr class="theory-run-row" style="--run-color:' + U.escapeHtml(run.color) +
+        '"><td colspan="4" class="theory-note">' + U.escapeHtml(t.reason) + ".</td></tr>" :
+        t.rows.map(function (r) { return row(r, run.color); }).join("");
+    });
+    return '<table class="theory-table">' + head + "<tbody>" + body + "</tbody></table>";
+  }
+
+  function drawPanels() {
+    document.querySelectorAll("[data-panel]").forEach(function (box) {
+      var name = box.getAttribute("data-panel"), on = !!inst.show[name];
+      box.hidden = !on;
+      var target = box.querySelector(".panel-body"), html = on && name === "theory" ? theoryHtml() : "";
+      if (target && target._html !== html) { target._html = html; target.innerHTML = html; }
+    });
+  }
+  inst.drawPanels = drawPanels;
 
   // ------------------------------------------------------------ live text
   var STATE_NAMES = {m: "m", v: "v", buf: "b", sum: "s", u: "u", v_max: "v_max", g_avg: "ḡ", prev: "g_prev",
@@ -436,10 +592,14 @@
 
   // ---------------------------------------------------------------- hooks
   ctl.hooks.mainUnder.push(drawFan);
+  ctl.hooks.mainOver.push(drawFlows);
+  ctl.hooks.mainOver.push(drawBatch);
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);
-  // While a slider is in the hand only the paths on the contour follow it; the charts and
-  // the 3D view settle at release, with the state (ctl.inHand: 10_race.js).
+  // While a slider is in the hand only the paths on the contour follow it; the charts, the
+  // notes, the panels and the 3D view settle at release, with the state (ctl.inHand: 10_race.js).
+  ctl.hooks.runs.push(function () { if (!ctl.inHand) { drawNotes(); } });
+  ctl.hooks.runs.push(function () { if (!ctl.inHand) { drawPanels(); } });
   ctl.hooks.runs.push(function () {
     if (ctl.inHand) { return; }
     if (inst.show.view3d && inst.has3d && inst.key3d && inst.built3d !== ctl.pathsVersion) {
@@ -539,7 +699,11 @@
       byId[c.boxes.view3d] = visible(on.view3d);
       byId[c.boxes.readout] = visible(on.readout);
       byId[ctl.ids.ARROW_LEGEND] = visible(c.arrows.some(function (n) { return on[n]; }));
-      window.setTimeout(function () { hookAll(0); ctl.drawFrame(); }, 0);
+      (c.paths || []).forEach(function (name) {  // a path instrument's legend is the page's, not an output
+        var legend = document.querySelector('[data-legend="' + name + '"]');
+        if (legend) { legend.hidden = !on[name]; }
+      });
+      window.setTimeout(function () { hookAll(0); drawNotes(); drawPanels(); ctl.drawFrame(); }, 0);
       return outputs.map(function (o) { var v = byId[o.id]; return v === undefined ? nu : v; });
     },
 

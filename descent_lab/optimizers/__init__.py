@@ -1,11 +1,15 @@
 """Descent Lab's optimizers: torch.optim's algorithms as pure update rules.
 
-Public API: :data:`REGISTRY` (ordered specs), :func:`get`, :func:`run`,
+Public API: :data:`OPTIMIZERS` (ordered specs; :data:`REGISTRY` those whose knobs are
+all sliders and options), :func:`get`, :func:`run`,
 :func:`run_batch`, :class:`Trajectory`, :class:`HyperParam`, :class:`OptimizerSpec`,
 :data:`SCHEDULES`, :func:`explain` (one update explained by its rule:
 :class:`Explanation`, :class:`ExplainedLine`; declared with :class:`Line`),
 :func:`cost` (an estimate before a run) and :class:`BudgetExceeded` (a ``deadline``
 passed during one). NumPy only; pandas is imported by ``Trajectory.to_frame``.
+
+torch's ``maximize`` option is left out on purpose: maximizing f is minimizing -f,
+which a typed surface shows directly, and it changes nothing else in any rule.
 """
 
 from .budget import cost
@@ -22,7 +26,7 @@ from .runner import (
     run_batch,
 )
 from .schedules import SCHEDULES, learning_rates, validate_schedule
-from .specs import REGISTRY, OptimizerSpec, get
+from .specs import OPTIMIZERS, REGISTRY, OptimizerSpec, get
 
 __all__ = [
     "BudgetExceeded",
@@ -31,6 +35,7 @@ __all__ = [
     "HyperParam",
     "Line",
     "OptimizerSpec",
+    "OPTIMIZERS",
     "REGISTRY",
     "SCHEDULES",
     "MAX_STEPS",

@@ -19,9 +19,9 @@ restored, so the runners never see it.
 
 Elementwise rules run once on the array backend with both coordinates as a ``(2,)``
 array, so a per-coordinate value comes back as a pair and a value the coordinates
-share (``t``, a bias correction, ``rho_t``) as one number. Coupled rules (Newton)
-take the pair ``(x, y)`` themselves; Newton's Hessian is the one the run recorded
-(``Trajectory.hess``).
+share (``t``, a bias correction, ``rho_t``) as one number. Coupled rules (Newton,
+Adafactor) take the pair ``(x, y)`` themselves and name their pairs; Newton's
+Hessian is the one the run recorded (``Trajectory.hess``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import numpy as np
 
 from .backend import ARRAY_EXPLAIN, FLOAT_EXPLAIN
 from .lines import PLACEHOLDER, Line
+from .runner import replay
 from .specs import get
 
 __all__ = ["ExplainedLine", "Explanation", "explain", "explain_values", "finite", "generic_lines"]
@@ -139,21 +140,26 @@ def _plain(value):
     return None
 
 
-def _state_before(spec, rule, traj, k: int, coupled: bool):
+def _state_before(rule, traj, k: int, coupled: bool):
     """The state tuple ``update`` was called with at update ``k``, rebuilt from the
-    trajectory (the state after update ``k - 1``, or ``init`` at the start)."""
+    trajectory (the state after update ``k - 1``, or ``init`` at the start): the
+    recorded buffers, in the types ``init`` gives them (a number the coordinates
+    share, a per-coordinate value, or for a coupled rule an ``(x, y)`` pair)."""
     lr0 = float(traj.lr[0])
     p0 = tuple(map(float, traj.xy[0])) if coupled else np.array(traj.xy[0], dtype=float)
     start = rule.init(p0, lr0)
-    if k == 0 or coupled:
-        if coupled:  # a coupled rule's state is its step count (the runner records no buffers)
-            return start._replace(count=k) if k else start
+    if k == 0:
         return start
+    if coupled and any(name not in traj.state for name in start._fields[1:]):
+        return type(start)(*replay(traj, k))  # a history the run does not record (L-BFGS)
     values = [k]
     for name, init_value in zip(start._fields[1:], start[1:]):
         after = traj.state[name][k - 1]
-        # a buffer the coordinates share (NAdam's mu_product) starts as one number
-        values.append(float(after[0]) if np.ndim(init_value) == 0 else np.array(after, dtype=float))
+        if coupled:
+            pair = isinstance(init_value, tuple)
+            values.append((float(after[0]), float(after[1])) if pair else float(after[0]))
+        else:  # a buffer the coordinates share (NAdam's mu_product) starts as one number
+            values.append(float(after[0]) if np.ndim(init_value) == 0 else np.array(after, dtype=float))
     return type(start)(*values)
 
 
@@ -166,13 +172,18 @@ def explain_values(traj, k: int) -> dict | None:
     spec = get(traj.key)
     coupled = spec.coupled
     rule = spec.make(FLOAT_EXPLAIN if coupled else ARRAY_EXPLAIN, **traj.hparams)
-    s = _state_before(spec, rule, traj, k, coupled)
+    s = _state_before(rule, traj, k, coupled)
     lr = float(traj.lr[k])
     if coupled:
         p = tuple(map(float, traj.xy[k]))
         g = tuple(map(float, traj.grad_used[k]))
-        h = traj.hess[k]
-        args = (p, g, (float(h[0, 0]), float(h[0, 1]), float(h[1, 1])), s, lr)
+        h = None
+        if spec.hessian:  # the Hessian the run recorded for this step
+            h = traj.hess[k]
+            h = (float(h[0, 0]), float(h[0, 1]), float(h[1, 1]))
+        elif spec.evaluates:  # a rule that evaluates the surface itself
+            h = traj.surface.scalar
+        args = (p, g, h, s, lr)
     else:
         args = (np.array(traj.xy[k], dtype=float), np.array(traj.grad_used[k], dtype=float), s, lr)
     at_call, at_return, (p_new, state_new, lr_eff) = _capture(rule.update, *args)

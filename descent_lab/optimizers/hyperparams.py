@@ -14,7 +14,10 @@ import numbers
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["HyperParam"]
+__all__ = ["HyperParam", "MAX_ITEMS"]
+
+MAX_ITEMS = 16
+"""Most entries of a ``kind="steps"`` parameter."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +30,8 @@ class HyperParam:
     ``kind="bool"`` is an on/off option (RMSprop's ``centered``).
     ``kind="int"`` is a count (a schedule's period in steps): a whole number,
     returned as an ``int``; ``2.0`` is accepted as 2, ``2.5`` is refused.
+    ``kind="steps"`` is a list of such counts (MultiStepLR's milestones), each in
+    ``[low, high]``, at most :data:`MAX_ITEMS` of them, returned sorted as a tuple.
     ``kind="text"`` is a string (the typed surface's formula): ``high`` is the
     longest text accepted, and what the text may say is checked by its owner
     (``surfaces.from_expression``), not here.
@@ -35,18 +40,18 @@ class HyperParam:
 
     name: str
     label: str
-    default: float | int | bool | str
+    default: float | int | bool | str | tuple
     low: float = 0.0
     high: float = 1.0
     scale: Literal["linear", "log"] = "linear"
     help: str = ""
     error: str = ""
     high_open: bool = False
-    kind: Literal["float", "int", "bool", "text"] = "float"
+    kind: Literal["float", "int", "bool", "text", "steps"] = "float"
     advanced: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind in ("float", "int"):
+        if self.kind in ("float", "int", "steps"):
             if not self.low <= self.high:
                 raise ValueError(f"{self.name}: low must not exceed high")
             if self.scale == "log" and self.low <= 0:
@@ -76,6 +81,8 @@ class HyperParam:
             shown = repr(value) if not isinstance(value, str) else f"{len(value)} characters"
             raise ValueError(self.message.format(shown)
                              + f" (expected text of at most {self.high:g} characters)")
+        if self.kind == "steps":
+            return self._validate_steps(value)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(self.message.format(repr(value)) + " (expected a number)")
         x = float(value)
@@ -91,3 +98,12 @@ class HyperParam:
                 raise ValueError(self.message.format(value) + " (expected a whole number)")
             return int(x)
         return x
+
+    def _validate_steps(self, value: object) -> tuple[int, ...]:
+        items = list(value) if isinstance(value, (list, tuple)) else None
+        if items is None or not 1 <= len(items) <= MAX_ITEMS:
+            raise ValueError(self.message.format(repr(value))
+                             + f" (expected a list of 1 to {MAX_ITEMS} step counts)")
+        one = HyperParam(name=self.name, label=self.label, default=int(self.low), low=self.low,
+                         high=self.high, error=self.error, kind="int")
+        return tuple(sorted(one.validate(v) for v in items))

@@ -22,10 +22,11 @@ from time import monotonic
 import numpy as np
 
 from .backend import ARRAY_LEAN, FLOAT
-from .schedules import learning_rates, validate_schedule
+from .highdim import run_lifted
+from .schedules import learning_rates, never_rises, validate_schedule
 from .specs import get
 
-__all__ = ["Trajectory", "run", "run_batch", "MAX_STEPS", "MAX_BATCH_RUNS", "MAX_BATCH_WORK",
+__all__ = ["Trajectory", "run", "run_batch", "replay", "MAX_STEPS", "MAX_BATCH_RUNS", "MAX_BATCH_WORK",
            "BudgetExceeded", "CHECK_EVERY", "BATCH_CHECK_EVERY", "check_deadline"]
 
 MAX_STEPS = 10_000
@@ -87,6 +88,10 @@ class Trajectory:
       ``v``, ``buf`` ...).
     - ``hess`` (n, 2, 2): the Hessian each update used, for a rule that takes one
       (Newton), else None.
+    - ``series`` name -> (n, L, 2): points a rule produced within each update, NaN
+      after the last (L-BFGS's ``inner`` iterates).
+    - ``surface``: the surface the run was on (to replay it: ``optimizers.explain``
+      of a rule whose whole state is not recorded).
     - ``status`` one of ``max_steps``, ``converged`` (gradient and last step both
       within ``tol``), ``diverged``; ``diverged_at`` / ``converged_at`` the step.
     """
@@ -101,12 +106,14 @@ class Trajectory:
     lr_eff: np.ndarray
     state: dict = field(default_factory=dict)
     hess: np.ndarray | None = None
+    series: dict = field(default_factory=dict)
     status: str = "max_steps"
     diverged_at: int | None = None
     converged_at: int | None = None
     noise: float = 0.0
     seed: int = 0
     schedule: dict = field(default_factory=lambda: {"kind": "constant"})
+    surface: object = field(default=None, repr=False, compare=False)
 
     @property
     def steps(self) -> int:
@@ -198,6 +205,18 @@ def _noise(noise: float, seed, steps: int) -> np.ndarray | None:
 # ------------------------------------------------------------ single run
 
 
+def _projection(feasible):
+    """The projection onto a surface's feasible box, on floats (None: no box)."""
+    if feasible is None:
+        return None
+    (x0, x1), (y0, y1) = feasible
+
+    def project(x, y):
+        return min(max(x, x0), x1), min(max(y, y0), y1)
+
+    return project
+
+
 def _calm(lrs: np.ndarray) -> int:
     """The first step at which a run may stop as converged: after the last step whose
     scheduled learning rate rose (a schedule that raises the rate later, a warmup or
@@ -206,20 +225,16 @@ def _calm(lrs: np.ndarray) -> int:
     return int(rises[-1]) + 2 if rises.size else 1
 
 
-def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, calm=1):
-    """The interactive inner loop, on Python floats.
+def _loop(rule, grad, x, y, lrs, nz, steps, tol, box, deadline, calm=1, project=None):
+    """The interactive inner loop of an elementwise rule, on Python floats.
 
     Records one flat list, per update: ``x, y`` after it, the gradient used, the
     effective learning rates, then the x- and y-coordinate states (whole named
-    tuples; one array conversion at the end is far cheaper than many); for a coupled
-    rule, its state and then the Hessian it used. Runs in blocks of
-    :data:`CHECK_EVERY` steps and checks ``deadline`` before each block."""
+    tuples; one array conversion at the end is far cheaper than many). Runs in
+    blocks of :data:`CHECK_EVERY` steps and checks ``deadline`` before each block."""
     init, update = rule
     lr0 = lrs[0] if steps else 0.0
-    if coupled:
-        sx, sy = init((x, y), lr0), ()  # sy: the Hessian of the step, recorded beside the state
-    else:
-        sx, sy = init(x, lr0), init(y, lr0)
+    sx, sy = init(x, lr0), init(y, lr0)
     fields = sx._fields  # init's named tuple names update's plain tuples
     cx, cy, rx, ry = box
     rec = []
@@ -237,12 +252,10 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, c
                     end, at = "converged", k
                     break
                 lr = lrs[k]
-                if coupled:
-                    sy = hess(x, y)
-                    (xn, yn), sx, (ex, ey) = update((x, y), (gx, gy), sy, sx, lr)
-                else:
-                    xn, sx, ex = update(x, gx, sx, lr)
-                    yn, sy, ey = update(y, gy, sy, lr)
+                xn, sx, ex = update(x, gx, sx, lr)
+                yn, sy, ey = update(y, gy, sy, lr)
+                if project is not None:  # the surface's feasible box (a named projection)
+                    xn, yn = project(xn, yn)
                 if not (-rx <= xn - cx <= rx and -ry <= yn - cy <= ry):  # also catches NaN
                     end, at = "diverged", k + 1
                     break
@@ -257,6 +270,79 @@ def _loop(rule, coupled, grad, hess, x, y, lrs, nz, steps, tol, box, deadline, c
     return rec, fields, end, at
 
 
+def _loop_coupled(rule, grad, extra, x, y, lrs, nz, steps, tol, box, deadline, calm=1, project=None):
+    """The inner loop of a coupled rule (both coordinates at once), on floats.
+
+    ``extra(x, y)`` is what the rule takes besides the gradient (Newton's Hessian),
+    or None. Records per update the row ``x, y, gx, gy, ex, ey`` after it, the state
+    tuple and the extra; returns them with the state the rule would continue from
+    (so a replay of the first ``k`` steps gives the state before step ``k``)."""
+    init, update = rule
+    lr0 = lrs[0] if steps else 0.0
+    s = start = init((x, y), lr0)
+    cx, cy, rx, ry = box
+    rows, states, extras = [], [], []
+    px, py = x, y
+    end, at, k = "max_steps", None, 0
+    for k0 in range(0, steps, CHECK_EVERY):
+        check_deadline(deadline, "optimizer steps", k0, steps)
+        try:
+            for k in range(k0, min(k0 + CHECK_EVERY, steps)):
+                gx, gy = grad(x, y)
+                if nz is not None:
+                    gx, gy = gx + nz[k][0], gy + nz[k][1]
+                elif k >= calm and -tol <= gx <= tol and -tol <= gy <= tol \
+                        and -tol <= x - px <= tol and -tol <= y - py <= tol:
+                    end, at = "converged", k
+                    break
+                h = None if extra is None else extra(x, y)
+                (xn, yn), s_new, (ex, ey) = update((x, y), (gx, gy), h, s, lrs[k])
+                if project is not None:
+                    xn, yn = project(xn, yn)
+                if not (-rx <= xn - cx <= rx and -ry <= yn - cy <= ry):  # also catches NaN
+                    end, at = "diverged", k + 1
+                    break
+                s = s_new
+                rows.append((xn, yn, gx, gy, ex, ey))
+                states.append(s)
+                extras.append(h)
+                px, py, x, y = x, y, xn, yn
+        except (ArithmeticError, ValueError):
+            end, at = "diverged", k + 1
+        if end != "max_steps":
+            break
+    return rows, states, extras, start, s, end, at
+
+
+def _series(states: list, index: int) -> np.ndarray:
+    """(n, L, 2): the point sequence each state holds at ``index``, NaN-padded."""
+    seqs = [st[index] for st in states]
+    width = max((len(q) for q in seqs), default=0)
+    out = np.full((len(seqs), width, 2), np.nan)
+    for i, q in enumerate(seqs):
+        if q:
+            out[i, : len(q)] = q
+    return out
+
+
+def _is_pair(v) -> bool:
+    return isinstance(v, tuple) and len(v) == 2 and all(isinstance(c, (int, float)) for c in v)
+
+
+def _coupled_state(start, states: list) -> dict:
+    """Name -> (n, 2) for each state buffer of a coupled rule that is a number (both
+    columns) or an ``(x, y)`` pair; other buffers (a history) are not recorded."""
+    out = {}
+    for i, name in enumerate(start._fields[1:], start=1):
+        first = start[i]
+        if isinstance(first, (int, float)) and not isinstance(first, bool):
+            col = np.array([st[i] for st in states], dtype=float).reshape(-1, 1)
+            out[name] = np.repeat(col, 2, axis=1)
+        elif _is_pair(first):
+            out[name] = np.array([st[i] for st in states], dtype=float).reshape(-1, 2)
+    return out
+
+
 def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-8, deadline=None,
         **hparams):
     """Run optimizer ``key`` on ``surface`` from ``start`` for up to ``steps`` updates.
@@ -268,7 +354,10 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     ``{"kind": "step" | "exponential" | "cosine" | "warmup", ...}``. The run stops
     early as ``converged`` when, without noise, both the gradient and the last step
     are within ``tol`` in every coordinate, and the schedule will not raise the
-    learning rate again. Returns a :class:`Trajectory`.
+    learning rate again. On a surface whose gradients are drawn (``surface.stochastic``:
+    a data set's minibatches, :mod:`surfaces.data`; a sequence of losses,
+    :mod:`surfaces.online`) each step's gradient is drawn with the ``seed`` (and the
+    run never stops as converged). Returns a :class:`Trajectory`.
 
     ``deadline`` is an absolute ``time.monotonic()`` time (None: none), checked
     every :data:`CHECK_EVERY` steps; past it the run stops with
@@ -284,13 +373,29 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
     lrs = lr_array.tolist()
     nz = _noise(noise, seed, steps)
     nz_list = None if nz is None else nz.tolist()
+    if getattr(surface, "lifted", None) is not None:  # an n-dimensional problem seen through a plane
+        fields = run_lifted(key, surface, (x, y), steps, hp, lrs, nz_list,
+                            lambda k: check_deadline(deadline, "optimizer steps", k, steps))
+        return Trajectory(key=key, **fields, hparams=hp, noise=noise, seed=int(seed), schedule=schedule)
     box = _box(surface)
+    if spec.evaluates and noise:
+        raise ValueError(f"{spec.label} evaluates the function itself several times per step: "
+                         "it takes no gradient noise")
     rule = spec.make(FLOAT, **hp)
-    rec, fields, status, at = _loop(rule, spec.coupled, surface.scalar.grad, surface.scalar.hess,
-                                    x, y, lrs, nz_list, steps, tol, box, deadline, _calm(lr_array))
-    ns = len(fields)
-    width = 6 + ns + 3 if spec.coupled else 6 + 2 * ns
-    table = np.array(rec, dtype=float).reshape(-1, width)  # one row per update
+    calm = 1 if never_rises(schedule) else _calm(lr_array)
+    grad, project = _gradient(surface, seed, steps), _projection(getattr(surface, "feasible", None))
+    if grad is not surface.scalar.grad:  # drawn gradients: never "converged"
+        calm = steps + 1
+    if spec.coupled:
+        extra = _extra(spec, surface.scalar)
+        rows, states, extras, start, _, status, at = _loop_coupled(
+            rule, grad, extra, x, y, lrs, nz_list, steps, tol, box, deadline, calm, project)
+        table = np.array(rows, dtype=float).reshape(-1, 6)
+    else:
+        rec, fields, status, at = _loop(rule, grad, x, y, lrs, nz_list, steps, tol,
+                                        box, deadline, calm, project)
+        ns = len(fields)
+        table = np.array(rec, dtype=float).reshape(-1, 6 + 2 * ns)  # one row per update
     xy = np.vstack([(x, y), table[:, :2]])
     with np.errstate(all="ignore"):
         loss, grad = surface.f(xy), surface.grad(xy)
@@ -300,13 +405,16 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
         status, at = "diverged", n_ok
         xy, loss, grad, table = xy[:n_ok], loss[:n_ok], grad[:n_ok], table[: n_ok - 1]
     n = len(xy) - 1
-    state = {} if spec.coupled else {
-        f: table[:, [6 + i, 6 + ns + i]] for i, f in enumerate(fields) if f != "count"
-    }
     hess = None
+    series = {}
     if spec.coupled:
-        hxx, hxy, hyy = table[:, 6 + ns], table[:, 7 + ns], table[:, 8 + ns]
-        hess = np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+        state = {name: arr[:n] for name, arr in _coupled_state(start, states[:n]).items()}
+        series = {name: _series(states[:n], start._fields.index(name)) for name in spec.series}
+        if spec.hessian:
+            h = np.array(extras[:n], dtype=float).reshape(-1, 3)
+            hess = np.stack([np.stack([h[:, 0], h[:, 1]], -1), np.stack([h[:, 1], h[:, 2]], -1)], -2)
+    else:
+        state = {f: table[:, [6 + i, 6 + ns + i]] for i, f in enumerate(fields) if f != "count"}
     return Trajectory(
         key=key,
         hparams=hp,
@@ -318,13 +426,53 @@ def run(key, surface, start, steps, *, noise=0.0, seed=0, schedule=None, tol=1e-
         lr_eff=table[:, 4:6],
         state=state,
         hess=hess,
+        series=series,
         status=status,
         diverged_at=at if status == "diverged" else None,
         converged_at=at if status == "converged" else None,
         noise=noise,
         seed=int(seed),
         schedule=schedule,
+        surface=surface,
     )
+
+
+def _gradient(surface, seed: int, steps: int):
+    """The gradient a run steps with: the surface's own, or on a surface whose gradients
+    are drawn (minibatches, a sequence of losses) its sampler seeded with ``seed``."""
+    stochastic = getattr(surface, "stochastic", None)
+    if stochastic is not None and stochastic.sampled:
+        return stochastic.sampler(seed, steps)
+    return surface.scalar.grad
+
+
+def _extra(spec, kernels):
+    """What a coupled rule takes besides the gradient, as a function of the point:
+    the Hessian (Newton), the surface's kernels (a rule that evaluates it), or None."""
+    if spec.hessian:
+        return kernels.hess
+    if spec.evaluates:
+        return lambda x, y: kernels
+    return None
+
+
+def replay(traj, k: int):
+    """The state a coupled rule held before update ``k`` of ``traj``, by running the
+    first ``k`` updates again (deterministic: the same start, rates, noise and
+    surface). For rules whose whole state the trajectory does not record (L-BFGS's
+    history)."""
+    spec = get(traj.key)
+    if traj.surface is None:
+        raise ValueError("this trajectory does not know its surface: it cannot be replayed")
+    rule = spec.make(FLOAT, **traj.hparams)
+    x, y = map(float, traj.xy[0])
+    lrs = learning_rates(traj.schedule, traj.hparams["lr"], traj.steps).tolist()
+    nz = _noise(traj.noise, traj.seed, traj.steps)
+    nz_list = None if nz is None else nz.tolist()
+    _, _, _, start, s, _, _ = _loop_coupled(
+        rule, _gradient(traj.surface, traj.seed, traj.steps), _extra(spec, traj.surface.scalar), x, y, lrs,
+        nz_list, k, 0.0, _box(traj.surface), None, 1, _projection(getattr(traj.surface, "feasible", None)))
+    return s if k else start
 
 
 # ------------------------------------------------------------------ batch
@@ -385,6 +533,9 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
         )
     if not np.isfinite(starts).all():
         raise ValueError("Invalid starts: every start point must be finite")
+    if getattr(surface, "lifted", None) is not None:
+        raise ValueError("The n-dimensional quadratic runs one run at a time: maps, tuning and noise fans "
+                         "are not available on it")
     hp = _batch_hparams(spec, hparams, batch)
     noise, seed = _check_noise(noise, seed)
     lrs = learning_rates(schedule, hp["lr"], steps)  # (steps,) or (steps, B)
@@ -394,11 +545,18 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     elif seeds.shape != (batch,):
         raise ValueError(f"Invalid seed: {seeds.shape[0]} seeds for {batch} runs")
 
+    if spec.floats_only:  # a rule that branches per run: the float loop, one run at a time
+        return _batch_one_by_one(key, surface, starts, steps, hp, schedule, noise, seeds,
+                                 deadline)
     out = np.empty((steps + 1, 2, batch))
     out[0] = starts.T
     x, y = starts[:, 0].copy(), starts[:, 1].copy()
     rule = spec.make(ARRAY_LEAN, **hp)  # positions only: no lr_eff
     grad = surface.vector.grad
+    feasible = getattr(surface, "feasible", None)
+    stochastic = getattr(surface, "stochastic", None)
+    if stochastic is not None and stochastic.sampled:  # run b draws its gradients with seeds[b]
+        grad = stochastic.array_sampler(seeds, steps)
     nz = None
     if noise:
         nz = noise * np.stack(
@@ -407,14 +565,17 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     with np.errstate(all="ignore"):
         if spec.coupled:
             s = rule.init((x, y), lrs[0] if steps else 0.0)
-            hess = surface.vector.hess
+            hess = surface.vector.hess if spec.hessian else None
             for k in range(steps):
                 if k % BATCH_CHECK_EVERY == 0:
                     check_deadline(deadline, "optimizer steps", k, steps)
                 gx, gy = grad(x, y)
                 if nz is not None:
                     gx, gy = gx + nz[k, 0], gy + nz[k, 1]
-                (x, y), s, _ = rule.update((x, y), (gx, gy), hess(x, y), s, lrs[k])
+                h = None if hess is None else hess(x, y)
+                (x, y), s, _ = rule.update((x, y), (gx, gy), h, s, lrs[k])
+                if feasible is not None:
+                    x, y = np.clip(x, *feasible[0]), np.clip(y, *feasible[1])
                 out[k + 1, 0] = x
                 out[k + 1, 1] = y
         else:
@@ -429,10 +590,25 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
                 lr = lrs[k]
                 x, sx, _ = update(x, gx, sx, lr)
                 y, sy, _ = update(y, gy, sy, lr)
+                if feasible is not None:
+                    x, y = np.clip(x, *feasible[0]), np.clip(y, *feasible[1])
                 out[k + 1, 0] = x
                 out[k + 1, 1] = y
         _mark_diverged(out, _box(surface))
     return out.transpose(2, 0, 1)
+
+
+def _batch_one_by_one(key, surface, starts, steps, hp, schedule, noise, seeds, deadline):
+    out = np.full((len(starts), steps + 1, 2), np.nan)
+    for b, start in enumerate(starts):
+        check_deadline(deadline, "runs", b, len(starts))
+        one = {n: (float(v[b]) if isinstance(v, np.ndarray) else v) for n, v in hp.items()}
+        tr = run(key, surface, start, steps, noise=noise, seed=int(seeds[b]), schedule=schedule,
+                 tol=0.0, deadline=deadline, **one)
+        out[b, : len(tr.xy)] = tr.xy
+        if tr.status != "diverged":  # it stopped early without leaving the box: it stays there
+            out[b, len(tr.xy):] = tr.xy[-1]
+    return out
 
 
 def _inside(v, c, r):

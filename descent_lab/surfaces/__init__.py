@@ -1,7 +1,7 @@
 """Descent Lab's loss surfaces: declarative records with exact f, gradient, Hessian.
 
 Public API: :data:`ENTRIES` (every surface, ordered: the order is the app's; the
-typed surface ``"custom"`` last), :func:`get` (``get(key, scale=1.0, **params)``),
+typed surface ``"custom"`` last; the data surfaces of :mod:`surfaces.data` before it), :func:`get` (``get(key, scale=1.0, **params)``),
 :class:`Surface`, :class:`SurfaceEntry`, :data:`SCALE` (the loss scale every surface
 accepts), ``from_expression`` for a function the user types, and the typed refusals
 of :mod:`surfaces.errors`. :data:`REGISTRY` holds the formula surfaces only (the
@@ -16,6 +16,9 @@ from descent_lab.optimizers.hyperparams import HyperParam
 
 from .base import Kernels, Surface, SurfaceEntry
 from .builtin import REGISTRY
+from .data import ENTRIES as DATA
+from .highdim import ENTRIES as HIGHDIM
+from .online import ENTRIES as ONLINE
 from .errors import BoundsError, ExpressionError, RegionError, SurfaceError
 from .expression import CUSTOM, from_expression
 
@@ -27,9 +30,10 @@ SCALE = HyperParam(
 )
 """The loss scale ``c`` every surface accepts (``get(key, scale=c)``)."""
 
-ENTRIES: dict[str, SurfaceEntry] = {**REGISTRY, CUSTOM.key: CUSTOM}
-"""Every surface :func:`get` builds, in the app's order: the formula surfaces, then
-the typed one."""
+ENTRIES: dict[str, SurfaceEntry] = {**REGISTRY, **DATA, **ONLINE, **HIGHDIM, CUSTOM.key: CUSTOM}
+"""Every surface :func:`get` builds, in the app's order: the formula surfaces, the data
+surfaces (:mod:`surfaces.data`), the online one (:mod:`surfaces.online`), the n-dimensional
+quadratic (:mod:`surfaces.highdim`), then the typed one."""
 
 __all__ = ["ENTRIES", "REGISTRY", "SCALE", "Surface", "SurfaceEntry", "Kernels", "get",
            "from_expression", "SurfaceError", "ExpressionError", "BoundsError", "RegionError"]

@@ -65,10 +65,17 @@ _MATH = [{"re": _real_part, "im": _imag_part, "arg": _argument, "conjugate": _co
 
 
 @lru_cache(maxsize=512)
+def derivatives(expr: sp.Expr) -> tuple[tuple[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr, sp.Expr]]:
+    """``((f_x, f_y), (f_xx, f_xy, f_yy))``: the exact gradient and Hessian of ``expr``,
+    differentiated once for the kernels and the cost model alike."""
+    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
+    return (gx, gy), (sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y))
+
+
+@lru_cache(maxsize=512)
 def kernels(expr: sp.Expr) -> tuple[Kernels, Kernels]:
     """Exact derivatives of ``expr`` in ``x, y`` as (scalar, vector) kernels."""
-    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
-    hxx, hxy, hyy = sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y)
+    (gx, gy), (hxx, hxy, hyy) = derivatives(expr)
     out = []
     for modules in (_MATH, "numpy"):
         def lam(e, modules=modules):
@@ -102,8 +109,7 @@ def derivative_sizes(expr: sp.Expr) -> tuple[int, int]:
     """``(gradient size, Hessian size)``: the weighted sizes (nodes, a call counting
     :data:`CALL_WEIGHT`) of a formula's exact gradient and Hessian, which set what
     evaluating them costs."""
-    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
-    hess = (sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y))
+    (gx, gy), hess = derivatives(expr)
     return _size(gx) + _size(gy), sum(_size(h) for h in hess)
 
 
@@ -135,7 +141,14 @@ class Surface:
     contours on a log scale. ``grad_size`` and ``hess_size`` are the sizes of the
     exact gradient's and Hessian's formulas (:func:`derivative_sizes`), from which
     ``grad_cost`` and ``hess_cost`` estimate what one evaluation costs, for budgets
-    (``optimizers.cost``).
+    (``optimizers.cost``). ``stochastic`` is what the runners draw each step's
+    gradient from instead of the exact one (its ``sampled`` is true): a data set's
+    minibatches (:class:`surfaces.data.GLM`) or a sequence of losses
+    (:class:`surfaces.online.Online`); None for the exact gradient. ``feasible`` is a
+    box ``((x0, x1), (y0, y1))`` the runners project every iterate back into (a
+    constrained problem's projection, named by the surface); None: no projection.
+    ``lifted`` is an n-dimensional problem the surface is a plane of
+    (:class:`surfaces.highdim.Problem`): the runners run in its n dimensions.
     """
 
     key: str
@@ -155,6 +168,9 @@ class Surface:
     unbounded_below: bool = False
     grad_size: int = 0
     hess_size: int = 0
+    stochastic: object | None = None
+    feasible: tuple[tuple[float, float], tuple[float, float]] | None = None
+    lifted: object | None = None
 
     # ----------------------------------------------------------- (..., 2) API
 
@@ -233,6 +249,7 @@ class Surface:
             vector=_scale_kernels(v, float(c)),
             min_value=None if self.min_value is None else c * self.min_value,
             params={**self.params, "scale": float(c)},
+            stochastic=None if self.stochastic is None else self.stochastic.scaled(float(c)),
         )
 
 

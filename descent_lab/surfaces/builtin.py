@@ -245,6 +245,20 @@ def goldstein_price() -> Surface:
     )
 
 
+
+def edge_of_stability(c: float = 0.01) -> Surface:
+    expr = -c * x + (1 + x**2) * y**2 / 2
+    return _surface(
+        "edge_of_stability", "Edge of stability", expr, r"f = -c\,x + \tfrac12\,(1 + x^2)\,y^2",
+        ((2.5, 6.5), (-1.0, 1.0)), [], None, (4.0, 0.1),
+        f"A pull c = {c:g} along x towards ever sharper places: the curvature across, 1 + x², grows as x does. "
+        "Gradient descent at learning rate η follows the gradient flow until 1 + x² reaches 2/η, then hovers "
+        "there, oscillating across, where the central flow predicts (Cohen et al., 2025). The oscillation grows "
+        "from whatever perturbs y: give the gradients a tiny noise (σ = 1e-5) or y decays to exactly 0 and "
+        "nothing is left to grow.",
+        _hints(0.1, 0.01), params={"c": c}, unbounded_below=True,
+    )
+
 _ENTRIES = [
     SurfaceEntry(
         key="valley", label="Elongated valley",
@@ -285,6 +299,15 @@ _ENTRIES = [
                  params=(), build=booth),
     SurfaceEntry(key="six_hump_camel", label="Six-hump camel",
                  description="Two global minima among six.", params=(), build=six_hump_camel),
+    SurfaceEntry(
+        key="edge_of_stability", label="Edge of stability",
+        description="Sharpness rises until gradient descent hovers at 2/lr.",
+        params=(
+            HyperParam(name="c", label="pull c", default=0.01, low=1e-3, high=0.1, scale="log",
+                       help="How hard the surface pulls x towards its sharper end."),
+        ),
+        build=edge_of_stability,
+    ),
     SurfaceEntry(key="goldstein_price", label="Goldstein-Price", description="Huge dynamic range.",
                  params=(), build=goldstein_price),
 ]

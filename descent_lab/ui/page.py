@@ -15,8 +15,9 @@ from .core import ids, plot, registry, theme
 from .instruments import layout as instruments
 from .instruments import route as readout_route
 from .maps.layout import maps_panel
-from .race import events, preview
+from .race import download, events, preview
 from .race import layout as race
+from .serving import static
 
 
 def config() -> dict:
@@ -27,7 +28,7 @@ def config() -> dict:
                                       "readout": ids.box(ids.READOUT)}},
             "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
             "events": events.export(), "preview": preview.ROUTE, "readout": readout_route.ROUTE,
-            "plotly3d": "/assets/vendor/plotly-gl3d.min.js"}
+            "download": download.ROUTE, "plotly3d": static.asset_url("vendor/plotly-gl3d.min.js")}
 
 
 def stores() -> list:
@@ -42,7 +43,6 @@ def stores() -> list:
         dcc.Store(id=ids.URL_OUT),
         dcc.Store(id=ids.CLICK),
         dcc.Store(id=ids.FRAME_SYNC),
-        dcc.Download(id=ids.DOWNLOAD),
     ]
 
 
@@ -75,9 +75,11 @@ def stage() -> html.Main:
     return html.Main(
         [
             *race.banner_area(),
-            html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend()]),
+            html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend(),
+                                        *instruments.path_legends()]),
                       race.chart_column(instruments.chart_boxes())], className="stage-grid"),
             instruments.readout_box(),
+            *instruments.panel_boxes(),
             instruments.view3d_box(),
             dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data={**instruments.chart_layouts(),
                                                        "view3d_config": instruments.GRAPH3D_CONFIG}),

@@ -6,9 +6,10 @@ import pytest
 from dash import dcc, html
 
 from descent_lab import optimizers, surfaces
-from descent_lab.ui.core import ids
+from descent_lab.ui.core import engine, ids
 from descent_lab.ui.core import widgets as controls
 from descent_lab.ui.core.theme import fmt_value
+from descent_lab.ui.core.url import decode_url, encode_url
 from descent_lab.ui.race import events, runs
 
 ALL_HPARAMS = [(key, hp) for key, spec in optimizers.REGISTRY.items() for hp in spec.hyperparams]
@@ -43,6 +44,9 @@ def test_one_control_per_param_with_value_and_help(owner, hp):
     assert shown[0].id == ids.hparam_text(0, hp.name) and shown[0].value == fmt_value(hp.default)
     assert shown[0].debounce is True  # it acts on Enter or when it loses focus
     sliders = _find(widget, dcc.Slider)
+    if not controls.has_slider(hp):  # a whole-number or unbounded setting: the field alone
+        assert sliders == []
+        return
     assert len(sliders) == 1  # one slider, also for log scales
     slider = sliders[0]
     # the slider commits on release; while the hand moves, drag_value previews the paths
@@ -104,7 +108,7 @@ def test_every_optimizer_gets_its_controls_with_no_ui_code(key):
     slider_ids = [s.id for c in built for s in _find(c, dcc.Slider)]
     check_ids = [s.id for c in built for s in _find(c, dcc.Checklist)]
     text_ids = [s.id for c in built for s in _find(c, dcc.Input)]
-    expected = [ids.hparam(3, hp.name) for hp in spec.hyperparams]
+    expected = [ids.hparam(3, hp.name) for hp in spec.hyperparams if hp.kind == "bool" or controls.has_slider(hp)]
     assert sorted(map(str, slider_ids + check_ids)) == sorted(map(str, expected))
     assert sorted(map(str, text_ids)) == sorted(str(ids.hparam_text(3, hp.name)) for hp in spec.hyperparams
                                                 if hp.kind != "bool")
@@ -119,5 +123,30 @@ def test_every_schedule_gets_its_controls_with_no_ui_code(kind):
     schedule = {"kind": kind, **{hp.name: hp.default for hp in spec.params}}
     built = runs.schedule_controls({"id": 2, "schedule": schedule})
     assert _find(built, dcc.Dropdown)[0].id == ids.schedule(2)
-    assert [s.id for s in _find(built, dcc.Slider)] == [ids.schedule_param(2, hp.name) for hp in spec.params]
-    assert [s.id for s in _find(built, dcc.Input)] == [ids.schedule_text(2, hp.name) for hp in spec.params]
+    assert [s.id for s in _find(built, dcc.Slider)] == [ids.schedule_param(2, hp.name) for hp in spec.params
+                                                        if controls.has_slider(hp)]
+    assert [s.id for s in _find(built, dcc.Checklist)] == [ids.schedule_param(2, hp.name) for hp in spec.params
+                                                           if hp.kind == "bool"]
+    assert [s.id for s in _find(built, dcc.Input)] == [ids.schedule_text(2, hp.name) for hp in spec.params
+                                                       if hp.kind != "bool"]
+
+
+def test_a_list_of_steps_is_typed_and_linked_as_text():
+    state, errors = decode_url("?surface=bowl&run=gd(lr=0.1)~multistep(milestones=60;30,gamma=0.5)&steps=100")
+    assert errors == [] and state["runs"][0]["schedule"]["milestones"] == (30, 60)
+    assert "milestones=30;60" in encode_url(state)
+    assert decode_url(encode_url(state))[0]["runs"][0]["schedule"] == state["runs"][0]["schedule"]
+    new, errors = runs.set_schedule_param(state, state["runs"][0]["id"], "milestones", "10, 20 40")
+    assert errors == [] and new["runs"][0]["schedule"]["milestones"] == (10, 20, 40)
+    _, errors = runs.set_schedule_param(state, state["runs"][0]["id"], "milestones", "10, 2.5")
+    assert errors and "whole number" in errors[0]
+    assert fmt_value((10, 20, 40)) == "10, 20, 40"
+
+
+def test_a_run_whose_configuration_has_a_caveat_says_it_beside_its_status():
+    state, errors = decode_url("?surface=bowl&run=asgd(lr=0.05)&run=gd(lr=0.1)&steps=200")
+    assert errors == []
+    surface = engine.surface_of(state["surface"])
+    asgd, gd = runs.run_payload(state, 0, surface), runs.run_payload(state, 1, surface)
+    assert asgd["note"] == optimizers.get("asgd").note(state["runs"][0]["hparams"], 200) and "t₀" in asgd["note"]
+    assert "note" not in gd

@@ -3,6 +3,7 @@ from its link, says when the set-up is no longer its own, and offers it back. Wh
 lesson's text claims is tested on the engine in tests/unit/test_lessons.py."""
 
 import pytest
+from dash import html
 
 from descent_lab.ui.core import engine, ids
 from descent_lab.ui.core.codec import decode_f4
@@ -78,7 +79,10 @@ def test_an_empty_link_opens_the_default_lesson():
 
 
 def test_the_lesson_list_has_one_button_per_lesson():
-    items = teach.lesson_list().children
+    listing = teach.lesson_list()
+    assert isinstance(listing, html.Ul)  # a list of lessons, said so to assistive technology
+    assert all(isinstance(li, html.Li) for li in listing.children)
+    items = [li.children for li in listing.children]
     assert [item.id for item in items] == [ids.lesson_pick(lesson.key) for lesson in LESSONS]
     assert [_texts(item).split("\n")[0] for item in items] == [lesson.title for lesson in LESSONS]
 

@@ -4,8 +4,11 @@ the numbers behind every chart, arrow and readout (ui.instruments.data, .readout
 against optimizers.diagnostics and the trajectories; the noise fan; the lessons' live
 numbers."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
+import sympy
 from dash import no_update
 
 from descent_lab import optimizers, surfaces
@@ -93,7 +96,10 @@ HOSTILE = [
 @pytest.mark.parametrize("text,message", HOSTILE)
 def test_hostile_typed_input_gets_a_message_and_changes_nothing(text, message):
     state = _load(encode_url(_custom_state()))["state"]
-    out = respond(state, {"kind": "sparam_text", "name": "expression", "value": text})
+    with mock.patch.object(sympy, "diff", wraps=sympy.diff) as derivatives, \
+            mock.patch.object(optimizers, "run", wraps=optimizers.run) as engine:
+        out = respond(state, {"kind": "sparam_text", "name": "expression", "value": text})
+    assert derivatives.call_count == 0 and engine.call_count == 0  # refused before any work
     assert out["state"] == state
     assert message.lower() in _alert_text(out).lower()
     assert out["paths"] is no_update and out["surface"] is no_update
@@ -534,8 +540,13 @@ _BASE = _load(encode_url(_custom_state()))["state"]
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.one_of(st.lists(_TOKENS, max_size=25).map("".join), st.text(max_size=60)))
-def test_any_typed_text_gets_a_surface_or_a_message(text):
-    out = respond(_BASE, {"kind": "sparam_text", "name": "expression", "value": text})
+def test_any_typed_text_gets_a_surface_or_a_message_with_bounded_work(text):
+    with mock.patch.object(sympy, "diff", wraps=sympy.diff) as derivatives, \
+            mock.patch.object(optimizers, "run", wraps=optimizers.run) as engine:
+        out = respond(_BASE, {"kind": "sparam_text", "name": "expression", "value": text})
+    # bounded work whatever the text: a fixed number of derivatives (the gradient, the
+    # Hessian, their LaTeX) and at most one engine run per run of the race
+    assert derivatives.call_count <= 9 and engine.call_count <= len(_BASE["runs"])
     if out["state"] == _BASE:  # refused (or the same text): the reason is in the page
         assert out["alerts"] is not no_update or text == _BASE["surface"]["params"]["expression"]
     else:

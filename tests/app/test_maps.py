@@ -139,9 +139,18 @@ def test_steps_to_tolerance_and_diverged_outcomes():
     reached = np.isfinite(result.values) & ~result.diverged
     assert reached.any() and (~reached).any()
     np.testing.assert_array_equal(np.asarray(heat.z, dtype=float)[reached], result.values[reached])
+    missed_cells = np.isnan(result.values) & ~result.diverged
     missed = _role(out["figure"], "not_reached")
-    if (np.isnan(result.values) & ~result.diverged).any():
-        assert missed and "tolerance" in missed[0].hovertemplate
+    texts = np.asarray(heat.text, dtype=object)
+    assert "%{text}" in heat.hovertemplate
+    if missed_cells.any():
+        # the grey overlay does not take the hover; the cell under it says why it is grey
+        assert missed and missed[0].hoverinfo == "skip"
+        assert all(t == "never within 0.0001" for t in texts[missed_cells])
+    assert all(t.endswith(hyperparameter.fmt_value(float(v)))
+               for t, v in zip(texts[reached], result.values[reached]))
+    if result.diverged.any():
+        assert all(t == "diverged" for t in texts[result.diverged])
 
     out = _hmap(state, run=0, y_name="weight_decay", n=8, steps=100, outcome="diverged", lr_range=[-3, 1])
     req = hyperparameter.parse_hparam_request(out["request"])[0]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from descent_lab import optimizers, surfaces
-from descent_lab.optimizers import REGISTRY, Line, OptimizerSpec, explain, run
+from descent_lab.optimizers import OPTIMIZERS as REGISTRY, Line, OptimizerSpec, explain, run
 from descent_lab.optimizers.explain import explain_values, finite, generic_lines
 from descent_lab.optimizers.hyperparams import HyperParam
 from descent_lab.optimizers.lines import PLACEHOLDER, placeholders
@@ -36,15 +36,28 @@ CONFIGS = {
                 {"lr": 0.02, "centered": True}],
     "adadelta": [{"lr": 1.0}, {"lr": 1.0, "rho": 0.5, "weight_decay": 0.05}],
     "adam": [{"lr": 0.1}, {"lr": 0.1, "beta1": 0.8, "beta2": 0.99, "weight_decay": 0.05}],
-    "adamw": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.0}],
+    "adamw": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.0},
+              {"lr": 0.1, "beta2": 0.9, "amsgrad": True}],
     "amsgrad": [{"lr": 0.1, "beta2": 0.9}, {"lr": 0.1, "weight_decay": 0.05}],
     "nadam": [{"lr": 0.05}, {"lr": 0.05, "beta1": 0.85, "beta2": 0.99, "momentum_decay": 0.01,
-                             "weight_decay": 0.05}],
-    "radam": [{"lr": 0.05}, {"lr": 0.05, "beta2": 0.9, "weight_decay": 0.02}],
+                             "weight_decay": 0.05},
+              {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}],
+    "radam": [{"lr": 0.05}, {"lr": 0.05, "beta2": 0.9, "weight_decay": 0.02},
+              {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}],
     "adamax": [{"lr": 0.05}, {"lr": 0.05, "beta2": 0.9, "weight_decay": 0.01}],
     "rprop": [{"lr": 0.5, "etaminus": 0.4, "etaplus": 1.3, "step_size_max": 0.9}],
     "lion": [{"lr": 0.02}, {"lr": 0.02, "beta1": 0.8, "beta2": 0.95, "weight_decay": 0.2}],
     "newton": [{"lr": 0.5}, {"lr": 0.5, "damping": 2.0}],
+    "asgd": [{"lr": 0.05}, {"lr": 0.05, "t0": 3.0, "lambd": 0.01, "weight_decay": 0.05}],
+    "adafactor": [{"lr": 0.05}, {"lr": 0.05, "weight_decay": 0.1, "d": 1.2, "eps2": 0.5}],
+    "lbfgs": [{"lr": 0.5, "max_iter": 3}, {"lr": 1.0, "strong_wolfe": True, "history_size": 2}],
+    "muon": [{"lr": 0.1}, {"lr": 0.1, "nesterov": False, "weight_decay": 0.0}],
+    "signum": [{"lr": 0.02}, {"lr": 0.02, "weight_decay": 0.1}],
+    "signsgd": [{"lr": 0.02}],
+    "sf_sgd": [{"lr": 0.05}, {"lr": 0.05, "weight_decay": 0.05, "warmup_steps": 5}],
+    "sf_adamw": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.05, "r": 1.0}],
+    "prodigy": [{"lr": 1.0}, {"lr": 1.0, "weight_decay": 0.1, "use_bias_correction": True},
+                {"lr": 1.0, "weight_decay": 0.1, "decouple": False}],
 }
 STEPS = 14
 K = [0, 1, 6, 12]
@@ -57,6 +70,8 @@ def test_every_registered_optimizer_has_configurations_here():
 
 
 def _run(key, config, surface=VALLEY, noise=0.1, steps=STEPS):
+    if REGISTRY[key].evaluates:  # it evaluates the function itself: no gradient noise
+        noise = 0.0
     tr = run(key, surface, (-6.0, 3.0), steps, noise=noise, seed=3, tol=0.0, **config)
     assert tr.steps == steps
     return tr
@@ -269,8 +284,8 @@ def test_lion_lines_with_and_without_decay(wd):
     lines = _lines(explain(tr, k))
     c = 0.8 * tr.state["m"][k - 1] + 0.2 * tr.grad_used[k]
     _close(lines["c_t"].value, c, rtol=1e-12)
-    assert ("weight_decay" in lines[r"\theta_t"].values) == bool(wd)
-    _close(tr.xy[k] - 0.02 * (np.sign(c) + wd * tr.xy[k]), tr.xy[k + 1], rtol=1e-14)
+    assert (r"\theta_{t-1}'" in lines) == bool(wd)  # lion-pytorch decays the weights first
+    _close(tr.xy[k] * (1 - 0.02 * wd) - 0.02 * np.sign(c), tr.xy[k + 1], rtol=1e-14)
 
 
 def test_newton_solves_with_the_recorded_hessian():
@@ -432,9 +447,18 @@ def test_the_spec_says_how_weight_decay_is_applied_and_which_buffers_exist(key):
         assert spec.buffers(**config) == tuple(tr.state)
         hp = {**spec.defaults, **config}
         mode = spec.decay_mode(hp)
-        assert mode == (spec.weight_decay if hp.get("weight_decay") else None)
-        if mode == "decoupled" and key != "lion":
-            assert any(line.lhs == r"\theta_{t-1}'" for line in explain(tr, 1).lines)
+        expected = spec.weight_decay
+        if spec.decay_switch:
+            expected = "decoupled" if hp[spec.decay_switch] else "l2"
+        assert mode == (expected if hp.get("weight_decay") else None)
+        lines = explain(tr, 1).lines
+        separate = any(line.lhs == r"\theta_{t-1}'" for line in lines)
+        if mode == "decoupled":  # a line of its own, or in a step's formula (Muon, Prodigy)
+            assert separate or any(r"\lambda" in line.formula for line in lines)
+        else:
+            assert not separate
+        l2 = "weight_decay" in next(line for line in explain(tr, 1).lines if line.lhs == "g_t").values
+        assert l2 == (mode == "l2")
     assert spec.hessian == (key == "newton")
     if spec.velocity:
         with_momentum = {"momentum": 0.5} if "momentum" in spec.defaults else {}

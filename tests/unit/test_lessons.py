@@ -22,7 +22,10 @@ import pytest
 
 from descent_lab.optimizers import sweeps
 from descent_lab.ui.race import lessons
-from descent_lab.ui.state import INSTRUMENTS, validate_state
+from descent_lab.ui.core import registry
+from descent_lab.ui.core.state import validate_state
+
+INSTRUMENTS = [instrument.name for instrument in registry.INSTRUMENTS]
 
 ROOT = Path(__file__).resolve().parents[2]
 IDS = [lesson.key for lesson in lessons.LESSONS]
@@ -210,6 +213,8 @@ def test_the_compare_panel_starts_where_its_surface_starts():
 INSTRUMENT_WORDS = {
     "grad": "−g arrow", "rescaled": "rescaled-gradient arrow", "velocity": "velocity arrow",
     "step": "step arrow", "angle": "angle chart", "lr": "effective-lr chart", "sharpness": "lr·λmax chart",
+    "edge": "stability edge chart", "flows": "flows on the contour", "theory": "theory panel",
+    "batch": "minibatches drawn on the contour",
 }
 
 

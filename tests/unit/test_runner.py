@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from descent_lab import optimizers, surfaces
-from descent_lab.optimizers import REGISTRY, SCHEDULES, learning_rates, run, run_batch
+from descent_lab.optimizers import OPTIMIZERS as REGISTRY, SCHEDULES, learning_rates, run, run_batch
 
 ROSEN = surfaces.get("rosenbrock")
 BOWL = surfaces.get("bowl")

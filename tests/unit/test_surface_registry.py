@@ -20,8 +20,9 @@ from descent_lab.surfaces.expression import DEFAULT_BOUNDS, EXAMPLE, MAX_LENGTH
 TEXT = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 
 
-def test_entries_are_the_formula_surfaces_then_the_typed_one():
-    assert list(ENTRIES) == [*REGISTRY, "custom"]
+def test_entries_are_the_formula_surfaces_then_data_online_n_dimensional_then_the_typed_one():
+    assert list(ENTRIES) == [*REGISTRY, *surfaces.data.ENTRIES, *surfaces.online.ENTRIES,
+                             *surfaces.highdim.ENTRIES, "custom"]
     custom = ENTRIES["custom"]
     assert [p.name for p in custom.params] == ["expression", "xmin", "xmax", "ymin", "ymax"]
     text = custom.params[0]

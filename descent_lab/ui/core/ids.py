@@ -24,7 +24,6 @@ FRAME_SYNC = "frame-sync-store"  # last frame the player settled on (browser)
 CLICK = "click-store"            # exact pointer position of a click on the contour (browser)
 ALERTS = "alerts"                # visible messages about refused values
 ALERT_CLOSE = "alert-close"
-DOWNLOAD = "download"            # dcc.Download for the CSV
 STATUS = "status-line"
 
 # --- page frame -----------------------------------------------------------------------
@@ -67,6 +66,7 @@ DIST_GRAPH = "dist-graph"
 LEGEND = "legend"
 LESSON = "lesson"                      # the loaded lesson's banner
 LESSON_LIVE = "lesson-live"            # the lesson's key number at the current frame
+LESSON_BODY = "lesson-body"            # the lesson's text (folded on phones)
 LESSONS = "lessons"                    # the lesson list
 
 # --- player ------------------------------------------------------------------------------------

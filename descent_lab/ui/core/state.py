@@ -70,9 +70,12 @@ def short(value: Any, limit: int = 40) -> str:
 
 
 def fmt_number(value: Any) -> str:
-    """Shortest text that reads back to the same value (floats) or true/false."""
+    """Shortest text that reads back to the same value (floats), true/false, or a list of
+    numbers joined by ``;``."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ";".join(fmt_number(v) for v in value)
     number = float(value)
     if number == int(number) and abs(number) < 1e15:
         return str(int(number))
@@ -132,8 +135,26 @@ def parse_number(text: str) -> float | bool | str:
         return text
 
 
+STEPS_SEPARATORS = re.compile(r"[;,\s]+")
+
+
+def steps_value(value: Any) -> Any:
+    """A list of step counts from its text (``"300;600"`` in a link, ``"300, 600"`` typed);
+    anything else as it is (refused by the spec if wrong)."""
+    if isinstance(value, str):
+        parts = [p for p in STEPS_SEPARATORS.split(value.strip()) if p]
+        numbers = [parse_number(p) for p in parts]
+        return numbers if parts else value
+    return value
+
+
 def validate_param(hp: Any, value: Any, owner: str) -> Any:
     """Validate one value against a ``HyperParam`` spec; ValueError with a sentence."""
+    if hp.kind == "steps":
+        try:
+            return hp.validate(steps_value(value))
+        except ValueError as exc:
+            raise ValueError(f"{owner}: {exc}") from None
     if hp.kind == "bool":
         if isinstance(value, bool):
             return hp.validate(value)
@@ -347,6 +368,10 @@ def _validate_schedule(raw: Any, owner: str, errors: Errors) -> dict:
     if raw is None:
         return {"kind": "constant"}
     try:
+        spec = optimizers.SCHEDULES.get(raw.get("kind")) if isinstance(raw, dict) else None
+        if spec is not None:  # lists of steps arrive as text ("300;600") or JSON lists
+            raw = {**raw, **{hp.name: steps_value(raw[hp.name]) for hp in spec.params
+                             if hp.kind == "steps" and hp.name in raw}}
         return optimizers.validate_schedule(raw)
     except ValueError as exc:
         errors.append(f"{owner}: " + fallback(exc, "a constant learning rate"))

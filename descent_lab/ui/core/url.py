@@ -22,7 +22,7 @@ from . import state as st
 
 MAX_URL_LENGTH = 8_000
 _CALL = re.compile(r"^\s*(?:(\d+)\s*:)?\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*?)\))?\s*$", re.S)
-_SAFE = "(),=.:-_+~"
+_SAFE = "(),=.:-_+~;"  # ";" joins a list of steps (a schedule's milestones)
 _SAFE_TEXT = "(),.*-_"  # a typed expression: "+" must be escaped (a query string reads it as a space)
 # Query names of the surfaces' text parameters (and "f", the typed function's older name).
 TEXT_NAMES = {"expression": "expression", "f": "expression"}

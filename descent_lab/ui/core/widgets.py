@@ -111,6 +111,16 @@ def slider_marks(hp: Any) -> dict:
     return {low: fmt_value(hp.low), high: fmt_value(high)}
 
 
+def named(name: str, control, class_name: str = "", **attrs) -> html.Div:
+    """A box giving the Dash control inside it an accessible name.
+
+    Dash 4's Slider, RangeSlider, RadioItems, Checklist and Dropdown accept no ``aria-*``
+    property. The browser (``assets/00_core.js``, ``nameControls``) names the control in the
+    nearest box with a ``data-name``: slider thumbs get it as ``aria-label``, an option list
+    becomes a radio group or group of that name, a dropdown's button reads "name: value"."""
+    return html.Div(control, className=class_name or None, **{"data-name": name}, **attrs)
+
+
 def dom_id(control_id: dict) -> str:
     """A plain DOM id for a label's ``htmlFor`` (the text field of the control)."""
     return "-".join(str(control_id[k]) for k in sorted(control_id))
@@ -129,10 +139,10 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
                                     className="control-text"),
                          html.P(help_text + " Press Enter to apply.", className="hint")],
                         className="control control-wide", **{"data-name": name})
-    if is_number(hp) and not has_slider(hp):
+    if hp.kind == "steps" or is_number(hp) and not has_slider(hp):
         field = dcc.Input(id=text_id, type="text", value=fmt_value(value), debounce=True, inputMode="decimal",
                           spellCheck=False, autoComplete="off", className="number")
-        return html.Label([html.Span(hp.label, title=help_text), field], className="field control-field",
+        return html.Label([html.Span(hp.label), field], className="field control-field", title=help_text,
                           **{"data-name": name})
     if hp.kind == "bool":
         box = dcc.Checklist(
@@ -142,7 +152,7 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
             className="control-check",
             inputClassName="check-input",
         )
-        return html.Div([box], className="control control-bool", title=help_text)
+        return html.Div([box], className="control control-bool", title=help_text, **{"data-name": name})
     low, high, step = slider_range(hp)
     field_id = dom_id(text_id) if isinstance(text_id, dict) else text_id
     text = dcc.Input(id=text_id, type="text", value=fmt_value(value), debounce=True, inputMode="decimal",

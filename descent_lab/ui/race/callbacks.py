@@ -10,16 +10,17 @@
   no trip through dash-renderer's callback pipeline;
 * ``race.render`` (browser): figures for the main graph and the step charts when the
   surface, the panels or the axes change; the runs are drawn on canvases;
-* the CSV download (server), the link in the address bar, copying it, run statuses.
+* the link in the address bar, copying it, run statuses (the CSV is a route of its own,
+  ``race.download``, fetched by the page).
 """
 
 from __future__ import annotations
 
 import dash
-from dash import ALL, MATCH, Input, Output, State, dcc
+from dash import ALL, MATCH, Input, Output, State
 
-from ..core import ids, widgets
-from . import events, export, flow
+from ..core import ids
+from . import events, flow
 
 NO = dash.no_update
 
@@ -97,14 +98,6 @@ def register(app: dash.Dash) -> None:
         if trigger in (None, ids.URL):
             action = {"kind": "load", "search": search}
         return flow.respond(client, action)
-
-    @app.callback(Output(ids.DOWNLOAD, "data"), Output(ids.ALERTS, "children", allow_duplicate=True),
-                  Input(ids.CSV, "n_clicks"), State(ids.STATE, "data"), prevent_initial_call=True)
-    def on_csv(n_clicks, client_state):
-        if not n_clicks:
-            raise dash.exceptions.PreventUpdate
-        text, name, errors = export.csv_text(client_state)
-        return dcc.send_string(text, name, type="text/csv"), (widgets.alerts(errors) if errors else NO)
 
     app.clientside_callback(dash.ClientsideFunction("race", "configure"), Input(ids.CONFIG, "data"))
     app.clientside_callback(dash.ClientsideFunction("race", "syncState"), Input(ids.STATE, "data"),

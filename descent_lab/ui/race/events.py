@@ -108,9 +108,13 @@ def _click(state: dict, a: dict, digits: int | None = 4) -> Result:
 
 
 def _box(state: dict, a: dict) -> Result:
-    if a.get("value") == "whole":
+    value = a.get("value")
+    if value == "whole":
         return surface.set_box(state, None)
-    return fit(state)
+    if value == "fit":
+        return fit(state)
+    return state, [f"The window must be 'fit' (around the paths) or 'whole' (the whole surface), "
+                   f"got {short(value)}."]
 
 
 def fit(state: dict) -> Result:
@@ -131,6 +135,11 @@ def _setup(state: dict, a: dict) -> Result:
     return new, []
 
 
+def typed_field(**fields) -> tuple[Event, Event]:
+    """A field whose text is committed on Enter or when it loses focus: one event each."""
+    return tuple(Event(prop=prop, value_from="value", **fields) for prop in ("n_submit", "n_blur"))
+
+
 EVENTS: tuple[Event, ...] = (
     Event(
         kind="surface",
@@ -147,24 +156,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_sparam,
     ),
-    Event(
+    *typed_field(
         kind="sparam_text",
         mirror="text:sparam",
         component=ids.SPARAM_TEXT,
         pattern=True,
         keys=("name",),
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: _sparam(s, a, typed=True),
-    ),
-    Event(
-        kind="sparam_text",
-        mirror="text:sparam",
-        component=ids.SPARAM_TEXT,
-        pattern=True,
-        keys=("name",),
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: _sparam(s, a, typed=True),
     ),
     Event(
@@ -174,20 +171,10 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=lambda s, a: surface.set_scale(s, widgets.from_control(SCALE_PARAM, a.get("value"))),
     ),
-    Event(
+    *typed_field(
         kind="scale_text",
         mirror="text:scale",
         component=ids.LOSS_SCALE_TEXT,
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: surface.set_scale(s, _typed(a.get("value"))),
-    ),
-    Event(
-        kind="scale_text",
-        mirror="text:scale",
-        component=ids.LOSS_SCALE_TEXT,
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: surface.set_scale(s, _typed(a.get("value"))),
     ),
     Event(
@@ -242,24 +229,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_hparam,
     ),
-    Event(
+    *typed_field(
         kind="hparam_text",
         mirror="text:hparam",
         component=ids.HPARAM_TEXT,
         pattern=True,
         keys=("run", "name"),
-        prop="n_submit",
-        value_from="value",
-        apply=_hparam_text,
-    ),
-    Event(
-        kind="hparam_text",
-        mirror="text:hparam",
-        component=ids.HPARAM_TEXT,
-        pattern=True,
-        keys=("run", "name"),
-        prop="n_blur",
-        value_from="value",
         apply=_hparam_text,
     ),
     Event(
@@ -279,24 +254,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_schedule_param,
     ),
-    Event(
+    *typed_field(
         kind="schedule_text",
         mirror="text:schedule",
         component=ids.SCHEDULE_TEXT,
         pattern=True,
         keys=("run", "name"),
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: _schedule_param(s, a, typed=True),
-    ),
-    Event(
-        kind="schedule_text",
-        mirror="text:schedule",
-        component=ids.SCHEDULE_TEXT,
-        pattern=True,
-        keys=("run", "name"),
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: _schedule_param(s, a, typed=True),
     ),
     Event(
@@ -322,20 +285,10 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=lambda s, a: start.set_noise(s, a.get("value")),
     ),
-    Event(
+    *typed_field(
         kind="noise_text",
         mirror="text:noise",
         component=ids.NOISE_TEXT,
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: start.set_noise(s, _typed(a.get("value"))),
-    ),
-    Event(
-        kind="noise_text",
-        mirror="text:noise",
-        component=ids.NOISE_TEXT,
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: start.set_noise(s, _typed(a.get("value"))),
     ),
     Event(kind="fan", mirror="state:fan", component=ids.FAN, apply=lambda s, a: start.set_fan(s, a.get("value"))),

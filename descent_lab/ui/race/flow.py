@@ -25,6 +25,7 @@ from dash import no_update
 from descent_lab import optimizers
 
 from ..core import engine, plot, registry, widgets
+from ..serving import budget
 from ..core.state import (
     MAX_RUNS,
     make_surface,
@@ -217,6 +218,48 @@ def load(search: Any) -> tuple[dict, list[str]]:
     return state, errors + more + unknown
 
 
+def race_work(state: dict) -> budget.Estimate:
+    """The engine work the paths of ``state`` need, before any of it starts: every run
+    (and its noise fan) not cached yet, and the compared panel's runs."""
+    steps, fan = int(state["steps"]), int(state.get("fan") or 0) if state.get("noise") else 0
+    work = budget.estimate_runs(state["runs"], optimizers.cost, engine.surface_of(state["surface"]), steps,
+                                fan=fan, fresh=lambda i: not engine.is_cached(state, i))
+    if state.get("compare"):
+        twin, at = engine.surface_of(state["surface"], state["compare"]), surface.twin_start(state)
+        work += budget.estimate_runs(state["runs"], optimizers.cost, twin, steps,
+                                     fresh=lambda i: not engine.is_cached(state, i, state["compare"], at))
+    return work
+
+
+REFUSED = (budget.OverBudget, budget.Busy, optimizers.BudgetExceeded)
+"""Why a request's work did not run: over the budget, no heavy slot free, past its deadline."""
+
+
+def budgeted_paths(state: dict) -> dict:
+    """:func:`paths_payload` admitted by this worker's gate (raises one of :data:`REFUSED`)."""
+    with budget.gate().admit(race_work(state)) as ticket:
+        return ticket.run(paths_payload, state)
+
+
+def refused(old: dict | None, action: dict, errors: list[str], reason: Exception) -> dict:
+    """The reply when the work of an action was refused: nothing is committed, the page
+    keeps what it shows, a typed field goes back to the value in use; a first load falls
+    back to the default set-up."""
+    if old is None:
+        fallback = respond(None, {"kind": "load", "search": ""})
+        fallback["alerts"] = widgets.alerts(errors + [str(reason)])
+        return fallback
+    out = {name: NO for name in OUTPUTS}
+    out["alerts"] = widgets.alerts(errors + [str(reason)])
+    if action["kind"] in FIELD_KINDS:
+        out[action["kind"]] = old["start"][0] if action["kind"] == "start_x" else \
+            old["start"][1] if action["kind"] == "start_y" else old[action["kind"]]
+    # the page's controls go back to the state it keeps
+    out["paths"] = dash.Patch()
+    out["paths"]["controls"] = controls_payload(old)
+    return out
+
+
 def apply_action(old: dict | None, action: dict) -> tuple[dict, list[str]]:
     if action["kind"] == "load":
         return load(action.get("search"))
@@ -283,7 +326,9 @@ def respond(client_state: Any, action: dict | None) -> dict:
     lesson_moved = not fresh and (old.get("lesson") != new.get("lesson") or teach.applies(old) != teach.applies(new))
     if fresh or changed(*SIM_KEYS, "show", "box", "view") or lesson_moved:
         try:
-            paths = paths_payload(new)
+            paths = budgeted_paths(new)
+        except REFUSED as exc:
+            return refused(None if tampered else old, action, errors, exc)
         except ValueError as exc:  # the engine refused a combination we let through
             out["alerts"] = widgets.alerts(errors + [f"Could not run these settings: {exc}"])
         else:
@@ -353,6 +398,15 @@ def preview(client_state: Any, action: Any) -> dict:
     new, errors = events.apply(old, action)
     if errors:
         return {"error": " ".join(errors)}
+    try:
+        with budget.gate().admit(race_work(new)) as ticket:
+            return ticket.run(preview_payload, old, new)
+    except REFUSED as exc:
+        return {"error": str(exc)}
+
+
+def preview_payload(old: dict, new: dict) -> dict:
+    """The runs, twin and contour of :func:`preview` for ``new`` (``old`` is what the page shows)."""
     only = changed_runs(old, new)
     s = make_surface(new["surface"])
     indices = range(len(new["runs"])) if only is None else only

@@ -39,7 +39,9 @@ from functools import lru_cache
 import numpy as np
 
 from descent_lab import optimizers
-from descent_lab.optimizers import diagnostics, sweeps
+from descent_lab.optimizers import diagnostics, flows, stability, sweeps, theory
+from descent_lab.optimizers.edges import roots
+from descent_lab.surfaces import online
 from ..core.state import get_surface, validate_state
 
 __all__ = [
@@ -812,6 +814,540 @@ SADDLE_ESCAPE = Lesson(
 )
 
 
+# Each optimizer's own stability edge, on the ravine whose steep curvature is 1.
+def live_edge_share(trajectories, surface) -> list[np.ndarray]:
+    """Each update's effective sharpness over the run's own edge (NaN without one)."""
+    out = []
+    for t in trajectories:
+        r = stability.report(t, surface)
+        share = r.value / r.limit if r.known else np.full(t.steps, np.nan)
+        out.append(_pad(share, len(t.xy)))
+    return out
+
+
+def _edge_of(index: int):
+    def measure(runs: Runs) -> float:
+        limit = stability.edge_limit(runs[index])
+        return math.nan if limit is None else float(limit)
+
+    return measure
+
+
+def _sharpness_minus_lr(runs: Runs) -> float:
+    """Largest distance of any run's effective sharpness from its lr (curvature 1)."""
+    return float(max(np.abs(stability.effective_sharpness(t, runs.main.surface) - t.hparams["lr"]).max()
+                     for t in runs.main.trajectories))
+
+
+OWN_EDGE = Lesson(
+    key="own-edge",
+    title="Every optimizer has its own edge of stability",
+    question="Is lr·λmax < 2 the limit for every optimizer?",
+    answer=(
+        "No: 2 is gradient descent's edge. "
+        "Heavy-ball momentum is stable up to lr·λ = 2(1 + μ), 3.2 at μ = 0.6, and Nesterov's look-ahead only up "
+        "to 2(1 + μ)/(1 + 2μ) = 1.45, below gradient descent's 2."
+    ),
+    look=(
+        "The stability edge chart draws each run's effective sharpness (here its lr, as the steep curvature is 1) "
+        "against its own dashed edge. "
+        "Gradient descent at 1.9 zig-zags in, each swing 0.9 times the last; momentum at 3.0, far past 2, rings "
+        "and reaches 1e-6 at step 33, before gradient descent's 74. "
+        "Nesterov at 1.5, over its 1.45, swings 1.08 times wider each step and diverges at step 80."
+    ),
+    state={
+        "surface": _ALIGNED,
+        "runs": [_run("gd", lr=1.9), _run("momentum", lr=3.0, momentum=0.6), _run("nesterov", lr=1.5, momentum=0.6)],
+        "start": [-8.0, 2.0],
+        "steps": 120,
+        "show": ["edge"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="effective sharpness as a share of its own edge", compute=live_edge_share, fmt=fmt_pct),
+    stop=14,
+    zoom=((-8.5, 1.5), (-8.0, 8.0)),
+    claims=(
+        _claim("The ravine's steep curvature is λmax = 1 at every point of every path (largest distance from 1).",
+               lambda r: float(max(abs(diagnostics.max_eigenvalue(r.main.surface.hess(t.xy)) - 1).max()
+                                   for t in r.main.trajectories)), _between(0, 1e-12), lambda v: f"{v:.1e}"),
+        _claim("So each run's effective sharpness is its lr at every step: 1.9, 3.0 and 1.5 (largest distance).",
+               _sharpness_minus_lr, _between(0, 1e-12), lambda v: f"{v:.1e}"),
+        _claim("Gradient descent's edge is 2.", _edge_of(0), _equals(2.0)),
+        _claim("Heavy-ball momentum's edge is 2(1 + μ) = 3.2 at μ = 0.6.", _edge_of(1), _near(3.2, 1e-12)),
+        _claim("Nesterov's is 2(1 + μ)/(1 + 2μ) = 1.45 at μ = 0.6 (16/11), below gradient descent's 2.",
+               _edge_of(2), _near(16 / 11, 1e-12), lambda v: f"{v:.4f}"),
+        _claim("Gradient descent at 1.9 zig-zags in: each swing is 0.9 times the last (|y| per step).",
+               _floor_factor(0), _near(0.9, 1e-6)),
+        _claim("Gradient descent reaches 1e-6 at step 74.", _steps(0), _equals(74), fmt_int),
+        _claim("Momentum at 3.0, far past 2, reaches 1e-6 at step 33.", _steps(1), _equals(33), fmt_int),
+        _claim("Momentum rings: at 3.0 the roots of its step are complex (their imaginary part).",
+               lambda r: abs(roots(3.0, runs_model(r, 1))[0].imag), lambda v: v > 0.1),
+        _claim("Nesterov's effective sharpness 1.5 is over its edge 1.45 at every step (smallest margin).",
+               lambda r: float(np.min(stability.effective_sharpness(r[2], r.main.surface) - stability.edge_limit(r[2]))),
+               lambda v: v > 0),
+        _claim("Nesterov swings 1.08 times wider each step (|y| per step, median).", _floor_factor(2),
+               _near(1.08, 0.005), lambda v: f"{v:.3f}"),
+        _claim("Nesterov diverges at step 80.", lambda r: float(r[2].diverged_at or math.nan), _equals(80), fmt_int),
+        _claim("Up to the pause the Nesterov run stays on the zoomed plot (largest |y|, the plot's edge at 8).",
+               lambda r: float(np.abs(r[2].xy[:15, 1]).max()), lambda v: v < 8.0),
+    ),
+)
+
+
+def runs_model(runs: Runs, index: int):
+    """The recurrence of run ``index``'s step (its spec's edge model)."""
+    traj = runs[index]
+    return optimizers.REGISTRY[traj.key].edge.model(traj.hparams)
+
+
+# The edge of stability in two dimensions, and the central flow that predicts it.
+_EOS = {"key": "edge_of_stability", "params": {"c": 0.01}}
+
+
+def live_sharpness(trajectories, surface) -> list[np.ndarray]:
+    """λmax of the Hessian at each frame."""
+    return [diagnostics.max_eigenvalue(surface.hess(t.xy)) for t in trajectories]
+
+
+def _sharp(runs: Runs) -> np.ndarray:
+    return diagnostics.max_eigenvalue(runs.main.surface.hess(runs[0].xy))
+
+
+def _at_edge(runs: Runs) -> int:
+    """The first frame whose sharpness reaches 2/lr."""
+    return int(np.argmax(_sharp(runs) >= 2.0 / runs[0].hparams["lr"]))
+
+
+LESSONS_WITH_FLOWS = ("edge-of-stability",)
+
+
+@lru_cache(maxsize=4)
+def _lesson_flows(key: str) -> flows.Flows:
+    runs = _simulate(key)
+    return flows.describe(runs[0], runs.main.surface, optimizers.REGISTRY[runs[0].key])
+
+
+def _eos_flows(runs: Runs) -> flows.Flows:
+    """The first run's flows: computed once for a registered lesson's own runs (about
+    0.2 s each), afresh for any other set-up."""
+    for key in LESSONS_WITH_FLOWS:
+        if runs is _simulate(key):
+            return _lesson_flows(key)
+    return flows.describe(runs[0], runs.main.surface, optimizers.REGISTRY[runs[0].key])
+
+
+EDGE_OF_STABILITY = Lesson(
+    key="edge-of-stability",
+    title="At the edge of stability gradient descent follows the central flow",
+    question="What does gradient descent do when the surface grows too sharp for its learning rate?",
+    answer=(
+        "It does not diverge. "
+        "Here the curvature across, 1 + x², grows as the pull moves x on; once it reaches 2/lr = 20 gradient "
+        "descent leaves the gradient flow and hovers at that edge, oscillating across. "
+        "The central flow (Cohen et al.) predicts where: it stops at x = √19 = 4.36, where the oscillation, "
+        "of RMS σ = 0.0479, pushes back as hard as the pull."
+    ),
+    look=(
+        "With the flows on the contour, the gradient flow (dotted) sharpens on to x = 5.2 by step 1200, while the "
+        "run reaches the edge at step 367, six steps after its central flow (dashed), and hovers with it: from "
+        "then on its mean x is 4.354 and the stability edge chart holds its ηλmax at 2 (mean sharpness 19.98). "
+        "The bar on the central flow is the oscillation it predicts, ±0.0479; the run's, measured, is 0.0448, "
+        "with a gradient noise of 1e-5 that keeps y from decaying to exactly 0."
+    ),
+    state={
+        "surface": _EOS,
+        "runs": [_run("gd", lr=0.1)],
+        "start": [4.0, 0.1],
+        "steps": 1200,
+        "noise": 1e-5,
+        "seed": 0,
+        "show": ["flows", "edge"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="sharpness λmax(H), against the edge 2/lr", compute=live_sharpness, fmt=fmt_num),
+    stop=600,
+    zoom=((3.95, 4.7), (-0.3, 0.3)),
+    claims=(
+        _claim("The curvature across is 1 + x² on y = 0: λmax at (4.36, 0) is 1 + 4.36² (√19 = 4.36 gives 20).",
+               lambda r: float(diagnostics.max_eigenvalue(r.main.surface.hess(np.array([math.sqrt(19), 0.0])))),
+               _near(20.0, 1e-9)),
+        _claim("The learning rate is 0.1, so the edge 2/lr is 20.", lambda r: 2.0 / r[0].hparams["lr"], _near(20.0, 1e-12)),
+        _claim("Gradient descent reaches the edge at step 367 (first frame with λmax ≥ 20).", _at_edge, _equals(367),
+               fmt_int),
+        _claim("Its central flow reaches it six steps earlier, at step 361.",
+               lambda r: float(np.argmax(_eos_flows(r).central.sigma > 0)), _equals(361), fmt_int),
+        _claim("It does not diverge: all 1200 steps run.", lambda r: float(r[0].steps), _equals(1200), fmt_int),
+        _claim("From the edge on its mean sharpness is 19.98 ...",
+               lambda r: float(_sharp(r)[_at_edge(r):].mean()), _near(19.98, 0.005), lambda v: f"{v:.2f}"),
+        _claim("... its ηλmax (lr times it) is at 2 on median ...",
+               lambda r: float(np.median(stability.effective_sharpness(r[0], r.main.surface)[_at_edge(r):])),
+               _near(2.0, 0.01)),
+        _claim("... and its mean x is 4.354.", lambda r: float(r[0].xy[_at_edge(r):, 0].mean()), _near(4.354, 5e-4),
+               lambda v: f"{v:.4f}"),
+        _claim("The central flow stops at x = √19 = 4.36 (its x at step 1200).",
+               lambda r: float(_eos_flows(r).central.xy[-1, 0]), _near(math.sqrt(19), 1e-4), lambda v: f"{v:.5f}"),
+        _claim("It predicts an oscillation of RMS σ = 0.0479 across: σ² = c/x = 0.01/√19 at the edge.",
+               lambda r: flows.oscillation(r[0], _eos_flows(r).central)[0], _near(0.0479, 5e-5),
+               lambda v: f"{v:.5f}"),
+        _claim("The run's oscillation about the central flow along the top eigenvector is 0.0448 (RMS).",
+               lambda r: flows.oscillation(r[0], _eos_flows(r).central)[1], _near(0.0448, 5e-4),
+               lambda v: f"{v:.4f}"),
+        _claim("The gradient flow sharpens on to x = 5.2 by step 1200.",
+               lambda r: float(_eos_flows(r).gradient.xy[-1, 0]), _near(5.2, 0.005)),
+        _claim("The gradient noise is 1e-5 (the run's σ).", lambda r: float(r[0].noise), _equals(1e-5), fmt_sci),
+    ),
+)
+
+
+# Theory beside measurement: rates on a quadratic, to the fifth digit.
+_VALLEY50 = {"key": "valley", "params": {"condition": 50.0, "angle": 0.0}}
+_GD_BEST_LR, _GD_BEST_RATE = theory.gd_optimal([0.02, 1.0])
+_HB_BEST_LR, _HB_BEST_MU, _HB_BEST_RATE = theory.heavy_ball_optimal([0.02, 1.0])
+
+
+def live_distance(trajectories, surface) -> list[np.ndarray]:
+    return [surface.distance_to_minimum(t.xy) for t in trajectories]
+
+
+def _row(index: int, what: str):
+    """The theory panel's row ``what`` for run ``index`` (its start, as the panel words it)."""
+    def find(runs: Runs):
+        traj = runs[index]
+        rows = theory.compare(traj, runs.main.surface, optimizers.REGISTRY[traj.key])
+        return next(r for r in rows if r.what.startswith(what))
+
+    return find
+
+
+def _predicted(index: int, what: str):
+    return lambda r: float(_row(index, what)(r).predicted)
+
+
+def _measured(index: int, what: str):
+    return lambda r: float(_row(index, what)(r).measured)
+
+
+THEORY_RATES = Lesson(
+    key="theory-rates",
+    title="Theory predicts the rate, to the fifth digit",
+    question="How fast should gradient descent and momentum converge in a ravine, and do they?",
+    answer=(
+        "On a quadratic every direction's distance follows a linear recurrence, so the rate is a closed form. "
+        "On this κ = 50 ravine gradient descent at its best step 2/(λ1 + λn) = 1.96 shrinks its distance by "
+        "(κ − 1)/(κ + 1) = 0.96078 a step, and Polyak's heavy ball at its best lr 3.07 and momentum 0.566 by "
+        "(√κ − 1)/(√κ + 1) = 0.7522."
+    ),
+    look=(
+        "The theory panel lays each formula beside the run: gradient descent measures 0.96078. "
+        "Heavy ball measures 0.7654, 1.8% slower, because its best settings give a repeated root, so its distance "
+        "falls like (a + bk)ρ^k; with the factor k taken out it measures 0.7543. "
+        "Heavy ball reaches 1e-6 at step 41, gradient descent at step 185."
+    ),
+    state={
+        "surface": _VALLEY50,
+        "runs": [_run("gd", lr=_GD_BEST_LR), _run("momentum", lr=_HB_BEST_LR, momentum=_HB_BEST_MU)],
+        "start": [-8.0, 2.0],
+        "steps": 400,
+        "show": ["theory"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="distance to the minimum", compute=live_distance, fmt=fmt_num),
+    stop=41,
+    zoom=((-8.5, 1.0), (-5.5, 5.5)),
+    claims=(
+        _claim("The ravine's curvatures are λ1 = 1 and λn = 0.02: κ = 50 (the theory panel's κ).",
+               lambda r: float(theory.quadratic(r.main.surface).kappa), _near(50.0, 1e-9)),
+        _claim("Gradient descent's best step is 2/(λ1 + λn) = 1.96, its lr here.",
+               lambda r: r[0].hparams["lr"], _near(2 / 1.02, 1e-15), lambda v: f"{v:.6f}"),
+        _claim("Theory: gradient descent's rate is (κ − 1)/(κ + 1) = 0.96078.",
+               _predicted(0, "rate per step"), _near(49 / 51, 1e-12), lambda v: f"{v:.6f}"),
+        _claim("Measured on the run: 0.96078 (factor per step of the distance to the minimum).",
+               _measured(0, "rate per step"), _near(49 / 51, 5e-6), lambda v: f"{v:.6f}"),
+        _claim("Polyak's best heavy ball: lr 4/(√λ1 + √λn)² = 3.07 ...", lambda r: r[1].hparams["lr"],
+               _near(3.0702, 1e-4)),
+        _claim("... and momentum ((√κ − 1)/(√κ + 1))² = 0.566.", lambda r: r[1].hparams["momentum"],
+               _near(0.5658, 1e-4)),
+        _claim("Theory: its rate is (√κ − 1)/(√κ + 1) = 0.7522.", _predicted(1, "rate per step"),
+               _near(0.7522, 5e-5), lambda v: f"{v:.5f}"),
+        _claim("Measured: 0.7654 ...", _measured(1, "rate per step"), _near(0.7654, 5e-5), lambda v: f"{v:.5f}"),
+        _claim("... 1.8% slower than theory (measured / theory − 1).",
+               lambda r: _measured(1, "rate per step")(r) / _predicted(1, "rate per step")(r) - 1,
+               _near(0.018, 0.0005), fmt_pct),
+        _claim("Its best settings give a repeated root at both ends of the spectrum (largest gap between roots).",
+               lambda r: float(max(abs(np.subtract(*roots(a, runs_model(r, 1))))
+                                   for a in r[1].hparams["lr"] * np.array([0.02, 1.0]))),
+               _between(0, 1e-6), lambda v: f"{v:.1e}"),
+        _claim("With the factor k of (a + bk)ρ^k taken out, heavy ball measures 0.7543.",
+               _measured(1, "the same, with the repeated root"), _near(0.7543, 5e-5), lambda v: f"{v:.5f}"),
+        _claim("Heavy ball reaches 1e-6 at step 41.", _steps(1), _equals(41), fmt_int),
+        _claim("Gradient descent reaches 1e-6 at step 185.", _steps(0), _equals(185), fmt_int),
+    ),
+)
+
+
+# Real data: minibatch noise shaped like the ravine.
+_TIPS8 = {"key": "tips_linear", "params": {"batch": 8}}
+
+
+def _cloud_at(point: str, count: int = 4000):
+    """Gradients of ``count`` fresh minibatches at the minimum or at the start (main panel)."""
+    def sample(runs: Runs) -> np.ndarray:
+        s = runs.main.surface
+        w = np.asarray(s.minimizers[0] if point == "minimum" else runs[0].xy[0], dtype=float)
+        return s.stochastic.cloud(w[None], seed=0, count=count)[0]
+
+    return sample
+
+
+def _noise_axes(runs: Runs) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvalues, eigenvectors) of the minibatch gradients' covariance at the minimum."""
+    return np.linalg.eigh(np.cov(_cloud_at("minimum")(runs).T))
+
+
+def _steep_direction(runs: Runs) -> np.ndarray:
+    s = runs.main.surface
+    return np.linalg.eigh(s.hess(np.asarray(s.minimizers[0])))[1][:, 1]
+
+
+def _batch_minimizer_distance(runs: Runs) -> float:
+    s, traj = runs.main.surface, runs[0]
+    rows = s.stochastic.batches(traj.seed, traj.steps)
+    w = s.stochastic.batch_minimizer(rows)
+    return float(np.nanmedian(np.linalg.norm(w - np.asarray(s.minimizers[0]), axis=1)))
+
+
+MINIBATCH_NOISE = Lesson(
+    key="minibatch-noise",
+    title="Minibatch noise is the data's own, shaped like the ravine",
+    question="Is a minibatch gradient just the full gradient plus some random noise?",
+    answer=(
+        "No: it is the gradient of the minibatch's own loss, whose minimum sits elsewhere; on these 244 meals "
+        "batches of 8 put theirs 0.92 from the full minimum on median. "
+        "So the noise is shaped like the ravine, 64 times stronger along its steep direction (6° from it) than "
+        "across, and it does not vanish at the minimum, where the full gradient does."
+    ),
+    look=(
+        "With the minibatches drawn on the contour, the dots show where steps with other minibatches would land: "
+        "at the minimum their gradients still have an RMS size of 1.1, and at the start they spread 3.0 times as "
+        "wide. "
+        "Gradient descent at lr 0.15 reaches 1e-6 at step 287 with the full batch (right), while with batches of 8 "
+        "it never does: over its last 200 steps its loss stays 0.09 above the minimum on average."
+    ),
+    state={
+        "surface": _TIPS8,
+        "compare": {"batch": 244},
+        "runs": [_run("gd", lr=0.15)],
+        "start": [3.5, 2.5],
+        "steps": 400,
+        "seed": 0,
+        "show": ["batch"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="loss above the minimum", compute=live_gap, fmt=fmt_sci),
+    stop=150,
+    zoom=((0.4, 3.8), (0.0, 2.8)),
+    claims=(
+        _claim("The data set has 244 meals ...", lambda r: float(r.main.surface.stochastic.size), _equals(244), fmt_int),
+        _claim("... sampled in batches of 8 (the compared panel: all 244).",
+               lambda r: float(r.main.surface.stochastic.batch), _equals(8), fmt_int),
+        _claim("The minibatches' own minima lie 0.92 from the full minimum on median (over the run's batches).",
+               _batch_minimizer_distance, _near(0.92, 0.005)),
+        _claim("At the minimum the full gradient is 0 (its size) ...",
+               lambda r: float(np.linalg.norm(r.main.surface.grad(np.asarray(r.main.surface.minimizers[0])))),
+               _between(0, 1e-9), lambda v: f"{v:.1e}"),
+        _claim("... but minibatch gradients average 0 with an RMS size of 1.1 there (4000 batches).",
+               lambda r: float(np.sqrt(np.mean(np.sum(_cloud_at("minimum")(r) ** 2, axis=1)))), _near(1.1, 0.02)),
+        _claim("Their spread is 64 times larger along one axis than across it (covariance eigenvalues' ratio).",
+               lambda r: float(_noise_axes(r)[0][1] / _noise_axes(r)[0][0]), _near(64.0, 2.0)),
+        _claim("That axis is the ravine's steep direction, 6° from it (the Hessian's top eigenvector).",
+               lambda r: float(np.degrees(np.arccos(abs(_noise_axes(r)[1][:, 1] @ _steep_direction(r))))),
+               _near(6.0, 0.5), fmt_deg),
+        _claim("At the start they spread 3.0 times as wide as at the minimum (RMS distance from the mean).",
+               lambda r: float(np.sqrt(np.trace(np.cov(_cloud_at("start")(r).T)) /
+                                       np.trace(np.cov(_cloud_at("minimum")(r).T)))), _near(3.0, 0.05)),
+        _claim("With the full batch, gradient descent at lr 0.15 reaches 1e-6 at step 287.",
+               _steps(0, panel="compare"), _equals(287), fmt_int),
+        _claim("With batches of 8 it never does in 400 steps.", _steps(0), lambda v: v == math.inf, fmt_int),
+        _claim("Over its last 200 steps its loss stays 0.09 above the minimum on average.",
+               lambda r: float(np.mean(r[0].loss[-200:] - r.main.surface.min_value)), _near(0.09, 0.005)),
+    ),
+)
+
+
+# Adam's known failure: the rare large gradient its v forgets.
+_REDDI = {"key": "reddi", "params": {"c": 10.0}}
+_REDDI_BETA2 = 1 / (1 + 10.0**2)
+
+
+def live_divisor(trajectories, surface) -> list[np.ndarray]:
+    """What each run divides its x-gradient by (lr / lr_eff: √v̂ + ε for Adam), per frame."""
+    return [_pad(t.lr / t.lr_eff[:, 0], len(t.xy)) for t in trajectories]
+
+
+def _cycle_drift(index: int):
+    """Mean x-move per three-step cycle in units of lr, away from the box's ends."""
+    def measure(runs: Runs) -> float:
+        x, lr = runs[index].xy[:, 0], runs[index].hparams["lr"]
+        d = x[3::3] - x[:-3:3]
+        inside = (np.abs(x[:-3:3]) < 0.9) & (np.abs(x[3::3]) < 0.9)
+        return float(np.mean(d[inside][10:]) / lr)
+
+    return measure
+
+
+def _divisor(index: int, k: int):
+    return lambda r: float(r[index].lr[k] / r[index].lr_eff[k, 0])
+
+
+def _first_at(index: int, test: Callable[[np.ndarray], np.ndarray]):
+    def measure(runs: Runs) -> float:
+        hit = np.flatnonzero(test(runs[index].xy[:, 0]))
+        return float(hit[0]) if hit.size else math.inf
+
+    return measure
+
+
+ADAM_FORGETS = Lesson(
+    key="adam-forgets",
+    title="Adam forgets a rare large gradient and walks to the worst point",
+    question="Can Adam converge to the wrong point even on a simple convex problem?",
+    answer=(
+        "Yes: in Reddi et al.'s example the gradient is 10 every third step and −1 otherwise, so on average the loss "
+        "falls towards x = −1. "
+        "With β1 = 0 and β2 = 1/(1 + C²) ≈ 0.0099, Adam's v forgets the 10 within two steps: it divides the 10 by "
+        "9.95 but each −1 by about 1.00, and so moves 0.70·lr a cycle towards x = +1. "
+        "AMSGrad keeps the largest v, divides everything by 9.95 and moves 0.80·lr a cycle towards −1."
+    ),
+    look=(
+        "The effective-lr chart shows Adam's rate in x jumping 9.9-fold each cycle while AMSGrad's stays flat. "
+        "Adam reaches x = +1 at step 429, the worst point of the box, and stays within 0.011 of it; AMSGrad is within "
+        "0.01 of −1 from step 370 on."
+    ),
+    state={
+        "surface": _REDDI,
+        "runs": [_run("adam", lr=0.01, beta1=0.0, beta2=_REDDI_BETA2),
+                 _run("amsgrad", lr=0.01, beta1=0.0, beta2=_REDDI_BETA2)],
+        "start": [0.0, 0.6],
+        "steps": 600,
+        "show": ["lr"],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="what each divides its x-gradient by (√v̂ + ε)", compute=live_divisor, fmt=fmt_num),
+    stop=430,
+    zoom=((-1.05, 1.05), (-0.1, 0.7)),
+    claims=(
+        _claim("The gradient in x is 10 every third step and −1 otherwise (Adam's first six).",
+               lambda r: float(np.all(r[0].grad_used[:6, 0] == [10, -1, -1, 10, -1, -1])), _equals(1.0), fmt_int),
+        _claim("On average the loss falls towards x = −1: the average slope (C − 2)/3 is positive and the minimum "
+               "is at −1.", lambda r: float(r.main.surface.minimizers[0][0]), _equals(-1.0)),
+        _claim("Both runs have β1 = 0 ...", lambda r: float(max(t.hparams["beta1"] for t in r.main.trajectories)),
+               _equals(0.0)),
+        _claim("... and β2 = 1/(1 + C²) ≈ 0.0099.", lambda r: float(r[0].hparams["beta2"]), _near(1 / 101, 1e-15),
+               lambda v: f"{v:.5f}"),
+        _claim("Right after a 10 Adam divides it by 9.95 (its √v̂ + ε at step 300) ...", _divisor(0, 300),
+               _near(9.95, 0.005)),
+        _claim("... and two steps later the −1 by about 1.00.", _divisor(0, 302), _near(1.0, 0.005)),
+        _claim("So Adam's rate in x jumps 9.9-fold each cycle (largest over smallest, steps 300 to 302).",
+               lambda r: float(r[0].lr_eff[300:303, 0].max() / r[0].lr_eff[300:303, 0].min()), _near(9.9, 0.01)),
+        _claim("AMSGrad's stays flat over the cycle (largest over smallest).",
+               lambda r: float(r[1].lr_eff[300:303, 0].max() / r[1].lr_eff[300:303, 0].min()), _near(1.0, 1e-9)),
+        _claim("AMSGrad divides everything by 9.95 (its √v̂ + ε at step 302).", _divisor(1, 302), _near(9.95, 0.005)),
+        _claim("Adam moves 0.70·lr a cycle towards x = +1 (measured, away from the box's ends) ...", _cycle_drift(0),
+               _near(0.70, 0.005)),
+        _claim("... as the steady state of its v predicts (closed form, per lr).",
+               lambda r: sum(online.cycle_steps(10.0, _REDDI_BETA2, False)), _near(0.70, 0.005)),
+        _claim("AMSGrad moves 0.80·lr a cycle towards −1 (measured).", _cycle_drift(1), _near(-0.80, 0.005),
+               lambda v: f"{v:.3f}"),
+        _claim("Adam reaches x = +1 at step 429 ...", _first_at(0, lambda x: x >= 1.0), _equals(429), fmt_int),
+        _claim("... and stays within 0.011 of it to the end (smallest x from then on).",
+               lambda r: float(r[0].xy[429:, 0].min()), lambda v: 0.989 <= v < 1.0, lambda v: f"{v:.4f}"),
+        _claim("x = +1 is the worst point of the box: the average loss is highest there (f at +1 minus f at −1).",
+               lambda r: float(r.main.surface.f(np.array([1.0, 0.0])) - r.main.surface.f(np.array([-1.0, 0.0]))),
+               lambda v: v > 0),
+        _claim("AMSGrad is within 0.01 of −1 from step 370 on.",
+               lambda r: float(np.flatnonzero(r[1].xy[:, 0] > -0.99)[-1] + 1), _equals(370), fmt_int),
+    ),
+)
+
+
+# High dimensions, seen through a plane: the 2-D story again.
+_ND = {"key": "quadratic_nd", "params": {"n": 200, "kappa": 100.0, "turn": 0.0}}
+_ND_GRID = tuple(float(v) for v in np.logspace(-3, 0.5, 22))
+
+
+@lru_cache(maxsize=8)
+def _nd_best(optimizer: str, turn: float) -> float:
+    """The learning rate of the grid whose run has the lowest loss at step 300 (n = 200)."""
+    s = get_surface("quadratic_nd", {**_ND["params"], "turn": turn})
+    losses = []
+    for lr in _ND_GRID:
+        t = optimizers.run(optimizer, s, (-2.0, 8.0), 300, lr=lr)
+        losses.append(t.loss[-1] if t.status != "diverged" else math.inf)
+    return _ND_GRID[int(np.argmin(losses))]
+
+
+def _loss_at(index: int, k: int, panel: str = "main"):
+    return lambda r: float(getattr(r, panel)[index].loss[k])
+
+
+HIGH_DIMENSIONS = Lesson(
+    key="high-dimensions",
+    title="In 200 dimensions RMSprop still needs the ravine along an axis",
+    question="Maybe the bad cases come from high-dimensional spaces?",
+    answer=(
+        "Dimension is not the culprit: in 200 dimensions the story is the 2-D one. "
+        "Gradient descent does not see a rotation, and its loss after 300 steps is 2.4e-4 whether the eigenvectors "
+        "lie on the axes or are turned; RMSprop's per-coordinate rescaling gets to 1.9e-5 when they lie on the "
+        "axes and only to 0.24 when they are turned."
+    ),
+    look=(
+        "The plot is the plane of the steepest and the flattest of the 200 directions; the loss chart is the whole "
+        "loss. "
+        "Aligned (left), RMSprop's path is near the plane's floor by step 40 (y = 0.087), while turned (right) it "
+        "is at 8.95, above its start at 8; gradient descent's paths are the same in both."
+    ),
+    state={
+        "surface": _ND,
+        "compare": {"turn": 3.0},
+        "runs": [_run("gd", lr=_ND_GRID[19]), _run("rmsprop", lr=_ND_GRID[13])],
+        "start": [-2.0, 8.0],
+        "steps": 300,
+        "show": [],
+        "view": "overlay",
+    },
+    live=LiveNumber(label="loss (all 200 dimensions)", compute=live_gap, fmt=fmt_sci),
+    stop=40,
+    zoom=((-2.5, 1.2), (-0.5, 9.5)),
+    claims=(
+        _claim("The quadratic has 200 dimensions (its own n), seen in a 2-D plane.",
+               lambda r: float(r.main.surface.lifted.n), _equals(200), fmt_int),
+        _claim("Gradient descent's lr is the best of 22 learning rates from 0.001 to 3.16 for the loss at step 300, "
+               "aligned ...", lambda r: float(_nd_best("gd", 0.0) == r[0].hparams["lr"]), _equals(1.0), fmt_int),
+        _claim("... and turned (the same: it does not see the rotation).",
+               lambda r: float(_nd_best("gd", 3.0) == r[0].hparams["lr"]), _equals(1.0), fmt_int),
+        _claim("RMSprop's lr is the best of the same grid aligned ...",
+               lambda r: float(_nd_best("rmsprop", 0.0) == r[1].hparams["lr"]), _equals(1.0), fmt_int),
+        _claim("... and turned.", lambda r: float(_nd_best("rmsprop", 3.0) == r[1].hparams["lr"]), _equals(1.0),
+               fmt_int),
+        _claim("Gradient descent's loss after 300 steps is 2.4e-4 aligned ...", _loss_at(0, 300),
+               lambda v: 2.35e-4 <= v <= 2.45e-4, fmt_sci),
+        _claim("... and the same turned (largest relative difference along the whole loss curve).",
+               lambda r: float(np.max(np.abs(r.main[0].loss / r.compare[0].loss - 1))), _between(0, 1e-9),
+               lambda v: f"{v:.1e}"),
+        _claim("RMSprop's is 1.9e-5 aligned ...", _loss_at(1, 300), lambda v: 1.85e-5 <= v <= 1.95e-5, fmt_sci),
+        _claim("... and 0.24 turned.", _loss_at(1, 300, "compare"), _near(0.24, 0.005)),
+        _claim("Aligned, RMSprop's path is near the plane's floor by step 40 (y = 0.087).",
+               lambda r: float(abs(r[1].xy[40, 1])), _near(0.087, 5e-4)),
+        _claim("Turned, it is at 8.95 then (its y at step 40), above its start.",
+               lambda r: float(r.compare[1].xy[40, 1]), _near(8.95, 0.005)),
+        _claim("Both start at y = 8.", lambda r: float(min(r[1].xy[0, 1], r.compare[1].xy[0, 1])), _near(8.0, 1e-12)),
+        _claim("Gradient descent's paths are the same in both panels (largest distance in the plane).",
+               lambda r: float(np.abs(r.main[0].xy - r.compare[0].xy).max()), _between(0, 1e-6),
+               lambda v: f"{v:.1e}"),
+    ),
+)
+
+
 LESSONS: tuple[Lesson, ...] = (
     MOMENTUM_RAVINE,
     RESCALING_DOWNHILL,
@@ -819,6 +1355,12 @@ LESSONS: tuple[Lesson, ...] = (
     ROUND_BOWL,
     LR_TOO_LARGE,
     SADDLE_ESCAPE,
+    OWN_EDGE,
+    EDGE_OF_STABILITY,
+    THEORY_RATES,
+    MINIBATCH_NOISE,
+    ADAM_FORGETS,
+    HIGH_DIMENSIONS,
 )
 LESSON_KEYS = tuple(lesson.key for lesson in LESSONS)
 _BY_KEY = {lesson.key: lesson for lesson in LESSONS}

@@ -57,8 +57,10 @@ def schedule_controls(run: dict) -> html.Div:
     head = html.Div(
         [html.Span("lr schedule", className="control-label", title="How the learning rate changes over the "
                    "steps (torch.optim.lr_scheduler's meaning)."),
-         dcc.Dropdown(id=ids.schedule(rid), options=schedule_options(), value=schedule["kind"], clearable=False,
-                      searchable=False, className="schedule-kind")],
+         widgets.named(f"lr schedule (run {rid + 1})",
+                       dcc.Dropdown(id=ids.schedule(rid), options=schedule_options(), value=schedule["kind"],
+                                    clearable=False, searchable=False, className="schedule-kind"),
+                       "dropdown-box schedule-kind-box")],
         className="control-head schedule-head",
     )
     knobs = widgets.controls(spec.params, schedule, lambda name: ids.schedule_param(rid, name),
@@ -77,9 +79,11 @@ def run_card(run: dict, position: int) -> html.Div:
     header = html.Div(
         [
             html.Span(theme.run_glyph(rid), className="swatch", style={"color": color}, **{"aria-hidden": "true"}),
-            dcc.Dropdown(id=ids.run_optimizer(rid), options=optimizer_options(), value=run["optimizer"],
-                         clearable=False, searchable=False, className="run-optimizer",
-                         optionHeight=30),
+            widgets.named(f"optimizer ({owner})",
+                          dcc.Dropdown(id=ids.run_optimizer(rid), options=optimizer_options(), value=run["optimizer"],
+                                       clearable=False, searchable=False, className="run-optimizer",
+                                       optionHeight=30),
+                          "dropdown-box run-optimizer-box"),
             html.Button("copy", id=ids.run_duplicate(rid), className="icon-button text", n_clicks=0,
                         title="Duplicate this run", **{"aria-label": f"copy: duplicate {owner}"}),
             html.Button("×", id=ids.run_remove(rid), className="icon-button remove", n_clicks=0,
@@ -358,6 +362,9 @@ def run_payload(state: dict, index: int, surface, overrides: dict | None = None,
         "loss": encode_f4(loss_series(traj.loss, surface.min_value)),
         "values": texts, "positions": positions,
     }
+    note = optimizers.get(run["optimizer"]).note(run["hparams"], state["steps"])
+    if note:  # what this configuration does that its settings do not say (ASGD's t0, Muon on a vector)
+        out["note"] = note
     distance = nearest_distance(traj.xy, surface.minimizers)
     if distance is not None:
         out["dist"] = encode_f4(np.maximum(distance, GAP_FLOOR))

@@ -16,6 +16,7 @@ from dash import dcc, html
 from descent_lab import surfaces
 
 from ..core import engine, ids, plot, theme, widgets
+from ..instruments import theory as theory_text
 from ..core.state import (
     SCALE,
     SCALE_PARAM,
@@ -89,7 +90,7 @@ def compare_controls(state: dict) -> list:
                                                          "value": hp.name} for hp in params],
         value=picked or "",
     )
-    parts = [pick]
+    parts = [widgets.named("Second panel", pick, "dropdown-box")]
     if picked:
         hp = next(h for h in params if h.name == picked)
         parts += widgets.controls([hp], compare, lambda name: ids.compare_param("value"),
@@ -114,7 +115,11 @@ def info(state: dict) -> list:
         parts.append(widgets.formula(key + "-gradient", s.description, "its gradient", "description"))
     else:
         parts.append(html.P(s.description, className="description"))
-    parts.append(html.Ul([html.Li(s.domain_text), html.Li(s.minimum_text)], className="facts"))
+    facts = [html.Li(s.domain_text), html.Li(s.minimum_text)]
+    quadratic = theory_text.surface_fact(s)
+    if quadratic:
+        facts.append(html.Li(quadratic, className="quadratic-fact"))
+    parts.append(html.Ul(facts, className="facts"))
     return parts
 
 

@@ -133,15 +133,16 @@ def live_format(state: dict) -> dict | None:
 # page parts
 # ------------------------------------------------------------------------------
 
-def lesson_list() -> html.Div:
+def lesson_list() -> html.Ul:
     items = [
-        html.Button([html.Span(lesson.title, className="lesson-item-title"),
-                     *([html.Span(lesson.question, className="lesson-item-question")] if lesson.question else [])],
-                    id=ids.lesson_pick(lesson.key), n_clicks=0, className="lesson-item",
-                    title=lesson.answer)
+        html.Li(html.Button([html.Span(lesson.title, className="lesson-item-title"),
+                             *([html.Span(lesson.question, className="lesson-item-question")] if lesson.question
+                               else [])],
+                            id=ids.lesson_pick(lesson.key), n_clicks=0, className="lesson-item",
+                            title=lesson.answer))
         for lesson in lessons.LESSONS
     ]
-    return html.Div(items, id=ids.LESSONS, className="lesson-list", role="list")
+    return html.Ul(items, id=ids.LESSONS, className="lesson-list")
 
 
 def banner(state: dict) -> list:
@@ -165,9 +166,13 @@ def banner(state: dict) -> list:
     parts = [title]
     if lesson.question:
         parts.append(html.P(lesson.question, className="lesson-question"))
-    parts.append(html.P(lesson.answer, className="lesson-answer"))
+    body = [html.P(lesson.answer, className="lesson-answer")]
     if lesson.look:
-        parts.append(html.P(lesson.look, className="lesson-look"))
+        body.append(html.P(lesson.look, className="lesson-look"))
+    parts.append(html.Div(body, id=ids.LESSON_BODY, className="lesson-body"))
+    # shown on phones only, where the body opens folded (10_race.js unfolds it)
+    parts.append(html.Button("Read the lesson", className="button small lesson-more", n_clicks=0,
+                             **{"aria-expanded": "false", "aria-controls": ids.LESSON_BODY}))
     parts.append(html.P(id=ids.LESSON_LIVE, className="lesson-live", **{"aria-live": "off"}))
     parts.append(close)
     return [html.Div(parts, className="lesson-card")]

@@ -24,6 +24,7 @@
     surface: null,      // the contour payload, decoded
     frame: 0, position: 0, maxFrame: 0, playing: false, speed: 1, view: "overlay",
     frames: 0, drawMs: 0, pathsVersion: 0, renders: 0, previews: 0,
+    inHand: false,      // a slider is being dragged: only the paths on the contour follow it
     draw: {main: true, charts: true},
   };
   window.descentLab = ctl;
@@ -131,28 +132,49 @@
     return ctx;
   }
 
+  // The axes of a figure, listed once per Plotly layout object (Plotly makes a new one on
+  // each redraw): a frame then reads only their ranges and pixel extents.
+  var axisKeys = new WeakMap();
   function axesSignature(gd, extra) {
-    var fl = gd._fullLayout, parts = [gd.clientWidth, gd.clientHeight, ctl.pathsVersion, extra || ""];
-    Object.keys(fl).forEach(function (k) {
-      if (/^[xy]axis\d*$/.test(k) && fl[k] && fl[k].range) { parts.push(k, fl[k].range.join(","), fl[k]._offset, fl[k]._length); }
-    });
+    var fl = gd._fullLayout, keys = axisKeys.get(fl);
+    if (!keys) {
+      keys = Object.keys(fl).filter(function (k) { return /^[xy]axis\d*$/.test(k); });
+      axisKeys.set(fl, keys);
+    }
+    var parts = [gd.clientWidth, gd.clientHeight, ctl.pathsVersion, extra || ""];
+    for (var i = 0; i < keys.length; i++) {
+      var ax = fl[keys[i]];
+      if (ax && ax.range) { parts.push(keys[i], ax.range[0], ax.range[1], ax._offset, ax._length); }
+    }
     return parts.join("|");
   }
 
-  // What does not move during playback is drawn once per change of runs or axes into a
-  // cached layer; a frame copies the layer and draws the moving part.
-  function staticLayer(gd, name, build, extra) {
+  // What does not move during playback (whole paths, chart curves) is a layer: drawn by
+  // build(ctx, layer) once per change of runs or axes, then copied by each frame before
+  // the moving part. A layer that changed is drawn straight onto the frame's canvas and
+  // kept as a picture only when a later frame reuses it: while a slider is dragged every
+  // frame has new paths, and a copy would only cost time.
+  function paintLayer(ctx, gd, name, build, extra) {
     var signature = axesSignature(gd, extra), layers = gd._descentLayers || (gd._descentLayers = {});
     var layer = layers[name];
-    if (layer && layer.signature === signature) { return layer; }
-    var dpr = window.devicePixelRatio || 1, w = gd.clientWidth, h = gd.clientHeight;
-    var canvas = (layer && layer.canvas) || document.createElement("canvas");
-    canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
-    var ctx = canvas.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    layer = {signature: signature, canvas: canvas, w: w, h: h, pix: []};
+    if (layer && layer.signature === signature) {
+      if (!layer.canvas) {
+        var dpr = window.devicePixelRatio || 1, canvas = layer.spare || document.createElement("canvas");
+        canvas.width = Math.round(layer.w * dpr); canvas.height = Math.round(layer.h * dpr);
+        var lctx = canvas.getContext("2d");
+        lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+        lctx.clearRect(0, 0, layer.w, layer.h);
+        build(lctx, {signature: signature, w: layer.w, h: layer.h, pix: []});
+        layer.canvas = canvas;
+      }
+      ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
+      return layer;
+    }
+    layer = {signature: signature, canvas: null, spare: layer && (layer.canvas || layer.spare),
+             w: gd.clientWidth, h: gd.clientHeight, pix: []};
+    ctx.save();
     build(ctx, layer);
+    ctx.restore();
     layers[name] = layer;
     return layer;
   }
@@ -259,7 +281,8 @@
     var axes = axisPair(gd, "x", "y");
     if (!axes) { return null; }
     var xa = axes[0], ya = axes[1], runs = ctl.runs, twins = twin && ctl.twin ? ctl.twin : [];
-    var layer = staticLayer(gd, name, function (lctx, lay) {
+    var ctx = overlayCanvas(gd);
+    var layer = paintLayer(ctx, gd, name, function (lctx, lay) {
       lctx.save(); clipTo(lctx, xa, ya); lctx.lineJoin = "round";
       var each = function (run, faint) {
         var pix = [];
@@ -278,8 +301,6 @@
       twins.forEach(function (run) { each(run, true); });
       lctx.restore();
     });
-    var ctx = overlayCanvas(gd);
-    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
     ctx.save(); clipTo(ctx, xa, ya);
     var fx = xa._offset + xa.c2p(ctl.frame);
     ctx.beginPath(); ctx.moveTo(fx, ya._offset); ctx.lineTo(fx, ya._offset + ya._length);
@@ -448,7 +469,7 @@
 
   ctl.util = {
     fmt: fmt, decodeF4: decodeF4, decodeRun: decodeRun, escapeHtml: escapeHtml, domId: domId, graphDiv: graphDiv,
-    visibleCount: visibleCount, overlayCanvas: overlayCanvas, staticLayer: staticLayer, axisPair: axisPair,
+    visibleCount: visibleCount, overlayCanvas: overlayCanvas, paintLayer: paintLayer, axisPair: axisPair,
     axisNames: axisNames, clipTo: clipTo, mapper: mapper, pixels: pixels, polyline: polyline, marker: marker,
     cross: cross, showTip: showTip, hideTip: hideTip, drawStepChart: drawStepChart, seriesRange: seriesRange,
     stepChartFigure: stepChartFigure, pointerToData: pointerToData, setProps: setProps,

@@ -252,7 +252,7 @@
   function drawFan(gd, ctx) {
     if (!ctl.paths || !ctl.runs.some(function (r) { return r && r.fan; })) { return; }
     var items = ctl.panelRuns(gd).filter(function (item) { return item.run.fan; });
-    var layer = U.staticLayer(gd, "fan", function (lctx) {
+    U.paintLayer(ctx, gd, "fan", function (lctx) {
       lctx.lineJoin = "round"; lctx.lineWidth = 1;
       items.forEach(function (item) {
         var f = item.run.fan, fx = U.mapper(item.axes[0]), fy = U.mapper(item.axes[1]);
@@ -271,7 +271,6 @@
         lctx.restore();
       });
     }, ctl.view);
-    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
     items.forEach(function (item) {
       var run = item.run, f = run.fan, fx = U.mapper(item.axes[0]), fy = U.mapper(item.axes[1]);
       var k = Math.min(ctl.frame, f.mx.length - 1), j = Math.min(f.m - 1, Math.floor(ctl.frame / f.stride));
@@ -506,15 +505,44 @@
     }};
   }
 
+  // How long the 3D view waits after an update, from what the last one cost: the restyle
+  // on the main thread (Plotly redraws every trace of a 3D scene) plus the frames WebGL
+  // held back after it (with software WebGL, as in headless Chromium, drawing the scene
+  // stalls every frame of the page for hundreds of ms while the main thread is idle).
+  // Cheap (a GPU): up to ~15 updates a second while playing. Dear: while playing, the 3D
+  // view waits for the pause, so the 2D animation keeps its frame rate; when paused
+  // (scrubbing, stepping) it takes at most a quarter of the time. The last frame always
+  // lands (a trailing update).
+  var CHEAP_3D_MS = 25;
+  function wait3d() {
+    var cost = inst.cost3d || 0;
+    if (cost <= CHEAP_3D_MS) { return 66; }
+    return ctl.playing ? Infinity : Math.max(66, 3 * cost);
+  }
+
+  function measure3d(started, mainMs) {
+    inst.cost3d = mainMs;
+    window.requestAnimationFrame(function () {
+      window.requestAnimationFrame(function () {  // two frames later: what the scene held back
+        inst.cost3d = Math.max(mainMs, performance.now() - started - 2 * 1000 / 60);
+      });
+    });
+  }
+
   function update3d(force) {
     var gd = view3dDiv(), P = ctl.plotly3d;
     if (!inst.show.view3d || !gd || !gd.data || !P || !inst.has3d || !inst.grid) { return; }
     if (inst.frame3d === ctl.frame && inst.version3d === ctl.pathsVersion && inst.data3d === gd.data) { return; }
-    var now = performance.now();
-    if (!force && now - inst.view3dAt < 66) {  // at most ~15 restyles a second; the last frame always lands
-      if (!inst.view3dTimer) { inst.view3dTimer = window.setTimeout(function () { inst.view3dTimer = null; update3d(true); }, 70); }
+    var now = performance.now(), wait = wait3d();
+    if (!force && now - inst.view3dAt < wait) {
+      if (!inst.view3dTimer && wait !== Infinity) {
+        inst.view3dTimer = window.setTimeout(function () { inst.view3dTimer = null; update3d(true); },
+                                             inst.view3dAt + wait - now + 4);
+      }
       return;
     }
+    window.clearTimeout(inst.view3dTimer);
+    inst.view3dTimer = null;
     inst.view3dAt = now;
     var xs = [], ys = [], zs = [], idx = [];
     ctl.runs.forEach(function (run, i) {
@@ -529,6 +557,7 @@
     inst.frame3d = ctl.frame; inst.version3d = ctl.pathsVersion;
     P.restyle(gd, {x: xs, y: ys, z: zs}, idx);
     inst.data3d = gd.data;
+    measure3d(now, performance.now() - now);
   }
 
   function restyleGhosts3d() {
@@ -567,20 +596,79 @@
   ctl.hooks.mainOver.push(drawBatch);
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);
-  ctl.hooks.runs.push(drawNotes);
-  ctl.hooks.runs.push(drawPanels);
+  // While a slider is in the hand only the paths on the contour follow it; the charts, the
+  // notes, the panels and the 3D view settle at release, with the state (ctl.inHand: 10_race.js).
+  ctl.hooks.runs.push(function () { if (!ctl.inHand) { drawNotes(); } });
+  ctl.hooks.runs.push(function () { if (!ctl.inHand) { drawPanels(); } });
   ctl.hooks.runs.push(function () {
+    if (ctl.inHand) { return; }
     if (inst.show.view3d && inst.has3d && inst.key3d && inst.built3d !== ctl.pathsVersion) {
       inst.built3d = ctl.pathsVersion; restyleGhosts3d();
     }
   });
   ctl.hooks.frame.push(function () {
+    if (ctl.inHand) { return; }
     cfg().charts.forEach(function (name) { if (inst.show[name]) { drawChart(name); } });
     liveReadout();
-    update3d(!ctl.playing);
+    update3d(false);
   });
 
   function noUpdate() { return window.dash_clientside.no_update; }
+
+  // ------------------------------------------------------------- readout
+  var readoutAsked = null;
+  function readoutKey(state) {
+    var copy = Object.assign({}, state);
+    delete copy.show; delete copy.view; delete copy.box;
+    return JSON.stringify(copy);
+  }
+  // The table of numbers comes from a lean route and is drawn here (one small request, no
+  // callback); the rules follow through the readout's callback (MathJax).
+  var tableAsked = 0;
+  function tableHtml(t) {
+    var E = U.escapeHtml, head = "<thead><tr><th>run · step " + E(t.frame) + "</th>" +
+      t.columns.map(function (c) { return "<th>" + E(c) + "</th>"; }).join("") + "</tr></thead>";
+    var rows = t.rows.map(function (r) {
+      var th = '<th><span class="readout-run" style="--run-color:' + E(r.color) + '">' + E(r.label) +
+        "</span><br><small>update t=" + E(r.t) + "</small></th>";
+      if (!r.cells) { return "<tr>" + th + '<td colspan="6">no update after the last point</td></tr>'; }
+      return "<tr>" + th + r.cells.map(function (c) {
+        return "<td>" + (Array.isArray(c) ? c.map(function (b) { return "<div>" + E(b) + "</div>"; }).join("") : E(c)) + "</td>";
+      }).join("") + "</tr>";
+    }).join("");
+    return '<table class="readout-table">' + head + "<tbody>" + rows + "</tbody></table>";
+  }
+  function fetchTable(state) {
+    var box = document.getElementById(ctl.ids.READOUT_TABLE);
+    if (!box || !ctl.config || !ctl.config.readout) { return; }
+    var asked = ++tableAsked;
+    window.fetch(ctl.config.readout, {
+      method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
+      body: JSON.stringify({state: state}),
+    }).then(function (response) { return response.json(); }).then(function (reply) {
+      if (asked !== tableAsked || !reply) { return; }
+      if (reply.error) { box.textContent = reply.error; return; }
+      box.innerHTML = tableHtml(reply);
+      inst.lastTableAt = performance.now();
+    }).catch(function () { /* the rules still come through the callback */ });
+  }
+  function askReadout(state) {
+    var key = readoutKey(state);
+    if (key === readoutAsked) { return false; }
+    readoutAsked = key;
+    fetchTable(state);
+    return true;
+  }
+  // Switching the readout on shows its box and asks the server for it at once; the choice
+  // reaches the state afterwards like every action (its gate then finds it already asked).
+  document.addEventListener("change", function (event) {
+    var el = event.target, list = el && el.closest ? el.closest("#" + ctl.ids.SHOW) : null;
+    if (!list || el.value !== "readout" || !el.checked || !ctl.state) { return; }
+    var box = document.getElementById(cfg().boxes.readout);
+    if (box) { box.style.display = "block"; }
+    var state = Object.assign({}, ctl.state, {show: (ctl.state.show || []).concat(["readout"])});
+    if (askReadout(state)) { U.setProps(ctl.ids.READOUT_REQUEST, {data: state}); }
+  }, true);
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.instruments = {
@@ -619,9 +707,10 @@
       return outputs.map(function (o) { var v = byId[o.id]; return v === undefined ? nu : v; });
     },
 
-    // The state goes to the server's readout only while the readout is shown.
+    // The state goes to the server's readout only while the readout is shown, and only when
+    // what the readout shows changed (not the view, the window or the other instruments).
     readoutGate: function (state) {
-      if (state && state.show && state.show.indexOf("readout") >= 0) { return state; }
+      if (state && state.show && state.show.indexOf("readout") >= 0) { return askReadout(state) ? state : noUpdate(); }
       return noUpdate();
     },
   };

@@ -13,6 +13,7 @@ from dash import dcc, html
 
 from .core import ids, plot, registry, theme
 from .instruments import layout as instruments
+from .instruments import route as readout_route
 from .maps.layout import maps_panel
 from .race import download, events, preview
 from .race import layout as race
@@ -26,7 +27,8 @@ def config() -> dict:
                             "boxes": {**{name: ids.box(ids.chart(name)) for name in (*registry.CHARTS, "view3d")},
                                       "readout": ids.box(ids.READOUT)}},
             "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
-            "events": events.export(), "preview": preview.ROUTE, "download": download.ROUTE, "plotly3d": static.asset_url("vendor/plotly-gl3d.min.js")}
+            "events": events.export(), "preview": preview.ROUTE, "readout": readout_route.ROUTE,
+            "download": download.ROUTE, "plotly3d": static.asset_url("vendor/plotly-gl3d.min.js")}
 
 
 def stores() -> list:

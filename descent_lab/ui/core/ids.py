@@ -89,6 +89,7 @@ INSTRUMENTS = "instruments"            # the instruments panel
 SHOW = "instruments-show"              # checklist: which instruments are on (state and URL)
 ARROW_LEGEND = "arrow-legend"
 READOUT = "readout"                    # the paused step's substituted update rules (MathJax)
+READOUT_TABLE = "readout-numbers"      # the paused step's numbers, every run (plain HTML)
 READOUT_LIVE = "readout-live"          # per-frame numbers (browser)
 READOUT_REQUEST = "readout-request-store"
 INSTRUMENT_LAYOUTS = "instrument-layouts-store"

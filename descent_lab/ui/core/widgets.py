@@ -4,8 +4,8 @@ A float knob becomes a ``dcc.Slider`` (over log10 values when ``scale == "log"``
 marks formatted back to real values) and, beside it, a text field holding the exact
 value: the slider is for feel, the field for the value you mean (a learning rate of
 2.0 vs 2.1 at the stability edge). The slider reports its ``value`` once, on release
-(``updatemode="mouseup"``); while the hand moves, its ``drag_value`` drives a preview
-of the paths (``ui.race.preview``). ``high_open`` ranges such as betas stop one step
+(``updatemode="mouseup"``); while the hand moves, the page previews the paths from the
+thumb's value (``ui.race.preview``) and commits the value when the hand lets go. ``high_open`` ranges such as betas stop one step
 short of the bound. A bool knob becomes a checkbox. Knobs marked ``advanced`` go into a
 collapsed "more settings" section. Adding an optimizer or a surface to its registry
 therefore adds its controls to the app with no UI code.

@@ -95,6 +95,7 @@ def arrow_legend() -> html.Div:
 def readout_box() -> html.Div:
     return html.Div(
         [html.Div(id=ids.READOUT_LIVE, className="readout-live", **{"aria-live": "off"}),
+         html.Div(id=ids.READOUT_TABLE, className="readout-numbers"),
          dcc.Loading(html.Div(id=ids.READOUT, className="readout-rules"), type="dot", delay_show=400),
          dcc.Store(id=ids.READOUT_REQUEST)],
         id=ids.box(ids.READOUT), className="instrument-box readout", style={"display": "none"},

@@ -1,8 +1,8 @@
 """The readout: each run's numbers and update rule at the paused step.
 
-:func:`readout_children` renders, for the state's frame, a table of every run's
+:func:`table_rows` gives, for the state's frame, a table of every run's
 gradient, buffers, effective learning rates, step, angle and lr·λmax
-(:func:`frame_numbers`), then every run's rule as MathJax (each line ``lhs = symbols =
+(:func:`frame_numbers`); :func:`readout_children` every run's rule as MathJax (each line ``lhs = symbols =
 numbers = result``, from :func:`optimizers.explain`). Only that frame's numbers travel:
 the page asks again when the player settles on another frame.
 """
@@ -128,35 +128,35 @@ def _pair(v) -> str:
     return f"({theme.fmt_value(v[0])}, {theme.fmt_value(v[1])})"
 
 
-def frame_table(state: dict, frame: int) -> html.Table:
-    """Every run's numbers at update ``frame``: gradient, buffers, effective rates, step,
-    angle to −g and lr·λmax."""
+COLUMNS = ("g", "buffers", "η_eff (x, y)", "Δθ", "∠(Δθ, −g)", "lr·λmax")
+
+
+def table_rows(state: dict, frame: int) -> dict:
+    """Every run's numbers at update ``frame`` as the page's table shows them (strings):
+    gradient, buffers, effective rates, step, angle to −g and lr·λmax. ``cells`` is None
+    for a run with no update after that step."""
     surface = engine.surface_of(state["surface"])
     rows = []
     for i, run in enumerate(state["runs"]):
-        traj = engine.trajectory(state, i)
-        head = html.Th([html.Span(run_label(run), className="readout-run", style={"--run-color": theme.run_color(run["id"])}),
-                        html.Br(), html.Small(f"update t={frame + 1}")])
-        nb = frame_numbers(traj, frame, surface)
-        if nb is None:
-            rows.append(html.Tr([head, html.Td("no update after the last point", colSpan=6)]))
-            continue
-        buffers = [html.Div(f"{STATE_NAMES.get(n, n)} {_pair(v)}") for n, v in nb["state"].items()
-                   if n != "mu_product" and len(v) == 2]
-        rows.append(html.Tr([head, html.Td(_pair(nb["grad"])), html.Td(buffers or "—"), html.Td(_pair(nb["lr_eff"])),
-                             html.Td(_pair(nb["step"])),
-                             html.Td(f"{nb['angle']:.1f}°" if math.isfinite(nb["angle"]) else "—"),
-                             html.Td(theme.fmt_value(nb["sharpness"]) if math.isfinite(nb["sharpness"]) else "—")]))
-    head = html.Thead(html.Tr([html.Th(f"run · step {frame}"), html.Th("g"), html.Th("buffers"),
-                               html.Th("η_eff (x, y)"), html.Th("Δθ"), html.Th("∠(Δθ, −g)"), html.Th("lr·λmax")]))
-    return html.Table([head, html.Tbody(rows)], className="readout-table")
+        nb = frame_numbers(engine.trajectory(state, i), frame, surface)
+        row = {"label": run_label(run), "color": theme.run_color(run["id"]), "t": frame + 1, "cells": None}
+        if nb is not None:
+            buffers = [f"{STATE_NAMES.get(n, n)} {_pair(v)}" for n, v in nb["state"].items()
+                       if n != "mu_product" and len(v) == 2]
+            row["cells"] = [_pair(nb["grad"]), buffers or ["—"], _pair(nb["lr_eff"]), _pair(nb["step"]),
+                            f"{nb['angle']:.1f}°" if math.isfinite(nb["angle"]) else "—",
+                            theme.fmt_value(nb["sharpness"]) if math.isfinite(nb["sharpness"]) else "—"]
+        rows.append(row)
+    return {"frame": frame, "columns": list(COLUMNS), "rows": rows}
 
 
 def readout_children(state: dict) -> list:
-    """Each run's numbers and update rule at the state's frame."""
+    """Each run's update rule with the numbers of the state's frame (the table of the numbers
+    themselves, :func:`table_rows`, comes from a lean route and is drawn by the page: the
+    rules are MathJax, whose component loads on first use, and the page applies a callback's
+    reply only once every component in it has loaded)."""
     frame = int(state.get("frame", 0))
-    blocks = [frame_table(state, frame),
-              html.P(["Each run's update rule with the numbers of ", html.Strong(f"step {frame}"),
+    blocks = [html.P(["Each run's update rule with the numbers of ", html.Strong(f"step {frame}"),
                       " (pause, step or scrub to change it). g is the gradient the optimizer saw; "
                       "⊙ multiplies coordinate by coordinate."], className="hint readout-intro")]
     for i, run in enumerate(state["runs"]):

@@ -2,11 +2,12 @@
 
 * ``race.dispatch`` (browser): every control of the race, listed from the event table
   (``ui.race.events``), writes one action into the action store, skipping values already
-  in use;
+  in use (sliders write theirs from the page, see :func:`dispatched`);
 * ``on_action`` (server): the page's link on load, or an action, -> the named outputs of
   :func:`ui.race.flow.respond`;
-* ``race.preview`` (browser, no outputs): a slider's ``drag_value`` asks the preview route
-  for the moving paths while the hand moves;
+* the live preview needs no callback: while the hand moves a slider, the page reads the
+  thumb's value and asks the preview route itself (``assets/10_race.js``), so a move costs
+  no trip through dash-renderer's callback pipeline;
 * ``race.render`` (browser): figures for the main graph and the step charts when the
   surface, the panels or the axes change; the runs are drawn on canvases;
 * the link in the address bar, copying it, run statuses (the CSV is a route of its own,
@@ -59,11 +60,21 @@ def _target(event: events.Event, prop: str | None = None):
     return event.component, prop or event.prop
 
 
+def dispatched(event: events.Event) -> bool:
+    """Whether the dispatcher callback takes this event's control as an Input. A slider
+    (``preview``) is not: the page previews it while the hand moves and writes its action
+    into the action store itself once the hand lets go (``assets/10_race.js``), so a
+    keyboard step paints its paths before the commit's callbacks run, and a release runs
+    one callback fewer."""
+    return not event.preview
+
+
 def dispatch_dependencies() -> tuple[list[Input], list[State]]:
-    """Inputs (one per event) and States (values read from elsewhere) of the dispatcher."""
-    inputs = [Input(*_target(e)) for e in events.EVENTS]
+    """Inputs (one per dispatched event) and States (values read from elsewhere) of the
+    dispatcher."""
+    inputs = [Input(*_target(e)) for e in events.EVENTS if dispatched(e)]
     states, seen = [], set()
-    for e in events.EVENTS:
+    for e in filter(dispatched, events.EVENTS):
         wanted = ([_target(e, e.value_from)] if e.value_from else []) + [(c, p) for _, c, p in e.extra]
         for component, prop in wanted:
             key = (str(component), prop)
@@ -73,16 +84,10 @@ def dispatch_dependencies() -> tuple[list[Input], list[State]]:
     return inputs, states + [State(ids.STATE, "data"), State(ids.PATHS, "data")]
 
 
-def preview_inputs() -> list[Input]:
-    return [Input(*_target(e, "drag_value")) for e in events.EVENTS if e.preview]
-
-
 def register(app: dash.Dash) -> None:
     inputs, states = dispatch_dependencies()
     app.clientside_callback(dash.ClientsideFunction("race", "dispatch"), Output(ids.ACTION, "data"),
                             *inputs, *states, prevent_initial_call=True)
-    app.clientside_callback(dash.ClientsideFunction("race", "preview"), *preview_inputs(),
-                            prevent_initial_call=True)
 
     @app.callback(output=OUTPUTS, inputs={"search": Input(ids.URL, "search"), "action": Input(ids.ACTION, "data")},
                   state={"client": State(ids.STATE, "data")})

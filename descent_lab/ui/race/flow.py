@@ -83,6 +83,16 @@ def panels(state: dict) -> list[dict]:
     return [{"runs": list(range(n)), "twin": False, "title": ""}]
 
 
+def view_layouts(state: dict, box, colour_title: str) -> dict:
+    """The panels and the main graph's layout of each view (overlay, side by side), so the
+    page can switch views at once and commit the choice afterwards."""
+    out = {}
+    for view in ("overlay", "grid"):
+        split = panels({**state, "view": view})
+        out[view] = {"panels": split, "layout": plot.panels_layout(box, len(split), colour_title)}
+    return out
+
+
 def controls_payload(state: dict) -> dict:
     """The values the browser shows in the controls it owns, keyed like their ids."""
     out = {"sparam": {}, "scale": None, "noise": None, "compare": None}
@@ -136,6 +146,7 @@ def paths_payload(state: dict) -> dict:
         "box": box,
         "panels": split,
         "layout": plot.panels_layout(box, len(split), colour_title),
+        "views": view_layouts(state, box, colour_title),
         "show": list(state["show"]),
         "controls": controls_payload(state),
         "lesson_live": teach.live_format(state) if live is not None else None,
@@ -322,7 +333,8 @@ def respond(client_state: Any, action: dict | None) -> dict:
             out["alerts"] = widgets.alerts(errors + [f"Could not run these settings: {exc}"])
         else:
             only = None if fresh else changed_runs(old, new)
-            keys = (FRAME_KEYS if changed("box", "view") else ()) + (("show",) if changed("show") else ())
+            keys = (FRAME_KEYS if changed("box", "view") else ()) + (("views",) if changed("box") else ()) \
+                + (("show",) if changed("show") else ())
             out["paths"] = paths if only is None else paths_patch(paths, only, keys)
     if fresh or changed("runs") and _structure(old) != _structure(new):
         out["runs"] = runs.run_cards(new)

@@ -56,6 +56,12 @@ class OptimizerSpec:
       (:func:`optimizers.cost`).
     * ``series``: state fields that hold a sequence of points per step (L-BFGS's
       inner iterates), recorded as ``Trajectory.series[name]`` ``(n, L, 2)``.
+    * ``points``: state fields that are points of the plane the optimizer keeps beside
+      the one it is at, with what each is (ASGD's averaged iterate, Schedule-Free's z
+      and x): :func:`optimizers.diagnostics.companion_points`.
+    * ``estimate``: the state field holding the optimizer's own estimate of the distance
+      from the start to the solution, with what the estimate is (D-Adaptation's and
+      Prodigy's ``d``): :func:`optimizers.diagnostics.distance_estimate`.
     * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
       generic explanation (the gradient, each buffer, the new position).
     * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
@@ -84,6 +90,8 @@ class OptimizerSpec:
     evaluations: float | Callable[[dict], float] = 1.0
     update_cost: float | Callable[[dict], float] = 0.0
     series: tuple[str, ...] = ()
+    points: tuple[tuple[str, str], ...] = ()
+    estimate: tuple[str, str] | None = None
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
     edge: Edge = NO_EDGE
@@ -692,6 +700,7 @@ _SPECS = [
         reference="Polyak & Juditsky (1992), Acceleration of Stochastic Approximation by Averaging; "
                   "torch.optim.ASGD",
         summary="SGD with a slowly decaying step and a running average of its iterates.",
+        points=(("ax", "ā (the averaged iterate)"),),
         torch="torch.optim.ASGD", lr_kind="gradient", weight_decay="l2",
         lines=rules.ASGD_LINES, caveat=_asgd_caveat,
         edge=_ASGD_EDGE,
@@ -739,6 +748,7 @@ _SPECS = [
         factory=rules.schedule_free_sgd,
         reference="Defazio et al. (2024), The Road Less Scheduled; schedulefree.SGDScheduleFree",
         summary="SGD that averages its iterates instead of decaying its learning rate.",
+        points=(("z", "z (the base sequence)"), ("x", "x (the average, where the model is evaluated)")),
         lr_kind="gradient", weight_decay="l2", lines=rules.SCHEDULE_FREE_SGD_LINES,
         edge=_SCHEDULE_FREE_EDGE,
     ),
@@ -756,6 +766,7 @@ _SPECS = [
         factory=rules.schedule_free_adamw,
         reference="Defazio et al. (2024), The Road Less Scheduled; schedulefree.AdamWScheduleFree",
         summary="Adam-normalised steps, averaged instead of scheduled: three sequences y, z, x.",
+        points=(("z", "z (the base sequence)"), ("x", "x (the average, where the model is evaluated)")),
         weight_decay="decoupled", lines=rules.SCHEDULE_FREE_ADAMW_LINES,
         check=_check_beta1_positive,
         edge=_SCHEDULE_FREE_EDGE,
@@ -782,6 +793,7 @@ _SPECS = [
         reference="Mishchenko & Defazio (2024), Prodigy: An Expeditiously Adaptive Parameter-Free "
                   "Learner; prodigyopt.Prodigy",
         summary="Adam whose step size estimates the distance to the solution as it goes.",
+        estimate=("d", "an estimate of the distance to the solution, a lower bound in the paper's convex analysis"),
         lr_kind=None, weight_decay="decoupled", decay_switch="decouple", coupled=True,
         floats_only=True, lines=rules.PRODIGY_LINES, update_cost=4.0,
         edge=_PRODIGY_EDGE,
@@ -801,6 +813,7 @@ _SPECS = [
         reference="Defazio & Mishchenko (2023), Learning-Rate-Free Learning by D-Adaptation; "
                   "dadaptation.DAdaptAdam",
         summary="Adam whose step size grows with its own estimate of the distance to the solution.",
+        estimate=("d", "an estimate in the Adam form's own per-coordinate scaling, which may pass the distance"),
         lr_kind=None, weight_decay="l2", decay_switch="decouple", coupled=True,
         lines=modern.DADAPT_ADAM_LINES, update_cost=3.0,
         edge=_DADAPT_EDGE,
@@ -818,6 +831,7 @@ _SPECS = [
         reference="Defazio & Mishchenko (2023), Learning-Rate-Free Learning by D-Adaptation; "
                   "dadaptation.DAdaptSGD",
         summary="Dual averaging whose step size is a growing lower bound on the distance to the solution.",
+        estimate=("d", "a lower bound on the distance to the solution when the surface is convex"),
         lr_kind=None, weight_decay="l2", coupled=True,
         lines=modern.DADAPT_SGD_LINES, update_cost=3.0,
         edge=_DADAPT_EDGE,

@@ -69,6 +69,8 @@ class OptimizerSpec:
       (:mod:`optimizers.edges`); :data:`~optimizers.edges.NO_EDGE` when none is known.
     * ``caveat(hparams, steps)``: a sentence the page should show beside a run with
       this configuration, or None (ASGD's default ``t0`` never starts averaging).
+    * ``convention``: how the lab runs it where that is a choice its reference leaves
+      open or a person might not expect (the README's optimizer table lists it).
     """
 
     key: str
@@ -92,6 +94,7 @@ class OptimizerSpec:
     series: tuple[str, ...] = ()
     points: tuple[tuple[str, str], ...] = ()
     estimate: tuple[str, str] | None = None
+    convention: str = ""
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
     edge: Edge = NO_EDGE
@@ -645,6 +648,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="lion", label="Lion",
+        convention="lion-pytorch's update (the decay applied before the sign step).",
         hyperparams=(
             _lr(1e-4),
             _beta(0, 0.9, "Interpolation between momentum and gradient for the step's sign."),
@@ -660,6 +664,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="signum", label="Signum",
+        convention="Lion with β1 = β2 = β: the sign of the momentum, as lion-pytorch computes it.",
         hyperparams=(
             _lr(1e-4),
             _momentum(0.9, "Decay of the momentum whose sign is the step."),
@@ -674,6 +679,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="signsgd", label="signSGD",
+        convention="Lion with β1 = β2 = 0: the sign of the gradient.",
         hyperparams=(_lr(1e-4), _weight_decay(0.0, decoupled=True)),
         factory=rules.signsgd,
         reference="Bernstein et al. (2018), signSGD: Compressed Optimisation for Non-Convex "
@@ -707,6 +713,8 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="adafactor", label="Adafactor",
+        convention="On a vector torch takes the unfactored branch (a full second moment); the step is relative, "
+                   "max(eps2, RMS(θ))·min(lr, 1/√t), and the update is clipped to RMS d.",
         hyperparams=(
             _lr(1e-2, help="Cap of the relative step size ρ_t = min(η, 1/√t)."),
             _float("beta2_decay", "β₂ decay τ", -0.8, -1.0, 0.0,
@@ -733,6 +741,8 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="sf_sgd", label="Schedule-Free SGD",
+        convention=("The path drawn is y, where the gradient is taken (train mode); z and x, where the "
+                    "model is evaluated, are the optimizer's own points."),
         hyperparams=(
             _lr(1.0, help="Step size of the base sequence z (the reference's default is 1)."),
             HyperParam(name="momentum", label="momentum β", default=0.9, low=0.01, high=0.99,
@@ -754,6 +764,8 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="sf_adamw", label="Schedule-Free AdamW",
+        convention=("The path drawn is y, where the gradient is taken (train mode); z and x, where the "
+                    "model is evaluated, are the optimizer's own points."),
         hyperparams=(
             _lr(2.5e-3), BETA1, BETA2, _eps(1e-8),
             _weight_decay(0.0),
@@ -773,6 +785,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="prodigy", label="Prodigy",
+        convention="lr multiplies the estimated step d (leave it at 1); d is drawn by the distance estimate chart.",
         hyperparams=(
             _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
             BETA1, BETA2, _eps(1e-8),
@@ -800,6 +813,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="dadapt_adam", label="D-Adaptation Adam",
+        convention="lr multiplies the estimated step d (leave it at 1); d is in the Adam form's own scaling.",
         hyperparams=(
             _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
             BETA1, BETA2, _eps(1e-8),
@@ -820,6 +834,8 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="dadapt_sgd", label="D-Adaptation SGD",
+        convention=("lr multiplies the estimated step d (leave it at 1); d is a lower bound on the "
+                    "distance on a convex surface."),
         hyperparams=(
             _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
             _momentum(0.0, "Weight of the previous iterate in the average of the dual-averaging "
@@ -935,6 +951,8 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="lbfgs", label="L-BFGS",
+        convention=("One step is up to max_iter inner iterations and more function evaluations (drawn by "
+                    "the optimizer's own points); noise does not apply (it evaluates the function itself)."),
         hyperparams=(
             _lr(1.0, low=1e-4, high=10.0, help="Step length of each inner iteration (the first "
                 "one ever is shortened to at most 1/|g|₁)."),
@@ -968,6 +986,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="newton", label="Newton",
+        convention="No torch counterpart: θ − lr (H + damping·I)⁻¹ g with the surface's exact Hessian.",
         hyperparams=(
             _lr(1.0, low=1e-3, high=2.0, help="Fraction of the Newton step taken (1 = full step)."),
             _float("damping", "damping λ", 0.0, 0.0, 100.0,

@@ -29,6 +29,10 @@
   var ID = function (name) { return ctl.ids[name]; };
 
   function noUpdate() { return window.dash_clientside.no_update; }
+  // What one frame is: an optimizer step, or a function evaluation when the budget counts
+  // them (the paths payload's unit; L-BFGS's steps cost several).
+  function unit() { return (ctl.paths && ctl.paths.unit) || "step"; }
+  ctl.unit = unit;
 
   // -------------------------------------------------------------- data
   function setPaths(paths) {
@@ -156,7 +160,7 @@
   function chartFigure(name, title, series, log, note) {
     if (!chartLayouts) { return null; }
     var layout = Object.assign({}, chartLayouts.step);
-    var head = Object.assign({}, chartLayouts.title, {text: title + " · by step"});
+    var head = Object.assign({}, chartLayouts.title, {text: title + " · by " + unit()});
     layout.annotations = [head];
     var range = stableRange(name, U.seriesRange(series, log, true), log);
     if (note) {
@@ -295,7 +299,7 @@
       return '<span class="lesson-number" style="--run-color:' + U.escapeHtml(run.color) + '">' +
         U.escapeHtml(run.name) + " <b>" + U.escapeHtml(text) + "</b></span>";
     }).filter(Boolean);
-    box.innerHTML = parts.length ? '<span class="lesson-live-label">' + U.escapeHtml(spec.label) + " at step " +
+    box.innerHTML = parts.length ? '<span class="lesson-live-label">' + U.escapeHtml(spec.label) + " at " + unit() + " " +
       ctl.frame + ":</span> " + parts.join(" ") : "";
   }
 
@@ -318,7 +322,7 @@
     });
     if (best) {
       var r = best.item.run, lossName = ctl.paths.loss_kind === "gap" ? "f − f*" : "f";
-      showTipHtml(gd, '<b style="color:' + U.escapeHtml(r.color) + '">' + U.escapeHtml(r.label) + "</b><br>step " +
+      showTipHtml(gd, '<b style="color:' + U.escapeHtml(r.color) + '">' + U.escapeHtml(r.label) + "</b><br>" + unit() + " " +
         best.j + "<br>(" + U.fmt(r.x[best.j]) + ", " + U.fmt(r.y[best.j]) + ")<br>" + lossName + " = " +
         U.fmt(r.loss[best.j]) + (best.item.panel === 0 || !panels()[best.item.panel].twin ? ctl.runHooks("hover", r, best.j) : ""),
         px, py);
@@ -345,7 +349,7 @@
       rows.push('<span style="color:' + U.escapeHtml(run.color) + '">●</span> ' + U.escapeHtml(run.label) + ": " +
                 U.fmt(values[j]) + (j < step ? " (ended)" : ""));
     });
-    if (rows.length) { U.showTip(gd, "step " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
+    if (rows.length) { U.showTip(gd, unit() + " " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
   }
 
   function hookGraphs(attempt) {
@@ -502,10 +506,10 @@
     if (input) {
       if (input.max !== String(ctl.maxFrame)) { input.max = String(ctl.maxFrame); }
       if (document.activeElement !== input || ctl.playing) { input.value = String(ctl.frame); }
-      input.setAttribute("aria-valuetext", "step " + ctl.frame + " of " + ctl.maxFrame);
+      input.setAttribute("aria-valuetext", unit() + " " + ctl.frame + " of " + ctl.maxFrame);
     }
     var label = document.getElementById(ID("FRAME_LABEL"));
-    if (label) { label.textContent = "step " + ctl.frame + " / " + ctl.maxFrame; }
+    if (label) { label.textContent = unit() + " " + ctl.frame + " / " + ctl.maxFrame; }
     var play = document.getElementById(ID("PLAY"));
     if (play) {
       play.textContent = ctl.playing ? "❚❚" : "▶";

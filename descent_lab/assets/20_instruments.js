@@ -416,7 +416,7 @@
         U.fmt(s[0][0][j]);
       rows.push('<span style="color:' + U.escapeHtml(run.color) + '">●</span> ' + U.escapeHtml(run.label) + ": " + text);
     });
-    if (rows.length) { U.showTip(gd, "step " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
+    if (rows.length) { U.showTip(gd, ctl.unit() + " " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
   }
 
   function hookAll(attempt) {
@@ -695,7 +695,7 @@
   // callback); the rules follow through the readout's callback (MathJax).
   var tableAsked = 0;
   function tableHtml(t) {
-    var E = U.escapeHtml, head = "<thead><tr><th>run · step " + E(t.frame) + "</th>" +
+    var E = U.escapeHtml, head = "<thead><tr><th>run · " + E(ctl.unit()) + " " + E(t.frame) + "</th>" +
       t.columns.map(function (c) { return "<th>" + E(c) + "</th>"; }).join("") + "</tr></thead>";
     var rows = t.rows.map(function (r) {
       var th = '<th><span class="readout-run" style="--run-color:' + E(r.color) + '">' + E(r.label) +

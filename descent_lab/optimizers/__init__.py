@@ -6,13 +6,15 @@ all sliders and options), :func:`get`, :func:`run`,
 :data:`SCHEDULES`, :func:`explain` (one update explained by its rule:
 :class:`Explanation`, :class:`ExplainedLine`; declared with :class:`Line`),
 :func:`cost` (an estimate before a run) and :class:`BudgetExceeded` (a ``deadline``
-passed during one). NumPy only; pandas is imported by ``Trajectory.to_frame``.
+passed during one), :func:`evaluation_axis` (a run counted in function evaluations, for
+comparisons with L-BFGS) and :func:`cumulative_evaluations`. NumPy only; pandas is imported by ``Trajectory.to_frame``.
 
 torch's ``maximize`` option is left out on purpose: maximizing f is minimizing -f,
 which a typed surface shows directly, and it changes nothing else in any rule.
 """
 
 from .budget import cost
+from .evaluations import cumulative_evaluations, evaluation_axis
 from .explain import ExplainedLine, Explanation, explain
 from .hyperparams import HyperParam
 from .lines import Line
@@ -43,6 +45,8 @@ __all__ = [
     "MAX_BATCH_WORK",
     "Trajectory",
     "cost",
+    "cumulative_evaluations",
+    "evaluation_axis",
     "explain",
     "get",
     "learning_rates",

@@ -118,3 +118,46 @@ def test_runs_without_an_estimate_send_nothing_for_the_chart():
     state = _state([_run("adam", lr=0.01)], show=("estimate",))
     run = _load(state)["paths"]["runs"][0]
     assert "estimate" not in run.get("inst", {})
+
+
+# ------------------------------------------------- the budget counted in evaluations
+
+
+def _act(out, action):
+    return respond(out["state"], action)
+
+
+def test_counting_evaluations_puts_every_run_on_one_axis_of_equal_work():
+    state = _state([_run("lbfgs", lr=1.0), _run("adam", lr=0.05)], show=(), steps=60)
+    out = _load(state)
+    assert out["paths"]["unit"] == "step" and out["paths"]["runs"][0]["n"] == 61
+    out = _act(out, {"kind": "count", "value": "evaluations"})
+    assert out["state"]["count"] == "evaluations" and "count=evaluations" in out["url"]
+    lbfgs, adam = out["paths"]["runs"]
+    assert out["paths"]["unit"] == "evaluation"
+    steps_run = trajectory({**out["state"], "count": "steps"}, 0)
+    used = int(optimizers.cumulative_evaluations(steps_run)[-1])
+    assert lbfgs["n"] == min(60, used) + 1 and adam["n"] == 61  # 60 evaluations each (Adam: one a step)
+    assert "evaluation" in lbfgs["status_text"] and "step" not in lbfgs["status_text"]
+    # the link carries it; a link without it counts steps
+    again = respond(None, {"kind": "load", "search": out["url"]})
+    assert again["state"]["count"] == "evaluations" and again["paths"]["runs"][0]["n"] == lbfgs["n"]
+    assert _act(out, {"kind": "count", "value": "steps"})["paths"]["unit"] == "step"
+
+
+def test_a_count_other_than_steps_or_evaluations_is_refused_with_a_message():
+    out = _load(_state([_run("adam", lr=0.05)], show=()))
+    refused = _act(out, {"kind": "count", "value": "seconds"})
+    assert refused["state"]["count"] == "steps"
+    assert "The budget counts steps or evaluations, got 'seconds'" in str(refused["alerts"])
+    state, errors = validate_state({**default_state(), "count": ["evaluations"]})
+    assert state["count"] == "steps" and errors and "budget counts" in errors[0]
+
+
+def test_on_the_evaluation_axis_lbfgs_counts_the_steps_that_landed_within_the_budget():
+    surface = make_surface(ROSENBROCK)
+    tr = optimizers.run("lbfgs", surface, (-1.2, 1.0), 50, lr=1.0, tol=0.0)
+    cum = optimizers.cumulative_evaluations(tr)
+    budget = int(cum[1]) + 3  # three evaluations into the third step
+    note = data.run_arrays(["points"], optimizers.evaluation_axis(tr, budget), surface)["points_note"]
+    assert note.startswith(f"{int(cum[1])} function evaluations in 2 steps")

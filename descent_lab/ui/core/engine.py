@@ -72,7 +72,10 @@ def _run_key(state: dict, index: int, overrides: dict | None = None, start=None)
 def trajectory(state: dict, index: int, overrides: dict | None = None, start=None):
     """The engine ``Trajectory`` of ``state["runs"][index]`` (on the surface with its
     parameters ``overrides``d and from ``start``, for the compared panel)."""
-    return _run_cached(*_run_key(state, index, overrides, start))
+    traj = _run_cached(*_run_key(state, index, overrides, start))
+    if state.get("count") == "evaluations":  # the same run, one index per function evaluation
+        return optimizers.evaluation_axis(traj, int(state["steps"]))
+    return traj
 
 
 def is_cached(state: dict, index: int, overrides: dict | None = None, start=None) -> bool:

@@ -56,6 +56,7 @@ NOISE_TEXT = "noise-text"
 FAN = "fan"                            # K seeds per run (0 = off)
 FAN_TEXT = "fan-text"
 VIEW = "view"                          # overlay / grid (side by side)
+COUNT = "count"                        # the budget counts steps / function evaluations
 BOX = "box-toggle"                     # fit the action / whole surface
 FIELD_MESSAGE = "field-message"        # a refused number field says why, in place
 

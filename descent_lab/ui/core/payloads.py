@@ -44,6 +44,7 @@ class PathsPayload(TypedDict):
     minimizers: list[list[float]]
     loss_kind: str               # "gap" (f - f*) or "value" (f: unbounded below or unknown)
     loss_title: str
+    unit: str                    # what a frame is: "step", or "evaluation" when the budget counts them
     bounds: list[list[float]]
     twin: NotRequired[dict]      # the same runs on the compared surface: {"runs", "label", "loss_kind"}
     live_label: NotRequired[str]

@@ -49,6 +49,9 @@ DEFAULT_STEPS = 200
 MAX_SEED = 2**32 - 1
 MAX_NOISE = 10.0  # the noise slider's range (the engine allows more)
 VIEWS = ("overlay", "grid")
+COUNTS = ("steps", "evaluations")
+"""What the steps budget and the frame count: optimizer steps, or function evaluations
+(each run on the axis of :func:`optimizers.evaluation_axis`: L-BFGS against the others)."""
 DEFAULT_SURFACE = "valley"
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "adam")
 SCALE = "scale"                # the loss scale c (f -> c f): a parameter of every surface
@@ -519,6 +522,12 @@ def check_show(value: Any) -> list[str]:
     return [name for name in registry.NAMES if name in value]
 
 
+def check_count(value: Any) -> str:
+    if value not in COUNTS:
+        raise ValueError(f"The budget counts {' or '.join(COUNTS)}, got {short(value)}.")
+    return value
+
+
 def check_view(value: Any) -> str:
     if value not in VIEWS:
         raise ValueError(f"View must be one of {', '.join(VIEWS)}, got {short(value)}.")
@@ -550,6 +559,7 @@ def default_state(surface_key: str = DEFAULT_SURFACE, optimizer_keys=DEFAULT_OPT
         "noise": 0.0,
         "frame": 0,
         "view": "overlay",
+        "count": "steps",
         "lesson": None,
         "fan": 0,
         "show": [],
@@ -606,6 +616,7 @@ def validate_state(raw: Any) -> tuple[dict, Errors]:
         "noise": field("noise", lambda v: in_range(as_float(v, "Noise"), "Noise", 0.0, MAX_NOISE)),
         "frame": min(field("frame", lambda v: as_int(v, "Frame", 0, MAX_STEPS)), steps),
         "view": field("view", check_view),
+        "count": field("count", check_count),
         "lesson": field("lesson", check_lesson),
         "fan": field("fan", lambda v: as_int(v, "Fan (seeds per run)", 0, MAX_FAN)),
         "show": field("show", check_show),

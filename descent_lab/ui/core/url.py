@@ -71,6 +71,8 @@ def encode_url(state: dict) -> str:
         parts.append(("compare", ",".join(f"{k}={st.fmt_number(v)}" for k, v in state["compare"].items())))
     if state.get("box"):
         parts.append(("box", ",".join(st.fmt_number(v) for pair in state["box"] for v in pair)))
+    if state.get("count", "steps") != "steps":
+        parts.append(("count", state["count"]))
     parts += [("frame", str(state.get("frame", 0))), ("view", state["view"])]
     if state.get("lesson"):
         parts.append(("lesson", state["lesson"]))
@@ -153,7 +155,7 @@ def read_url(search: Any) -> tuple[dict | None, st.Errors]:
                 raw["box"] = [values[:2], values[2:]] if len(values) == 4 else values
             elif key in ("steps", "seed", "frame", "noise", "fan"):
                 raw[key] = st.parse_number(value)
-            elif key in ("view", "lesson"):
+            elif key in ("view", "lesson", "count"):
                 raw[key] = value
             elif key in TEXT_NAMES:
                 texts[TEXT_NAMES[key]] = value

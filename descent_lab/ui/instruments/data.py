@@ -163,9 +163,14 @@ def _points(traj, surface) -> dict:
         kept = inner[::stride]
         out.update({"inner_l": int(kept.shape[1]), "inner_stride": stride,
                     "inner_x": encode_f4(kept[..., 0].ravel()), "inner_y": encode_f4(kept[..., 1].ravel())})
-        evals = traj.state.get("func_evals")
-        total = int(evals[-1, 0]) if evals is not None and len(evals) else 0
-        parts.append(f"{total} function evaluations in {traj.steps} steps ({total / max(traj.steps, 1):.1f} a step): "
+        evals, done_after = traj.state.get("func_evals"), traj.state.get("steps_done")
+        if done_after is not None:  # on the evaluation axis: one update per evaluation
+            done = int(done_after[-1, 0]) if len(done_after) else 0
+            total = int(np.argmax(done_after[:, 0] >= done)) + 1 if done else 0
+        else:
+            done = traj.steps
+            total = int(evals[-1, 0]) if evals is not None and len(evals) else 0
+        parts.append(f"{total} function evaluations in {done} steps ({total / max(done, 1):.1f} a step): "
                      "the dots are the inner iterates" + (f", shown every {stride} steps" if stride > 1 else ""))
     if parts:
         out["points_note"] = "; ".join(parts) + "."

@@ -49,6 +49,7 @@ OUTPUTS = {
     "fan": Output(ids.FAN, "value"),
     "box": Output(ids.BOX, "value"),
     "lesson": Output(ids.LESSON, "children"),
+    "count": Output(ids.COUNT, "value"),
 }
 assert tuple(OUTPUTS) == flow.OUTPUTS
 

@@ -293,6 +293,8 @@ EVENTS: tuple[Event, ...] = (
     ),
     Event(kind="fan", mirror="state:fan", component=ids.FAN, apply=lambda s, a: start.set_fan(s, a.get("value"))),
     Event(kind="view", mirror="state:view", component=ids.VIEW, apply=lambda s, a: start.set_view(s, a.get("value"))),
+    Event(kind="count", mirror="state:count", component=ids.COUNT,
+          apply=lambda s, a: start.set_count(s, a.get("value"))),
     Event(kind="box", mirror="box", component=ids.BOX, apply=_box),
     Event(kind="show", mirror="state:show", component=ids.SHOW, apply=lambda s, a: _show(s, a.get("value"))),
     Event(

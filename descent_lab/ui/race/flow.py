@@ -42,10 +42,10 @@ NO = no_update
 OUTPUTS = (
     "state", "surface", "paths", "view_store", "url", "alerts", "status", "runs", "add_disabled",
     "surface_params", "surface_info", "compare", "surface_key", "start_x", "start_y", "steps", "seed",
-    "field_message", "surface_message", "view", "show", "fan", "box", "lesson",
+    "field_message", "surface_message", "view", "show", "fan", "box", "lesson", "count",
 )
 # What moves the paths (anything else: view, frame, lesson text, window...).
-SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "fan", "compare")
+SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "fan", "compare", "count")
 # What the view and the window change in the paths payload (the runs stay as they are).
 FRAME_KEYS = ("box", "panels", "layout")
 FIELD_KINDS = ("start_x", "start_y", "steps", "seed")
@@ -142,6 +142,7 @@ def paths_payload(state: dict) -> dict:
         "minimizers": [[float(a), float(b)] for a, b in s.minimizers],
         "loss_kind": kind,
         "loss_title": title,
+        "unit": runs.unit_word(state),
         "bounds": [[float(a), float(b)] for a, b in s.bounds],
         "box": box,
         "panels": split,
@@ -342,7 +343,7 @@ def respond(client_state: Any, action: dict | None) -> dict:
     for name in ("start_x", "start_y"):
         if (fresh or changed("start")) and action["kind"] != name:
             out[name] = new["start"][0 if name == "start_x" else 1]
-    for name in ("steps", "seed", "view", "show", "box", "fan"):
+    for name in ("steps", "seed", "view", "show", "box", "fan", "count"):
         if (fresh or changed(name)) and action["kind"] not in (name, f"{name}_text"):
             out[name] = ("fit" if new["box"] else "whole") if name == "box" else new[name]
     if fresh or changed("lesson") or lesson_moved:

@@ -313,23 +313,29 @@ def _point(xy) -> str:
     return f"({theme.fmt_value(xy[0])}, {theme.fmt_value(xy[1])})"
 
 
-def status_text(traj, surface, steps: int) -> str:
+def unit_word(state: dict) -> str:
+    """What one frame is: a step, or a function evaluation when the budget counts them."""
+    return "evaluation" if state.get("count") == "evaluations" else "step"
+
+
+def status_text(traj, surface, steps: int, unit: str = "step") -> str:
     """The run's outcome as a sentence. "converged" only where the run reached a global
-    minimum; a run that stopped elsewhere says where, and how far above the minimum."""
+    minimum; a run that stopped elsewhere says where, and how far above the minimum.
+    ``unit`` is what the budget counts ("step", or "evaluation" on the evaluation axis)."""
     if traj.status == "diverged":
-        return f"diverged at step {traj.diverged_at}"
+        return f"diverged at {unit} {traj.diverged_at}"
     if traj.status != "converged":
-        return f"still moving after {steps} step{'' if steps == 1 else 's'}"
+        return f"still moving after {steps} {unit}{'' if steps == 1 else 's'}"
     at, end = traj.converged_at, traj.xy[-1]
     (x0, x1), (y0, y1) = surface.bounds
     near = 1e-3 * max(x1 - x0, y1 - y0)
     distance = nearest_distance(end[None], surface.minimizers)
     if distance is not None and float(distance[0]) <= near:
-        return f"converged at step {at}"
+        return f"converged at {unit} {at}"
     if surface.min_value is not None and distance is not None:
         gap = float(traj.loss[-1]) - float(surface.min_value)
-        return f"stopped at step {at} at {_point(end)}, a local minimum (f − f* = {theme.fmt_value(gap)})"
-    return f"stopped at step {at} at {_point(end)}, where the gradient vanishes"
+        return f"stopped at {unit} {at} at {_point(end)}, a local minimum (f − f* = {theme.fmt_value(gap)})"
+    return f"stopped at {unit} {at} at {_point(end)}, where the gradient vanishes"
 
 
 def control_values(run: dict) -> tuple[dict, dict]:
@@ -357,7 +363,7 @@ def run_payload(state: dict, index: int, surface, overrides: dict | None = None,
         "name": optimizers.REGISTRY[run["optimizer"]].label,
         "color": theme.run_color(run["id"]), "symbol": theme.run_symbol(run["id"]),
         "status": traj.status, "at": None if at is None else int(at),
-        "status_text": status_text(traj, surface, state["steps"]), "n": int(len(traj.xy)),
+        "status_text": status_text(traj, surface, state["steps"], unit_word(state)), "n": int(len(traj.xy)),
         "x": encode_f4(traj.xy[:, 0]), "y": encode_f4(traj.xy[:, 1]),
         "loss": encode_f4(loss_series(traj.loss, surface.min_value)),
         "values": texts, "positions": positions,

@@ -21,6 +21,7 @@ from ..core.state import (
     VIEWS,
     Errors,
     as_float,
+    check_count,
     as_int,
     copy_state,
     round_sig,
@@ -47,6 +48,11 @@ FIELDS = {
 }
 
 
+COUNT_HELP = ("Steps: every run takes the same number of optimizer steps. Function evaluations: every run "
+              "gets the same number of gradient evaluations, which is fair to L-BFGS, whose one step is several "
+              "inner iterations; the player and the charts then count evaluations.")
+
+
 def panel() -> list:
     return [
         html.Div(
@@ -57,6 +63,11 @@ def panel() -> list:
             className="fields",
         ),
         html.P("", id=ids.FIELD_MESSAGE, className="field-message", role="status", **{"aria-live": "polite"}),
+        widgets.named("Budget counted in", dcc.RadioItems(
+            id=ids.COUNT, options=[{"label": "steps", "value": "steps"},
+                                   {"label": "function evaluations", "value": "evaluations"}],
+            value="steps", inline=True, className="toggle count-toggle"), class_name="count-control",
+            title=COUNT_HELP),
         widgets.control(NOISE_PARAM, 0.0, ids.NOISE, ids.NOISE_TEXT),
         _fan_control(),
         html.P("Tip: click anywhere on the contour to start every run there.", className="hint"),
@@ -153,6 +164,18 @@ def set_fan(state: dict, k: Any) -> Result:
         return state, []
     new = copy_state(state)
     new["fan"] = k
+    return new, []
+
+
+def set_count(state: dict, count: Any) -> Result:
+    """Count the budget (and the frames) in optimizer steps or in function evaluations."""
+    try:
+        count = check_count(count)
+    except ValueError as exc:
+        return _refuse(state, exc)
+    new = copy_state(state)
+    new["count"] = count
+    new["frame"] = 0
     return new, []
 
 

@@ -63,11 +63,12 @@ def panel() -> list:
             className="fields",
         ),
         html.P("", id=ids.FIELD_MESSAGE, className="field-message", role="status", **{"aria-live": "polite"}),
-        widgets.named("Budget counted in", dcc.RadioItems(
-            id=ids.COUNT, options=[{"label": "steps", "value": "steps"},
-                                   {"label": "function evaluations", "value": "evaluations"}],
-            value="steps", inline=True, className="toggle count-toggle"), class_name="count-control",
-            title=COUNT_HELP),
+        html.Div([html.Span("the budget counts", className="count-label", **{"aria-hidden": "true"}),
+                  widgets.named("Budget counted in", dcc.RadioItems(
+                      id=ids.COUNT, options=[{"label": "steps", "value": "steps"},
+                                             {"label": "function evaluations", "value": "evaluations"}],
+                      value="steps", inline=True, className="toggle count-toggle"))],
+                 className="count-control", title=COUNT_HELP),
         widgets.control(NOISE_PARAM, 0.0, ids.NOISE, ids.NOISE_TEXT),
         _fan_control(),
         html.P("Tip: click anywhere on the contour to start every run there.", className="hint"),

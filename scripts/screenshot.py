@@ -128,7 +128,7 @@ def wait_js(driver, expr: str, timeout: float = 30.0, what: str = "the page"):
 
 
 LOADED = ("!!(window.descentLab && window.descentLab.paths && window.descentLab.runs.length"
-          " && document.querySelector('#main-graph .js-plotly-plot .contour')"
+          " && document.querySelector('#main-graph .js-plotly-plot .contour, #main-graph .js-plotly-plot .hm')"
           " && document.querySelector('#main-graph canvas.frame-overlay'))")
 
 

@@ -5,6 +5,8 @@ says the refusal instead of drawing."""
 
 from __future__ import annotations
 
+import json
+
 import dash
 import pytest
 from dash import no_update
@@ -13,6 +15,7 @@ from descent_lab import optimizers
 from descent_lab.optimizers import sweeps
 from descent_lab.ui.core import engine, widgets
 from descent_lab.ui.core.url import decode_url, encode_url
+from descent_lab.ui.instruments import route
 from descent_lab.ui.maps import callbacks as map_callbacks
 from descent_lab.ui.race import flow
 from descent_lab.ui.serving import budget
@@ -121,3 +124,12 @@ def test_a_map_over_the_budget_is_refused_before_the_sweep(small_gate, monkeypat
     monkeypatch.setattr(budget, "gate", lambda: budget.Gate(budget.Limits.from_seconds(1000.0)))
     out = map_callbacks.hparam_compute(state, 0, *args)
     assert len(sweeps_run) == 1 and out["figure"] is not no_update
+
+
+def test_the_readout_route_prices_its_uncached_runs_like_the_race(small_gate, engine_calls):
+    state, _ = decode_url(HEAVY.format(seed=107) + "&show=readout&frame=3")
+    reply, status = route.answer(json.dumps({"state": state}).encode())
+    assert status == 503 and "Reduce the steps" in reply["error"] and engine_calls == []  # refused before any run
+    small, _ = decode_url("?surface=rosenbrock&run=gd(lr=0.001)&steps=900&seed=107&show=readout&frame=3")
+    reply, status = route.answer(json.dumps({"state": small}).encode())
+    assert status == 200 and reply["frame"] == 3 and engine_calls == ["gd"]

@@ -6,7 +6,8 @@ while it is on shows the paused step's numbers after one small request, drawn by
 (:func:`ui.instruments.readout.table_rows`), or ``{"error": sentence}`` with status 400 for
 anything malformed, a state the app would not produce, or the readout switched off. The
 state is re-validated like every callback's and bounded by its own limits (8 runs, 10,000
-steps); the trajectories come from the engine's cache.
+steps); the trajectories come from the engine's cache, and runs not cached yet are priced
+and admitted by the worker's budget like the race's own (refused with the reason, 503).
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import json
 
 import flask
 
+from descent_lab import optimizers
+
+from ..core import engine
 from ..core.state import validate_state
+from ..serving import budget
 from .readout import table_rows
 
 ROUTE = "/api/readout"
@@ -34,7 +39,17 @@ def answer(body: bytes) -> tuple[dict, int]:
         return {"error": "The page sent settings that were not valid: " + "; ".join(errors[:3])}, 400
     if "readout" not in state["show"]:
         return {"error": "The readout is off."}, 400
-    return table_rows(state, int(state["frame"])), 200
+    try:
+        with budget.gate().admit(readout_work(state)) as ticket:
+            return ticket.run(table_rows, state, int(state["frame"])), 200
+    except (budget.OverBudget, budget.Busy, optimizers.BudgetExceeded) as exc:
+        return {"error": str(exc)}, 503
+
+
+def readout_work(state: dict) -> budget.Estimate:
+    """The engine work of the table before any of it starts: the runs not cached yet."""
+    return budget.estimate_runs(state["runs"], optimizers.cost, engine.surface_of(state["surface"]),
+                                int(state["steps"]), fresh=lambda i: not engine.is_cached(state, i))
 
 
 def register(server: flask.Flask) -> None:

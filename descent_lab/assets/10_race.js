@@ -589,8 +589,16 @@
   // fields show each value, the sliders their position (from the payloads).
   function setField(id, text) {
     var el = document.getElementById(U.domId(id));
-    if (!el || el === document.activeElement || el.value === text) { return; }
+    if (!el) { return; }
+    valueText(el, text);
+    if (el === document.activeElement || el.value === text) { return; }
     U.setProps(id, {value: text});
+  }
+  // The slider beside an exact-value field reads the real value to screen readers (its
+  // own aria-valuenow is the log10 position on a log slider).
+  function valueText(field, text) {
+    var box = field.closest ? field.closest(".control[data-name]") : null, thumb = box && box.querySelector("[role=slider]");
+    if (thumb && thumb.getAttribute("aria-valuetext") !== text) { thumb.setAttribute("aria-valuetext", text); }
   }
   var positions = {};  // the position each slider was last set to or reported
   function setSlider(id, position) {
@@ -600,8 +608,11 @@
     U.setProps(id, {value: position});
   }
 
-  function syncControls() {
-    var p = ctl.paths, st = ctl.state;
+  // ``p`` must be the paths payload that goes with the state ``st``: the state store and
+  // the paths store change in one reply, and a state with older paths would put the old
+  // values back into the fields and sliders.
+  function syncControls(p, st) {
+    p = p || ctl.paths; st = st || ctl.state;
     if (!p || !st || dragging) { return; }
     var E = ctl.ids;
     (p.runs || []).forEach(function (raw) {
@@ -632,13 +643,13 @@
   }
 
   // Slider thumbs get an accessible name (the knob and its owner) and read their real
-  // value (not the log10 position) from the exact-value field beside them.
+  // value (not the log10 position): the exact-value field's text until setField says more.
   function labelThumbs() {
     document.querySelectorAll(".control[data-name]").forEach(function (box) {
-      var thumb = box.querySelector("[role=slider]"), field = box.querySelector("input.control-value");
+      var thumb = box.querySelector("[role=slider]"), field = box.querySelector(".control-value input, input.control-value");
       if (!thumb) { return; }
       thumb.setAttribute("aria-label", box.getAttribute("data-name"));
-      if (field) { thumb.setAttribute("aria-valuetext", field.value); }
+      if (field && !thumb.hasAttribute("aria-valuetext")) { thumb.setAttribute("aria-valuetext", field.value); }
     });
   }
 
@@ -854,7 +865,9 @@
     dispatch: dispatch,
     preview: preview,
 
-    syncState: function (state) { if (state) { ctl.state = state; syncControls(); } },
+    // The state store changed (a refused value too): the controls show the values in use,
+    // read from the paths store of the same reply (``paths``, a State).
+    syncState: function (state, paths) { if (state) { ctl.state = state; syncControls(paths, state); } },
 
     runStatus: function (paths) {
       var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];

@@ -103,7 +103,7 @@ def register(app: dash.Dash) -> None:
 
     app.clientside_callback(dash.ClientsideFunction("race", "configure"), Input(ids.CONFIG, "data"))
     app.clientside_callback(dash.ClientsideFunction("race", "syncState"), Input(ids.STATE, "data"),
-                            prevent_initial_call=True)
+                            State(ids.PATHS, "data"), prevent_initial_call=True)
     app.clientside_callback(
         dash.ClientsideFunction("race", "render"),
         Output(ids.MAIN_GRAPH, "figure"), Output(ids.LOSS_GRAPH, "figure"), Output(ids.DIST_GRAPH, "figure"),

@@ -630,7 +630,7 @@
     if (c.scale) { setField(E.LOSS_SCALE_TEXT, c.scale[0]); setSlider(E.LOSS_SCALE, c.scale[1]); }
     if (c.noise) { setField(E.NOISE_TEXT, c.noise[0]); setSlider(E.NOISE, c.noise[1]); }
     if (c.compare) {
-      setField({type: E.COMPARE_PARAM, name: "text"}, c.compare[0]);
+      setField({type: E.COMPARE_TEXT, name: "value"}, c.compare[0]);
       setSlider({type: E.COMPARE_PARAM, name: "value"}, c.compare[1]);
     }
     Object.keys(c.schedules || {}).forEach(function (rid) {
@@ -661,7 +661,12 @@
     for (var i = 0; i < (runs || []).length; i++) { if (runs[i] && runs[i].id === id) { return runs[i]; } }
     return null;
   }
+  // A text field holds what was typed ("2.5") where the state holds a number (2.5): a
+  // field left or submitted unchanged is no action.
+  var DECIMAL = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+  function asNumber(v) { return typeof v === "string" && DECIMAL.test(v) ? Number(v) : v; }
   function same(a, b) {
+    if (typeof a === "number" || typeof b === "number") { a = asNumber(a); b = asNumber(b); }
     if (typeof a === "number" && typeof b === "number") { return Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a)); }
     return JSON.stringify(a) === JSON.stringify(b);
   }
@@ -792,7 +797,7 @@
     Object.keys(controls.sparam || {}).forEach(function (name) { setField({type: E.SPARAM_TEXT, name: name}, controls.sparam[name][0]); });
     if (controls.scale) { setField(E.LOSS_SCALE_TEXT, controls.scale[0]); }
     if (controls.noise) { setField(E.NOISE_TEXT, controls.noise[0]); }
-    if (controls.compare) { setField({type: E.COMPARE_PARAM, name: "text"}, controls.compare[0]); }
+    if (controls.compare) { setField({type: E.COMPARE_TEXT, name: "value"}, controls.compare[0]); }
   }
 
   function rebuildMain() {

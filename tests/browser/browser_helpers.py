@@ -210,3 +210,13 @@ def rect(dash_duo, element_or_selector):
     return js(dash_duo, "var r = arguments[0].getBoundingClientRect();"
                         "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, "
                         "width: r.width, height: r.height};", element)
+
+
+def choose(dash_duo, dropdown_id, value):
+    """Pick ``value`` in a Dash 4 dropdown with the mouse (open it, click the option)."""
+    dropdown = dash_duo.find_element(css_id(dropdown_id))
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'center'});", dropdown)
+    dropdown.click()
+    option = wait_until(lambda: dash_duo.find_element(f"[role=option] input[value='{value}']"),
+                        message=f"the option {value!r}")
+    option.find_element("xpath", "./ancestor::*[@role='option']").click()

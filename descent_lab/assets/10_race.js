@@ -86,6 +86,29 @@
     return {data: data, layout: layout};
   }
 
+  // Plotly's react can meet an axis' scaleanchor by widening the other axis' range instead
+  // of shrinking its domain (constrain: "domain"), e.g. from the valley's window to
+  // Rosenbrock's: blank bands beside the contour. A new figure's ranges are therefore
+  // remembered and, once it is drawn, put back if Plotly moved them.
+  function expectRanges(layout) {
+    var wanted = {uirevision: layout.uirevision, ranges: {}};
+    Object.keys(layout).forEach(function (k) {
+      if (/^[xy]axis\d*$/.test(k) && layout[k] && Array.isArray(layout[k].range)) { wanted.ranges[k] = layout[k].range.slice(); }
+    });
+    ctl.expectedRanges = wanted;
+  }
+  function keepRanges(gd) {
+    var wanted = ctl.expectedRanges, full = gd._fullLayout;
+    if (!wanted || !full || full.uirevision !== wanted.uirevision) { return; }
+    ctl.expectedRanges = null;  // once: later zooms and pans are the person's
+    var fix = {}, moved = false;
+    Object.keys(wanted.ranges).forEach(function (k) {
+      var have = full[k] && full[k].range, w = wanted.ranges[k], tol = 1e-9 * (Math.abs(w[1] - w[0]) || 1);
+      if (have && (Math.abs(have[0] - w[0]) > tol || Math.abs(have[1] - w[1]) > tol)) { fix[k + ".range"] = w.slice(); moved = true; }
+    });
+    if (moved) { ctl.rangeFixes = (ctl.rangeFixes || 0) + 1; window.Plotly.relayout(gd, fix); }
+  }
+
   function mainKey() {
     return [ctl.surfaceId, JSON.stringify(ctl.paths.layout)].join("|");
   }
@@ -301,7 +324,11 @@
       if (!gd || !gd.on) { pending = true; return; }
       if (gd._descentHooked) { return; }
       gd._descentHooked = true;
-      gd.on("plotly_afterplot", function () { ctl.lastPlotAt = performance.now(); drawFrame(); });
+      gd.on("plotly_afterplot", function () {
+        ctl.lastPlotAt = performance.now();
+        if (pair[0] === "MAIN_GRAPH") { keepRanges(gd); }
+        drawFrame();
+      });
       gd.on("plotly_relayouting", function () { window.requestAnimationFrame(drawFrame); });
       gd.addEventListener("pointermove", function (event) { hover(gd, pair[1], event); });
       gd.addEventListener("pointerleave", function () { U.hideTip(gd); });
@@ -537,6 +564,7 @@
 
   // -------------------------------------------------------------- page frame
   function narrow() { return window.matchMedia && window.matchMedia("(max-width: 1199px)").matches; }
+  function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function toggleSidebar(force) {
     var app = document.querySelector(".app");
     if (!app) { return; }
@@ -545,9 +573,17 @@
     app.classList.toggle("sidebar-closed", !open);
     var button = document.getElementById(ID("SIDEBAR_TOGGLE"));
     if (button) { button.setAttribute("aria-expanded", open ? "true" : "false"); }
+    if (open && phone()) { plotUnderTopbar(); }  // the sheet covers the bottom: keep the plot above it
     window.setTimeout(function () { window.dispatchEvent(new Event("resize")); }, 220);
   }
   ctl.toggleSidebar = toggleSidebar;
+
+  function plotUnderTopbar() {
+    var graph = document.getElementById(ID("MAIN_GRAPH")), bar = document.querySelector(".topbar");
+    if (!graph) { return; }
+    var top = graph.getBoundingClientRect().top + window.scrollY - (bar ? bar.offsetHeight : 0) - 6;
+    window.scrollTo({top: Math.max(0, top), behavior: "auto"});
+  }
 
   function dismissHowTo() {
     var box = document.getElementById(ID("HOW_TO_READ"));
@@ -709,8 +745,15 @@
   }
 
   var seq = 0;
+  // The component id of one trigger ("steps.value", '{"key":"x","type":"lesson-pick"}.n_clicks').
+  function triggerId(trigger) {
+    var head = trigger.prop_id.slice(0, trigger.prop_id.lastIndexOf("."));
+    if (head.charAt(0) !== "{") { return head; }
+    try { return JSON.parse(head); } catch (e) { return head; }
+  }
+
   function actionFrom(cc, trigger, value) {
-    var prop = trigger.prop_id.slice(trigger.prop_id.lastIndexOf(".") + 1), id = cc.triggered_id;
+    var prop = trigger.prop_id.slice(trigger.prop_id.lastIndexOf(".") + 1), id = triggerId(trigger);
     var event = eventFor(typeof id === "object" && id !== null ? id.type : id, prop === "drag_value" ? null : prop);
     if (!event && prop === "drag_value") {
       var list = (ctl.config && ctl.config.events) || [];
@@ -731,22 +774,29 @@
   }
 
   var dragging = false;
+  // Several inputs can fire at once: components just rendered report the values they
+  // were given (all in use already), and a field's blur lands together with the click
+  // that caused it. Of the triggers that change something, a click wins (a field typed
+  // into and left by that very click without Enter keeps its text uncommitted).
   function dispatch() {
     var cc = window.dash_clientside.callback_context || {}, nu = noUpdate();
     var triggered = cc.triggered || [];
-    if (triggered.length !== 1 || !ctl.config) { return nu; }  // several at once: components rendered
-    var found = actionFrom(cc, triggered[0], triggered[0].value);
-    if (!found) { return nu; }
-    var action = found.action, event = found.event;
-    if (event.kind === "click" || event.kind === "frame") {
-      action.value = triggered[0].value;
-      if (event.kind === "frame") { action.value = triggered[0].value; }
-    }
+    if (!triggered.length || !ctl.config) { return nu; }
     var args = arguments, state = args[args.length - 2] || ctl.state, paths = args[args.length - 1] || ctl.paths;
-    var inUse = current(event, action, state, paths);
-    if (inUse !== undefined && same(inUse, action.value)) { return nu; }
+    var picked = null;
+    triggered.forEach(function (trigger) {
+      var found = actionFrom(cc, trigger, trigger.value);
+      if (!found) { return; }
+      if (found.event.kind === "click" || found.event.kind === "frame") { found.action.value = trigger.value; }
+      var inUse = current(found.event, found.action, state, paths);
+      if (inUse !== undefined && same(inUse, found.action.value)) { return; }
+      found.trigger = trigger;
+      if (!picked || (found.event.click && !picked.event.click)) { picked = found; }
+    });
+    if (!picked) { return nu; }
+    var action = picked.action, event = picked.event;
     if (event.preview) {
-      positions[U.domId(cc.triggered_id)] = action.value;
+      positions[U.domId(triggerId(picked.trigger))] = action.value;
       dragging = false;
       requestPreview(action, true);  // a keyboard step paints before the server's reply
     }
@@ -805,6 +855,7 @@
     if (!gd || !window.Plotly || !ctl.paths) { return; }
     var fig = mainFigure();
     ctl.mainKey = mainKey();
+    expectRanges(fig.layout);
     window.Plotly.react(gd, fig.data, fig.layout);
   }
 
@@ -847,6 +898,7 @@
       if (ctl.frame > ctl.maxFrame) { ctl.frame = ctl.maxFrame; ctl.position = ctl.maxFrame; }
       var key = mainKey(), main = key === ctl.mainKey ? nu : mainFigure();
       ctl.mainKey = key;
+      if (main !== nu) { expectRanges(main.layout); }
       var noMin = !(paths.minimizers || []).length;
       var loss = chartFigure("loss", paths.loss_title, lossSeries, paths.loss_kind === "gap");
       var dist = chartFigure("dist", "distance to the nearest minimum", distSeries, !noMin,

@@ -372,3 +372,614 @@ def test_race009_number_fields_say_in_place_what_they_accept_and_show_the_value_
     wait_until(lambda: dash_duo.find_element(message).text == "", message="the message cleared")
     wait_until(lambda: lab(dash_duo, "c.maxFrame") == 80, message="80 steps drawn")
     assert dash_duo.get_logs() == []
+
+
+# ------------------------------------------------------------------------ runs
+
+
+def test_race010_each_run_keeps_its_colour_and_marker_when_another_is_copied(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=0.5)&run=momentum(lr=0.1)"
+                                 "&run=adam(lr=0.3)&start=-8,2&steps=60")
+    pause(dash_duo)
+    look = "c.runs.map(function (r) { return [r.id, r.color, r.symbol]; })"
+    before = {rid: (color, symbol) for rid, color, symbol in lab(dash_duo, look)}
+    assert len(set(before.values())) == 3
+    cards = {card.get_attribute("data-run"): card.value_of_css_property("--run-color").strip()
+             for card in dash_duo.find_elements(".run-card")}
+    dash_duo.find_element(css_id(ids.run_duplicate(0))).click()
+    wait_until(lambda: lab(dash_duo, "c.runs.length") == 4, message="a copy of run 1")
+    after = {rid: (color, symbol) for rid, color, symbol in lab(dash_duo, look)}
+    for rid, look_before in before.items():
+        assert after[rid] == look_before  # every run keeps its colour and marker
+    (new_id,) = set(after) - set(before)
+    assert after[new_id][0] not in {c for c, _ in before.values()}  # the copy gets a colour of its own
+    assert [r["id"] for r in current_state(dash_duo)["runs"]] == [0, new_id, 1, 2]  # placed after its original
+    assert current_state(dash_duo)["runs"][1]["hparams"] == current_state(dash_duo)["runs"][0]["hparams"]
+    wait_until(lambda: len(dash_duo.find_elements(".run-card")) == 4, message="four cards")
+    for card in dash_duo.find_elements(".run-card"):
+        rid = card.get_attribute("data-run")
+        if rid in cards:
+            assert card.value_of_css_property("--run-color").strip() == cards[rid]
+    # a shared link keeps the colours
+    reload(dash_duo)
+    assert {rid: (color, symbol) for rid, color, symbol in lab(dash_duo, look)} == after
+    assert dash_duo.get_logs() == []
+
+
+def test_race011_add_run_is_disabled_at_the_maximum(dash_duo, descent_app):
+    from descent_lab.ui.core.state import MAX_RUNS
+
+    runs = "&".join(f"run=gd(lr={0.1 * (i + 1):.1f})" for i in range(MAX_RUNS - 2))
+    start(dash_duo, descent_app, f"?surface=bowl&{runs}&start=3,1.5&steps=40")
+    add = dash_duo.find_element(css_id(ids.ADD_RUN))
+    for n in (MAX_RUNS - 1, MAX_RUNS):
+        assert add.is_enabled()
+        add.click()
+        wait_until(lambda: lab(dash_duo, "c.runs.length") == n, message=f"{n} runs")
+    wait_until(lambda: not dash_duo.find_element(css_id(ids.ADD_RUN)).is_enabled(), message="Add run disabled")
+    assert len(current_state(dash_duo)["runs"]) == MAX_RUNS
+    assert len(set(lab(dash_duo, "c.runs.map(function (r) { return r.color; })"))) == MAX_RUNS
+    dash_duo.find_element(css_id(ids.run_remove(0))).click()
+    wait_until(lambda: dash_duo.find_element(css_id(ids.ADD_RUN)).is_enabled(), message="Add run enabled again")
+    assert len(current_state(dash_duo)["runs"]) == MAX_RUNS - 1
+    assert dash_duo.get_logs() == []
+
+
+def test_race012_add_remove_runs_and_side_by_side(dash_duo, descent_app):
+    from browser_helpers import choose
+
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=momentum(lr=0.18)"
+                                 "&run=adam(lr=0.3)&start=-8,2&steps=100")
+    choose(dash_duo, ids.ADD_OPTIMIZER, "rmsprop")
+    dash_duo.find_element(css_id(ids.ADD_RUN)).click()
+    wait_until(lambda: len(dash_duo.find_elements(".run-card")) == 4, message="a fourth card")
+    wait_until(lambda: lab(dash_duo, "c.runs.length") == 4, message="a fourth path")
+    assert [r["optimizer"] for r in current_state(dash_duo)["runs"]] == ["gd", "momentum", "adam", "rmsprop"]
+    dash_duo.find_element(css_id(ids.run_remove(0))).click()
+    wait_until(lambda: [r["optimizer"] for r in current_state(dash_duo)["runs"]] == ["momentum", "adam", "rmsprop"],
+               message="the first run removed")
+    wait_until(lambda: len(dash_duo.find_elements(".run-card")) == 3, message="three cards")
+
+    dash_duo.find_element(css_id(ids.VIEW) + " input[value=grid]").click()
+    wait_until(lambda: current_state(dash_duo)["view"] == "grid", message="side by side")
+    wait_until(lambda: len(dash_duo.find_elements("#main-graph .cartesianlayer .subplot")) == 3,
+               message="one panel per run")
+    assert len(dash_duo.find_elements("#main-graph g.contour")) == 3
+    drawn = lab(dash_duo, "c.panelRuns(document.querySelector('#main-graph .js-plotly-plot'))"
+                          ".map(function (item) { return [item.panel, item.run.id]; })")
+    assert sorted(map(tuple, drawn)) == [(0, 1), (1, 2), (2, 3)]  # one run in each
+    dash_duo.find_element(css_id(ids.VIEW) + " input[value=overlay]").click()
+    wait_until(lambda: len(dash_duo.find_elements("#main-graph .cartesianlayer .subplot")) == 1, message="overlay")
+    assert dash_duo.get_logs() == []
+
+
+# ---------------------------------------------------------- start and player
+
+
+def test_race013_a_click_on_the_contour_starts_every_run_there(dash_duo, descent_app):
+    from browser_helpers import click_data_point, main_graph
+
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=adam(lr=0.3)"
+                                 "&start=-8,2&steps=100")
+    pause(dash_duo)
+    target = (3.3, -4.7)  # between grid nodes of the contour
+    click_data_point(dash_duo, main_graph(dash_duo), *target)
+    wait_until(lambda: current_state(dash_duo)["start"] != [-8.0, 2.0], message="the start to move")
+    x, y = current_state(dash_duo)["start"]
+    span = lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot')._fullLayout.xaxis.range[1]"
+                         " - document.querySelector('#main-graph .js-plotly-plot')._fullLayout.xaxis.range[0]")
+    pixel = span / lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot')._fullLayout.xaxis._length")
+    assert abs(x - target[0]) < 1.5 * pixel and abs(y - target[1]) < 1.5 * pixel  # where the pointer was
+    grid = lab(dash_duo, "Array.from(c.surface.contour.x)")
+    assert min(abs(x - g) for g in grid) > 1e-6  # not snapped to a grid node
+    wait_until(lambda: float(dash_duo.find_element(css_id(ids.START_X)).get_attribute("value")) == pytest.approx(x),
+               message="the start field")
+    wait_until(lambda: all(abs(v - x) < 1e-5 for v in lab(dash_duo, "c.runs.map(function (r) { return r.x[0]; })")),
+               message="every path from the click")
+    assert lab(dash_duo, "c.runs.map(function (r) { return r.y[0]; })") == pytest.approx([y, y], abs=1e-5)
+    assert dash_duo.get_logs() == []
+
+
+def rafs(dash_duo, n):
+    """The frame after ``n`` animation frames of the page (the player's own clock)."""
+    return dash_duo.driver.execute_async_script("""
+        var done = arguments[arguments.length - 1], left = arguments[0];
+        function tick() { if (--left <= 0) { done(window.descentLab.frame); } else { requestAnimationFrame(tick); } }
+        requestAnimationFrame(tick);""", n)
+
+
+def test_race014_play_pause_step_and_scrub(dash_duo, descent_app):
+    from browser_helpers import painted_pixels
+
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=adam(lr=0.3)"
+                                 "&start=-8,2&steps=100")
+    dash_duo.find_element(css_id(ids.RESET)).click()
+    assert lab(dash_duo, "c.frame") == 0 and lab(dash_duo, "c.playing") is False
+    dash_duo.find_element(css_id(ids.PLAY)).click()
+    wait_until(lambda: lab(dash_duo, "c.frame") >= 20, message="frames to advance")
+    dash_duo.find_element(css_id(ids.PLAY)).click()  # pause
+    assert lab(dash_duo, "c.playing") is False
+    frame = lab(dash_duo, "c.frame")
+    assert rafs(dash_duo, 10) == frame  # paused means paused
+    dash_duo.find_element(css_id(ids.STEP_BACK)).click()
+    assert lab(dash_duo, "c.frame") == frame - 1
+    dash_duo.find_element(css_id(ids.STEP_BACK)).click()
+    assert lab(dash_duo, "c.frame") == frame - 2
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    assert lab(dash_duo, "c.frame") == frame - 1
+    assert dash_duo.find_element(css_id(ids.FRAME_LABEL)).text.startswith(f"step {frame - 1} /")
+    assert painted_pixels(dash_duo, ids.MAIN_GRAPH) > 100  # the frame is drawn
+    # the scrubber seeks, and the paused frame reaches the address
+    js(dash_duo, """var s = document.querySelector('#scrub input'); s.value = '7';
+        s.dispatchEvent(new Event('input', {bubbles: true})); s.dispatchEvent(new Event('change', {bubbles: true}));""")
+    assert lab(dash_duo, "c.frame") == 7
+    wait_until(lambda: current_state(dash_duo)["frame"] == 7, message="the frame in the address")
+    assert dash_duo.get_logs() == []
+
+
+def test_race015_keys_drive_the_player(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=adam(lr=0.3)"
+                                 "&start=-8,2&steps=100")
+    pause(dash_duo)
+    js(dash_duo, "window.descentLab.seek(50); document.activeElement.blur();")
+    body = dash_duo.find_element("body")
+    body.send_keys(Keys.ARROW_LEFT)
+    assert lab(dash_duo, "c.frame") == 49
+    body.send_keys(Keys.SHIFT, Keys.ARROW_RIGHT)
+    assert lab(dash_duo, "c.frame") == 59
+    body.send_keys(Keys.HOME)
+    assert lab(dash_duo, "c.frame") == 0
+    body.send_keys(Keys.END)
+    assert lab(dash_duo, "c.frame") == lab(dash_duo, "c.maxFrame") == 100
+    body.send_keys(Keys.HOME, Keys.SPACE)
+    wait_until(lambda: lab(dash_duo, "c.frame") > 3, message="Space to play")
+    body.send_keys(Keys.SPACE)
+    assert lab(dash_duo, "c.playing") is False
+    assert dash_duo.get_logs() == []
+
+
+# --------------------------------------------------------------------- lessons
+
+
+def lesson_with_most_charts():
+    """(key, state, charts) of the lesson that shows the most instrument charts."""
+    from descent_lab.ui.core import registry
+    from descent_lab.ui.race import teach
+
+    best = None
+    for key in lessons.LESSONS:
+        state, errors = teach.lesson_state(key)
+        assert errors == [], (key, errors)
+        charts = [name for name in state["show"] if name in registry.CHARTS]
+        if charts and (best is None or len(charts) > len(best[2])):
+            best = (key, state, charts)
+    assert best is not None, "no lesson shows an instrument chart"
+    return best
+
+
+def chart_shown(dash_duo, name):
+    return js(dash_duo, "var b = document.getElementById(arguments[0]); return !!b && b.style.display === 'block'"
+                        " && b.offsetHeight > 50;", ids.box(ids.chart(name)))
+
+
+def test_race016_a_lesson_link_loads_its_set_up_pauses_at_its_stop_and_can_be_restored(dash_duo, descent_app):
+    from selenium.webdriver.support.ui import Select
+
+    from descent_lab.ui.race import surface, teach
+
+    key, expected, charts = lesson_with_most_charts()
+    lesson = lessons.LESSONS[key]
+    start(dash_duo, descent_app, f"?lesson={key}")
+    Select(dash_duo.find_element(css_id(ids.SPEED))).select_by_value("10")  # a shorter wait for the stop
+    state = current_state(dash_duo)
+    for part in ("surface", "runs", "start", "steps", "seed", "noise", "show", "compare", "box", "lesson"):
+        assert state[part] == expected[part], part
+    for name in charts:  # the instruments it talks about are on
+        wait_until(lambda: chart_shown(dash_duo, name), message=f"the {name} chart")
+    window = surface.window(expected)  # its window
+    assert lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot')._fullLayout.xaxis.range") == \
+        pytest.approx(window[0])
+    assert lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot')._fullLayout.yaxis.range") == \
+        pytest.approx(window[1])
+    banner = dash_duo.find_element(css_id(ids.LESSON))
+    assert lesson.title in banner.text and lesson.answer in banner.text
+    # the animation plays and pauses where the lesson makes its point
+    stop = teach.stop_frame(expected)
+    stop = expected["steps"] if stop is None else stop
+    wait_until(lambda: lab(dash_duo, "c.playing") is False and lab(dash_duo, "c.frame") == stop, timeout=30,
+               message=f"the pause at step {stop}")
+    wait_until(lambda: current_state(dash_duo)["frame"] == stop, message="the stop frame in the address")
+    # a changed set-up: the banner says so and offers the way back
+    thumb = dash_duo.find_element(thumb_of(ids.hparam(expected["runs"][0]["id"], "lr")))
+    js(dash_duo, "arguments[0].focus();", thumb)
+    thumb.send_keys(Keys.ARROW_RIGHT)
+    wait_until(lambda: current_state(dash_duo)["runs"] != expected["runs"], message="a changed run")
+    stale = wait_until(lambda: dash_duo.find_element(css_id(ids.LESSON) + " .lesson-card.stale"),
+                       message="the banner to say the lesson no longer applies")
+    assert "no longer" in stale.text and lesson.answer not in stale.text
+    dash_duo.find_element(css_id(ids.lesson_act("restore"))).click()
+    wait_until(lambda: current_state(dash_duo)["runs"] == expected["runs"], message="the lesson restored")
+    state = current_state(dash_duo)
+    for part in ("surface", "runs", "start", "steps", "show", "box", "lesson"):
+        assert state[part] == expected[part], part
+    wait_until(lambda: lesson.answer in dash_duo.find_element(css_id(ids.LESSON)).text, message="its text again")
+    assert not dash_duo.find_elements(css_id(ids.LESSON) + " .lesson-card.stale")
+    assert dash_duo.get_logs() == []
+
+
+def test_race017_the_lesson_list_loads_a_lesson_and_its_banner_closes(dash_duo, descent_app):
+    from descent_lab.ui.race import teach
+
+    start(dash_duo, descent_app, "?surface=bowl&run=gd(lr=0.1)&start=3,1.5&steps=50")
+    assert dash_duo.find_element(css_id(ids.LESSON)).text == ""
+    key = list(lessons.LESSONS)[-1]
+    expected, _ = teach.lesson_state(key)
+    dash_duo.find_element(css_id(ids.lesson_pick(key))).click()
+    wait_until(lambda: current_state(dash_duo)["lesson"] == key, message="the lesson")
+    assert current_state(dash_duo)["runs"] == expected["runs"]
+    assert current_state(dash_duo)["surface"] == expected["surface"]
+    wait_until(lambda: len(dash_duo.find_elements(".run-card")) == len(expected["runs"]), message="its run cards")
+    wait_until(lambda: lessons.LESSONS[key].title in dash_duo.find_element(css_id(ids.LESSON)).text,
+               message="its banner")
+    dash_duo.find_element(css_id(ids.lesson_act("close"))).click()
+    wait_until(lambda: dash_duo.find_element(css_id(ids.LESSON)).text == "", message="the banner closed")
+    assert current_state(dash_duo)["lesson"] is None
+    assert current_state(dash_duo)["runs"] == expected["runs"]  # the set-up stays
+    assert dash_duo.get_logs() == []
+
+
+# ------------------------------------------------------------------ one screen
+
+
+def inside(box, width, height, slack=1.0):
+    return (box["left"] >= -slack and box["top"] >= -slack and box["right"] <= width + slack
+            and box["bottom"] <= height + slack and box["width"] > 0 and box["height"] > 0)
+
+
+def test_race018_a_lesson_fits_one_screen_and_a_phone_keeps_the_plot_beside_the_controls(dash_duo, descent_app):
+    from browser_helpers import rect, set_viewport
+
+    key, _, charts = lesson_with_most_charts()
+    start(dash_duo, descent_app)
+    for width, height in ((1440, 900), (1024, 768)):
+        set_viewport(dash_duo, width, height)
+        reload(dash_duo, f"{dash_duo.server_url}/?lesson={key}")
+        for name in charts:
+            wait_until(lambda: chart_shown(dash_duo, name), message=f"the {name} chart at {width}x{height}")
+        assert js(dash_duo, "return window.scrollY;") == 0
+        parts = {"contour": css_id(ids.MAIN_GRAPH), "player": ".player"}
+        parts.update({name: css_id(ids.box(ids.chart(name))) for name in charts})
+        parts.update({box.get_attribute("id"): css_id(box.get_attribute("id"))
+                      for box in dash_duo.find_elements(".chart-col .chart-box") if box.is_displayed()})
+        for what, selector in parts.items():
+            box = rect(dash_duo, selector)
+            assert inside(box, width, height), f"{what} at {width}x{height}: {box}"
+        if width < 1200:  # the controls are a closed drawer that does not cover the plot
+            assert rect(dash_duo, css_id(ids.SIDEBAR))["right"] <= 0
+    # a phone: the controls open in a bottom sheet and the plot stays in view above it
+    set_viewport(dash_duo, 390, 844)
+    reload(dash_duo, f"{dash_duo.server_url}/?lesson={key}")
+    dash_duo.find_element(css_id(ids.SIDEBAR_TOGGLE)).click()
+    wait_until(lambda: "sidebar-open" in dash_duo.find_element(".app").get_attribute("class"), message="the drawer")
+    wait_until(lambda: inside(rect(dash_duo, css_id(ids.SIDEBAR)), 390, 844), message="the sheet in view")
+    top_bar = rect(dash_duo, ".topbar")["bottom"]
+
+    def plot_above_sheet():
+        graph, sheet = rect(dash_duo, css_id(ids.MAIN_GRAPH)), rect(dash_duo, css_id(ids.SIDEBAR))
+        return graph["top"] >= top_bar - 1 and graph["bottom"] <= sheet["top"] + 1 and graph["height"] >= 180
+
+    wait_until(plot_above_sheet, message="the plot between the top bar and the sheet")
+    thumb = dash_duo.find_element(css_id(ids.SIDEBAR) + " " + thumb_of(ids.hparam(0, "lr")))
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'nearest'});", thumb)
+    assert inside(rect(dash_duo, thumb), 390, 844)  # the run's controls are in the sheet
+    assert plot_above_sheet()
+    assert dash_duo.get_logs() == []
+
+
+def test_race019_after_a_map_click_the_race_is_back_in_view(dash_duo, descent_app):
+    from browser_helpers import click_data_point, rect
+
+    start(dash_duo, descent_app, "?surface=bowl&run=gd(lr=0.05)&run=momentum(lr=0.05)&start=3,1.5&steps=100")
+    pause(dash_duo)
+    summary = dash_duo.find_element(css_id(ids.HMAP) + " > summary")
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'start'});", summary)
+    summary.click()
+    type_into(dash_duo, css_id(ids.HMAP_N), "8")
+    dash_duo.find_element(css_id(ids.HMAP_COMPUTE)).click()
+    wait_until(lambda: "8 × 8" in dash_duo.find_element(css_id(ids.HMAP_NOTE)).text, message="the map")
+    gd = dash_duo.find_element(css_id(ids.HMAP_GRAPH) + " .js-plotly-plot")
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'center'});", gd)
+    height = js(dash_duo, "return window.innerHeight;")
+    assert rect(dash_duo, css_id(ids.MAIN_GRAPH))["bottom"] < 0  # the race is out of view
+    lr, momentum = js(dash_duo, "var t = arguments[0]._fullData[2]; return [t.x[3], t.y[5]];", gd)
+    click_data_point(dash_duo, gd, lr, momentum)
+    wait_until(lambda: current_state(dash_duo)["runs"][1]["hparams"]["lr"] == pytest.approx(lr, rel=1e-12),
+               message="the cell's setting")
+    wait_until(lambda: inside(rect(dash_duo, css_id(ids.MAIN_GRAPH)), 10_000, height), message="the race in view")
+    assert dash_duo.get_logs() == []
+
+
+# --------------------------------------------------------------------- exports
+
+
+PNG_ANALYSIS = """
+    var done = arguments[arguments.length - 1], b64 = arguments[0], colors = arguments[1], mainW = arguments[2];
+    var img = new Image();
+    img.onload = function () {
+      var W = img.width, H = img.height, cv = document.createElement('canvas');
+      cv.width = W; cv.height = H;
+      var ctx = cv.getContext('2d'); ctx.drawImage(img, 0, 0);
+      var d = ctx.getImageData(0, 0, W, H).data;
+      var rgb = colors.map(function (c) { return [1, 3, 5].map(function (i) { return parseInt(c.slice(i, i + 2), 16); }); });
+      var isRun = function (p) { for (var k = 0; k < rgb.length; k++) {
+          if (Math.abs(d[p] - rgb[k][0]) < 30 && Math.abs(d[p + 1] - rgb[k][1]) < 30 && Math.abs(d[p + 2] - rgb[k][2]) < 30) { return k; } }
+        return -1; };
+      // the legend: the first row with a run-coloured marker at the left edge
+      var legendTop = -1;
+      for (var y = 0; y < H && legendTop < 0; y++) {
+        for (var x = 0; x < 80; x++) { if (isRun(4 * (y * W + x)) >= 0) { legendTop = y; break; } }
+      }
+      var inkAbove = 0;
+      for (var y2 = 0; y2 < legendTop; y2++) {
+        for (var x2 = 0; x2 < W; x2++) { var p = 4 * (y2 * W + x2); if (d[p] < 110 && d[p + 1] < 110 && d[p + 2] < 110) { inkAbove++; } }
+      }
+      // the chart column: rows with something drawn, and each run's colour in its curves
+      var chartRows = 0, perRun = colors.map(function () { return 0; }), x0 = 2 * mainW + 8;
+      for (var y3 = 0; y3 < H; y3++) {
+        var any = false;
+        for (var x3 = x0; x3 < W; x3++) {
+          var q = 4 * (y3 * W + x3);
+          if (d[q] + d[q + 1] + d[q + 2] < 735) { any = true; }
+          var k = isRun(q); if (k >= 0) { perRun[k]++; }
+        }
+        if (any) { chartRows++; }
+      }
+      done({W: W, H: H, legendTop: legendTop, inkAbove: inkAbove, chartRows: chartRows, perRun: perRun});
+    };
+    img.onerror = function () { done(null); };
+    img.src = 'data:image/png;base64,' + b64;
+"""
+
+
+def test_race020_the_png_holds_the_lesson_text_the_plot_and_the_charts(dash_duo, descent_app):
+    import base64
+    import os
+
+    key, expected, charts = lesson_with_most_charts()
+    start(dash_duo, descent_app, f"?lesson={key}")
+    for name in charts:
+        wait_until(lambda: chart_shown(dash_duo, name), message=f"the {name} chart")
+    pause(dash_duo)
+    wait_until(lambda: lab(dash_duo, "c.frames") > 0, message="a drawn frame")
+    dash_duo.find_element(css_id(ids.PNG)).click()
+    name = f"descent-lab-{expected['surface']['key']}-{'-'.join(r['optimizer'] for r in expected['runs'][:4])}.png"
+    path = os.path.join(dash_duo.download_path, name)
+    wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 20_000, message=f"the download {name}")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    main_w = lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot').clientWidth")
+    main_h = lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot').clientHeight")
+    boxes = js(dash_duo, "return Array.from(document.querySelectorAll('.chart-col .chart-box')).filter("
+                         "function (b) { return b.offsetParent !== null; }).map(function (b) {"
+                         "return [b.clientWidth, b.clientHeight]; });")
+    colors = lab(dash_duo, "c.runs.map(function (r) { return r.color; })")
+    found = dash_duo.driver.execute_async_script(PNG_ANALYSIS, base64.b64encode(data).decode(), colors, main_w)
+    assert found is not None
+    assert found["W"] > 2 * main_w  # at 2x, with the charts beside the plot
+    assert found["H"] >= 2 * main_h
+    # above the legend: the lesson's text
+    assert found["legendTop"] > 0 and found["inkAbove"] > 500, found
+    # the charts' column is drawn over the height of every visible chart (scaled to its width)
+    column = found["W"] / 2 - main_w
+    charts_h = sum(h * column / w for w, h in boxes)
+    assert found["chartRows"] >= 0.6 * 2 * charts_h, (found, charts_h)
+    assert found["H"] >= 2 * charts_h
+    assert all(n > 50 for n in found["perRun"]), found  # every run's curves are in the charts
+    assert dash_duo.get_logs() == []
+
+
+def test_race021_csv_names_the_set_up_and_has_one_row_per_step_per_run(dash_duo, descent_app):
+    import os
+
+    import pandas as pd
+
+    from descent_lab import surfaces
+
+    start(dash_duo, descent_app, "?surface=bowl&run=gd(lr=0.5)&run=adam(lr=0.3)&start=3,1.5&steps=60&seed=4")
+    dash_duo.find_element(css_id(ids.CSV)).click()
+    path = os.path.join(dash_duo.download_path, "descent-lab-bowl-gd-adam.csv")
+    wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, message="the CSV named after the set-up")
+    with open(path) as handle:
+        comments = [line for line in handle.read().splitlines() if line.startswith("#")]
+    head = comments[0]
+    assert surfaces.REGISTRY["bowl"].label in head and "start (3, 1.5)" in head and "60 steps" in head \
+        and "seed 4" in head
+    assert any(line.startswith("# run 1:") and "'lr': 0.5" in line for line in comments)
+    assert any(line.startswith("# run 2:") and "'lr': 0.3" in line for line in comments)
+    assert any(line.startswith("# link: ?surface=bowl") for line in comments)
+    frame = pd.read_csv(path, comment="#")
+    lengths = lab(dash_duo, "c.runs.map(function (r) { return r.n; })")
+    assert frame.groupby("run").size().tolist() == lengths
+    assert frame["optimizer"].unique().tolist() == ["gd", "adam"]
+    assert {"x", "y", "loss", "m_x", "v_y"} <= set(frame.columns)
+    first = frame[frame["run"] == 2]
+    x, _ = run_xy(dash_duo, 1)
+    assert np.allclose(first["x"].to_numpy(), x, rtol=1e-6, atol=1e-6)  # the rows are the paths shown
+    assert dash_duo.get_logs() == []
+
+
+# --------------------------------------------------------------------- surfaces
+
+
+def test_race022_a_refused_typed_function_is_marked_at_its_text_box_with_the_reason(dash_duo, descent_app):
+    from browser_helpers import rect
+
+    start(dash_duo, descent_app, "?surface=custom(xmin=-4,xmax=4,ymin=-3,ymax=3)&f=x**2%20%2B%203*y**2"
+                                 "&run=gd(lr=0.05)&steps=40")
+    pause(dash_duo)
+    field = css_id(ids.custom("expression"))
+    box = dash_duo.find_element(field).find_element("xpath", "./ancestor-or-self::*[contains(@class,"
+                                                             " 'expression-input')]")
+    danger = "rgba(180, 35, 24, 1)"  # the page's colour for what was refused
+    assert box.value_of_css_property("border-top-color") != danger
+    js(dash_duo, "window.__c = window.descentLab.surfaceRaw;")
+    type_into(dash_duo, field, "__import__('os')")
+    message = css_id(ids.SURFACE_MESSAGE)
+    said = wait_until(lambda: dash_duo.find_element(message).text, message="the reason")
+    assert "__import__" in said and "not allowed" in said
+    wait_until(lambda: box.value_of_css_property("border-top-color") == danger, message="the text box marked")
+    text_box, reason = rect(dash_duo, field), rect(dash_duo, message)
+    assert 0 <= reason["top"] - text_box["bottom"] < 200  # right under it, in the surface panel
+    assert reason["left"] < text_box["right"] and text_box["left"] < reason["right"]
+    assert current_state(dash_duo)["surface"]["params"]["expression"] == "x**2 + 3*y**2"  # nothing changed
+    assert js(dash_duo, "return window.descentLab.surfaceRaw === window.__c;")
+    # a good function clears the mark and draws its contour
+    type_into(dash_duo, field, "sin(x)*cos(y) + 0.1*(x**2 + y**2)")
+    wait_until(lambda: current_state(dash_duo)["surface"]["params"]["expression"] ==
+               "sin(x)*cos(y) + 0.1*(x**2 + y**2)", message="the new function")
+    wait_until(lambda: dash_duo.find_element(message).text == "", message="the reason cleared")
+    wait_until(lambda: box.value_of_css_property("border-top-color") != danger, message="the mark cleared")
+    wait_until(lambda: js(dash_duo, "return window.descentLab.surfaceRaw !== window.__c;"), message="a new contour")
+    assert dash_duo.get_logs() == []
+
+
+def test_race023_a_surface_switch_brings_its_sliders_fits_its_axes_and_says_what_changed(dash_duo, descent_app):
+    from browser_helpers import alert_text, choose
+
+    from descent_lab import surfaces
+
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=adam(lr=0.3)"
+                                 "&start=-8,2&steps=60")
+    pause(dash_duo)
+    old = current_state(dash_duo)
+    choose(dash_duo, ids.SURFACE_KEY, "rosenbrock")
+    wait_until(lambda: current_state(dash_duo)["surface"]["key"] == "rosenbrock", message="Rosenbrock")
+    new = current_state(dash_duo)
+    rosenbrock = surfaces.get("rosenbrock")
+    assert new["start"] == [float(c) for c in rosenbrock.start]
+    # its own sliders
+    wait_until(lambda: {el.get_attribute("id") for el in dash_duo.find_elements(
+        css_id(ids.SURFACE_PARAMS) + " .dash-slider-container")} ==
+        {css_id(ids.sparam(n))[5:-2].replace('\\"', '"') for n in ("a", "b")}, message="the a and b sliders")
+    # the axes fit the new surface and the contour fills them
+    wait_until(lambda: lab(dash_duo, "c.surface.key") == "rosenbrock", message="the new contour")
+    (x0, x1), (y0, y1) = rosenbrock.bounds
+    layout = "document.querySelector('#main-graph .js-plotly-plot')._fullLayout"
+    wait_until(lambda: lab(dash_duo, f"{layout}.xaxis.range") == pytest.approx([x0, x1]), message="x axis")
+    assert lab(dash_duo, f"{layout}.yaxis.range") == pytest.approx([y0, y1])
+    xs = lab(dash_duo, "[c.surface.contour.x[0], c.surface.contour.x[c.surface.contour.x.length - 1],"
+                       " c.surface.contour.y[0], c.surface.contour.y[c.surface.contour.y.length - 1]]")
+    assert xs == pytest.approx([x0, x1, y0, y1])
+    # a notice says what changed besides the surface
+    notice = flow.surface_notice(old, new)
+    assert rosenbrock.label in notice and f"({theme.fmt_value(new['start'][0])}, " in notice
+    wait_until(lambda: notice in alert_text(dash_duo), message="the notice")
+    for before, after in zip(old["runs"], new["runs"]):
+        if before["hparams"]["lr"] != after["hparams"]["lr"]:
+            assert f"{theme.fmt_value(before['hparams']['lr'])} → {theme.fmt_value(after['hparams']['lr'])}" in notice
+    # a run's slider then redraws the paths without resending the contour
+    js(dash_duo, "window.__contour = window.descentLab.surfaceRaw; window.__renders = window.descentLab.renders;")
+    thumb = dash_duo.find_element(thumb_of(ids.hparam(0, "lr")))
+    js(dash_duo, "arguments[0].focus();", thumb)
+    thumb.send_keys(Keys.ARROW_LEFT)
+    wait_until(lambda: js(dash_duo, "return window.descentLab.renders > window.__renders;"), message="new paths")
+    assert js(dash_duo, "return window.descentLab.surfaceRaw === window.__contour;")
+    assert dash_duo.get_logs() == []
+
+
+# ------------------------------------------------------------------ the numbers
+
+
+def test_race024_browser_and_server_agree_on_paths_distances_labels_and_statuses(dash_duo, descent_app):
+    from descent_lab.surfaces.base import nearest_distance
+    from descent_lab.ui.core.labels import run_label
+    from descent_lab.ui.core.state import make_surface
+    from descent_lab.ui.race import runs
+
+    start(dash_duo, descent_app, "?surface=himmelblau&run=gd(lr=0.01)&run=adam(lr=0.05)&start=0.2,-0.5&steps=80")
+    pause(dash_duo)
+    state = page_state(dash_duo)
+    surface = make_surface(state["surface"])
+    legend = dash_duo.find_element(css_id(ids.LEGEND)).text
+    for i, run in enumerate(state["runs"]):
+        traj = engine.trajectory(state, i)
+        assert_path_is_the_servers(dash_duo, i)
+        dist = np.array(lab(dash_duo, f"Array.from(c.runs[{i}].dist)"))
+        assert np.allclose(dist, np.maximum(nearest_distance(traj.xy, surface.minimizers), runs.GAP_FLOOR),
+                           rtol=1e-4, atol=1e-6)
+        loss = np.array(lab(dash_duo, f"Array.from(c.runs[{i}].loss)"))
+        assert np.allclose(loss, runs.loss_series(traj.loss, surface.min_value), rtol=1e-4, atol=1e-30)
+        label = lab(dash_duo, f"c.runs[{i}].label")
+        assert label == run_label(run) and label in legend
+        status = runs.status_text(traj, surface, state["steps"])
+        wait_until(lambda: dash_duo.find_element(css_id(ids.run_status(run["id"]))).text == status,
+                   message=f"run {i + 1}'s status")
+    assert lab(dash_duo, "c.runs[1].label") == "Adam lr=0.05 β1=0.9"
+    assert dash_duo.get_logs() == []
+
+
+def test_race025_the_link_round_trips_the_whole_state(dash_duo, descent_app):
+    from descent_lab.ui.core.state import validate_state
+    from descent_lab.ui.core.url import encode_url
+
+    wanted = {
+        "surface": {"key": "rosenbrock", "params": {"a": 1.5, "b": 50.0}},
+        "runs": [{"id": 0, "optimizer": "adam", "hparams": {"lr": 0.05, "beta1": 0.8}},
+                 {"id": 3, "optimizer": "rmsprop", "hparams": {"lr": 0.01, "centered": True},
+                  "schedule": {"kind": "exponential", "gamma": 0.99}}],
+        "start": [-1.5, 2.25], "steps": 123, "seed": 7, "frame": 40, "view": "grid", "show": ["angle"],
+    }
+    state, errors = validate_state(wanted)
+    assert errors == []
+    start(dash_duo, descent_app, encode_url(state))
+    assert current_state(dash_duo) == state
+    assert lab(dash_duo, "c.frame") == 40 and lab(dash_duo, "c.playing") is False
+    assert dash_duo.find_element(css_id(ids.STEPS)).get_attribute("value") == "123"
+    wait_until(lambda: dash_duo.find_element(css_id(ids.hparam_text(0, "beta1"))).get_attribute("value") == "0.8",
+               message="beta1 in its field")
+    assert len(dash_duo.find_elements("#main-graph .cartesianlayer .subplot")) == 2  # side by side
+    type_into(dash_duo, css_id(ids.SEED), "9")
+    wait_until(lambda: current_state(dash_duo)["seed"] == 9, message="the seed in the address")
+    url = dash_duo.driver.current_url
+    reload(dash_duo, url)  # whoever opens the link sees the same set-up
+    state["seed"] = 9
+    wait_until(lambda: current_state(dash_duo) == state, message="the same state after reload")
+    assert dash_duo.driver.current_url == url
+    assert dash_duo.get_logs() == []
+
+
+def test_race026_bad_values_in_a_link_get_a_message_and_the_app_keeps_working(dash_duo, descent_app):
+    from browser_helpers import alert_text
+
+    start(dash_duo, descent_app, "?run=evil(x=1)&run=adam(lr=1e9)&steps=99999999")
+    alert = wait_until(lambda: alert_text(dash_duo), message="an alert")
+    assert "unknown optimizer" in alert and "Steps" in alert and "learning rate" in alert
+    type_into(dash_duo, css_id(ids.STEPS), "50000")
+    wait_until(lambda: "10,000" in dash_duo.find_element(css_id(ids.FIELD_MESSAGE)).text, message="the steps message")
+    key = list(lessons.LESSONS)[0]
+    dash_duo.find_element(css_id(ids.lesson_pick(key))).click()  # still working
+    wait_until(lambda: current_state(dash_duo)["lesson"] == key, message="a lesson")
+    wait_until(lambda: dash_duo.find_elements(css_id(ids.ALERT_CLOSE)), message="the alert's button")
+    dash_duo.find_element(css_id(ids.ALERT_CLOSE)).click()
+    wait_until(lambda: alert_text(dash_duo) == "", message="dismissed")
+    assert dash_duo.get_logs() == []
+
+
+def test_race027_the_pointer_reads_a_path_point(dash_duo, descent_app):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from browser_helpers import main_graph
+
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&start=-8,2&steps=40&frame=40")
+    gd = main_graph(dash_duo)
+    offset = js(dash_duo, """
+        var gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = window.descentLab.runs[0];
+        return [xa._offset + xa.c2p(r.x[5]) - gd.clientWidth / 2, ya._offset + ya.c2p(r.y[5]) - gd.clientHeight / 2];""",
+                gd)
+    ActionChains(dash_duo.driver).move_to_element(gd).move_by_offset(round(offset[0]), round(offset[1])).perform()
+    tip = wait_until(lambda: dash_duo.find_element("#main-graph .hover-tip").text, message="the readout")
+    x, y = run_xy(dash_duo, 0)
+    assert "Gradient descent lr=1.8" in tip and "step 5" in tip
+    assert f"({theme.fmt_value(x[5])}, {theme.fmt_value(y[5])})" in tip
+    assert dash_duo.get_logs() == []

@@ -152,7 +152,7 @@ def basin_click(client_state: Any, click: Any, request: Any, now: float | None =
     except ValueError as exc:
         return _refuse(BASIN_OUTPUTS, [common._sentence(exc)])
     out = _blank(BASIN_OUTPUTS)
-    out["action"] = {"kind": "click", "value": {"x": x, "y": y}, "reveal": True,
+    out["action"] = {"kind": "click", "value": {"x": x, "y": y}, "exact": True, "reveal": True,
                      "t": int((time.time() if now is None else now) * 1000)}
     return out
 

@@ -95,10 +95,12 @@ def _compare(state: dict, a: dict) -> Result:
 
 
 def _click(state: dict, a: dict) -> Result:
+    """A start picked with the pointer (kept to 4 significant digits), or a map's grid node
+    (``exact``: the race then starts where the map's cell was computed)."""
     value = a.get("value")
     if not isinstance(value, dict):
         return state, [f"A click position was malformed ({str(value)[:40]!r})."]
-    return start.set_start(state, value.get("x"), value.get("y"), digits=4)
+    return start.set_start(state, value.get("x"), value.get("y"), digits=None if a.get("exact") is True else 4)
 
 
 def _box(state: dict, a: dict) -> Result:

@@ -138,7 +138,7 @@ def test_csp001_page_works_under_the_enforced_policy(servers, browser):
     slider = _wait(browser, "return document.querySelector('[role=slider]')")
     slider.click()
     slider.send_keys(Keys.ARROW_RIGHT)
-    browser.find_elements("css selector", ".chips button")[1].click()
+    browser.find_elements("css selector", ".lesson-list button")[1].click()
     _wait(browser, "return document.querySelector('.lesson') && document.querySelector('.lesson').innerText.length > 0")
     time.sleep(1.0)
     # the PNG export (Plotly.toImage's data: URL drawn into a canvas) works too

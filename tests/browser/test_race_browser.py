@@ -897,7 +897,8 @@ def test_race024_browser_and_server_agree_on_paths_distances_labels_and_statuses
     from descent_lab.ui.core.state import make_surface
     from descent_lab.ui.race import runs
 
-    start(dash_duo, descent_app, "?surface=himmelblau&run=gd(lr=0.01)&run=adam(lr=0.05)&start=0.2,-0.5&steps=80")
+    start(dash_duo, descent_app, "?surface=himmelblau&run=gd(lr=0.01)&run=adam(lr=0.05)&run=gd(lr=0.2)"
+                                 "&start=0.2,-0.5&steps=80")
     pause(dash_duo)
     state = page_state(dash_duo)
     surface = make_surface(state["surface"])
@@ -916,6 +917,10 @@ def test_race024_browser_and_server_agree_on_paths_distances_labels_and_statuses
         wait_until(lambda: dash_duo.find_element(css_id(ids.run_status(run["id"]))).text == status,
                    message=f"run {i + 1}'s status")
     assert lab(dash_duo, "c.runs[1].label") == "Adam lr=0.05 β1=0.9"
+    # a run that blows up ends cleanly, says where, and its path stops there
+    assert lab(dash_duo, "c.runs[2].status") == "diverged"
+    assert dash_duo.find_element(css_id(ids.run_status(2))).text.startswith("diverged at step")
+    assert lab(dash_duo, "c.runs[2].n") < state["steps"] + 1
     assert dash_duo.get_logs() == []
 
 

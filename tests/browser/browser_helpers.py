@@ -25,9 +25,10 @@ def thumb_of(component_id):
     return css_id(component_id) + " [role=slider]"
 
 
-def wait_until(predicate, timeout=15.0, interval=0.05, message="condition"):
+def wait_until(predicate, timeout=15.0, interval=0.05, message="condition", context=None):
     """Poll ``predicate`` until it returns something truthy; the timeout only bounds a
-    failure (nothing here asserts on speed)."""
+    failure (nothing here asserts on speed). ``context()`` adds what the page showed to
+    the failure's message."""
     end = time.time() + timeout
     last = None
     while time.time() < end:
@@ -38,7 +39,13 @@ def wait_until(predicate, timeout=15.0, interval=0.05, message="condition"):
         except Exception as exc:  # the page may be mid-render
             last = exc
         time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
+    seen = ""
+    if context is not None:
+        try:
+            seen = f"; the page showed {context()!r}"
+        except Exception as exc:  # the page may be gone
+            seen = f"; context unavailable ({exc!r})"
+    raise AssertionError(f"timed out waiting for {message} (last: {last!r}){seen}")
 
 
 def js(dash_duo, script, *args):

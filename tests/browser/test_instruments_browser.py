@@ -221,8 +221,9 @@ def test_ins005_a_lesson_switches_its_instruments_on_and_shows_its_key_number_li
     pause(dash_duo)
     frame = min(20, expected["steps"] - 1)
     js(dash_duo, f"window.descentLab.seek({frame});")
-    live = wait_until(lambda: (lambda t: t if f"{lesson.live.label} at step {frame}" in t else "")(
-        dash_duo.find_element(css_id(ids.LESSON_LIVE)).text), message="the live number")
+    heading = f"{lesson.live.label} at step {frame}"
+    wait_until(lambda: heading in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text, message="the live number")
+    live = dash_duo.find_element(css_id(ids.LESSON_LIVE)).text
     # each run's number at this step is the engine's
     state = page_state(dash_duo)
     trajs = [engine.trajectory(state, i) for i in range(len(state["runs"]))]

@@ -7,7 +7,15 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from browser_helpers import alert_text, click_data_point, css_id, current_state, js, start, wait_until
+from browser_helpers import (
+    alert_text,
+    click_data_point,
+    css_id,
+    current_state,
+    js,
+    start,
+    wait_until,
+)
 from selenium.webdriver.common.keys import Keys
 
 from descent_lab.ui.core import ids
@@ -107,7 +115,8 @@ def test_maps002_click_a_basin_point_and_every_run_starts_there(dash_duo, descen
     expected = [float(grid[np.argmin(abs(grid - c))]) for c in target]
     click_at(dash_duo, gd, *target, axes=("xaxis2", "yaxis2"))  # the middle panel
     wait_until(lambda: current_state(dash_duo)["start"] == pytest.approx(expected, abs=1e-12),
-               message="the start on the clicked grid node")
+               message="the start on the clicked grid node",
+               context=lambda: (current_state(dash_duo)["start"], alert_text(dash_duo)))
     assert float(dash_duo.find_element(css_id(ids.START_X)).get_attribute("value")) == pytest.approx(expected[0])
     wait_until(lambda: abs(js(dash_duo, "return window.descentLab.runs[2].x[0];") - expected[0]) < 1e-5,
                message="paths from the new start")

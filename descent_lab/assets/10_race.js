@@ -649,7 +649,7 @@
   // values back into the fields and sliders.
   function syncControls(p, st) {
     p = p || ctl.paths; st = st || ctl.state;
-    if (!p || !st || dragging) { return; }
+    if (!p || !st || dragging || queue.length) { return; }  // newer values are on their way
     var E = ctl.ids;
     (p.runs || []).forEach(function (raw) {
       if (!raw) { return; }
@@ -774,36 +774,70 @@
   }
 
   var dragging = false;
-  // Several inputs can fire at once: components just rendered report the values they
-  // were given (all in use already), and a field's blur lands together with the click
-  // that caused it. Of the triggers that change something, a click wins (a field typed
-  // into and left by that very click without Enter keeps its text uncommitted).
+  // One action at a time. The server applies an action to the state the page sends with
+  // it, so an action sent before the previous one is answered would start from the old
+  // state and undo it (one run's slider, then another's, within a round trip). Actions
+  // that come meanwhile wait in a queue (a newer value of the same control replaces the
+  // older one) and go out one by one as the answers arrive (the state store changes on
+  // every answer). Should an answer never come, the queue moves on after SAFETY_MS.
+  //
+  // Several inputs can also fire in one call: components just rendered report the values
+  // they were given (all in use already: nothing is sent), and a field's blur lands with
+  // the click that caused it (both are sent, the field's value first).
+  var awaiting = null, queue = [], SAFETY_MS = 10000;
+
+  function control(found) {
+    var key = [found.event.kind];
+    found.event.keys.forEach(function (k) { key.push(found.action[k]); });
+    return JSON.stringify(key);
+  }
+  function busy() { return !!awaiting && performance.now() - awaiting.at < SAFETY_MS; }
+  function touched(found) {  // the control has a value on its way: its old value is no no-op
+    var key = control(found);
+    return (busy() && awaiting.control === key) || queue.some(function (q) { return q.control === key; });
+  }
+  function send(found) {
+    seq += 1;
+    found.action.seq = seq;
+    ctl.lastAction = found.action;
+    awaiting = {control: control(found), at: performance.now()};
+    return found.action;
+  }
+  function enqueue(found) {
+    found.control = control(found);
+    if (!found.event.click) { queue = queue.filter(function (q) { return q.control !== found.control; }); }
+    queue.push(found);
+  }
+  function answered() {
+    awaiting = null;
+    if (queue.length) { U.setProps(ID("ACTION"), {data: send(queue.shift())}); }
+  }
+
   function dispatch() {
     var cc = window.dash_clientside.callback_context || {}, nu = noUpdate();
     var triggered = cc.triggered || [];
     if (!triggered.length || !ctl.config) { return nu; }
     var args = arguments, state = args[args.length - 2] || ctl.state, paths = args[args.length - 1] || ctl.paths;
-    var picked = null;
+    var changes = [];
     triggered.forEach(function (trigger) {
       var found = actionFrom(cc, trigger, trigger.value);
       if (!found) { return; }
       if (found.event.kind === "click" || found.event.kind === "frame") { found.action.value = trigger.value; }
       var inUse = current(found.event, found.action, state, paths);
-      if (inUse !== undefined && same(inUse, found.action.value)) { return; }
+      if (inUse !== undefined && same(inUse, found.action.value) && !touched(found)) { return; }
       found.trigger = trigger;
-      if (!picked || (found.event.click && !picked.event.click)) { picked = found; }
+      changes.push(found);
     });
-    if (!picked) { return nu; }
-    var action = picked.action, event = picked.event;
-    if (event.preview) {
-      positions[U.domId(triggerId(picked.trigger))] = action.value;
+    if (!changes.length) { return nu; }
+    changes.sort(function (a, b) { return (a.event.click ? 1 : 0) - (b.event.click ? 1 : 0); });
+    changes.forEach(function (found) {
+      if (!found.event.preview) { return; }
+      positions[U.domId(triggerId(found.trigger))] = found.action.value;
       dragging = false;
-      requestPreview(action, true);  // a keyboard step paints before the server's reply
-    }
-    seq += 1;
-    action.seq = seq;
-    ctl.lastAction = action;
-    return action;
+      requestPreview(found.action, true);  // a keyboard step paints before the server's reply
+    });
+    changes.forEach(enqueue);
+    return busy() ? nu : send(queue.shift());
   }
 
   // ------------------------------------------------------------- preview
@@ -922,9 +956,22 @@
     dispatch: dispatch,
     preview: preview,
 
+    // The action store changed: an action from elsewhere (a map hands the race a set-up)
+    // is answered like the page's own, so the page's next action waits for that answer.
+    actionSeen: function (action) {
+      if (action && typeof action === "object" && action.seq === undefined) {
+        awaiting = {control: "elsewhere", at: performance.now()};
+      }
+    },
+
     // The state store changed (a refused value too): the controls show the values in use,
     // read from the paths store of the same reply (``paths``, a State).
-    syncState: function (state, paths) { if (state) { ctl.state = state; syncControls(paths, state); } },
+    syncState: function (state, paths) {
+      if (!state) { return; }
+      ctl.state = state;
+      syncControls(paths, state);
+      window.setTimeout(answered, 0);  // the server answered: the next queued action may go
+    },
 
     runStatus: function (paths) {
       var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];

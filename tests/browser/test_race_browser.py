@@ -964,3 +964,27 @@ def test_race027_the_pointer_reads_a_path_point(dash_duo, descent_app):
     assert "Gradient descent lr=1.8" in tip and "step 5" in tip
     assert f"({theme.fmt_value(x[5])}, {theme.fmt_value(y[5])})" in tip
     assert dash_duo.get_logs() == []
+
+
+def test_race028_changes_to_two_controls_within_one_round_trip_both_take_effect(dash_duo, descent_app):
+    start(dash_duo, descent_app, VALLEY_GD_ADAM)
+    pause(dash_duo)
+    thumbs = [dash_duo.find_element(thumb_of(ids.hparam(i, "lr"))) for i in range(2)]
+    positions = [float(t.get_attribute("aria-valuenow")) for t in thumbs]
+    # one key on each run's slider in the same task: the second change is made before the
+    # server has answered the first (each action is applied to the state the page holds)
+    js(dash_duo, """Array.prototype.forEach.call(arguments, function (thumb) {
+          thumb.focus();
+          thumb.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowLeft', bubbles: true}));
+        });""", *thumbs)
+    wait_until(lambda: all(float(t.get_attribute("aria-valuenow")) < p for t, p in zip(thumbs, positions)),
+               message="both thumbs moved")
+    wanted = [widgets.from_slider(lr_spec(opt), float(t.get_attribute("aria-valuenow")))
+              for t, opt in zip(thumbs, ("gd", "adam"))]
+    wait_until(lambda: [r["hparams"]["lr"] for r in current_state(dash_duo)["runs"]] == wanted,
+               message=f"both learning rates {wanted} in the address",
+               context=lambda: [r["hparams"]["lr"] for r in current_state(dash_duo)["runs"]])
+    wait_until(lambda: committed(dash_duo), message="the state to settle")
+    for i in range(2):
+        assert_path_is_the_servers(dash_duo, i)
+    assert dash_duo.get_logs() == []

@@ -2,11 +2,14 @@
 
 * ``race.dispatch`` (browser): every control of the race, listed from the event table
   (``ui.race.events``), writes one action into the action store, skipping values already
-  in use;
+  in use; one action is answered at a time (later ones wait in a queue, since each is
+  applied to the state the page sends with it);
 * ``on_action`` (server): the page's link on load, or an action, -> the named outputs of
   :func:`ui.race.flow.respond`;
 * ``race.preview`` (browser, no outputs): a slider's ``drag_value`` asks the preview route
   for the moving paths while the hand moves;
+* ``race.actionSeen`` (browser, no outputs): an action written by a map also holds the
+  page's next action until it is answered (one action in flight at a time);
 * ``race.render`` (browser): figures for the main graph and the step charts when the
   surface, the panels or the axes change; the runs are drawn on canvases;
 * the CSV download (server), the link in the address bar, copying it, run statuses.
@@ -81,6 +84,8 @@ def register(app: dash.Dash) -> None:
     app.clientside_callback(dash.ClientsideFunction("race", "dispatch"), Output(ids.ACTION, "data"),
                             *inputs, *states, prevent_initial_call=True)
     app.clientside_callback(dash.ClientsideFunction("race", "preview"), *preview_inputs(),
+                            prevent_initial_call=True)
+    app.clientside_callback(dash.ClientsideFunction("race", "actionSeen"), Input(ids.ACTION, "data"),
                             prevent_initial_call=True)
 
     @app.callback(output=OUTPUTS, inputs={"search": Input(ids.URL, "search"), "action": Input(ids.ACTION, "data")},

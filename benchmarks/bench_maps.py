@@ -50,8 +50,9 @@ def measure(repeat: int) -> dict:
     from descent_lab import surfaces
     from descent_lab.app import app
     from descent_lab.optimizers import sweeps
-    from descent_lab.ui import ids
-    from descent_lab.ui.state import decode_url, default_state
+    from descent_lab.ui.core import ids
+    from descent_lab.ui.core.state import default_state
+    from descent_lab.ui.core.url import decode_url
 
     http = app.server.test_client()
     base = default_state()

@@ -1,7 +1,7 @@
 """Descent Lab: the Dash app. ``python -m descent_lab`` (or ``descent-lab``) serves it on
 http://127.0.0.1:8050.
 
-Environment: see ``descent_lab/ui/server.py`` (``HOST`` and ``PORT``, defaults 127.0.0.1
+Environment: see ``descent_lab/ui/serving/server.py`` (``HOST`` and ``PORT``, defaults 127.0.0.1
 and 8050; ``DASH_DEBUG=1`` turns on Dash's debug mode on loopback only, never under
 gunicorn). For production, gunicorn serves ``descent_lab.app:server`` (see the Dockerfile).
 """
@@ -10,43 +10,58 @@ from __future__ import annotations
 
 import dash
 
+from descent_lab import optimizers
 from descent_lab.ui import page
+from descent_lab.ui.core import theme
 from descent_lab.ui.instruments import callbacks as instrument_callbacks
 from descent_lab.ui.maps import callbacks as map_callbacks
 from descent_lab.ui.race import callbacks as race_callbacks
-from descent_lab.ui.race import preview
-from descent_lab.ui.server import Config, harden
+from descent_lab.ui.race import download, preview
+from descent_lab.ui.serving import static
+from descent_lab.ui.serving.server import Config, harden
 
 TITLE = "Descent Lab"
 # A callback request is a few kilobytes; refuse anything far larger before parsing it.
 MAX_REQUEST_BYTES = 1_000_000
 
 
-def create_app() -> dash.Dash:
-    kwargs = {}
-    try:  # gzip the callback responses when flask-compress is installed
-        import flask_compress  # noqa: F401
+def index_string() -> str:
+    """Dash's page skeleton with the page's language (Dash's own has none, so screen readers
+    would guess it) and the theme's colours as CSS variables (``ui/core/theme.py``)."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n{%metas%}\n<title>{%title%}</title>\n{%favicon%}\n'
+        f"<style>{theme.css_variables()}</style>\n"
+        "{%css%}\n</head>\n<body>\n{%app_entry%}\n<footer>\n{%config%}\n{%scripts%}\n{%renderer%}\n"
+        "</footer>\n</body>\n</html>\n"
+    )
 
-        kwargs["compress"] = True
-    except ImportError:
-        pass
+
+def create_app() -> dash.Dash:
     application = dash.Dash(
         __name__,
         title=TITLE,
         update_title=None,  # no "Updating..." flicker in the tab while dragging
+        # Plotly's 3D bundle is served from assets/vendor/ but loaded only when the 3D view
+        # opens (assets/20_instruments.js); the page starts with the cartesian bundle.
+        assets_ignore=r"plotly-gl3d",
         suppress_callback_exceptions=True,  # run cards are created by callbacks
         meta_tags=[
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
             {"name": "description", "content": "See how gradient-based optimizers move on 2-D loss surfaces."},
         ],
-        **kwargs,
     )
+    application.index_string = index_string()
     application.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     application.layout = page.build
     race_callbacks.register(application)
     instrument_callbacks.register(application)
     map_callbacks.register(application)
     preview.register(application.server)
+    download.register(application.server, cost=optimizers.cost)  # the CSV, streamed
+
+    # Static files gzipped once and cached (immutable when fingerprinted, ETag otherwise),
+    # dynamic replies gzipped, /robots.txt and /favicon.ico: descent_lab/ui/serving/static.py.
+    static.install(application)
 
     @application.server.route("/healthz")
     def healthz():
@@ -57,7 +72,7 @@ def create_app() -> dash.Dash:
 
 app = create_app()
 CONFIG = Config.from_env()  # HOST, PORT, LOG_LEVEL, FRAME_ANCESTORS, MAX_BODY_BYTES, DASH_DEBUG
-server = harden(app, CONFIG)  # security headers, body limit, error pages, /healthz (descent_lab/ui/server.py)
+server = harden(app, CONFIG)  # security headers, body limit, error pages, /healthz (descent_lab/ui/serving/server.py)
 
 
 def main() -> None:

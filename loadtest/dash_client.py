@@ -67,13 +67,12 @@ def _matches(pattern: dict, id_: Any) -> bool:
 
 
 def split_output_key(key: str) -> list[tuple[str, str]]:
-    """(id, property) of each output in a callback key; ``@hash`` suffixes dropped."""
+    """(id, property) of each output in a callback key, split at the last dot as the
+    renderer does: an ``allow_duplicate`` output keeps its ``@hash`` in the property
+    (``alerts.children@3fa2...``), and the renderer sends it so."""
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    out = []
-    for part in parts:
-        id_, prop = part.split("@")[0].rsplit(".", 1)
-        out.append((id_, prop))
-    return out
+    # a callback without outputs has a hash for a key: no id, no property
+    return [tuple(part.rsplit(".", 1)) if "." in part else (part, "") for part in parts]
 
 
 # ------------------------------------------------------------------------------
@@ -131,6 +130,38 @@ class Http:
         return self.request("POST", path, data, {"Content-Type": "application/json"})
 
 
+def raw_exchange(url: str, data: bytes, timeout: float = 10.0) -> Reply:
+    """Send raw bytes (malformed HTTP included) on a new connection and read the reply
+    until the server closes it or ``timeout`` passes; ``status`` 0 if nothing came back."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"loopback only: refusing to send to {parsed.hostname!r}")
+    start = time.perf_counter()
+    chunks = []
+    with socket.create_connection((parsed.hostname, parsed.port or 80), timeout=timeout) as sock:
+        try:
+            sock.sendall(data)
+        except OSError:
+            pass  # the server may answer and close before taking everything (a 413)
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except (socket.timeout, ConnectionResetError):
+            pass
+    out = b"".join(chunks)
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and lines[0].startswith("HTTP/") else 0
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return Reply(status, body, time.perf_counter() - start, headers)
+
+
 # ------------------------------------------------------------------------------
 # the page
 # ------------------------------------------------------------------------------
@@ -162,6 +193,7 @@ class Page:
         self.dependencies = dependencies
         self.server_callbacks = [d for d in dependencies if not d.get("clientside_function")]
         self.by_id: dict[str, dict] = {}
+        self._seq = 0
         self._reindex()
 
     def _reindex(self) -> None:
@@ -195,6 +227,47 @@ class Page:
         comp["props"][prop] = value
         if _has_components(value):
             self._reindex()
+
+    # --- the app's dispatcher (what a clientside callback does in the browser) -----
+    def config(self) -> dict | None:
+        """The page's event table and ids: the data of the store that carries
+        ``{"ids": ..., "events": [...]}`` (the browser's dispatcher reads the same)."""
+        for comp in self.by_id.values():
+            data = comp["props"].get("data")
+            if isinstance(data, dict) and isinstance(data.get("events"), list) and isinstance(data.get("ids"), dict):
+                return data
+        return None
+
+    def event_for(self, id_: Any, prop: str) -> dict | None:
+        config = self.config() or {}
+        component = id_.get("type") if isinstance(id_, dict) else id_
+        return next((e for e in config.get("events", []) if e["component"] == component and e["prop"] == prop), None)
+
+    def action_for(self, id_: Any, prop: str, value: Any) -> dict | None:
+        """The action the browser's dispatcher writes when ``id_.prop`` becomes
+        ``value`` (None where it writes nothing: a button just rendered)."""
+        event = self.event_for(id_, prop)
+        if event is None:
+            return None
+        action = {"kind": event["kind"]}
+        for key in event["keys"]:
+            action[key] = id_[key]
+        if event["click"]:
+            if not value:
+                return None
+        elif event["valueFrom"]:
+            action["value"] = self.get(id_, event["valueFrom"])
+        else:
+            action["value"] = value
+        for field_name, component, component_prop in event["extra"]:
+            action[field_name] = self.get(component, component_prop)
+        self._seq += 1
+        action["seq"] = self._seq
+        return action
+
+    def action_store(self) -> str | None:
+        config = self.config() or {}
+        return config.get("ids", {}).get("ACTION")
 
     # --- requests ----------------------------------------------------------------
     def callbacks_for(self, id_: Any, prop: str) -> list[dict]:
@@ -309,12 +382,18 @@ class User:
         return replies
 
     def trigger(self, id_: Any, prop: str, value: Any = ..., override: dict | None = None) -> Reply:
-        """Set a prop (unless value is ...) and send its server callback."""
+        """Set a prop (unless value is ...) and send its server callback; a control the
+        page's dispatcher handles in the browser becomes its action, sent through the
+        action store as the browser does."""
         if value is not ...:
             self.page.set(id_, prop, value)
         deps = self.page.callbacks_for(id_, prop)
         if not deps:
-            raise LookupError(f"no server callback takes {prop_id(id_, prop)}")
+            action = self.page.action_for(id_, prop, self.page.get(id_, prop))
+            store = self.page.action_store()
+            if action is None or store is None:
+                raise LookupError(f"no server callback or action takes {prop_id(id_, prop)}")
+            return self.trigger(store, "data", action, override)
         body = self.page.body(deps[0], [(id_, prop)], override)
         reply = self.http.post_json(CALLBACK_PATH, body)
         self.last = reply
@@ -346,8 +425,15 @@ class User:
                 time.sleep(think)
         return replies
 
+    def lesson_buttons(self) -> list[Any]:
+        """The buttons that load a lesson (the event of kind "lesson")."""
+        config = self.page.config() or {}
+        event = next((e for e in config.get("events", []) if e["kind"] == "lesson"), None)
+        return self.page.ids(type=event["component"]) if event else []
+
     def preset(self) -> Reply | None:
-        ids = self.page.ids(type="preset")
+        """Load a lesson, as a click on one of its buttons."""
+        ids = self.lesson_buttons()
         if not ids:
             return None
         button = self.rng.choice(ids)
@@ -381,30 +467,40 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Gunicorn:
-    """``scripts/serve.sh`` (the image's CMD) as a subprocess on 127.0.0.1."""
+class Stack:
+    """``scripts/serve.sh`` (the image's CMD) as a subprocess on 127.0.0.1: nginx on
+    ``port`` in front of gunicorn, or gunicorn alone with ``front="none"``.
+
+    Its output (both servers' logs) goes to ``log_path``. ``stop()`` sends SIGTERM, as
+    ``docker stop`` does, and returns the exit code.
+    """
 
     def __init__(self, workers: int = 2, threads: int = 4, port: int | None = None,
-                 log_path: str | os.PathLike | None = None, env: dict | None = None):
+                 log_path: str | os.PathLike | None = None, env: dict | None = None, front: str = "nginx"):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.front = front
         self.log_path = Path(log_path) if log_path else None
         environ = dict(os.environ)
-        # the gunicorn of this Python first (a venv's bin is not always on PATH)
+        # the gunicorn of this Python first (a venv's bin is not always on PATH), and
+        # this checkout's package, whatever is installed
         environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + environ.get("PATH", "")
+        environ["PYTHONPATH"] = str(ROOT) + (os.pathsep + environ["PYTHONPATH"] if environ.get("PYTHONPATH") else "")
+        environ["PYTHON"] = sys.executable
         environ.update({"HOST": "127.0.0.1", "PORT": str(self.port), "WORKERS": str(workers),
-                        "THREADS": str(threads), "LOG_LEVEL": environ.get("LOG_LEVEL", "info")})
+                        "THREADS": str(threads), "LOG_LEVEL": environ.get("LOG_LEVEL", "info"), "FRONT": front})
         environ.pop("DASH_DEBUG", None)
         environ.update(env or {})
         self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(["sh", str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=environ,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Until ``/healthz`` answers 200 through the front and every worker is up."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(f"scripts/serve.sh exited with {self.proc.returncode}; see {self.log_path}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
@@ -415,13 +511,33 @@ class Gunicorn:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise TimeoutError(f"gunicorn not healthy after {timeout} s")
+        raise TimeoutError(f"the stack was not healthy after {timeout} s")
+
+    def _child(self, word: str) -> int | None:
+        if word in cmdline(self.proc.pid):
+            return self.proc.pid  # FRONT=none: serve.sh exec'd gunicorn
+        return next((pid for pid in children(self.proc.pid) if word in cmdline(pid)), None)
+
+    def gunicorn_master(self) -> int | None:
+        return self._child("gunicorn")
+
+    def nginx_master(self) -> int | None:
+        return self._child("nginx")
 
     def workers(self) -> list[int]:
-        """Pids of the master's worker processes (Linux /proc)."""
-        return children(self.proc.pid)
+        """Pids of gunicorn's worker processes (Linux /proc)."""
+        master = self.gunicorn_master()
+        return children(master) if master else []
 
-    def stop(self, timeout: float = 30.0) -> int:
+    def nginx_workers(self) -> list[int]:
+        master = self.nginx_master()
+        return children(master) if master else []
+
+    def signal(self, sig: int) -> None:
+        """Send a signal to serve.sh itself (SIGHUP: graceful reload)."""
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 45.0) -> int:
         """SIGTERM (graceful) and wait; SIGKILL the group if it hangs. Returns the exit code."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -434,12 +550,31 @@ class Gunicorn:
             self._log.close()
         return self.proc.returncode
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> "Stack":
         self.wait_ready()
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
@@ -458,11 +593,20 @@ def children(pid: int) -> list[int]:
     return sorted(out)
 
 
+def hwm_bytes(pid: int) -> int | None:
+    """Peak resident memory of a process since it started (VmHWM)."""
+    return _status_kb(pid, "VmHWM:")
+
+
 def rss_bytes(pid: int) -> int | None:
+    return _status_kb(pid, "VmRSS:")
+
+
+def _status_kb(pid: int, key: str) -> int | None:
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
                     return int(line.split()[1]) * 1024
     except OSError:
         return None

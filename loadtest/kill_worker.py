@@ -30,11 +30,11 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loadtest.dash_client import Gunicorn  # noqa: E402
+from loadtest.dash_client import Stack  # noqa: E402
 from loadtest.load import run_load  # noqa: E402
 
 
-def kill_under_load(server: Gunicorn, users: int = 10, seconds: float = 20.0, kill_at: float | None = None,
+def kill_under_load(server: Stack, users: int = 10, seconds: float = 20.0, kill_at: float | None = None,
                     think: float = 0.05, pause: float = 0.5, seed: int = 1) -> dict:
     """Run the load, SIGKILL one worker at ``kill_at`` s, report what happened."""
     kill_at = seconds / 3 if kill_at is None else kill_at
@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.workers < 2:
         parser.error("--workers must be at least 2 (someone has to serve while the other restarts)")
-    with Gunicorn(workers=args.workers, threads=args.threads) as server:
+    with Stack(workers=args.workers, threads=args.threads) as server:
         result = kill_under_load(server, args.users, args.seconds, args.kill_at)
     problems = verdict(result, args.users)
     if args.json:

@@ -1,6 +1,6 @@
 """Load test: simulated students dragging sliders and loading lessons, on loopback.
 
-    python loadtest/load.py --users 50 --seconds 60            # starts gunicorn (2 workers) itself
+    python loadtest/load.py --users 50 --seconds 60            # starts scripts/serve.sh (2 workers) itself
     python loadtest/load.py --url http://127.0.0.1:8050 ...     # or points at a running server
 
 Each user is a thread with its own keep-alive connection that behaves like one browser
@@ -34,7 +34,7 @@ if __package__ in (None, ""):
 
 from loadtest.dash_client import (  # noqa: E402
     CALLBACK_PATH,
-    Gunicorn,
+    Stack,
     Http,
     Page,
     Reply,
@@ -84,6 +84,8 @@ class Stats:
             "p99_ms": round(percentile(lat, 99) * 1000, 1),
             "max_ms": round(max(lat, default=0.0) * 1000, 1),
             "errors": len(errors),
+            # not answered, or answered with a refusal (slow replies are errors, not failures)
+            "failed": sum(1 for s in self.samples if s.status not in (200, 204) or s.refused),
             "retried": sum(s.retried for s in self.samples),
             "by_kind": by_kind,
             "first_failures": self.failures[:5],
@@ -155,7 +157,7 @@ class SimUser:
                 time.sleep(think)
 
     def preset(self) -> None:
-        buttons = self.user.page.ids(type="preset")
+        buttons = self.user.lesson_buttons()
         if buttons:
             button = self.rng.choice(buttons)
             clicks = (self.user.page.get(button, "n_clicks") or 0) + 1
@@ -233,7 +235,9 @@ def parse_args(argv=None, description=__doc__):
     parser.add_argument("--slow", type=float, default=2.0, help="a reply slower than this counts as an error")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers when the script starts it")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
-    parser.add_argument("--url", help="a running server on loopback instead of starting gunicorn")
+    parser.add_argument("--url", help="a running server on loopback instead of starting scripts/serve.sh")
+    parser.add_argument("--front", choices=["nginx", "none"], default="nginx",
+                        help="what scripts/serve.sh puts on the port (none: gunicorn alone)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     return parser.parse_args(argv)
@@ -244,7 +248,7 @@ def main(argv=None) -> int:
     server = None
     url = args.url
     if url is None:
-        server = Gunicorn(workers=args.workers, threads=args.threads)
+        server = Stack(workers=args.workers, threads=args.threads, front=args.front)
         server.wait_ready()
         url = server.url
     try:

@@ -9,10 +9,10 @@ What it does, start to finish:
 2. launches the system Chromium (``/usr/bin/chromium`` through ``/usr/bin/chromedriver``,
    selenium) with the project's flags (``tests/browser_flags.py``: headless, no outside
    network) and a 1440 x 900 viewport;
-3. opens a lesson through its URL (``ui.presets`` + ``ui.state.encode_url``; default
-   "Momentum in a ravine"), waits for the contour, the paths and the rendered math, lets
-   the animation play from step 0 and pauses it with the app's own controller
-   (``window.descentLab``) at the chosen step;
+3. opens a lesson through its link (``?lesson=KEY``: the lesson's whole set-up; default
+   the aligned-versus-rotated ravine), waits for the contour and the paths, lets the
+   animation play from step 0 to the lesson's own pause (or ``--frame``), and checks it
+   stopped there (``window.descentLab``);
 4. checks that the page is finished (no alert, no loading indicator, paths painted on
    the canvas, no browser console errors) and saves the viewport as a PNG.
 
@@ -132,17 +132,24 @@ LOADED = ("!!(window.descentLab && window.descentLab.paths && window.descentLab.
           " && document.querySelector('#main-graph canvas.frame-overlay'))")
 
 
-def url_for(preset: str | None = None, **changes) -> str:
-    """The query string for a lesson (``ui.presets``), with ``changes`` on top."""
-    from descent_lab.ui.presets import PRESETS
-    from descent_lab.ui.state import encode_url, validate_state
+def url_for(lesson: str | None = None, **changes) -> str:
+    """The link of a lesson (``?lesson=KEY`` alone opens its whole set-up), or of a state
+    built from ``changes``."""
+    from descent_lab.ui.core.state import validate_state
+    from descent_lab.ui.core.url import encode_url
 
-    raw = dict(PRESETS[preset].state, lesson=preset) if preset else {}
-    raw.update(changes)
-    state, errors = validate_state(raw)
+    if lesson and not changes:
+        return f"?lesson={lesson}"
+    state, errors = validate_state(dict(changes))
     if errors:
         raise ValueError("; ".join(errors))
     return encode_url(state)
+
+
+def lesson_stop(lesson: str) -> int:
+    from descent_lab.ui.race import lessons
+
+    return lessons.get(lesson).stop
 
 
 def console_errors(driver) -> list[str]:
@@ -163,7 +170,6 @@ def shoot(driver, base: str, search: str, frame: int, out: Path, settle: float =
     driver.get(base + "/" + search)
     wait_js(driver, LOADED, timeout=40, what="the contour and the paths")
     wait_js(driver, "document.fonts.status === 'loaded'", what="the fonts")
-    wait_js(driver, "document.querySelectorAll('mjx-container svg').length > 0", what="the rendered math")
     max_frame = driver.execute_script("return window.descentLab.maxFrame;")
     frame = max(0, min(frame, max_frame))
     # The URL opens at step 0 and autoplays: let it play, then pause at the frame.
@@ -215,9 +221,8 @@ SIDE_BY_SIDE = dict(
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
-    ap.add_argument("--preset", default="momentum-ravine", help="lesson to show (ui/presets.py)")
-    ap.add_argument("--frame", type=int, default=12,
-                    help="step to pause at (the ravine lesson races in its first ~30 steps)")
+    ap.add_argument("--lesson", default="aligned-vs-rotated", help="lesson to show (ui/race/lessons.py)")
+    ap.add_argument("--frame", type=int, default=None, help="step to pause at (default: the lesson's own pause)")
     ap.add_argument("--width", type=int, default=1440)
     ap.add_argument("--height", type=int, default=900)
     ap.add_argument("--scale", type=float, default=1.0, help="device scale factor (2 = retina)")
@@ -226,7 +231,8 @@ def main(argv=None) -> int:
     ap.add_argument("--side-frame", type=int, default=200, help="step to pause at in the side-by-side shot")
     args = ap.parse_args(argv)
 
-    shots = [(url_for(args.preset), args.frame, args.out)]
+    frame = lesson_stop(args.lesson) if args.frame is None else args.frame
+    shots = [(url_for(args.lesson), frame, args.out)]
     if args.side_by_side:
         shots.append((url_for(None, **SIDE_BY_SIDE), args.side_frame,
                       args.out.with_name(args.out.stem + "-side-by-side" + args.out.suffix)))

@@ -11,6 +11,17 @@ try:  # tests/ is a plain directory, which pytest puts on sys.path
 except ImportError:  # tests/ is a package: the repository root is on sys.path
     from tests.browser_flags import chromedriver_path, chromium_flags, chromium_path
 
+# Property-based tests draw the same examples on every run (CI and here): a failure is a
+# finding to fix, never a roll of the dice. HYPOTHESIS_PROFILE=explore draws new ones.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+    _hypothesis_settings.register_profile("explore", derandomize=False)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+except ImportError:  # hypothesis is a test extra
+    pass
+
 # Dash in debug mode otherwise asks an outside host for its newest version.
 os.environ["DASH_DISABLE_VERSION_CHECK"] = "true"
 

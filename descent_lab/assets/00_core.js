@@ -24,6 +24,7 @@
     surface: null,      // the contour payload, decoded
     frame: 0, position: 0, maxFrame: 0, playing: false, speed: 1, view: "overlay",
     frames: 0, drawMs: 0, pathsVersion: 0, renders: 0, previews: 0,
+    inHand: false,      // a slider is being dragged: only the paths on the contour follow it
     draw: {main: true, charts: true},
   };
   window.descentLab = ctl;
@@ -131,28 +132,49 @@
     return ctx;
   }
 
+  // The axes of a figure, listed once per Plotly layout object (Plotly makes a new one on
+  // each redraw): a frame then reads only their ranges and pixel extents.
+  var axisKeys = new WeakMap();
   function axesSignature(gd, extra) {
-    var fl = gd._fullLayout, parts = [gd.clientWidth, gd.clientHeight, ctl.pathsVersion, extra || ""];
-    Object.keys(fl).forEach(function (k) {
-      if (/^[xy]axis\d*$/.test(k) && fl[k] && fl[k].range) { parts.push(k, fl[k].range.join(","), fl[k]._offset, fl[k]._length); }
-    });
+    var fl = gd._fullLayout, keys = axisKeys.get(fl);
+    if (!keys) {
+      keys = Object.keys(fl).filter(function (k) { return /^[xy]axis\d*$/.test(k); });
+      axisKeys.set(fl, keys);
+    }
+    var parts = [gd.clientWidth, gd.clientHeight, ctl.pathsVersion, extra || ""];
+    for (var i = 0; i < keys.length; i++) {
+      var ax = fl[keys[i]];
+      if (ax && ax.range) { parts.push(keys[i], ax.range[0], ax.range[1], ax._offset, ax._length); }
+    }
     return parts.join("|");
   }
 
-  // What does not move during playback is drawn once per change of runs or axes into a
-  // cached layer; a frame copies the layer and draws the moving part.
-  function staticLayer(gd, name, build, extra) {
+  // What does not move during playback (whole paths, chart curves) is a layer: drawn by
+  // build(ctx, layer) once per change of runs or axes, then copied by each frame before
+  // the moving part. A layer that changed is drawn straight onto the frame's canvas and
+  // kept as a picture only when a later frame reuses it: while a slider is dragged every
+  // frame has new paths, and a copy would only cost time.
+  function paintLayer(ctx, gd, name, build, extra) {
     var signature = axesSignature(gd, extra), layers = gd._descentLayers || (gd._descentLayers = {});
     var layer = layers[name];
-    if (layer && layer.signature === signature) { return layer; }
-    var dpr = window.devicePixelRatio || 1, w = gd.clientWidth, h = gd.clientHeight;
-    var canvas = (layer && layer.canvas) || document.createElement("canvas");
-    canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
-    var ctx = canvas.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    layer = {signature: signature, canvas: canvas, w: w, h: h, pix: []};
+    if (layer && layer.signature === signature) {
+      if (!layer.canvas) {
+        var dpr = window.devicePixelRatio || 1, canvas = layer.spare || document.createElement("canvas");
+        canvas.width = Math.round(layer.w * dpr); canvas.height = Math.round(layer.h * dpr);
+        var lctx = canvas.getContext("2d");
+        lctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+        lctx.clearRect(0, 0, layer.w, layer.h);
+        build(lctx, {signature: signature, w: layer.w, h: layer.h, pix: []});
+        layer.canvas = canvas;
+      }
+      ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
+      return layer;
+    }
+    layer = {signature: signature, canvas: null, spare: layer && (layer.canvas || layer.spare),
+             w: gd.clientWidth, h: gd.clientHeight, pix: []};
+    ctx.save();
     build(ctx, layer);
+    ctx.restore();
     layers[name] = layer;
     return layer;
   }
@@ -259,7 +281,8 @@
     var axes = axisPair(gd, "x", "y");
     if (!axes) { return null; }
     var xa = axes[0], ya = axes[1], runs = ctl.runs, twins = twin && ctl.twin ? ctl.twin : [];
-    var layer = staticLayer(gd, name, function (lctx, lay) {
+    var ctx = overlayCanvas(gd);
+    var layer = paintLayer(ctx, gd, name, function (lctx, lay) {
       lctx.save(); clipTo(lctx, xa, ya); lctx.lineJoin = "round";
       var each = function (run, faint) {
         var pix = [];
@@ -278,8 +301,6 @@
       twins.forEach(function (run) { each(run, true); });
       lctx.restore();
     });
-    var ctx = overlayCanvas(gd);
-    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
     ctx.save(); clipTo(ctx, xa, ya);
     var fx = xa._offset + xa.c2p(ctl.frame);
     ctx.beginPath(); ctx.moveTo(fx, ya._offset); ctx.lineTo(fx, ya._offset + ya._length);
@@ -323,7 +344,11 @@
     out.xaxis = Object.assign({}, layout.xaxis, {range: [0, Math.max(1, ctl.maxFrame)], autorange: false});
     out.yaxis = Object.assign({}, layout.yaxis, {autorange: false, type: log ? "log" : "linear"});
     if (range) { out.yaxis.range = range; }
-    if (log && range) { out.yaxis.dtick = Math.max(1, Math.ceil((range[1] - range[0]) / 5)); }
+    if (log && range) {
+      // whole decades when the curves span several; 1, 2, 5 between them when they span about one
+      var decades = range[1] - range[0];
+      out.yaxis.dtick = decades < 1.6 ? "D2" : Math.max(1, Math.ceil(decades / 5));
+    }
     return {data: [], layout: out};
   }
 
@@ -350,9 +375,101 @@
     if (window.dash_clientside && window.dash_clientside.set_props) { window.dash_clientside.set_props(id, props); }
   }
 
+  // -------------------------------------------------------- accessible names
+  // Dash 4's Slider, RangeSlider, RadioItems, Checklist and Dropdown accept no aria-*
+  // property. The page puts each in a box with a data-name (ui/core/widgets.py, named())
+  // and this gives the control that name whenever Dash renders or re-renders it:
+  //  - slider thumbs: aria-label (a range's two thumbs "... from" and "... to");
+  //  - option lists: Dash marks them up as a listbox of <label role=option> around native
+  //    radios or checkboxes, which hides the inputs' own roles and states; the list becomes
+  //    a named radiogroup (or group) and the labels plain labels of their inputs;
+  //  - dropdowns: the button reads "name: value" and is the tab stop itself (Dash puts an
+  //    aria-hidden input in the tab order in front of it, which hands focus on).
+  var NAMED = "[role=slider], .dash-options-list, .dash-dropdown, .dash-dropdown-focus-target, [data-name]";
+  function setAttr(el, key, value) { if (el.getAttribute(key) !== value) { el.setAttribute(key, value); } }
+  function boxName(el) {
+    var box = el.closest("[data-name]");
+    return box ? box.getAttribute("data-name") : null;
+  }
+  // An element's text less what CSS does not display (an option's description in the value)
+  function shownText(el) {
+    if (el.nodeType === 3) { return el.nodeValue; }
+    if (el.nodeType !== 1 || window.getComputedStyle(el).display === "none") { return ""; }
+    return Array.prototype.map.call(el.childNodes, shownText).join("");
+  }
+  function nameControls(root) {
+    root.querySelectorAll("[data-name] [role=slider]").forEach(function (thumb) {
+      var name = boxName(thumb), range = thumb.closest(".dash-slider-root");
+      var thumbs = range ? range.querySelectorAll("[role=slider]") : [thumb];
+      if (thumbs.length === 2) { name += thumbs[0] === thumb ? " from" : " to"; }
+      if (name) { setAttr(thumb, "aria-label", name); }
+    });
+    root.querySelectorAll("[data-name] .dash-options-list").forEach(function (list) {
+      setAttr(list, "role", list.classList.contains("dash-radioitems") ? "radiogroup" : "group");
+      setAttr(list, "aria-label", boxName(list));
+      list.querySelectorAll("label[role=option], label[aria-selected]").forEach(function (label) {
+        label.removeAttribute("role");
+        label.removeAttribute("aria-selected");
+      });
+    });
+    root.querySelectorAll("[data-name] button.dash-dropdown").forEach(function (button) {
+      var value = button.querySelector(".dash-dropdown-value");
+      setAttr(button, "aria-label", boxName(button) + ": " + (value ? shownText(value).replace(/\s+/g, " ").trim() : ""));
+      button.removeAttribute("aria-labelledby");
+      if (!button.disabled) { setAttr(button, "tabindex", "0"); }
+      var trap = button.previousElementSibling;
+      if (trap && trap.classList.contains("dash-dropdown-focus-target")) { setAttr(trap, "tabindex", "-1"); }
+    });
+  }
+  function touchesControls(records) {
+    for (var i = 0; i < records.length; i++) {
+      var r = records[i];
+      if (r.type === "attributes") { return true; }
+      if (r.target.closest && r.target.closest(".dash-dropdown")) { return true; }  // a new value shown
+      for (var j = 0; j < r.addedNodes.length; j++) {
+        var n = r.addedNodes[j];
+        if (n.nodeType === 1 && (n.matches(NAMED) || n.querySelector(NAMED))) { return true; }
+      }
+    }
+    return false;
+  }
+  var naming = false;
+  function watchControls() {
+    nameControls(document);
+    new MutationObserver(function (records) {
+      if (naming || !touchesControls(records)) { return; }
+      naming = true;  // once per task, whatever the number of changes
+      Promise.resolve().then(function () { naming = false; nameControls(document); });
+    }).observe(document.body, {childList: true, subtree: true, attributes: true,
+                               attributeFilter: ["role", "aria-selected", "aria-labelledby", "tabindex"]});
+  }
+  if (document.body) { watchControls(); } else { document.addEventListener("DOMContentLoaded", watchControls); }
+  ctl.nameControls = nameControls;
+
+  // ------------------------------------------------------------ first screen
+  // The workspace (controls and stage) is laid out from the first paint but kept invisible
+  // (00_core.css) until the first frame is drawn: by then the lesson banner, the legend and
+  // the runs' cards are in place, so nothing on the first screen moves once it is seen.
+  function markReady() {
+    if (ctl.ready || !ctl.paths) { return; }
+    ctl.ready = true;
+    document.documentElement.classList.add("lab-ready");
+  }
+  ctl.hooks.frame.push(markReady);
+  // When the first runs arrive (the race's render, after the reply with the lesson banner),
+  // a frame is drawn two animation frames later (once Dash has applied that reply and the
+  // instruments theirs) without waiting for Plotly to finish the contour, which only fills
+  // its fixed box. Tests wait for ctl.ready (the workspace is hidden before it).
+  ctl.hooks.runs.push(function () {
+    if (ctl.ready) { return; }
+    window.requestAnimationFrame(function () { window.requestAnimationFrame(function () {
+      if (!ctl.ready && ctl.drawFrame) { ctl.drawFrame(); }
+    }); });
+  });
+
   ctl.util = {
     fmt: fmt, decodeF4: decodeF4, decodeRun: decodeRun, escapeHtml: escapeHtml, domId: domId, graphDiv: graphDiv,
-    visibleCount: visibleCount, overlayCanvas: overlayCanvas, staticLayer: staticLayer, axisPair: axisPair,
+    visibleCount: visibleCount, overlayCanvas: overlayCanvas, paintLayer: paintLayer, axisPair: axisPair,
     axisNames: axisNames, clipTo: clipTo, mapper: mapper, pixels: pixels, polyline: polyline, marker: marker,
     cross: cross, showTip: showTip, hideTip: hideTip, drawStepChart: drawStepChart, seriesRange: seriesRange,
     stepChartFigure: stepChartFigure, pointerToData: pointerToData, setProps: setProps,

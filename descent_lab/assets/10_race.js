@@ -12,8 +12,9 @@
  *                frame line, the lesson's live number; instruments hook in (ctl.hooks);
  *   dispatch()   every control writes one action into the action store (the event
  *                table comes from ui/race/events.py), skipping values already in use;
- *   preview()    while a slider is dragged, the preview route answers with the moving
- *                runs, at most one request in flight, the newest value wins;
+ *   preview      while a slider is dragged or stepped, the page asks the preview route
+ *                for the moving runs (from the thumb itself, not a Dash callback), at
+ *                most one request in flight, the newest value wins;
  *   the player   play / pause / step / scrub / speed / reset, keys, a lesson's pause;
  *   legend, hover readouts, PNG export, the link in the address bar.
  *
@@ -72,16 +73,61 @@
   // -------------------------------------------------------------- figures
   function panels() { return (ctl.paths && ctl.paths.panels) || [{runs: [], twin: false, title: ""}]; }
 
+  // Plotly's automatic contour levels (its autoContours: a "nice" step of 1, 2 or 5 x 10^k
+  // at least (zmax - zmin) / ncontours, the levels strictly inside the data's range).
+  function contourLevels(trace) {
+    var c = trace.contours || {}, lo = Infinity, hi = -Infinity, flat = trace.flat;
+    if (typeof c.start === "number" && typeof c.end === "number" && typeof c.size === "number" && c.size > 0) {
+      return {start: c.start, end: c.end, size: c.size};
+    }
+    for (var i = 0; i < flat.length; i++) { if (flat[i] < lo) { lo = flat[i]; } if (flat[i] > hi) { hi = flat[i]; } }
+    if (!(hi > lo)) { return null; }
+    var rough = (hi - lo) / (trace.ncontours || 15), base = Math.pow(10, Math.floor(Math.log10(rough)));
+    var size = base * [2, 5, 10].filter(function (m) { return m >= rough / base - 1e-9; })[0];
+    var start = Math.ceil(lo / size - 1e-9) * size, end = Math.floor(hi / size + 1e-9) * size;
+    if (Math.abs(start - lo) < size * 1e-9) { start += size; }
+    if (Math.abs(end - hi) < size * 1e-9) { end -= size; }
+    if (start > end) { start = end = (start + end) / 2; }
+    return {start: start, end: end, size: size};
+  }
+
+  // The contour's filled bands as a heatmap (each band at its mid value, coloured over the
+  // range Plotly's contour uses): one small image per panel. Side by side, eight contour
+  // traces made Plotly trace every level eight times (most of a view switch's cost).
+  function bandTrace(contour) {
+    if (contour._bands) { return contour._bands; }
+    var L = contourLevels(contour), colorscale = (ctl.paths.layout.coloraxis || {}).colorscale;
+    if (!L || !colorscale) { return null; }
+    var nx = contour.x.length, ny = contour.y.length, flat = contour.flat, z = new Array(ny);
+    var top = L.end + L.size / 2, bottom = L.start - L.size / 2;
+    for (var r = 0; r < ny; r++) {
+      var row = new Float32Array(nx);
+      for (var q = 0; q < nx; q++) {
+        var v = flat[r * nx + q];
+        row[q] = !isFinite(v) ? NaN : v < L.start ? bottom : v >= L.end ? top :
+          L.start + (Math.floor((v - L.start) / L.size) + 0.5) * L.size;
+      }
+      z[r] = row;
+    }
+    contour._bands = {type: "heatmap", x: contour.x, y: contour.y, z: z, zmin: bottom, zmax: top, zauto: false,
+                      colorscale: colorscale, showscale: false, zsmooth: false, hoverinfo: "skip", name: "surface"};
+    return contour._bands;
+  }
+
   function mainFigure() {
-    var s = ctl.surface, data = [];
+    var s = ctl.surface, data = [], many = panels().length > 2;
     panels().forEach(function (panel, i) {
       var ax = U.axisNames(i), source = panel.twin && s.twin ? s.twin : s;
-      var contour = Object.assign({}, source.contour, {xaxis: ax[0], yaxis: ax[1]});
-      delete contour.flat;
+      var bands = many ? bandTrace(source.contour) : null;
+      var contour = Object.assign({}, bands || source.contour, {xaxis: ax[0], yaxis: ax[1]});
+      delete contour.flat; delete contour._bands;
       data.push(contour);
       if (source.minima) { data.push(Object.assign({}, source.minima, {xaxis: ax[0], yaxis: ax[1]})); }
     });
     var layout = Object.assign({}, ctl.paths.layout);
+    if (phone() && layout.coloraxis) {  // the plot takes the phone's whole width, without the colour bar
+      layout.coloraxis = Object.assign({}, layout.coloraxis, {showscale: false});
+    }
     layout.uirevision = [s.key, JSON.stringify(s.params), JSON.stringify(s.box), panels().length].join("|");
     return {data: data, layout: layout};
   }
@@ -144,8 +190,8 @@
   }
 
   // ------------------------------------------------------ per-frame drawing
-  function startMarker(ctx, xa, ya) {
-    var start = ctl.paths.start;
+  function startMarker(ctx, xa, ya, twin) {
+    var start = twin && ctl.paths.twin && ctl.paths.twin.start ? ctl.paths.twin.start : ctl.paths.start;
     ctx.beginPath(); ctx.arc(xa._offset + xa.c2p(start[0]), ya._offset + ya.c2p(start[1]), 7, 0, 2 * Math.PI);
     ctx.lineWidth = 2; ctx.strokeStyle = ctl.theme.ink; ctx.stroke();
   }
@@ -179,7 +225,7 @@
           ctx.textAlign = "center";
           ctx.fillText(title, xa._offset + xa._length / 2, ya._offset - 6, xa._length);
         }
-        ctx.save(); U.clipTo(ctx, xa, ya); startMarker(ctx, xa, ya); ctx.restore();
+        ctx.save(); U.clipTo(ctx, xa, ya); startMarker(ctx, xa, ya, panel.twin); ctx.restore();
       });
       panelRuns(gd).forEach(function (item) {
         var run = item.run, xa = item.axes[0], ya = item.axes[1], p = U.pixels(xa, ya, run.x, run.y, run.n);
@@ -194,8 +240,7 @@
   }
 
   function drawMain(gd) {
-    var layer = U.staticLayer(gd, "main", buildMainLayer(gd), ctl.view), ctx = U.overlayCanvas(gd);
-    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
+    var ctx = U.overlayCanvas(gd), layer = U.paintLayer(ctx, gd, "main", buildMainLayer(gd), ctl.view);
     ctl.runHooks("mainUnder", gd, ctx);
     ctx.lineJoin = "round"; ctx.lineCap = "round";
     layer.pix.forEach(function (entry) {
@@ -220,7 +265,7 @@
     var t0 = performance.now();
     var gd = U.graphDiv(ID("MAIN_GRAPH"));
     if (gd && gd._fullLayout && ctl.draw.main) { drawMain(gd); }
-    if (ctl.draw.charts) {
+    if (ctl.draw.charts && !ctl.inHand) {  // the charts settle at release
       var gl = U.graphDiv(ID("LOSS_GRAPH")), gdd = U.graphDiv(ID("DIST_GRAPH"));
       if (gl && gl._fullLayout) { U.drawStepChart(gl, "loss", lossSeries, true); }
       if (gdd && gdd._fullLayout) { U.drawStepChart(gdd, "dist", distSeries, true); }
@@ -240,11 +285,22 @@
     var box = document.getElementById(ID("LEGEND"));
     if (!box) { return; }
     box.innerHTML = ctl.runs.map(function (run) {
-      return '<span class="legend-item" style="--run-color:' + U.escapeHtml(run.color) + '">' +
+      return '<span class="legend-item" style="--run-color:' + U.escapeHtml(run.color) + '" title="' +
+        U.escapeHtml(run.label + " · " + run.status_text) + '">' +
         '<span class="legend-glyph" aria-hidden="true">' + (ctl.theme.glyphs[run.symbol] || "●") + "</span>" +
         '<span class="legend-label">' + U.escapeHtml(run.label) + '</span><span class="legend-status">' +
         U.escapeHtml(run.status_text) + "</span></span>";
     }).join("");
+  }
+
+  // The lesson's number as the lesson prints it (ui/race/teach.py's FORMATS).
+  function liveText(v, spec) {
+    if (!isFinite(v)) { return spec.kind === "int" ? "never" : "—"; }
+    if (spec.kind === "sci") { return v === 0 ? "0" : v.toExponential(1).replace("e+", "e"); }
+    if (spec.kind === "fixed") { return v.toFixed(spec.decimals) + (spec.unit || ""); }
+    if (spec.kind === "pct") { return (100 * v).toFixed(1) + "%"; }
+    if (spec.kind === "int") { return v.toFixed(0); }
+    return String(Number(v.toPrecision(3)));
   }
 
   var liveAt = 0;
@@ -257,12 +313,10 @@
     liveAt = now;
     var parts = ctl.runs.map(function (run) {
       if (!run.live) { return null; }
-      var v = run.live.values, j = Math.min(ctl.frame, v.length - 1), text;
-      if (j < 0) { text = "—"; }
-      else if (!isFinite(v[j])) { text = "—"; }
-      else { text = (spec.decimals === null || spec.decimals === undefined ? U.fmt(v[j]) : v[j].toFixed(spec.decimals)) + (spec.unit || ""); }
+      var v = run.live.values, j = Math.min(ctl.frame, v.length - 1);
+      var text = j < 0 ? "—" : liveText(v[j], spec);
       return '<span class="lesson-number" style="--run-color:' + U.escapeHtml(run.color) + '">' +
-        U.escapeHtml(run.label.split(" ")[0]) + " <b>" + U.escapeHtml(text) + "</b></span>";
+        U.escapeHtml(run.name) + " <b>" + U.escapeHtml(text) + "</b></span>";
     }).filter(Boolean);
     box.innerHTML = parts.length ? '<span class="lesson-live-label">' + U.escapeHtml(spec.label) + " at step " +
       ctl.frame + ":</span> " + parts.join(" ") : "";
@@ -373,7 +427,11 @@
       var lesson = document.querySelector("#" + ID("LESSON") + " .lesson-card");
       var measure = document.createElement("canvas").getContext("2d");
       measure.font = "13px " + ctl.theme.font;
-      var text = lesson ? wrap(measure, lesson.innerText.replace(/×/g, "").replace(/\s*\n\s*/g, " "), width - 2 * pad) : [];
+      // the lesson's words, also those a phone keeps folded (textContent, not innerText)
+      var words = lesson ? Array.prototype.map.call(
+        lesson.querySelectorAll(".lesson-title, .lesson-question, .lesson-answer, .lesson-look, .lesson-live, .lesson-stale"),
+        function (el) { return el.textContent.replace(/\s+/g, " ").trim(); }).filter(Boolean).join(" ") : "";
+      var text = words ? wrap(measure, words, width - 2 * pad) : [];
       var headH = pad + text.length * row + pad + row * ctl.runs.length + pad;
       var chartsH = shots.slice(1).reduce(function (h, s) { return h + s.h * (chartW / s.w); }, 0);
       var height = headH + Math.max(m.h, chartsH);
@@ -403,6 +461,31 @@
       });
       return new Promise(function (resolve) { canvas.toBlob(resolve, "image/png"); });
     });
+  }
+
+  // The CSV is streamed by the server from the page's link (GET download.csv?<link>), so
+  // a large race never sits whole in a worker's memory; a refusal is said beside the button.
+  function exportCsv() {
+    var say = function (text, failed) {
+      U.setProps(ID("SHARE_MSG"), {children: text, className: failed ? "share-msg failed" : "share-msg"});
+    };
+    if (!ctl.config || !ctl.config.download) { return; }
+    say("Preparing the CSV…", false);
+    window.fetch(ctl.config.download + window.location.search, {credentials: "same-origin"}).then(function (reply) {
+      if (!reply.ok) {
+        return reply.json().catch(function () { return {}; }).then(function (body) {
+          say("CSV not made: " + (body.error || "the server answered " + reply.status) , true);
+        });
+      }
+      var match = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") || "");
+      return reply.blob().then(function (blob) {
+        var a = document.createElement("a"), url = URL.createObjectURL(blob);
+        a.href = url; a.download = match ? match[1] : "descent-lab.csv";
+        document.body.appendChild(a); a.click(); a.remove();
+        window.setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+        say("", false);
+      });
+    }).catch(function () { say("CSV not made: the server could not be reached.", true); });
   }
 
   function exportPng() {
@@ -494,6 +577,7 @@
     ctl.playing = false;
     updatePlayer();
     lessonLive();
+    if (was) { drawFrame(); }  // what waits for a pause (a slow 3D view, the readout's hint) catches up
     if (was && sync) { syncFrame(); }
   }
 
@@ -512,9 +596,22 @@
     else if (id === ID("STEP_FWD")) { ctl.stepBy(1); }
     else if (id === ID("RESET")) { ctl.reset(); }
     else if (id === ID("PNG")) { exportPng(); }
+    else if (id === ID("CSV")) { exportCsv(); }
     else if (id === ID("SIDEBAR_TOGGLE")) { toggleSidebar(); }
     else if (id === ID("HOW_TO_READ") + "-close") { dismissHowTo(); }
+    else if (target.classList.contains("lesson-more")) { foldLesson(target); }
   });
+
+  // On a phone the lesson opens folded to its title, question and number, so the plot is
+  // on the first screen; its button unfolds the text.
+  function foldLesson(button) {
+    var card = button.closest(".lesson-card");
+    if (!card) { return; }
+    var open = !card.classList.contains("unfolded");
+    card.classList.toggle("unfolded", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    button.textContent = open ? "Fold the lesson" : "Read the lesson";
+  }
 
   document.addEventListener("change", function (event) {
     if (event.target && event.target.id === ID("SPEED")) {
@@ -563,6 +660,7 @@
   }, true);
 
   // -------------------------------------------------------------- page frame
+  function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function narrow() { return window.matchMedia && window.matchMedia("(max-width: 1199px)").matches; }
   function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function toggleSidebar(force) {
@@ -627,7 +725,8 @@
     var el = document.getElementById(U.domId(id));
     if (!el) { return; }
     valueText(el, text);
-    if (el === document.activeElement || el.value === text) { return; }
+    if (el === document.activeElement || (el.value === text && !el._descentPreview)) { return; }
+    el._descentPreview = false;
     U.setProps(id, {value: text});
   }
   // The slider beside an exact-value field reads the real value to screen readers (its
@@ -636,11 +735,34 @@
     var box = field.closest ? field.closest(".control[data-name]") : null, thumb = box && box.querySelector("[role=slider]");
     if (thumb && thumb.getAttribute("aria-valuetext") !== text) { thumb.setAttribute("aria-valuetext", text); }
   }
+  // While a slider is in the hand, its field shows each previewed value without a Dash
+  // store update (each one re-checks every component of the page); the value is handed
+  // to Dash when the state settles (setField above).
+  function showField(id, text) {
+    var el = document.getElementById(U.domId(id));
+    if (!el || el === document.activeElement || el.value === text) { return; }
+    el.value = text;
+    el._descentPreview = true;
+  }
   var positions = {};  // the position each slider was last set to or reported
+  var setByPage = {};   // positions the page gave a thumb (not the hand): not previewed
+  function thumbOf(key) {
+    var box = document.getElementById(key);
+    return box ? box.querySelector("[role=slider]") : null;
+  }
+  // A slider is set only when its thumb is more than a fraction of a pixel away from the
+  // state's position: each set is a Dash store update and runs the dispatcher again, and a
+  // keyboard step leaves the thumb a rounding error off the server's grid.
   function setSlider(id, position) {
-    var key = U.domId(id);
-    if (positions[key] === position) { return; }
+    var key = U.domId(id), thumb = thumbOf(key), old = positions[key];
+    if (old === undefined && thumb) { old = parseFloat(thumb.getAttribute("aria-valuenow")); }
+    if (old === position) { return; }
+    if (thumb && typeof old === "number" && typeof position === "number") {
+      var lo = parseFloat(thumb.getAttribute("aria-valuemin")), hi = parseFloat(thumb.getAttribute("aria-valuemax"));
+      if (isFinite(lo) && isFinite(hi) && Math.abs(position - old) <= 0.002 * (hi - lo)) { return; }
+    }
     positions[key] = position;
+    setByPage[key] = position;
     U.setProps(id, {value: position});
   }
 
@@ -661,7 +783,7 @@
     var c = p.controls || {};
     Object.keys(c.sparam || {}).forEach(function (name) {
       setField({type: E.SPARAM_TEXT, name: name}, c.sparam[name][0]);
-      setSlider({type: E.SPARAM, name: name}, c.sparam[name][1]);
+      if (c.sparam[name][1] !== null) { setSlider({type: E.SPARAM, name: name}, c.sparam[name][1]); }
     });
     if (c.scale) { setField(E.LOSS_SCALE_TEXT, c.scale[0]); setSlider(E.LOSS_SCALE, c.scale[1]); }
     if (c.noise) { setField(E.NOISE_TEXT, c.noise[0]); setSlider(E.NOISE, c.noise[1]); }
@@ -672,7 +794,7 @@
     Object.keys(c.schedules || {}).forEach(function (rid) {
       Object.keys(c.schedules[rid]).forEach(function (name) {
         setField({type: E.SCHEDULE_TEXT, run: +rid, name: name}, c.schedules[rid][name][0]);
-        setSlider({type: E.SCHEDULE_PARAM, run: +rid, name: name}, c.schedules[rid][name][1]);
+        if (c.schedules[rid][name][1] !== null) { setSlider({type: E.SCHEDULE_PARAM, run: +rid, name: name}, c.schedules[rid][name][1]); }
       });
     });
     labelThumbs();
@@ -754,11 +876,7 @@
 
   function actionFrom(cc, trigger, value) {
     var prop = trigger.prop_id.slice(trigger.prop_id.lastIndexOf(".") + 1), id = triggerId(trigger);
-    var event = eventFor(typeof id === "object" && id !== null ? id.type : id, prop === "drag_value" ? null : prop);
-    if (!event && prop === "drag_value") {
-      var list = (ctl.config && ctl.config.events) || [];
-      event = list.filter(function (e) { return e.preview && e.component === (typeof id === "object" ? id.type : id); })[0];
-    }
+    var event = eventFor(typeof id === "object" && id !== null ? id.type : id, prop);
     if (!event) { return null; }
     var action = {kind: event.kind};
     event.keys.forEach(function (k) { action[k] = id[k]; });
@@ -825,27 +943,35 @@
       if (found.event.kind === "click" || found.event.kind === "frame") { found.action.value = trigger.value; }
       var inUse = current(found.event, found.action, state, paths);
       if (inUse !== undefined && same(inUse, found.action.value) && !touched(found)) { return; }
-      found.trigger = trigger;
       changes.push(found);
     });
     if (!changes.length) { return nu; }
     changes.sort(function (a, b) { return (a.event.click ? 1 : 0) - (b.event.click ? 1 : 0); });
-    changes.forEach(function (found) {
-      if (!found.event.preview) { return; }
-      positions[U.domId(triggerId(found.trigger))] = found.action.value;
-      dragging = false;
-      requestPreview(found.action, true);  // a keyboard step paints before the server's reply
-    });
     changes.forEach(enqueue);
     return busy() ? nu : send(queue.shift());
   }
 
   // ------------------------------------------------------------- preview
-  var inflight = null, pending = null;
-  function requestPreview(action, settle) {
+  // While the hand moves a slider (or steps it with the keyboard), the page asks the
+  // preview route for the moving paths itself, reading the value from the thumb's
+  // aria-valuenow as the slider commits it to the DOM. A Dash callback on drag_value
+  // would send every move through dash-renderer's callback pipeline (about a dozen store
+  // updates, each re-checking every component of the page): 150-250 ms of main thread a
+  // move with 8 runs, so no preview reached the screen before the hand stopped. At most
+  // one request is in flight; the newest value wins; a value already asked for (the
+  // release's commit of the last dragged value) is not asked again.
+  var inflight = null, pending = null, lastSent = null;
+  function actionKey(action) {
+    return JSON.stringify([action.kind, action.run === undefined ? null : action.run,
+                           action.name === undefined ? null : action.name, action.value]);
+  }
+
+  function requestPreview(action) {
     if (!ctl.state || !ctl.config) { return; }
-    if (inflight) { pending = action; return; }
-    inflight = action;
+    var key = actionKey(action);
+    if (inflight) { pending = key === inflight.key ? null : action; return; }
+    if (lastSent && lastSent.key === key && lastSent.state === ctl.state) { return; }
+    inflight = lastSent = {key: key, state: ctl.state};
     var started = performance.now();
     window.fetch(ctl.config.preview, {
       method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
@@ -855,18 +981,169 @@
       if (reply && reply.runs && !reply.error) { applyPreview(reply); }
     }).catch(function () { /* the release commits through the server anyway */ }).then(function () {
       inflight = null;
-      if (pending) { var next = pending; pending = null; requestPreview(next, settle); }
+      if (pending) { var next = pending; pending = null; requestPreview(next); }
     });
   }
+
+  // The slider under the hand: pressed with the pointer, or stepped with a key just now.
+  var pressed = null, keyed = null, keyedAt = 0;
+  function sliderBox(el) { return el && el.closest ? el.closest(".dash-slider-container[id]") : null; }
+
+  // A pointer drag of a slider is followed by the page itself: the thumb and the filled
+  // track move with the hand and aria-valuenow says the value (the preview reads it), with
+  // no React render and no Dash store update per move (each re-checked every component of
+  // the page: ~16 ms of main thread a move on a loaded machine, which capped the repaints
+  // of a drag). The value reaches the slider (its Dash value) and the state at release. It
+  // behaves as the slider does: the value under the pointer on the whole track, snapped to
+  // the slider's step; the thumb kept inside the track; keys still go to the slider.
+  var hand = null;  // {box, root, thumb, pointer, min, max, step, value}
+  function sliderProps(box) {
+    var api = window.dash_component_api, id;
+    try { id = box.id.charAt(0) === "{" ? JSON.parse(box.id) : box.id; } catch (e) { return null; }
+    var layout = api && api.getLayout ? api.getLayout(id) : null, props = layout && layout.props;
+    if (!props || typeof props.min !== "number" || typeof props.max !== "number" || !(props.max > props.min)) { return null; }
+    return {id: id, min: props.min, max: props.max, step: typeof props.step === "number" && props.step > 0 ? props.step : null};
+  }
+  function handValue(clientX) {
+    var rect = hand.root.getBoundingClientRect(), f = Math.max(0, Math.min(1, (clientX - rect.left) / (rect.width || 1)));
+    var v = hand.min + f * (hand.max - hand.min);
+    if (hand.step) {
+      v = hand.min + Math.round((v - hand.min) / hand.step) * hand.step;
+      var digits = (String(hand.step).split(".")[1] || "").length;
+      v = Math.max(hand.min, Math.min(hand.max, Number(v.toFixed(digits))));
+    }
+    return v;
+  }
+  function showHand(value) {
+    var pct = 100 * (value - hand.min) / (hand.max - hand.min), half = (hand.thumb.offsetWidth || 16) / 2;
+    var holder = hand.thumb.parentElement, range = hand.root.querySelector(".dash-slider-range");
+    if (holder) { holder.style.left = "calc(" + pct + "% + " + (half - 2 * half * pct / 100) + "px)"; }
+    if (range) { range.style.left = "0%"; range.style.right = (100 - pct) + "%"; }
+    hand.value = value;
+    hand.thumb.setAttribute("aria-valuenow", String(value));  // the preview follows it
+  }
+  document.addEventListener("pointerdown", function (event) {
+    pressed = sliderBox(event.target);
+    if (!pressed) { return; }
+    dragging = true;
+    var root = pressed.querySelector(".dash-slider-root"), thumb = pressed.querySelector("[role=slider]");
+    var props = event.button === 0 && root && thumb && root.contains(event.target) ? sliderProps(pressed) : null;
+    if (!props || !sliderAction(pressed, thumb)) { return; }  // not a previewed slider: the slider's own way
+    event.stopPropagation();
+    event.preventDefault();
+    hand = {box: pressed, root: root, thumb: thumb, pointer: event.pointerId, id: props.id,
+            min: props.min, max: props.max, step: props.step, value: null};
+    ctl.inHand = true;
+    try { root.setPointerCapture(event.pointerId); } catch (e) { /* an old browser: moves still come */ }
+    thumb.focus();
+    showHand(handValue(event.clientX));
+  }, true);
+  document.addEventListener("pointermove", function (event) {
+    if (!hand || event.pointerId !== hand.pointer) { return; }
+    event.stopPropagation();
+    var v = handValue(event.clientX);
+    if (v !== hand.value) { showHand(v); }
+  }, true);
+  function release(event) {
+    var box = pressed, held = hand;
+    if (held && event && event.pointerId !== held.pointer) { return; }
+    pressed = null;
+    hand = null;
+    dragging = false;
+    if (held) {
+      if (event) { event.stopPropagation(); }
+      try { held.root.releasePointerCapture(held.pointer); } catch (e) { /* already released */ }
+      ctl.inHand = false;
+      positions[held.box.id] = undefined;  // the slider's Dash value now follows the hand
+      U.setProps(held.id, {value: held.value});
+      commitSlider(held.box);
+      ctl.runHooks("runs");
+      drawFrame();  // the charts (and instruments) catch up with the paths shown
+      return;
+    }
+    // after the slider has rendered the last move (React may still have it scheduled)
+    if (box) { window.setTimeout(function () { commitSlider(box); }, 0); }
+  }
+  document.addEventListener("pointerup", release, true);
+  document.addEventListener("pointercancel", release, true);
+  document.addEventListener("keydown", function (event) {
+    keyed = sliderBox(event.target);
+    keyedAt = performance.now();
+  }, true);
+
+  // The action a slider's thumb stands for (its id's fields and its position).
+  function sliderAction(box, thumb) {
+    var id;
+    try { id = box.id.charAt(0) === "{" ? JSON.parse(box.id) : box.id; } catch (e) { return null; }
+    var type = typeof id === "object" ? id.type : id, value = parseFloat(thumb.getAttribute("aria-valuenow"));
+    var event = ((ctl.config && ctl.config.events) || []).filter(function (e) {
+      return e.preview && e.component === type;
+    })[0];
+    if (!event || !isFinite(value)) { return null; }
+    var action = {kind: event.kind};
+    event.keys.forEach(function (k) { action[k] = id[k]; });
+    action.value = value;
+    return {action: action, event: event};
+  }
+
+  // A slider's value enters the state once the hand lets go: at pointerup for a drag or a
+  // click on the track; for keys, once the last step's preview is painted and no key came
+  // for KEY_SETTLE_MS (holding an arrow key commits once). The page writes the action into
+  // the action store itself: a slider's value is no Input of the dispatcher, so its moves
+  // and steps cost no trip through dash-renderer's callback pipeline.
+  var KEY_SETTLE_MS = 300, keyTimer = null;
+  function commitSlider(box) {
+    var thumb = box && box.isConnected ? box.querySelector("[role=slider]") : null;
+    var found = thumb ? sliderAction(box, thumb) : null;
+    if (!found || !ctl.config) { return; }
+    var action = found.action, inUse = current(found.event, action, ctl.state, ctl.paths);
+    if (inUse !== undefined && same(inUse, action.value) && !touched(found)) { return; }
+    positions[box.id] = action.value;
+    requestPreview(action);  // nothing when the preview has already asked for this value
+    enqueue(found);  // one action in flight: the slider's waits for the answer before it
+    if (!busy()) { U.setProps(ID("ACTION"), {data: send(queue.shift())}); }
+  }
+  function commitAfterKeys(box) {
+    window.clearTimeout(keyTimer);
+    keyTimer = window.setTimeout(function settle() {
+      if (inflight || pending || performance.now() - keyedAt < KEY_SETTLE_MS) {
+        keyTimer = window.setTimeout(settle, 50);
+        return;
+      }
+      commitSlider(box);
+    }, KEY_SETTLE_MS);
+  }
+
+  // Only a value the person moved is previewed: the page's own updates of a slider (the
+  // state it was sent) change aria-valuenow too, with no slider pressed or keyed.
+  new MutationObserver(function (records) {
+    var now = performance.now();
+    for (var i = records.length - 1; i >= 0; i--) {  // the newest value wins
+      var thumb = records[i].target, box = sliderBox(thumb);
+      if (!box) { continue; }
+      if (box.id in setByPage) {
+        var given = setByPage[box.id];
+        delete setByPage[box.id];
+        if (parseFloat(thumb.getAttribute("aria-valuenow")) === given) { return; }
+      }
+      var byKey = box === keyed && now - keyedAt < 1000;
+      if (box !== pressed && !byKey) { continue; }
+      var found = sliderAction(box, thumb);
+      if (found) { requestPreview(found.action); }
+      if (byKey && box !== pressed) { commitAfterKeys(box); }
+      return;
+    }
+  }).observe(document.documentElement, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
 
   function applyPreview(reply) {
     ctl.previews += 1;
     if (reply.surface) { decodeSurface(reply.surface); rebuildMain(); }
     replaceRuns(reply.runs, reply.twin);
-    if (reply.controls) { previewFields(reply.controls, reply.runs); }
-    drawLegend();
-    drawFrame();
+    drawFrame();  // before the DOM changes below, so that it forces no layout
     ctl.lastPreviewPaintAt = performance.now();
+    // The legend settles at release with the state: its text changing under the hand can
+    // change its height, which resizes the contour graph (a whole Plotly relayout).
+    if (reply.controls) { previewFields(reply.controls, reply.runs); }
   }
 
   // While dragging, the exact-value fields follow the preview (the sliders are in the hand).
@@ -875,14 +1152,29 @@
     Object.keys(runsById).forEach(function (k) {
       var raw = runsById[k];
       Object.keys(raw.values || {}).forEach(function (name) {
-        setField({type: E.HPARAM_TEXT, run: raw.id, name: name}, raw.values[name]);
+        showField({type: E.HPARAM_TEXT, run: raw.id, name: name}, raw.values[name]);
       });
     });
-    Object.keys(controls.sparam || {}).forEach(function (name) { setField({type: E.SPARAM_TEXT, name: name}, controls.sparam[name][0]); });
-    if (controls.scale) { setField(E.LOSS_SCALE_TEXT, controls.scale[0]); }
-    if (controls.noise) { setField(E.NOISE_TEXT, controls.noise[0]); }
-    if (controls.compare) { setField({type: E.COMPARE_TEXT, name: "value"}, controls.compare[0]); }
+    Object.keys(controls.sparam || {}).forEach(function (name) { showField({type: E.SPARAM_TEXT, name: name}, controls.sparam[name][0]); });
+    if (controls.scale) { showField(E.LOSS_SCALE_TEXT, controls.scale[0]); }
+    if (controls.noise) { showField(E.NOISE_TEXT, controls.noise[0]); }
+    if (controls.compare) { showField({type: E.COMPARE_TEXT, name: "value"}, controls.compare[0]); }
   }
+
+  // The view toggle redraws at once from the layouts the paths payload carries for each
+  // view; the choice then goes to the server like any action (its reply has the same
+  // layout, so nothing is drawn twice).
+  function switchView(view) {
+    var v = ctl.paths && ctl.paths.views && ctl.paths.views[view];
+    if (!v || view === ctl.view) { return; }
+    ctl.paths = Object.assign({}, ctl.paths, {panels: v.panels, layout: v.layout});
+    ctl.view = view;
+    rebuildMain();
+  }
+  document.addEventListener("change", function (event) {
+    var el = event.target, group = el && el.closest ? el.closest("#" + ID("VIEW")) : null;
+    if (group && el.checked) { switchView(el.value); }
+  }, true);
 
   function rebuildMain() {
     var gd = U.graphDiv(ID("MAIN_GRAPH"));
@@ -891,17 +1183,6 @@
     ctl.mainKey = mainKey();
     expectRanges(fig.layout);
     window.Plotly.react(gd, fig.data, fig.layout);
-  }
-
-  function preview() {
-    var cc = window.dash_clientside.callback_context || {}, triggered = cc.triggered || [];
-    if (triggered.length !== 1 || !ctl.config || triggered[0].value === null || triggered[0].value === undefined) { return; }
-    var found = actionFrom(cc, triggered[0], triggered[0].value);
-    if (!found) { return; }
-    dragging = true;
-    window.clearTimeout(ctl.dragTimer);
-    ctl.dragTimer = window.setTimeout(function () { dragging = false; }, 1500);
-    requestPreview(found.action, false);
   }
 
   // ------------------------------------------------------- clientside callbacks
@@ -954,7 +1235,6 @@
     },
 
     dispatch: dispatch,
-    preview: preview,
 
     // The action store changed: an action from elsewhere (a map hands the race a set-up)
     // is answered like the page's own, so the page's next action waits for that answer.
@@ -977,7 +1257,7 @@
       var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];
       return outputs.map(function (o) {
         var run = paths && paths.runs ? runById(paths.runs, o.id.run) : null;
-        return run ? run.status_text : "";
+        return run ? run.status_text + (run.note ? " — " + run.note : "") : "";
       });
     },
 
@@ -996,6 +1276,15 @@
       } catch (e) { /* fall through */ }
       window.prompt("Copy this link:", href);
       return "";
+    },
+
+    // A formula typeset on demand (MathJax loads with the first one shown).
+    formula: function (n, source) {
+      var cc = window.dash_clientside.callback_context || {}, id = cc.triggered_id;
+      var button = id ? document.getElementById(U.domId(id)) : null, open = !!(n % 2);
+      if (button) { button.setAttribute("aria-expanded", open ? "true" : "false"); button.classList.toggle("open", open); }
+      if (!open) { return []; }
+      return {type: "Markdown", namespace: "dash_core_components", props: {children: source, mathjax: true}};
     },
 
     fanText: function (k) { return typeof k === "number" && k >= 2 ? k + " seeds" : "off"; },

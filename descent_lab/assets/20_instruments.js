@@ -5,15 +5,24 @@
  * charts' markers, the live readout and the 3D view follow play, step, scrub and the
  * keyboard with no server call. What exists and where it draws comes from the registry
  * (ui/core/registry.py, in the config store); the numbers come with each run
- * (run.inst: g, e, v, angle, sharp, state; run.fan), only for the instruments that are on.
+ * (run.inst: g, e, v, angle, sharp, edge, state; run.fan), only for the instruments that are on.
  *
  *   arrows    at the current frame on the main graph: -g (direction only, fixed length),
  *             the rescaled direction -lr_eff*g, the momentum's move and the step taken;
  *             the last three share one scale per run (the longest is 12% of the plot);
+ *   flows     for gradient descent: the gradient flow (dotted) and the central flow (dashed)
+ *             up to the frame, each with its point at the frame, and the central flow's
+ *             predicted oscillation as a bar of ±sigma along the Hessian's top direction;
+ *   batch     on a data surface: from the current point, where steps with fresh minibatches
+ *             would land (dots), with the full batch (ring), and the minimum of the
+ *             minibatch the step used (a cross), from every stride-th update;
  *   fan       the K-seed cloud (cached layer, faint) under the runs, with the mean path
  *             travelled so far (dashed) and each seed's position;
- *   charts    the registry's charts, drawn by the core's one step-chart function;
+ *   charts    the registry's charts, drawn by the core's one step-chart function; a chart
+ *             with notes lists each run's sentence under it (the stability edge's verdicts);
  *   readout   per-frame numbers of every run (the server renders the update rules);
+ *   theory    a table of the formulas that apply beside what each run measures (the rows
+ *             come with the runs, formatted by the server);
  *   3D view   the contour's grid as a surface with the paths on it.
  */
 (function () {
@@ -29,6 +38,29 @@
 
   function cfg() { return (ctl.config && ctl.config.instruments) || {charts: [], graphs: {}, boxes: {}}; }
   function graphOf(name) { return U.graphDiv(cfg().graphs[name]); }
+  function view3dDiv() { return document.getElementById(cfg().graphs.view3d); }
+
+  // Plotly's 3D bundle, fetched the first time the 3D view opens. It is a whole Plotly of
+  // its own: loaded as a script it takes window.Plotly, so the page's cartesian Plotly is
+  // put back and the 3D one kept aside (ctl.plotly3d).
+  var loading3d = null;
+  function plotly3d() {
+    if (ctl.plotly3d) { return Promise.resolve(ctl.plotly3d); }
+    if (loading3d) { return loading3d; }
+    loading3d = new Promise(function (resolve, reject) {
+      var keep = window.Plotly, script = document.createElement("script");
+      script.src = ctl.config.plotly3d;
+      script.async = true;
+      script.onload = function () {
+        ctl.plotly3d = window.Plotly;
+        window.Plotly = keep;
+        resolve(ctl.plotly3d);
+      };
+      script.onerror = function (e) { window.Plotly = keep; loading3d = null; reject(e); };
+      document.head.appendChild(script);
+    });
+    return loading3d;
+  }
 
   // The update shown at the current frame: index h of the per-update arrays (the update
   // applied at the head), or -1 when the head is the last point.
@@ -50,6 +82,7 @@
     if (a.vx) { out.velocity = [a.vx[h], a.vy[h]]; }
     if (a.angle) { out.angle = a.angle[h]; }
     if (a.sharp) { out.sharp = a.sharp[h]; }
+    if (a.edge) { out.edge = a.edge[h]; out.edgeLimit = a.edge_limit; }
     Object.keys(a.state || {}).forEach(function (name) { out.state[name] = [a.state[name].x[h], a.state[name].y[h]]; });
     return out;
   }
@@ -131,11 +164,95 @@
     inst.drawn += 1;
   }
 
+  // ---------------------------------------------------------------- flows
+  function drawFlows(gd, ctx) {
+    if (!inst.show.flows || !ctl.paths) { return; }
+    ctl.panelRuns(gd).forEach(function (item) {
+      var run = item.run, a = arrays(run);
+      if (!a.gf_x) { return; }
+      var xa = item.axes[0], ya = item.axes[1], k = U.visibleCount(run.n, ctl.frame);
+      ctx.save(); U.clipTo(ctx, xa, ya); ctx.lineJoin = "round"; ctx.lineCap = "round";
+      [["gf", [1.5, 4], 2.2], ["cf", [8, 5], 2.4]].forEach(function (kind) {
+        var xs = a[kind[0] + "_x"], ys = a[kind[0] + "_y"];
+        if (!xs) { return; }
+        var n = Math.min(k, xs.length), p = U.pixels(xa, ya, xs, ys, xs.length);
+        U.polyline(ctx, p, xs.length);  // the whole flow, faint
+        ctx.setLineDash(kind[1]); ctx.globalAlpha = 0.35; ctx.lineWidth = 1.4; ctx.strokeStyle = run.color; ctx.stroke();
+        ctx.globalAlpha = 1;
+        U.polyline(ctx, p, n);  // up to the frame
+        [["rgba(255,255,255,0.9)", kind[2] + 2.2], [run.color, kind[2]]].forEach(function (s) {
+          ctx.lineWidth = s[1]; ctx.strokeStyle = s[0]; ctx.stroke();
+        });
+        ctx.setLineDash([]);
+        var j = n - 1, X = p.X[j], Y = p.Y[j];
+        if (!isFinite(X) || !isFinite(Y)) { return; }
+        if (kind[0] === "cf" && a.cf_s && a.cf_s[j] > 0) {  // the predicted oscillation: +-sigma along u
+          var fx = U.mapper(xa), fy = U.mapper(ya), s = a.cf_s[j], ux = a.cf_ux[j], uy = a.cf_uy[j];
+          var x0 = fx(xs[j] - s * ux), y0 = fy(ys[j] - s * uy), x1 = fx(xs[j] + s * ux), y1 = fy(ys[j] + s * uy);
+          [["rgba(255,255,255,0.9)", 6], [run.color, 3]].forEach(function (st) {
+            ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.lineWidth = st[1]; ctx.strokeStyle = st[0]; ctx.stroke();
+          });
+        }
+        ctx.beginPath(); ctx.arc(X, Y, kind[0] === "cf" ? 5 : 4, 0, 2 * Math.PI);
+        ctx.fillStyle = "#ffffff"; ctx.fill(); ctx.lineWidth = 2; ctx.strokeStyle = run.color; ctx.stroke();
+      });
+      ctx.restore();
+    });
+    inst.flowsDrawn = (inst.flowsDrawn || 0) + 1;
+  }
+
+  // The minibatch view at the current frame: the sampled update at or before it.
+  function batchAt(run) {
+    var a = arrays(run), h = updateIndex(run);
+    if (!a.cloud_x || h < 0) { return null; }
+    var j = Math.min(Math.floor(h / a.batch_stride), a.full_x.length - 1), k = a.batch_k, cloud = [];
+    for (var i = 0; i < k; i++) { cloud.push([a.cloud_x[j * k + i], a.cloud_y[j * k + i]]); }
+    return {update: j * a.batch_stride, head: [run.x[h], run.y[h]], cloud: cloud, full: [a.full_x[j], a.full_y[j]],
+            minimizer: [a.bmin_x[j], a.bmin_y[j]]};
+  }
+  inst.batchAt = function (i) { var r = ctl.runs[i]; return r ? batchAt(r) : null; };
+
+  function drawBatch(gd, ctx) {
+    if (!inst.show.batch || !ctl.paths) { return; }
+    ctl.panelRuns(gd).forEach(function (item) {
+      var view = batchAt(item.run);
+      if (!view) { return; }
+      var xa = item.axes[0], ya = item.axes[1], fx = U.mapper(xa), fy = U.mapper(ya), run = item.run;
+      var hx = fx(view.head[0]), hy = fy(view.head[1]);
+      ctx.save(); U.clipTo(ctx, xa, ya);
+      ctx.fillStyle = run.color; ctx.globalAlpha = 0.6;
+      view.cloud.forEach(function (c) {
+        ctx.beginPath(); ctx.arc(fx(view.head[0] + c[0]), fy(view.head[1] + c[1]), 2.6, 0, 2 * Math.PI); ctx.fill();
+      });
+      ctx.globalAlpha = 1;
+      ctx.beginPath(); ctx.arc(fx(view.head[0] + view.full[0]), fy(view.head[1] + view.full[1]), 6, 0, 2 * Math.PI);
+      ctx.lineWidth = 3.5; ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.stroke();
+      ctx.lineWidth = 2; ctx.strokeStyle = run.color; ctx.stroke();
+      var mx = fx(view.minimizer[0]), my = fy(view.minimizer[1]);
+      if (isFinite(mx) && isFinite(my)) {
+        ctx.beginPath(); ctx.moveTo(hx, hy); ctx.lineTo(mx, my); ctx.setLineDash([3, 4]);
+        ctx.lineWidth = 1.2; ctx.strokeStyle = run.color; ctx.stroke(); ctx.setLineDash([]);
+        U.cross(ctx, mx, my, 5, run.color);
+      }
+      ctx.restore();
+    });
+    inst.batchDrawn = (inst.batchDrawn || 0) + 1;
+  }
+
+  // The flows' points at the current frame, for tests and readers: [gradient, central, sigma].
+  inst.flowsAt = function (i) {
+    var run = ctl.runs[i], a = run ? arrays(run) : {};
+    if (!a.gf_x) { return null; }
+    var j = Math.min(U.visibleCount(run.n, ctl.frame), a.gf_x.length) - 1;
+    return {gradient: [a.gf_x[j], a.gf_y[j]], central: a.cf_x ? [a.cf_x[j], a.cf_y[j]] : null,
+            sigma: a.cf_s ? a.cf_s[j] : null, step: j};
+  };
+
   // ------------------------------------------------------------------ fan
   function drawFan(gd, ctx) {
     if (!ctl.paths || !ctl.runs.some(function (r) { return r && r.fan; })) { return; }
     var items = ctl.panelRuns(gd).filter(function (item) { return item.run.fan; });
-    var layer = U.staticLayer(gd, "fan", function (lctx) {
+    U.paintLayer(ctx, gd, "fan", function (lctx) {
       lctx.lineJoin = "round"; lctx.lineWidth = 1;
       items.forEach(function (item) {
         var f = item.run.fan, fx = U.mapper(item.axes[0]), fy = U.mapper(item.axes[1]);
@@ -154,7 +271,6 @@
         lctx.restore();
       });
     }, ctl.view);
-    ctx.drawImage(layer.canvas, 0, 0, layer.w, layer.h);
     items.forEach(function (item) {
       var run = item.run, f = run.fan, fx = U.mapper(item.axes[0]), fy = U.mapper(item.axes[1]);
       var k = Math.min(ctl.frame, f.mx.length - 1), j = Math.min(f.m - 1, Math.floor(ctl.frame / f.stride));
@@ -179,8 +295,18 @@
   }
 
   // --------------------------------------------------------------- charts
+  // A run's own edge as a dashed line: its limit repeated over its steps (cached per run).
+  function edgeLine(run) {
+    var a = arrays(run);
+    if (!run._edgeLine || run._edgeLine.length !== a.edge.length) {
+      run._edgeLine = new Float32Array(a.edge.length).fill(a.edge_limit);
+    }
+    return run._edgeLine;
+  }
+
   var SERIES = {
     angle: function (run) { var a = arrays(run); return a.angle ? [[a.angle, []]] : []; },
+    edge: function (run) { var a = arrays(run); return a.edge ? [[a.edge, []], [edgeLine(run), [5, 4]]] : []; },
     sharpness: function (run) { var a = arrays(run); return a.sharp ? [[a.sharp, []]] : []; },
     lr: function (run) { var a = arrays(run); return a.ex ? [[a.ex, []], [a.ey, [5, 4]]] : []; },
   };
@@ -218,7 +344,8 @@
       var j = Math.min(step, s[0][0].length - 1);
       if (j < 0) { return; }
       var text = name === "angle" ? deg(s[0][0][j]) :
-        name === "lr" ? "x " + U.fmt(s[0][0][j]) + ", y " + U.fmt(s[1][0][j]) : U.fmt(s[0][0][j]);
+        name === "lr" ? "x " + U.fmt(s[0][0][j]) + ", y " + U.fmt(s[1][0][j]) :
+        name === "edge" ? U.fmt(s[0][0][j]) + " (its edge " + U.fmt(s[1][0][0]) + ")" : U.fmt(s[0][0][j]);
       rows.push('<span style="color:' + U.escapeHtml(run.color) + '">●</span> ' + U.escapeHtml(run.label) + ": " + text);
     });
     if (rows.length) { U.showTip(gd, "step " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
@@ -235,38 +362,71 @@
       gd.addEventListener("pointermove", function (event) { hoverChart(gd, name, event); });
       gd.addEventListener("pointerleave", function () { U.hideTip(gd); });
     });
-    var g3 = graphOf("view3d");
-    if (g3 && g3.on && !g3._instrumentHooked) {
-      g3._instrumentHooked = true;
-      g3.on("plotly_afterplot", function () { if (inst.pending3d) { inst.pending3d = false; update3d(true); } });
-    }
     if (pending && (attempt || 0) < 100) { window.setTimeout(function () { hookAll((attempt || 0) + 1); }, 50); }
   }
+
+  // The sentence each run's chart gives under it (its verdict against its own edge).
+  function drawNotes() {
+    (cfg().notes || []).forEach(function (name) {
+      var box = document.querySelector('[data-notes="' + name + '"]');
+      if (!box) { return; }
+      var html = inst.show[name] ? ctl.runs.map(function (run) {
+        var note = run && arrays(run)[name + "_note"];
+        return note ? '<p class="chart-note" style="--run-color:' + U.escapeHtml(run.color) + '"><b>' +
+          U.escapeHtml(run.label) + "</b>: " + U.escapeHtml(note) + "</p>" : "";
+      }).join("") : "";
+      if (box._html !== html) { box._html = html; box.innerHTML = html; }
+    });
+  }
+  inst.drawNotes = drawNotes;
+
+  // A panel filled from the runs (the theory panel): shown while its instrument is on.
+  function theoryHtml() {
+    var head = "<thead><tr><th>formula</th><th>theory</th><th>measured</th><th>gap</th></tr></thead>";
+    var row = function (r, color) {
+      return '<tr' + (color ? ' class="theory-run-row" style="--run-color:' + U.escapeHtml(color) + '"' : "") + "><td>" +
+        U.escapeHtml(r[0]) + (r[4] ? '<div class="theory-note">' + U.escapeHtml(r[4]) + "</div>" : "") + "</td><td>" +
+        U.escapeHtml(r[1]) + "</td><td>" + U.escapeHtml(r[2]) + "</td><td>" + U.escapeHtml(r[3]) + "</td></tr>";
+    };
+    var first = ctl.runs.filter(function (run) { return run && arrays(run).theory; })[0];
+    if (!first) { return ""; }
+    var body = "", surface = arrays(first).theory.surface;
+    if (surface.length) {
+      body += '<tr class="theory-head"><th colspan="4">the surface</th></tr>' + surface.map(function (r) { return row(r, null); }).join("");
+    }
+    ctl.runs.forEach(function (run) {
+      var t = run && arrays(run).theory;
+      if (!t) { return; }
+      body += '<tr class="theory-head" style="--run-color:' + U.escapeHtml(run.color) + '"><th colspan="4">' +
+        U.escapeHtml(run.label) + "</th></tr>";
+      body += t.reason ? '<tr class="theory-run-row" style="--run-color:' + U.escapeHtml(run.color) +
+        '"><td colspan="4" class="theory-note">' + U.escapeHtml(t.reason) + ".</td></tr>" :
+        t.rows.map(function (r) { return row(r, run.color); }).join("");
+    });
+    return '<table class="theory-table">' + head + "<tbody>" + body + "</tbody></table>";
+  }
+
+  function drawPanels() {
+    document.querySelectorAll("[data-panel]").forEach(function (box) {
+      var name = box.getAttribute("data-panel"), on = !!inst.show[name];
+      box.hidden = !on;
+      var target = box.querySelector(".panel-body"), html = on && name === "theory" ? theoryHtml() : "";
+      if (target && target._html !== html) { target._html = html; target.innerHTML = html; }
+    });
+  }
+  inst.drawPanels = drawPanels;
 
   // ------------------------------------------------------------ live text
   var STATE_NAMES = {m: "m", v: "v", buf: "b", sum: "s", u: "u", v_max: "v_max", g_avg: "ḡ", prev: "g_prev",
                      step_size: "η_t", mu_product: "Πμ"};
 
-  function liveReadout(force) {
+  // The readout's numbers are the paused step's, rendered by the server with its rules
+  // (only that step's numbers travel); while playing, it says how to read them.
+  function liveReadout() {
     var box = document.getElementById(ctl.ids.READOUT_LIVE);
     if (!box || !inst.show.readout) { return; }
-    var now = performance.now();
-    if (!force && ctl.playing && now - inst.liveAt < 120) { return; }
-    inst.liveAt = now;
-    var rows = ctl.runs.map(function (run) {
-      var nb = numbers(run, updateIndex(run)), head = '<span class="readout-run" style="--run-color:' +
-        U.escapeHtml(run.color) + '">' + U.escapeHtml(run.label) + "</span>";
-      if (!nb) { return "<tr><th>" + head + "</th><td colspan=6>no update after the last point</td></tr>"; }
-      var state = Object.keys(nb.state).filter(function (n) { return n !== "mu_product"; }).map(function (n) {
-        return (STATE_NAMES[n] || n) + " " + pair(nb.state[n]);
-      }).join("<br>");
-      return "<tr><th>" + head + "<br><small>update t=" + nb.t + "</small></th><td>" + (nb.g ? pair(nb.g) : "—") +
-        "</td><td>" + (state || "—") + "</td><td>" + (nb.e ? pair(nb.e) : "—") + "</td><td>" + pair(nb.step) +
-        "</td><td>" + deg(nb.angle) + "</td><td>" + (nb.sharp !== undefined ? U.fmt(nb.sharp) : "—") + "</td></tr>";
-    });
-    box.innerHTML = '<table class="readout-table"><thead><tr><th>run · step ' + ctl.frame + "</th><th>g</th>" +
-      "<th>moments</th><th>η_eff (x, y)</th><th>Δθ</th><th>∠(Δθ, −g)</th><th>lr·λmax</th></tr></thead><tbody>" +
-      rows.join("") + "</tbody></table>";
+    var text = ctl.playing ? "Playing: pause (or step) to read the numbers and the rules of a step." : "";
+    if (box.textContent !== text) { box.textContent = text; }
   }
 
   function hoverExtra(run, j) {
@@ -345,15 +505,44 @@
     }};
   }
 
+  // How long the 3D view waits after an update, from what the last one cost: the restyle
+  // on the main thread (Plotly redraws every trace of a 3D scene) plus the frames WebGL
+  // held back after it (with software WebGL, as in headless Chromium, drawing the scene
+  // stalls every frame of the page for hundreds of ms while the main thread is idle).
+  // Cheap (a GPU): up to ~15 updates a second while playing. Dear: while playing, the 3D
+  // view waits for the pause, so the 2D animation keeps its frame rate; when paused
+  // (scrubbing, stepping) it takes at most a quarter of the time. The last frame always
+  // lands (a trailing update).
+  var CHEAP_3D_MS = 25;
+  function wait3d() {
+    var cost = inst.cost3d || 0;
+    if (cost <= CHEAP_3D_MS) { return 66; }
+    return ctl.playing ? Infinity : Math.max(66, 3 * cost);
+  }
+
+  function measure3d(started, mainMs) {
+    inst.cost3d = mainMs;
+    window.requestAnimationFrame(function () {
+      window.requestAnimationFrame(function () {  // two frames later: what the scene held back
+        inst.cost3d = Math.max(mainMs, performance.now() - started - 2 * 1000 / 60);
+      });
+    });
+  }
+
   function update3d(force) {
-    var gd = graphOf("view3d");
-    if (!inst.show.view3d || !gd || !gd.data || !window.Plotly || !inst.has3d || !inst.grid) { return; }
+    var gd = view3dDiv(), P = ctl.plotly3d;
+    if (!inst.show.view3d || !gd || !gd.data || !P || !inst.has3d || !inst.grid) { return; }
     if (inst.frame3d === ctl.frame && inst.version3d === ctl.pathsVersion && inst.data3d === gd.data) { return; }
-    var now = performance.now();
-    if (!force && now - inst.view3dAt < 66) {  // at most ~15 restyles a second; the last frame always lands
-      if (!inst.view3dTimer) { inst.view3dTimer = window.setTimeout(function () { inst.view3dTimer = null; update3d(true); }, 70); }
+    var now = performance.now(), wait = wait3d();
+    if (!force && now - inst.view3dAt < wait) {
+      if (!inst.view3dTimer && wait !== Infinity) {
+        inst.view3dTimer = window.setTimeout(function () { inst.view3dTimer = null; update3d(true); },
+                                             inst.view3dAt + wait - now + 4);
+      }
       return;
     }
+    window.clearTimeout(inst.view3dTimer);
+    inst.view3dTimer = null;
     inst.view3dAt = now;
     var xs = [], ys = [], zs = [], idx = [];
     ctl.runs.forEach(function (run, i) {
@@ -366,39 +555,120 @@
     if (!idx.length || gd.data.length < 1 + 3 * ctl.runs.length) { return; }
     inst.restyles += 1;
     inst.frame3d = ctl.frame; inst.version3d = ctl.pathsVersion;
-    window.Plotly.restyle(gd, {x: xs, y: ys, z: zs}, idx);
+    P.restyle(gd, {x: xs, y: ys, z: zs}, idx);
     inst.data3d = gd.data;
+    measure3d(now, performance.now() - now);
   }
 
   function restyleGhosts3d() {
-    var gd = graphOf("view3d");
-    if (!gd || !gd.data || !window.Plotly || gd.data.length !== 1 + 3 * ctl.runs.length || !inst.grid) { return; }
+    var gd = view3dDiv(), P = ctl.plotly3d;
+    if (!gd || !gd.data || !P || gd.data.length !== 1 + 3 * ctl.runs.length || !inst.grid) { return; }
     var xs = [], ys = [], zs = [], colors = [], idx = [];
     ctl.runs.forEach(function (run, i) {
       xs.push(Array.from(run.x)); ys.push(Array.from(run.y)); zs.push(pathHeights(inst.grid, run));
       colors.push(run.color); idx.push(1 + 3 * i);
     });
-    window.Plotly.restyle(gd, {x: xs, y: ys, z: zs, "line.color": colors}, idx);
+    P.restyle(gd, {x: xs, y: ys, z: zs, "line.color": colors}, idx);
     inst.frame3d = null;
     update3d(true);
   }
 
+  // A new 3D figure for a new surface, window or number of runs (drawn once the 3D bundle
+  // is in); new paths on the same surface restyle the runs' traces, keeping the scene.
+  function draw3d(config) {
+    var started = performance.now();
+    plotly3d().then(function (P) {
+      var div = view3dDiv();
+      if (!div || !inst.show.view3d) { return; }
+      var fig = figure3d();
+      inst.figures3d += 1;
+      return P.react(div, fig.data, fig.layout, config || {}).then(function () {
+        inst.has3d = true; inst.frame3d = null;
+        inst.lastOpenMs = performance.now() - started;
+        update3d(true);
+      });
+    }).catch(function (e) { if (window.console) { window.console.error("3D view:", e); } });
+  }
+
   // ---------------------------------------------------------------- hooks
   ctl.hooks.mainUnder.push(drawFan);
+  ctl.hooks.mainOver.push(drawFlows);
+  ctl.hooks.mainOver.push(drawBatch);
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);
+  // While a slider is in the hand only the paths on the contour follow it; the charts, the
+  // notes, the panels and the 3D view settle at release, with the state (ctl.inHand: 10_race.js).
+  ctl.hooks.runs.push(function () { if (!ctl.inHand) { drawNotes(); } });
+  ctl.hooks.runs.push(function () { if (!ctl.inHand) { drawPanels(); } });
   ctl.hooks.runs.push(function () {
+    if (ctl.inHand) { return; }
     if (inst.show.view3d && inst.has3d && inst.key3d && inst.built3d !== ctl.pathsVersion) {
       inst.built3d = ctl.pathsVersion; restyleGhosts3d();
     }
   });
   ctl.hooks.frame.push(function () {
+    if (ctl.inHand) { return; }
     cfg().charts.forEach(function (name) { if (inst.show[name]) { drawChart(name); } });
-    liveReadout(!ctl.playing);
-    update3d(!ctl.playing);
+    liveReadout();
+    update3d(false);
   });
 
   function noUpdate() { return window.dash_clientside.no_update; }
+
+  // ------------------------------------------------------------- readout
+  var readoutAsked = null;
+  function readoutKey(state) {
+    var copy = Object.assign({}, state);
+    delete copy.show; delete copy.view; delete copy.box;
+    return JSON.stringify(copy);
+  }
+  // The table of numbers comes from a lean route and is drawn here (one small request, no
+  // callback); the rules follow through the readout's callback (MathJax).
+  var tableAsked = 0;
+  function tableHtml(t) {
+    var E = U.escapeHtml, head = "<thead><tr><th>run · step " + E(t.frame) + "</th>" +
+      t.columns.map(function (c) { return "<th>" + E(c) + "</th>"; }).join("") + "</tr></thead>";
+    var rows = t.rows.map(function (r) {
+      var th = '<th><span class="readout-run" style="--run-color:' + E(r.color) + '">' + E(r.label) +
+        "</span><br><small>update t=" + E(r.t) + "</small></th>";
+      if (!r.cells) { return "<tr>" + th + '<td colspan="6">no update after the last point</td></tr>'; }
+      return "<tr>" + th + r.cells.map(function (c) {
+        return "<td>" + (Array.isArray(c) ? c.map(function (b) { return "<div>" + E(b) + "</div>"; }).join("") : E(c)) + "</td>";
+      }).join("") + "</tr>";
+    }).join("");
+    return '<table class="readout-table">' + head + "<tbody>" + rows + "</tbody></table>";
+  }
+  function fetchTable(state) {
+    var box = document.getElementById(ctl.ids.READOUT_TABLE);
+    if (!box || !ctl.config || !ctl.config.readout) { return; }
+    var asked = ++tableAsked;
+    window.fetch(ctl.config.readout, {
+      method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
+      body: JSON.stringify({state: state}),
+    }).then(function (response) { return response.json(); }).then(function (reply) {
+      if (asked !== tableAsked || !reply) { return; }
+      if (reply.error) { box.textContent = reply.error; return; }
+      box.innerHTML = tableHtml(reply);
+      inst.lastTableAt = performance.now();
+    }).catch(function () { /* the rules still come through the callback */ });
+  }
+  function askReadout(state) {
+    var key = readoutKey(state);
+    if (key === readoutAsked) { return false; }
+    readoutAsked = key;
+    fetchTable(state);
+    return true;
+  }
+  // Switching the readout on shows its box and asks the server for it at once; the choice
+  // reaches the state afterwards like every action (its gate then finds it already asked).
+  document.addEventListener("change", function (event) {
+    var el = event.target, list = el && el.closest ? el.closest("#" + ctl.ids.SHOW) : null;
+    if (!list || el.value !== "readout" || !el.checked || !ctl.state) { return; }
+    var box = document.getElementById(cfg().boxes.readout);
+    if (box) { box.style.display = "block"; }
+    var state = Object.assign({}, ctl.state, {show: (ctl.state.show || []).concat(["readout"])});
+    if (askReadout(state)) { U.setProps(ctl.ids.READOUT_REQUEST, {data: state}); }
+  }, true);
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.instruments = {
@@ -421,22 +691,26 @@
       var key3d = on.view3d && surface && paths ? [surface.key, JSON.stringify(surface.params), JSON.stringify(surface.box),
                                                    ctl.runs.length].join("|") : null;
       if (key3d && key3d !== inst.key3d && grid3d()) {
-        inst.key3d = key3d; inst.has3d = true; inst.pending3d = true; inst.built3d = ctl.pathsVersion;
-        inst.figures3d += 1;
-        byId[c.graphs.view3d] = figure3d();
+        inst.key3d = key3d; inst.built3d = ctl.pathsVersion;
+        draw3d(layouts && layouts.view3d_config);
       } else if (!on.view3d) { inst.key3d = null; }
       var visible = function (flag) { return {display: flag ? "block" : "none"}; };
       c.charts.forEach(function (name) { byId[c.boxes[name]] = visible(on[name]); });
       byId[c.boxes.view3d] = visible(on.view3d);
       byId[c.boxes.readout] = visible(on.readout);
       byId[ctl.ids.ARROW_LEGEND] = visible(c.arrows.some(function (n) { return on[n]; }));
-      window.setTimeout(function () { hookAll(0); ctl.drawFrame(); }, 0);
+      (c.paths || []).forEach(function (name) {  // a path instrument's legend is the page's, not an output
+        var legend = document.querySelector('[data-legend="' + name + '"]');
+        if (legend) { legend.hidden = !on[name]; }
+      });
+      window.setTimeout(function () { hookAll(0); drawNotes(); drawPanels(); ctl.drawFrame(); }, 0);
       return outputs.map(function (o) { var v = byId[o.id]; return v === undefined ? nu : v; });
     },
 
-    // The state goes to the server's readout only while the readout is shown.
+    // The state goes to the server's readout only while the readout is shown, and only when
+    // what the readout shows changed (not the view, the window or the other instruments).
     readoutGate: function (state) {
-      if (state && state.show && state.show.indexOf("readout") >= 0) { return state; }
+      if (state && state.show && state.show.indexOf("readout") >= 0) { return askReadout(state) ? state : noUpdate(); }
       return noUpdate();
     },
   };

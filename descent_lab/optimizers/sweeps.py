@@ -9,7 +9,9 @@
   hyperparameter) under a fixed step budget and an explicit objective.
 
 All of them are pure and bounded: grids beyond :data:`MAX_GRID` per side and the
-runner's work limit are refused with ``ValueError``.
+runner's work limit are refused with ``ValueError``, and each takes a ``deadline``
+(absolute ``time.monotonic()``) past which it stops with
+:class:`~optimizers.runner.BudgetExceeded`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .runner import MAX_BATCH_WORK, run_batch
+from .runner import MAX_BATCH_WORK, BudgetExceeded, run_batch
 from .specs import get
 
 __all__ = ["OBJECTIVES", "MAX_GRID", "MAX_SWEEP_STEPS", "outcomes", "hyperparameter_map",
@@ -37,7 +39,7 @@ OBJECTIVES = {
 OUTCOMES = {**OBJECTIVES, "diverged": "diverged (1) or not (0)"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Map:
     """A grid of outcomes. ``values[i, j]`` belongs to ``y_values[i]``, ``x_values[j]``."""
 
@@ -69,6 +71,15 @@ def _check_sweep_steps(steps) -> int:
             or not 1 <= steps <= MAX_SWEEP_STEPS:
         raise ValueError(f"Invalid number of steps: {steps!r} (allowed 1 to {MAX_SWEEP_STEPS} in a map)")
     return int(steps)
+
+
+def _batch(key, surface, starts, steps, deadline, **hparams) -> np.ndarray:
+    """:func:`run_batch`, whose budget refusal names what a sweep can reduce."""
+    try:
+        return run_batch(key, surface, starts, steps, deadline=deadline, **hparams)
+    except BudgetExceeded as exc:
+        raise BudgetExceeded("sweep steps", exc.done, exc.total,
+                             "the grid size or the number of steps") from None
 
 
 def log_grid(low: float, high: float, n: int) -> np.ndarray:
@@ -112,8 +123,9 @@ def outcomes(surface, xy: np.ndarray, tol: float = 1e-6) -> dict:
 
 
 def hyperparameter_map(key, surface, start, steps, *, y_name, nx=32, ny=32, outcome="final_loss",
-                       tol=1e-6, lr_range=None, y_range=None, **fixed) -> Map:
-    """Outcome over learning rate (x, log axis) and ``y_name`` (y) from ``start``."""
+                       tol=1e-6, lr_range=None, y_range=None, deadline=None, **fixed) -> Map:
+    """Outcome over learning rate (x, log axis) and ``y_name`` (y) from ``start``.
+    ``deadline``: see :func:`run_batch` (:class:`BudgetExceeded` past it)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"Unknown outcome {outcome!r}; expected one of: {', '.join(OUTCOMES)}")
     if y_name == "lr":
@@ -125,11 +137,13 @@ def hyperparameter_map(key, surface, start, steps, *, y_name, nx=32, ny=32, outc
     ys = param_grid(key, y_name, ny, lo, hi)
     yy, xx = np.meshgrid(ys, xs, indexing="ij")
     starts = np.tile(np.asarray(start, dtype=float), (xx.size, 1))
-    xy = run_batch(key, surface, starts, steps, **{**fixed, "lr": xx.ravel(), y_name: yy.ravel()})
+    xy = _batch(key, surface, starts, steps, deadline,
+                **{**fixed, "lr": xx.ravel(), y_name: yy.ravel()})
     out = outcomes(surface, xy, tol)
     shape = (len(ys), len(xs))
-    return Map("lr", xs, y_name, ys, outcome, out[outcome].reshape(shape),
-               out["diverged"].reshape(shape).astype(bool))
+    return Map(x_name="lr", x_values=xs, y_name=y_name, y_values=ys, outcome=outcome,
+               values=out[outcome].reshape(shape),
+               diverged=out["diverged"].reshape(shape).astype(bool))
 
 
 def basin_labels(surface, xy: np.ndarray, radius: float | None = None) -> np.ndarray:
@@ -151,19 +165,22 @@ def basin_labels(surface, xy: np.ndarray, radius: float | None = None) -> np.nda
     return labels
 
 
-def basin_map(key, surface, steps, *, n=48, radius=None, **hparams) -> Map:
-    """Label every start on an ``n x n`` grid over the bounds by where it ends."""
+def basin_map(key, surface, steps, *, n=48, radius=None, deadline=None, **hparams) -> Map:
+    """Label every start on an ``n x n`` grid over the bounds by where it ends.
+    ``deadline``: see :func:`run_batch`."""
     steps = _check_sweep_steps(steps)
     n = _check_grid(n)
     (x0, x1), (y0, y1) = surface.bounds
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     yy, xx = np.meshgrid(ys, xs, indexing="ij")
-    xy = run_batch(key, surface, np.column_stack([xx.ravel(), yy.ravel()]), steps, **hparams)
+    xy = _batch(key, surface, np.column_stack([xx.ravel(), yy.ravel()]), steps, deadline,
+                **hparams)
     labels = basin_labels(surface, xy, radius).reshape(n, n)
-    return Map("x", xs, "y", ys, "basin", labels, labels == -2)
+    return Map(x_name="x", x_values=xs, y_name="y", y_values=ys, outcome="basin", values=labels,
+               diverged=labels == -2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tuned:
     key: str
     objective: str
@@ -175,7 +192,7 @@ class Tuned:
 
 
 def tune(key, surface, start, steps, *, objective="final_loss", n_lr=24, second=None, n_second=8,
-         tol=1e-6, lr_range=None, **fixed) -> Tuned:
+         tol=1e-6, lr_range=None, deadline=None, **fixed) -> Tuned:
     """Grid-search the learning rate (and ``second``, if given) under ``steps``.
 
     The best setting minimises ``objective`` (ties go to the first, i.e. smallest,
@@ -186,18 +203,21 @@ def tune(key, surface, start, steps, *, objective="final_loss", n_lr=24, second=
     steps = _check_sweep_steps(steps)
     if second is not None:
         m = hyperparameter_map(key, surface, start, steps, y_name=second, nx=n_lr, ny=n_second,
-                               outcome=objective, tol=tol, lr_range=lr_range, **fixed)
+                               outcome=objective, tol=tol, lr_range=lr_range, deadline=deadline,
+                               **fixed)
         scores = np.where(np.isnan(m.values), np.inf, m.values)
         i, j = np.unravel_index(np.argmin(scores), scores.shape)
         best = {**fixed, "lr": float(m.x_values[j]), second: float(m.y_values[i])}
-        return Tuned(key, objective, best, float(scores[i, j]), m, m.x_values, scores.min(axis=0))
+        return Tuned(key=key, objective=objective, best=best, best_value=float(scores[i, j]), map=m,
+                     lr_values=m.x_values, lr_scores=scores.min(axis=0))
     lo, hi = lr_range if lr_range is not None else (None, None)
     lrs = param_grid(key, "lr", n_lr, lo, hi)
     if len(lrs) * steps > MAX_BATCH_WORK:
         raise ValueError("Tuning grid too large")
     starts = np.tile(np.asarray(start, dtype=float), (len(lrs), 1))
-    xy = run_batch(key, surface, starts, steps, **{**fixed, "lr": lrs})
+    xy = _batch(key, surface, starts, steps, deadline, **{**fixed, "lr": lrs})
     scores = outcomes(surface, xy, tol)[objective]
     scores = np.where(np.isnan(scores), np.inf, scores)
     j = int(np.argmin(scores))
-    return Tuned(key, objective, {**fixed, "lr": float(lrs[j])}, float(scores[j]), None, lrs, scores)
+    return Tuned(key=key, objective=objective, best={**fixed, "lr": float(lrs[j])},
+                 best_value=float(scores[j]), map=None, lr_values=lrs, lr_scores=scores)

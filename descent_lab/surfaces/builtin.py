@@ -6,42 +6,32 @@ Keys are stable: they appear in shareable URLs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import sympy as sp
 
 from descent_lab.optimizers.hyperparams import HyperParam
 
-from .base import Kernels, Surface, X, Y, kernels
+from .base import Kernels, Surface, SurfaceEntry, X, Y, derivative_sizes, kernels
 
 __all__ = ["SurfaceEntry", "REGISTRY"]
 
 x, y = X, Y
 
 
-@dataclass(frozen=True)
-class SurfaceEntry:
-    """A registry entry: ``build(**params) -> Surface`` plus its parameters."""
-
-    key: str
-    label: str
-    description: str
-    params: tuple[HyperParam, ...]
-    build: Callable[..., Surface]
-
-
 def _surface(key, label, expr, formula, bounds, minimizers, min_value, start, description,
              lr_hints, log_color=False, params=None, scalar=None, vector=None,
              unbounded_below=False) -> Surface:
+    expr = sp.sympify(expr)
     if scalar is None:
-        scalar, vector = kernels(sp.sympify(expr))
+        scalar, vector = kernels(expr)
+    grad_size, hess_size = derivative_sizes(expr)
     return Surface(
         key=key, label=label, formula=formula, bounds=bounds, minimizers=tuple(minimizers),
         min_value=min_value, start=start, scalar=scalar, vector=vector, description=description,
         log_color=log_color, params=dict(params or {}), expression=str(expr),
-        lr_hints=lr_hints, unbounded_below=unbounded_below,
+        lr_hints=lr_hints, unbounded_below=unbounded_below, grad_size=grad_size,
+        hess_size=hess_size,
     )
 
 
@@ -202,7 +192,7 @@ def _ackley_kernels(m) -> Kernels:
         hxy = k * (x * y / (2 * rs) * dq) - 0.5 * c2 * e * sx * sy
         return hxx, hxy, hyy
 
-    return Kernels(f, grad, hess)
+    return Kernels(f=f, grad=grad, hess=hess)
 
 
 def ackley() -> Surface:
@@ -255,30 +245,71 @@ def goldstein_price() -> Surface:
     )
 
 
+
+def edge_of_stability(c: float = 0.01) -> Surface:
+    expr = -c * x + (1 + x**2) * y**2 / 2
+    return _surface(
+        "edge_of_stability", "Edge of stability", expr, r"f = -c\,x + \tfrac12\,(1 + x^2)\,y^2",
+        ((2.5, 6.5), (-1.0, 1.0)), [], None, (4.0, 0.1),
+        f"A pull c = {c:g} along x towards ever sharper places: the curvature across, 1 + x², grows as x does. "
+        "Gradient descent at learning rate η follows the gradient flow until 1 + x² reaches 2/η, then hovers "
+        "there, oscillating across, where the central flow predicts (Cohen et al., 2025). The oscillation grows "
+        "from whatever perturbs y: give the gradients a tiny noise (σ = 1e-5) or y decays to exactly 0 and "
+        "nothing is left to grow.",
+        _hints(0.1, 0.01), params={"c": c}, unbounded_below=True,
+    )
+
 _ENTRIES = [
-    SurfaceEntry("valley", "Elongated valley", "Ravine with adjustable conditioning and angle.", (
-        HyperParam("condition", "condition number κ", 20.0, 1.0, 1000.0, "log",
-           "Ratio of the largest to smallest curvature."),
-        HyperParam("angle", "rotation (degrees)", 0.0, 0.0, 90.0, "linear",
-           "0 = ravine along the x axis; 45 = diagonal."),
-    ), valley),
-    SurfaceEntry("bowl", "Round bowl", "The 'good gradient' case.", (), bowl),
-    SurfaceEntry("saddle", "Saddle", "x² − y²: no minimum; escape or stall.", (), saddle),
-    SurfaceEntry("monkey_saddle", "Monkey saddle", "x³ − 3xy²: symmetry breaking.", (),
-                 monkey_saddle),
-    SurfaceEntry("rosenbrock", "Rosenbrock", "The banana valley.", (
-        HyperParam("a", "a", 1.0, 0.5, 2.0, "linear", "Minimum at (a, a²)."),
-        HyperParam("b", "b", 100.0, 1.0, 1000.0, "log", "Steepness of the valley walls."),
-    ), rosenbrock),
-    SurfaceEntry("beale", "Beale", "Plateaus and sharp corners.", (), beale),
-    SurfaceEntry("himmelblau", "Himmelblau", "Four equal minima.", (), himmelblau),
-    SurfaceEntry("rastrigin", "Rastrigin", "A grid of local minima.", (), rastrigin),
-    SurfaceEntry("ackley", "Ackley", "A funnel in a bumpy plateau.", (), ackley),
-    SurfaceEntry("booth", "Booth", "A tilted quadratic.", (), booth),
-    SurfaceEntry("six_hump_camel", "Six-hump camel", "Two global minima among six.", (),
-                 six_hump_camel),
-    SurfaceEntry("goldstein_price", "Goldstein-Price", "Huge dynamic range.", (),
-                 goldstein_price),
+    SurfaceEntry(
+        key="valley", label="Elongated valley",
+        description="Ravine with adjustable conditioning and angle.",
+        params=(
+            HyperParam(name="condition", label="condition number κ", default=20.0, low=1.0,
+                       high=1000.0, scale="log", help="Ratio of the largest to smallest curvature."),
+            HyperParam(name="angle", label="rotation (degrees)", default=0.0, low=0.0, high=90.0,
+                       help="0 = ravine along the x axis; 45 = diagonal."),
+        ),
+        build=valley,
+    ),
+    SurfaceEntry(key="bowl", label="Round bowl", description="The 'good gradient' case.",
+                 params=(), build=bowl),
+    SurfaceEntry(key="saddle", label="Saddle", description="x² − y²: no minimum; escape or stall.",
+                 params=(), build=saddle),
+    SurfaceEntry(key="monkey_saddle", label="Monkey saddle",
+                 description="x³ − 3xy²: symmetry breaking.", params=(), build=monkey_saddle),
+    SurfaceEntry(
+        key="rosenbrock", label="Rosenbrock", description="The banana valley.",
+        params=(
+            HyperParam(name="a", label="a", default=1.0, low=0.5, high=2.0,
+                       help="Minimum at (a, a²)."),
+            HyperParam(name="b", label="b", default=100.0, low=1.0, high=1000.0, scale="log",
+                       help="Steepness of the valley walls."),
+        ),
+        build=rosenbrock,
+    ),
+    SurfaceEntry(key="beale", label="Beale", description="Plateaus and sharp corners.",
+                 params=(), build=beale),
+    SurfaceEntry(key="himmelblau", label="Himmelblau", description="Four equal minima.",
+                 params=(), build=himmelblau),
+    SurfaceEntry(key="rastrigin", label="Rastrigin", description="A grid of local minima.",
+                 params=(), build=rastrigin),
+    SurfaceEntry(key="ackley", label="Ackley", description="A funnel in a bumpy plateau.",
+                 params=(), build=ackley),
+    SurfaceEntry(key="booth", label="Booth", description="A tilted quadratic.",
+                 params=(), build=booth),
+    SurfaceEntry(key="six_hump_camel", label="Six-hump camel",
+                 description="Two global minima among six.", params=(), build=six_hump_camel),
+    SurfaceEntry(
+        key="edge_of_stability", label="Edge of stability",
+        description="Sharpness rises until gradient descent hovers at 2/lr.",
+        params=(
+            HyperParam(name="c", label="pull c", default=0.01, low=1e-3, high=0.1, scale="log",
+                       help="How hard the surface pulls x towards its sharper end."),
+        ),
+        build=edge_of_stability,
+    ),
+    SurfaceEntry(key="goldstein_price", label="Goldstein-Price", description="Huge dynamic range.",
+                 params=(), build=goldstein_price),
 ]
 
 REGISTRY: dict[str, SurfaceEntry] = {e.key: e for e in _ENTRIES}

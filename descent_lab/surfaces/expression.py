@@ -28,6 +28,10 @@ Typographic ``−`` (U+2212), ``×``, ``·`` and ``π`` are accepted too. ``ln``
 
 Limits (each refusal is a ``ValueError`` with a message saying what and where)
 --------------------------------------------------------------------------------
+Each is one of :mod:`surfaces.errors`' typed refusals: an ``ExpressionError`` for the
+text, a ``BoundsError`` for the bounds, a ``RegionError`` for "f is not finite
+anywhere in these bounds" (both).
+
 * not a string, or empty;
 * longer than :data:`MAX_LENGTH` characters (checked first, before anything else);
 * a character outside printable ASCII (after the typographic rewrites), ``#`` (a
@@ -93,10 +97,13 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .base import Kernels, Surface, X, Y, fmt, kernels
+from descent_lab.optimizers.hyperparams import HyperParam
+
+from .base import Kernels, Surface, SurfaceEntry, X, Y, derivative_sizes, fmt, kernels
+from .errors import AXIS_BOUNDS, BoundsError, ExpressionError, RegionError
 
 __all__ = [
-    "from_expression", "DEFAULT_BOUNDS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH",
+    "from_expression", "CUSTOM", "DEFAULT_BOUNDS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH",
     "MAX_EXPONENT", "MAX_NUMBER", "MAX_HESSIAN_SIZE", "FUNCTIONS", "NAMES",
 ]
 
@@ -181,8 +188,7 @@ _REFUSED = {
 }
 
 
-class _Refused(ValueError):
-    pass
+_Refused = ExpressionError  # a refusal of the text by the parser or the checks on its formula
 
 
 def _refuse(message: str):
@@ -196,18 +202,70 @@ def from_expression(text, bounds=None) -> Surface:
     """The surface ``f(x, y) = text`` over ``bounds`` (default ``((-5, 5), (-5, 5))``).
 
     See the module docstring for the grammar, the limits and what the returned
-    surface holds. Raises ``ValueError`` for anything refused; never evaluates the
-    text.
+    surface holds. Never evaluates the text. Refusals are ``ValueError``
+    subclasses that say what was refused (:mod:`surfaces.errors`):
+    :class:`ExpressionError` (the text), :class:`BoundsError` (the bounds, with the
+    axis in ``fields``) or :class:`RegionError` (f is not finite anywhere in the
+    bounds: either may change). The surface's ``params`` are its text and bounds,
+    so ``surfaces.get("custom", **surface.params)`` builds it again.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"Expression must be text (a string), not {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ValueError(f"Expression is too long: {len(text)} characters (limit {MAX_LENGTH})")
+    _check_text(text)
     text = str(text)
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())  # columns in messages count from the raw text
     box = _check_bounds(bounds)
     return _surface(stripped, box, lead)
+
+
+def _check_text(text) -> None:
+    if not isinstance(text, str):
+        raise ExpressionError(f"Expression must be text (a string), not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"Expression is too long: {len(text)} characters (limit {MAX_LENGTH})")
+
+
+# ------------------------------------------------------------------ the registry entry
+
+
+def _entry_params() -> tuple[HyperParam, ...]:
+    (x0, x1), (y0, y1) = DEFAULT_BOUNDS
+    edge = {"xmin": ("x min", x0, "Left edge"), "xmax": ("x max", x1, "Right edge"),
+            "ymin": ("y min", y0, "Bottom edge"), "ymax": ("y max", y1, "Top edge")}
+    return (
+        HyperParam(name="expression", label="f(x, y)", default=EXAMPLE, kind="text",
+                   high=MAX_LENGTH,
+                   help="A function of x and y: numbers, + - * / ** ^, pi, e and "
+                        + ", ".join(sorted(FUNCTIONS)) + ".",
+                   error="Invalid expression: {}"),
+        *(HyperParam(name=name, label=label, default=default, low=-MAX_COORDINATE,
+                     high=MAX_COORDINATE,
+                     help=f"{where} of the plot, and of the region where f must be finite.",
+                     error=f"Invalid {name} value: {{}}")
+          for name, (label, default, where) in edge.items()),
+    )
+
+
+def _validate_entry(params: dict) -> dict:
+    """The typed surface's parameters with defaults filled, checked with
+    :func:`from_expression`'s own messages and typed errors."""
+    defaults = {p.name: p.default for p in CUSTOM.params}
+    values = {**defaults, **params}
+    _check_text(values["expression"])
+    (x0, x1), (y0, y1) = _check_bounds(((values["xmin"], values["xmax"]),
+                                        (values["ymin"], values["ymax"])))
+    return {"expression": values["expression"], "xmin": x0, "xmax": x1, "ymin": y0, "ymax": y1}
+
+
+def _build_entry(expression: str, xmin: float, xmax: float, ymin: float, ymax: float) -> Surface:
+    return from_expression(expression, ((xmin, xmax), (ymin, ymax)))
+
+
+CUSTOM = SurfaceEntry(
+    key="custom", label="Custom f(x, y)", description="Type your own function of x and y.",
+    params=_entry_params(), build=_build_entry, validate=_validate_entry,
+)
+"""The typed surface as a registry entry: ``surfaces.get("custom", expression=text,
+xmin=..., xmax=..., ymin=..., ymax=..., scale=...)``."""
 
 
 # ------------------------------------------------------------------ bounds
@@ -222,25 +280,27 @@ def _check_bounds(bounds) -> tuple[tuple[float, float], tuple[float, float]]:
     except TypeError:
         pairs = None
     if pairs is None or len(pairs) != 2 or any(len(p) != 2 for p in pairs):
-        raise ValueError(f"Invalid bounds {_short(bounds)}: {shape}")
+        raise BoundsError(f"Invalid bounds {_short(bounds)}: {shape}")
     out = []
     for axis, (lo, hi) in zip("xy", pairs):
+        fields = AXIS_BOUNDS[axis]
         for v in (lo, hi):
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise ValueError(f"Invalid {axis} bounds: {_short(v)} is not a number ({shape})")
+                raise BoundsError(f"Invalid {axis} bounds: {_short(v)} is not a number ({shape})",
+                                  fields)
         lo, hi = float(lo), float(hi)
         if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError(f"Invalid {axis} bounds ({lo:g}, {hi:g}): must be finite")
+            raise BoundsError(f"Invalid {axis} bounds ({lo:g}, {hi:g}): must be finite", fields)
         if max(abs(lo), abs(hi)) > MAX_COORDINATE:
-            raise ValueError(f"Invalid {axis} bounds ({lo:g}, {hi:g}): "
-                             f"coordinates must be within ±{MAX_COORDINATE:g}")
+            raise BoundsError(f"Invalid {axis} bounds ({lo:g}, {hi:g}): "
+                              f"coordinates must be within ±{MAX_COORDINATE:g}", fields)
         if not lo < hi:
-            raise ValueError(f"Invalid {axis} bounds ({lo:g}, {hi:g}): "
-                             f"{axis}min must be less than {axis}max")
+            raise BoundsError(f"Invalid {axis} bounds ({lo:g}, {hi:g}): "
+                              f"{axis}min must be less than {axis}max", fields)
         span = hi - lo
         if not SPAN_RANGE[0] <= span <= SPAN_RANGE[1]:
-            raise ValueError(f"Invalid {axis} bounds ({lo:g}, {hi:g}): the width {span:g} is "
-                             f"outside [{SPAN_RANGE[0]:g}, {SPAN_RANGE[1]:g}]")
+            raise BoundsError(f"Invalid {axis} bounds ({lo:g}, {hi:g}): the width {span:g} is "
+                              f"outside [{SPAN_RANGE[0]:g}, {SPAN_RANGE[1]:g}]", fields)
         out.append((lo, hi))
     return out[0], out[1]
 
@@ -692,10 +752,36 @@ def _pairwise(cls, args):
 def _computable(expr: sp.Expr) -> sp.Expr:
     """abs/min/max as functions of our own whose derivatives are sign and a step
     (both with derivative 0), printed as plain Python and NumPy: no DiracDelta, no
-    re/im, and NaN propagates on both paths."""
-    expr = expr.replace(sp.Abs, _Abs)
-    expr = expr.replace(sp.Min, lambda *a: _pairwise(_Min, a))
-    return expr.replace(sp.Max, lambda *a: _pairwise(_Max, a))
+    re/im, and NaN propagates on both paths.
+
+    One bottom-up pass that builds each node from its converted arguments directly:
+    ``Expr.replace`` would first rebuild a ``Max`` around an already converted
+    constant ``_Min(E, pi)``, which SymPy's ``Max`` refuses as not comparable
+    (``min(max(x, pi), max(x, e))`` is ``Max(x, Min(E, pi))``). Constant parts stay
+    SymPy's, which evaluate to numbers."""
+    memo: dict = {}
+
+    def convert(e: sp.Basic) -> sp.Basic:
+        done = memo.get(e)
+        if done is not None:
+            return done
+        if not e.free_symbols:  # a constant (SymPy leaves Min(E, pi) as is): N() evaluates it
+            return e
+        args = [convert(a) for a in e.args]
+        if isinstance(e, sp.Abs):
+            out = _Abs(*args)
+        elif isinstance(e, sp.Min):
+            out = _pairwise(_Min, args)
+        elif isinstance(e, sp.Max):
+            out = _pairwise(_Max, args)
+        elif args != list(e.args):
+            out = e.func(*args)
+        else:
+            out = e
+        memo[e] = out
+        return out
+
+    return convert(expr)
 
 
 def _tree_size(e: sp.Basic, memo: dict) -> int:
@@ -851,7 +937,7 @@ def _float_kernels(k: Kernels, vec: Kernels) -> Kernels:
 
         return call
 
-    return Kernels(f, many(k.grad, vec.grad), many(k.hess, vec.hess))
+    return Kernels(f=f, grad=many(k.grad, vec.grad), hess=many(k.hess, vec.hess))
 
 
 def _hint(v: float) -> float:
@@ -865,7 +951,7 @@ def _surface(text: str, bounds, lead: int = 0) -> Surface:
     try:
         scalar, vector = kernels(compute)
     except _SYMPY_ERRORS as exc:
-        raise ValueError(f"Expression could not be compiled ({type(exc).__name__}: {exc})") \
+        raise ExpressionError(f"Expression could not be compiled ({type(exc).__name__}: {exc})") \
             from None
     scalar = _float_kernels(scalar, vector)
     probe = Surface(key="custom", label="", formula="", bounds=bounds, minimizers=(),
@@ -878,28 +964,29 @@ def _surface(text: str, bounds, lead: int = 0) -> Surface:
         with np.errstate(all="ignore"):
             raw = [vector.f(gx_, gy_), *vector.grad(gx_, gy_), *vector.hess(gx_, gy_)]
     except _SYMPY_ERRORS as exc:  # a printer gap must not escape as anything but ValueError
-        raise ValueError(f"Expression could not be evaluated ({type(exc).__name__}: {exc})") \
+        raise ExpressionError(f"Expression could not be evaluated ({type(exc).__name__}: {exc})") \
             from None
     if any(np.iscomplexobj(v) for v in raw):
-        raise ValueError("Expression is not real-valued (its derivatives are complex)")
+        raise ExpressionError("Expression is not real-valued (its derivatives are complex)")
     f, fx, fy, hxx, hxy, hyy = (np.broadcast_to(np.asarray(v, dtype=float), gx_.shape)
                                 for v in raw)
     g = np.stack([fx, fy], -1)
     h = np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+    sizes = derivative_sizes(compute)
     with np.errstate(all="ignore"):
-        return _finish(text, expr, (lx, ly), bounds, scalar, vector, probe, grid, f, g, h)
+        return _finish(text, expr, (lx, ly), bounds, scalar, vector, probe, grid, f, g, h, sizes)
 
 
-def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h) -> Surface:
+def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h, sizes) -> Surface:
     (x0, x1), (y0, y1) = bounds
     where = probe.domain_text
     finite_f = np.isfinite(f)
     ok = finite_f & np.isfinite(g).all(axis=-1)
     if not finite_f.any():
-        raise ValueError(f"f is not finite anywhere on {where} (undefined or overflowing "
+        raise RegionError(f"f is not finite anywhere on {where} (undefined or overflowing "
                          "there): change the expression or the bounds")
     if not ok.any():
-        raise ValueError(f"The gradient of f is not finite anywhere on {where}: change the "
+        raise RegionError(f"The gradient of f is not finite anywhere on {where}: change the "
                          "expression or the bounds")
 
     start = _start(scalar, bounds, grid, g, ok)
@@ -921,11 +1008,12 @@ def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h
     hints = {"gradient": _hint(gradient_lr), "normalized": _hint(0.01 * span)}
 
     description = _describe(expr, f, grid, finite_f, grad_latex)
+    params = {"expression": text, "xmin": x0, "xmax": x1, "ymin": y0, "ymax": y1}
     return Surface(
         key="custom", label=f"Custom: {text}", formula="f = " + sp.latex(expr),
         bounds=bounds, minimizers=(), min_value=None, start=start, scalar=scalar,
-        vector=vector, description=description, log_color=False, params={},
-        lr_hints=hints, expression=text,
+        vector=vector, description=description, log_color=False, params=params,
+        lr_hints=hints, expression=text, grad_size=sizes[0], hess_size=sizes[1],
     )
 
 

@@ -20,8 +20,11 @@ action store; the race callback (``race.callbacks.on_action``) re-validates the 
 state (``core.state``), applies the action (``race.events.apply``) and returns only what
 changed (``race.flow.respond``): a Patch of one run's path for a slider, the contour once
 per surface, the cards only when runs are added, removed or change optimizer. While a
-slider is dragged, its ``drag_value`` asks ``/api/preview`` (``race.preview``) for the
-moving paths; the state, URL and legend settle once, on release. The browser draws the
-runs, arrows and charts on canvases (``assets/10_race.js``, ``assets/20_instruments.js``)
-over Plotly's contour and axes.
+slider is dragged or stepped with the keyboard, the page reads the thumb's value and asks
+``/api/preview`` (``race.preview``) for the moving paths itself, with no Dash callback per
+move; once the hand lets go it writes the slider's action into the action store, and the
+state, URL and legend settle once. The view toggle redraws at once from the layouts the
+paths payload carries for each view; the readout's table comes from ``/api/readout``
+(``instruments.route``). The browser draws the runs, arrows and charts on canvases
+(``assets/10_race.js``, ``assets/20_instruments.js``) over Plotly's contour and axes.
 """

@@ -13,9 +13,11 @@ from dash import dcc, html
 
 from .core import ids, plot, registry, theme
 from .instruments import layout as instruments
+from .instruments import route as readout_route
 from .maps.layout import maps_panel
-from .race import events, preview
+from .race import download, events, preview
 from .race import layout as race
+from .serving import static
 
 
 def config() -> dict:
@@ -25,7 +27,8 @@ def config() -> dict:
                             "boxes": {**{name: ids.box(ids.chart(name)) for name in (*registry.CHARTS, "view3d")},
                                       "readout": ids.box(ids.READOUT)}},
             "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
-            "events": events.export(), "preview": preview.ROUTE}
+            "events": events.export(), "preview": preview.ROUTE, "readout": readout_route.ROUTE,
+            "download": download.ROUTE, "plotly3d": static.asset_url("vendor/plotly-gl3d.min.js")}
 
 
 def stores() -> list:
@@ -40,7 +43,6 @@ def stores() -> list:
         dcc.Store(id=ids.URL_OUT),
         dcc.Store(id=ids.CLICK),
         dcc.Store(id=ids.FRAME_SYNC),
-        dcc.Download(id=ids.DOWNLOAD),
     ]
 
 
@@ -73,11 +75,14 @@ def stage() -> html.Main:
     return html.Main(
         [
             *race.banner_area(),
-            html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend()]),
+            html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend(),
+                                        *instruments.path_legends()]),
                       race.chart_column(instruments.chart_boxes())], className="stage-grid"),
             instruments.readout_box(),
+            *instruments.panel_boxes(),
             instruments.view3d_box(),
-            dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data=instruments.chart_layouts()),
+            dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data={**instruments.chart_layouts(),
+                                                       "view3d_config": instruments.GRAPH3D_CONFIG}),
             maps_panel(),
         ],
         id=ids.STAGE, className="stage",

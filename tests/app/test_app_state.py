@@ -1,22 +1,22 @@
-"""ui.state: validation of everything a client can send, and the URL round trip."""
+"""ui.core.state and ui.core.url: validation of everything a client can send, and the
+URL round trip."""
 
 import math
 
 import pytest
 
 from descent_lab import optimizers, surfaces
-from descent_lab.ui import presets
-from descent_lab.ui.state import (
+from descent_lab.ui.race import lessons
+from descent_lab.ui.core.state import (
     MAX_RUNS,
     MAX_STEPS,
-    decode_url,
     default_state,
-    encode_url,
     validate_state,
 )
+from descent_lab.ui.core.url import decode_url, encode_url, read_url
 
 
-def test_default_state_is_valid_and_has_the_issue_defaults():
+def test_default_state_is_valid_and_races_gd_momentum_and_adam():
     state = default_state()
     checked, errors = validate_state(state)
     assert errors == []
@@ -117,9 +117,9 @@ def test_url_round_trips_the_default_state():
     assert decoded == state
 
 
-@pytest.mark.parametrize("key", list(presets.PRESETS))
-def test_url_round_trips_every_preset(key):
-    state, errors = validate_state(presets.PRESETS[key].state)
+@pytest.mark.parametrize("key", lessons.LESSON_KEYS)
+def test_url_round_trips_every_lesson(key):
+    state, errors = validate_state(lessons.get(key).state)
     assert errors == []
     state["frame"] = 17
     state["seed"] = 123
@@ -209,3 +209,77 @@ def test_non_string_url_gives_the_default_with_a_message(search):
     state, errors = decode_url(search)
     assert state == default_state()
     assert len(errors) == 1 and "could not be read" in errors[0]
+
+
+# ------------------------------------------------------- run ids, schedules, panels, window
+
+def test_run_ids_are_kept_and_repaired_when_missing_duplicated_or_crafted():
+    runs = [{"id": 5, "optimizer": "gd"}, {"id": 5, "optimizer": "adam"}, {"id": True, "optimizer": "adam"},
+            {"id": 99, "optimizer": "gd"}, {"optimizer": "lion"}, {"id": 0, "optimizer": "rmsprop"}]
+    state, errors = validate_state(_with(runs=runs))
+    assert errors == []  # an id is the page's bookkeeping: repaired quietly
+    assert [r["id"] for r in state["runs"]] == [5, 1, 2, 3, 4, 0]  # the first 5 and the 0 keep theirs
+    assert len({r["id"] for r in state["runs"]}) == len(runs)
+
+
+def test_a_link_keeps_every_runs_id_and_writes_it_only_when_it_is_not_the_position():
+    state, _ = validate_state(_with(runs=[{"id": 3, "optimizer": "adam", "hparams": {"lr": 0.1}},
+                                          {"id": 1, "optimizer": "gd"}]))
+    url = encode_url(state)
+    assert "run=3:adam(lr=0.1," in url and "&run=gd(" in url  # run 1 sits at position 1
+    decoded, errors = decode_url(url)
+    assert errors == [] and [r["id"] for r in decoded["runs"]] == [3, 1] and decoded == state
+
+
+def test_schedules_round_trip_and_bad_ones_fall_back_to_a_constant_rate_with_a_message():
+    state, errors = decode_url("?run=adam(lr=0.3)~cosine(T_max=200)&run=gd~step(step_size=10,gamma=0.5)")
+    assert errors == []
+    assert state["runs"][0]["schedule"] == {"kind": "cosine", "T_max": 200.0, "eta_min": 0.0}
+    assert state["runs"][1]["schedule"]["kind"] == "step" and state["runs"][1]["schedule"]["step_size"] == 10
+    assert state["runs"][1]["hparams"]["lr"] == optimizers.REGISTRY["gd"].defaults["lr"]
+    assert "~cosine(T_max=200,eta_min=0)" in encode_url(state)
+    assert decode_url(encode_url(state)) == (state, [])
+    for bad in ("~sqrt", "~cosine(T_max=0)", "~cosine(T_max=1e9)", "~exponential(gamma=nan)"):
+        state, errors = decode_url(f"?run=adam{bad}")
+        assert state["runs"][0]["schedule"] == {"kind": "constant"}
+        assert any("constant learning rate" in e for e in errors), (bad, errors)
+
+
+def test_the_compared_panel_takes_only_the_surfaces_own_parameters():
+    state, errors = validate_state(_with(compare={"angle": 45.0}))
+    assert errors == [] and state["compare"] == {"angle": 45.0}
+    assert "compare=angle=45" in encode_url(state) and decode_url(encode_url(state)) == (state, [])
+    for raw, message in [({"evil": 1}, "no parameter"), ({"angle": 1e9}, "angle"), ("angle", "malformed"),
+                         ({"condition": "x"}, "must be a number")]:
+        state, errors = validate_state(_with(compare=raw))
+        assert state["compare"] == {} and any(message in e for e in errors), (raw, errors)
+    bowl, errors = validate_state(_with(surface={"key": "bowl", "params": {}}, compare={"angle": 45.0}))
+    assert bowl["compare"] == {} and any("no parameter" in e for e in errors)
+
+
+def test_the_plotted_window_is_checked_against_the_surface():
+    state, errors = validate_state(_with(box=[[-9.0, 1.0], [-3.0, 3.0]]))
+    assert errors == [] and state["box"] == [[-9.0, 1.0], [-3.0, 3.0]]
+    assert "box=-9,1,-3,3" in encode_url(state) and decode_url(encode_url(state)) == (state, [])
+    for raw, message in [([[1, -1], [0, 1]], "xmin < xmax"), ([[-1e6, 1], [0, 1]], "too far"),
+                         ([[0, 1]], "must be [[xmin, xmax]"), ("all", "must be [[xmin, xmax]"),
+                         ([[0, float("nan")], [0, 1]], "finite")]:
+        state, errors = validate_state(_with(box=raw))
+        assert state["box"] is None and any(message in e for e in errors), (raw, errors)
+
+
+def test_instruments_noise_fan_and_lesson_ride_in_the_url():
+    key = lessons.LESSON_KEYS[0]
+    state, errors = validate_state(_with(show=["angle", "grad"], noise=0.5, fan=5, lesson=key))
+    assert errors == [] and state["show"] == ["grad", "angle"]  # the registry's order
+    url = encode_url(state)
+    assert "show=grad,angle" in url and "noise=0.5" in url and "fan=5" in url and f"lesson={key}" in url
+    assert decode_url(url) == (state, [])
+
+
+def test_read_url_says_only_what_the_link_says():
+    raw, errors = read_url("?steps=50&run=")
+    assert errors == [] and raw == {"steps": 50.0, "runs": []}
+    assert read_url("") == (None, []) and read_url("?&") == (None, [])
+    raw, _ = read_url("?surface=bowl")
+    assert raw == {"surface": {"key": "bowl", "params": {}}, "start": None}  # a new surface: its own start

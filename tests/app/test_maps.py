@@ -1,5 +1,7 @@
-"""ui.maps and ui.map_callbacks: the maps' figures, requests and callbacks as plain
-functions, checked against optimizers.sweeps and single optimizers.run calls."""
+"""ui.maps (common, hyperparameter, basin, tune, layout, callbacks): the maps' figures,
+requests and callbacks as plain functions, checked against optimizers.sweeps and single
+optimizers.run calls. A map hands a set-up to the race as an action: the race applies it
+(ui.race.flow.respond) like any other."""
 
 import io
 import json
@@ -12,11 +14,15 @@ from dash import no_update
 
 from descent_lab import optimizers, surfaces
 from descent_lab.optimizers import sweeps
-from descent_lab.ui import callbacks, ids, map_layout, maps
-from descent_lab.ui import map_callbacks as mc
-from descent_lab.ui.controls import to_slider
-from descent_lab.ui.figures import fmt_value
-from descent_lab.ui.state import decode_url, default_state, encode_url, validate_state
+from descent_lab.ui.core import ids
+from descent_lab.ui.core.state import default_state, validate_state
+from descent_lab.ui.core.theme import fmt_value
+from descent_lab.ui.core.url import decode_url, encode_url
+from descent_lab.ui.core.widgets import to_slider
+from descent_lab.ui.maps import basin, common, hyperparameter, tune
+from descent_lab.ui.maps import callbacks as mc
+from descent_lab.ui.maps import layout as map_layout
+from descent_lab.ui.race import flow
 
 HIMMELBLAU = "?surface=himmelblau&run=gd(lr=0.01)&run=momentum(lr=0.005)&run=adam(lr=0.05)&start=0.2,-0.5&steps=200"
 
@@ -76,7 +82,7 @@ def test_hparam_map_figure_holds_the_engines_values():
     state = default_state()
     out = _hmap(state)
     assert out["alerts"] is no_update
-    req, errors = maps.parse_hparam_request(out["request"])
+    req, errors = hyperparameter.parse_hparam_request(out["request"])
     assert errors == [] and req.lr_range == (1e-4, 1.0) and req.y_range == (0.0, 0.999)
     surface = surfaces.get("valley", **state["surface"]["params"])
     fixed = {k: v for k, v in state["runs"][2]["hparams"].items() if k not in ("lr", "beta1")}
@@ -111,8 +117,8 @@ def test_hparam_map_figure_holds_the_engines_values():
 def test_hparam_map_cells_agree_with_single_runs():
     state = default_state()
     out = _hmap(state)
-    req = maps.parse_hparam_request(out["request"])[0]
-    result = maps.compute_hparam_map(req)
+    req = hyperparameter.parse_hparam_request(out["request"])[0]
+    result = hyperparameter.compute_hparam_map(req)
     surface = req.surface
     for i, j in [(0, 0), (4, 9), (8, 3), (11, 11), (6, 6)]:
         hparams = {**state["runs"][2]["hparams"], "lr": result.x_values[j], "beta1": result.y_values[i]}
@@ -127,19 +133,28 @@ def test_steps_to_tolerance_and_diverged_outcomes():
     out = _hmap(state, run=0, y_name="weight_decay", n=8, steps=100, outcome="steps_to_tol", tol=1e-4,
                 lr_range=[-3, 1])
     assert out["alerts"] is no_update
-    req = maps.parse_hparam_request(out["request"])[0]
-    result = maps.compute_hparam_map(req)
+    req = hyperparameter.parse_hparam_request(out["request"])[0]
+    result = hyperparameter.compute_hparam_map(req)
     heat = out["figure"].data[2]
     reached = np.isfinite(result.values) & ~result.diverged
     assert reached.any() and (~reached).any()
     np.testing.assert_array_equal(np.asarray(heat.z, dtype=float)[reached], result.values[reached])
+    missed_cells = np.isnan(result.values) & ~result.diverged
     missed = _role(out["figure"], "not_reached")
-    if (np.isnan(result.values) & ~result.diverged).any():
-        assert missed and "tolerance" in missed[0].hovertemplate
+    texts = np.asarray(heat.text, dtype=object)
+    assert "%{text}" in heat.hovertemplate
+    if missed_cells.any():
+        # the grey overlay does not take the hover; the cell under it says why it is grey
+        assert missed and missed[0].hoverinfo == "skip"
+        assert all(t == "never within 0.0001" for t in texts[missed_cells])
+    assert all(t.endswith(hyperparameter.fmt_value(float(v)))
+               for t, v in zip(texts[reached], result.values[reached]))
+    if result.diverged.any():
+        assert all(t == "diverged" for t in texts[result.diverged])
 
     out = _hmap(state, run=0, y_name="weight_decay", n=8, steps=100, outcome="diverged", lr_range=[-3, 1])
-    req = maps.parse_hparam_request(out["request"])[0]
-    result = maps.compute_hparam_map(req)
+    req = hyperparameter.parse_hparam_request(out["request"])[0]
+    result = hyperparameter.compute_hparam_map(req)
     assert result.diverged.any() and (~result.diverged).any()
     base = np.asarray(out["figure"].data[2].z, dtype=float)
     np.testing.assert_array_equal(np.isnan(base), result.diverged)
@@ -159,9 +174,9 @@ def test_a_surface_without_a_minimum_is_coloured_by_the_loss_itself():
 def test_noise_maps_see_the_races_noise():
     state = _state("?surface=bowl&run=momentum(lr=0.05)&start=3,1.5&noise=0.5&seed=3")
     out = _hmap(state, run=0, y_name="momentum", n=4, steps=40, lr_range=[-2, 0])
-    req = maps.parse_hparam_request(out["request"])[0]
+    req = hyperparameter.parse_hparam_request(out["request"])[0]
     assert req.noise == 0.5 and req.seed == 3 and "noise" in out["note"]
-    result = maps.compute_hparam_map(req)
+    result = hyperparameter.compute_hparam_map(req)
     for i, j in [(0, 0), (2, 3), (3, 1)]:
         hparams = {**state["runs"][0]["hparams"], "lr": result.x_values[j], "momentum": result.y_values[i]}
         trajectory = optimizers.run("momentum", req.surface, state["start"], 40, noise=0.5, seed=3, **hparams)
@@ -170,7 +185,7 @@ def test_noise_maps_see_the_races_noise():
 
 
 @pytest.mark.parametrize("optimizer,name", [(key, hp.name) for key in optimizers.REGISTRY
-                                            for hp in maps.float_params(key)])
+                                            for hp in common.float_params(key)])
 def test_every_float_setting_of_every_optimizer_can_be_mapped(optimizer, name):
     state = validate_state({**default_state(), "runs": [{"optimizer": optimizer, "hparams": {}}]})[0]
     out = _hmap(state, run=0, y_name=name, n=3, steps=10, lr_range=[-6, 1])
@@ -180,9 +195,9 @@ def test_every_float_setting_of_every_optimizer_can_be_mapped(optimizer, name):
 
 def test_rprop_eta_ranges_are_kept_valid_with_the_other_eta():
     # torch's Rprop needs 0 < η− < 1 < η+: the range's refused ends move inward
-    lo, hi = maps.value_range("rprop", "etaminus", (0.0, 1.0), {"etaplus": 1.2})
+    lo, hi = common.value_range("rprop", "etaminus", (0.0, 1.0), {"etaplus": 1.2})
     assert 0 < lo < 0.05 and 0.99 <= hi < 1
-    lo, hi = maps.value_range("rprop", "etaplus", (0.0, 1.0), {"etaminus": 0.5})
+    lo, hi = common.value_range("rprop", "etaplus", (0.0, 1.0), {"etaminus": 0.5})
     assert 1 < lo < 1.1 and hi == 5.0
 
 
@@ -196,23 +211,28 @@ def test_clicking_a_cell_loads_that_setting_into_the_run_through_the_apps_state(
     click = {"points": [{"x": lr * 1.1, "y": beta1 + 0.02, "curveNumber": 2}]}  # off-centre, same cell
     res = mc.hparam_click(state, click, out["request"])
     assert res["alerts"] is no_update
-    new = res["state"]
+    assert res["action"]["kind"] == "setup" and res["action"]["reveal"] is True
+    app = flow.respond(state, res["action"])  # the race applies the map's set-up
+    assert app["alerts"] == []
+    new = app["state"]
+    assert new == res["action"]["state"]
     assert new["runs"][2]["hparams"]["lr"] == lr and new["runs"][2]["hparams"]["beta1"] == beta1
     assert new["runs"][:2] == state["runs"][:2]
-    assert new["steps"] == 150 and res["steps"] == 150 and new["frame"] == 0
+    assert new["steps"] == 150 and app["steps"] == 150 and new["frame"] == 0
     assert {k: v for k, v in new.items() if k not in ("runs", "steps")} == \
         {k: v for k, v in state.items() if k not in ("runs", "steps")}
     # the URL, the paths, the sliders and the animation follow, as for any app change
-    assert res["url"] == encode_url(new) and decode_url(res["url"])[0] == new
-    assert res["view_store"]["autoplay"] is True and res["view_store"]["frame"] == 0
-    assert f"lr={fmt_value(lr)}" in res["paths"]["runs"][2]["label"]
-    slider = _find(res["runs"], ids.hparam(2, "lr"))
+    assert app["url"] == encode_url(new) and decode_url(app["url"])[0] == new
+    assert app["view_store"]["autoplay"] is True and app["view_store"]["reveal"] is True and app["view_store"]["frame"] == 0
+    assert app["view_store"]["reveal"] is True  # the race comes back into view
+    assert f"lr={fmt_value(lr)}" in app["paths"]["runs"][2]["label"]
+    slider = _find(app["runs"], ids.hparam(2, "lr"))
     assert slider.value == pytest.approx(to_slider(optimizers.REGISTRY["adam"].param("lr"), lr))
-    assert _find(res["runs"], ids.hparam(2, "beta1")).value == pytest.approx(beta1, abs=0.01)
-    assert res["figure"] is no_update  # the marker follows clientside (assets/maps.js)
+    assert _find(app["runs"], ids.hparam(2, "beta1")).value == pytest.approx(beta1, abs=0.01)
+    assert res["figure"] is no_update  # the marker follows clientside (assets/30_maps.js)
     # the same outputs the app itself gives for that state
-    same = callbacks.respond(None, {"kind": "load", "search": encode_url(new)})
-    assert same["state"] == new and same["paths"] == res["paths"]
+    same = flow.respond(None, {"kind": "load", "search": encode_url(new)})
+    assert same["state"] == new and same["paths"] == app["paths"]
 
 
 def test_a_click_on_a_stale_map_or_outside_it_is_refused():
@@ -222,15 +242,15 @@ def test_a_click_on_a_stale_map_or_outside_it_is_refused():
     click = {"points": [{"x": float(heat.x[2]), "y": float(heat.y[2])}]}
     moved = {**state, "start": [1.0, 1.0]}
     res = mc.hparam_click(moved, click, out["request"])
-    assert "changed since this map was computed" in _text(res["alerts"]) and res["state"] is no_update
+    assert "changed since this map was computed" in _text(res["alerts"]) and res["action"] is no_update
     # lr and the mapped setting are the map's axes: changing them does not make it stale
     tuned = validate_state({**state, "runs": state["runs"][:2] + [
         {"optimizer": "adam", "hparams": {**state["runs"][2]["hparams"], "lr": 0.01, "beta1": 0.5}}]})[0]
-    assert mc.hparam_click(tuned, click, out["request"])["state"]["runs"][2]["hparams"]["lr"] == heat.x[2]
+    assert mc.hparam_click(tuned, click, out["request"])["action"]["state"]["runs"][2]["hparams"]["lr"] == heat.x[2]
     for bad in ({"points": [{"x": 1e6, "y": 0.5}]}, {"points": [{"x": -1, "y": 0.5}]}, {"points": []},
                 {"points": [{"x": "0.1", "y": 0.5}]}, "click", None, {"points": [{"x": float("nan"), "y": 0}]}):
         res = mc.hparam_click(state, bad, out["request"])
-        assert "refused" in _text(res["alerts"]).lower() and res["state"] is no_update, bad
+        assert "refused" in _text(res["alerts"]).lower() and res["action"] is no_update, bad
     res = mc.hparam_click(state, click, None)
     assert "Compute the hyperparameter map" in _text(res["alerts"])
 
@@ -283,7 +303,7 @@ def test_hostile_hparam_map_controls_get_a_message(changes, message):
     out = _hmap(**changes)
     text = _text(out["alerts"])
     assert "refused" in text.lower() and message in text, text
-    assert out["figure"] is no_update and out["request"] is no_update and out["state"] is no_update
+    assert out["figure"] is no_update and out["request"] is no_update and out["action"] is no_update
 
 
 def test_several_bad_controls_are_all_reported():
@@ -301,10 +321,10 @@ def test_a_state_the_app_would_not_produce_is_refused(raw):
 
 def test_the_bounds_themselves_are_accepted():
     state = default_state()
-    req, errors = maps.hparam_request(state, 2, "beta1", 128, 256, "final_loss", 1e-6, [-6, 1], [0, 1])
-    assert errors == [] and req.n == 128 and req.n * req.n * req.steps == maps.MAX_MAP_WORK
-    req, errors = maps.hparam_request(state, 2, "beta1", 2, 2000, "diverged", 1e-10, [-6, 1], [0, 1])
-    assert errors == [] and req.steps == maps.MAX_SWEEP_STEPS
+    req, errors = hyperparameter.hparam_request(state, 2, "beta1", 128, 256, "final_loss", 1e-6, [-6, 1], [0, 1])
+    assert errors == [] and req.n == 128 and req.n * req.n * req.steps == common.MAX_MAP_WORK
+    req, errors = hyperparameter.hparam_request(state, 2, "beta1", 2, 2000, "diverged", 1e-10, [-6, 1], [0, 1])
+    assert errors == [] and req.steps == common.MAX_SWEEP_STEPS
 
 
 TAMPER = [
@@ -339,9 +359,9 @@ def test_a_tampered_stored_request_is_refused_on_click_and_csv(field, value, mes
     state = default_state()
     out = _hmap(state)
     good = out["request"]
-    assert maps.parse_hparam_request(json.loads(json.dumps(good)))[0] == maps.parse_hparam_request(good)[0]
+    assert hyperparameter.parse_hparam_request(json.loads(json.dumps(good)))[0] == hyperparameter.parse_hparam_request(good)[0]
     bad = {**good, field: value}
-    req, errors = maps.parse_hparam_request(bad)
+    req, errors = hyperparameter.parse_hparam_request(bad)
     assert req is None and message in errors[0], errors
     click = {"points": [{"x": 0.01, "y": 0.5}]}
     assert message in _text(mc.hparam_click(state, click, bad)["alerts"])
@@ -351,7 +371,7 @@ def test_a_tampered_stored_request_is_refused_on_click_and_csv(field, value, mes
 
 def test_requests_that_are_not_objects_are_refused():
     for raw in (None, "x", [], 1.5, {"kind": "hparam"}):
-        for parse in (maps.parse_hparam_request, maps.parse_basin_request, maps.parse_tune_request):
+        for parse in (hyperparameter.parse_hparam_request, basin.parse_basin_request, tune.parse_tune_request):
             req, errors = parse(raw)
             assert req is None and errors
 
@@ -363,10 +383,10 @@ def test_results_are_cached_by_their_request():
     first = _hmap(state, n=5, steps=33)
     again = _hmap(state, n=5, steps=33)
     assert "Taken from the cache" in again["note"]
-    req = maps.parse_hparam_request(first["request"])[0]
-    assert maps.compute_hparam_map(req) is maps.compute_hparam_map(maps.parse_hparam_request(again["request"])[0])
+    req = hyperparameter.parse_hparam_request(first["request"])[0]
+    assert hyperparameter.compute_hparam_map(req) is hyperparameter.compute_hparam_map(hyperparameter.parse_hparam_request(again["request"])[0])
     with pytest.raises(ValueError):  # cached arrays cannot be changed by a caller
-        maps.compute_hparam_map(req).values[0, 0] = 1.0
+        hyperparameter.compute_hparam_map(req).values[0, 0] = 1.0
     hash(req)  # the request itself is the key: no per-user state
 
 
@@ -400,11 +420,11 @@ def test_basin_map_colours_each_start_by_where_its_run_ends():
                 assert distances.min() > radius
             else:
                 assert trajectory.status == "diverged"
-    # starts: traces 0..k-1 (assets/maps.js moves them); minima in their basin colours
+    # starts: traces 0..k-1 (assets/30_maps.js moves them); minima in their basin colours
     assert [t.meta["role"] for t in fig.data[:2]] == ["start", "start"]
     assert list(fig.data[0].x) == [0.2] and list(fig.data[1].y) == [-0.5]
     stars = _role(fig, "minimum")[0]
-    assert list(stars.marker.color) == list(maps.BASIN_COLORS[:4])
+    assert list(stars.marker.color) == list(common.BASIN_COLORS[:4])
     legend = [t.name for t in _role(fig, "legend")]
     assert legend[:2] == ["diverged", "not at a minimum"] and legend[2].startswith("minimum 1 (3, 2)")
     assert "Click a point to start every run there" in out["note"]
@@ -415,13 +435,13 @@ def test_basin_click_moves_every_runs_start_through_the_apps_click_handler():
     out = mc.basin_compute(state, [0, 1, 2], 10, 200)
     res = mc.basin_click(state, {"points": [{"x": 1.2, "y": -2.3}]}, out["request"], now=1.0)
     grid = np.linspace(-5, 5, 10)
-    click = res["click"]
-    assert click == {"x": grid[6], "y": grid[2], "t": 1000}  # the grid node of the clicked cell
-    assert res["alerts"] is no_update
-    app = callbacks.respond(state, {"kind": "click", "value": click})
+    action = res["action"]
+    assert action == {"kind": "start", "value": {"x": grid[6], "y": grid[2]}, "reveal": True, "t": 1000}
+    assert res["alerts"] is no_update  # the grid node of the clicked cell, for the race to apply
+    app = flow.respond(state, action)
     assert app["state"]["start"] == [grid[6], grid[2]]
     assert app["state"]["runs"] == state["runs"]
-    assert app["view_store"]["autoplay"] is True
+    assert app["view_store"]["autoplay"] is True and app["view_store"]["reveal"] is True
 
 
 def test_basin_refusals():
@@ -434,7 +454,7 @@ def test_basin_refusals():
     out = mc.basin_compute(state, [0], 6, 20)
     other = _state("?surface=bowl")
     res = mc.basin_click(other, {"points": [{"x": 0, "y": 0}]}, out["request"])
-    assert "another surface" in _text(res["alerts"]) and res["click"] is no_update
+    assert "another surface" in _text(res["alerts"]) and res["action"] is no_update
     res = mc.basin_click(state, {"points": [{"x": 40, "y": 0}]}, out["request"])
     assert "outside the map" in _text(res["alerts"])
     bad = {**out["request"], "runs": [{"index": 0, "optimizer": "gd", "hparams": {"lr": -1}}]}
@@ -463,21 +483,23 @@ def test_tuning_picks_the_grids_best_lr_and_races_the_tuned_runs():
     state = default_state()
     out = mc.tune_compute(state, [0, 2], "auc", 150, 16, "none", 8, 1e-6)
     assert out["alerts"] is no_update
+    app = flow.respond(state, out["action"])  # "tune and race": the race applies the tuned set-up
+    assert app["alerts"] == [] and app["state"] == out["action"]["state"]
     surface = surfaces.get("valley", **state["surface"]["params"])
     chosen = _role(out["figure"], "chosen")
     for k, index in enumerate((0, 2)):
         run = state["runs"][index]
         best_lr, best_value = _grid_best(run["optimizer"], run["hparams"], surface, state["start"], 150, 16, "auc")
-        assert out["state"]["runs"][index]["hparams"]["lr"] == best_lr
+        assert app["state"]["runs"][index]["hparams"]["lr"] == best_lr
         assert chosen[k].x[0] == best_lr and chosen[k].y[0] == pytest.approx(max(best_value, 1e-30))
         search = [t for t in _role(out["figure"], "search") if t.meta["run"] == index][0]
         assert len(search.x) == 16
-    assert out["state"]["runs"][1] == state["runs"][1]  # not selected: unchanged
-    assert out["state"]["steps"] == 150 == out["steps"] and out["view_store"]["autoplay"] is True
-    assert out["url"] == encode_url(out["state"])
+    assert app["state"]["runs"][1] == state["runs"][1]  # not selected: unchanged
+    assert app["state"]["steps"] == 150 == app["steps"] and app["view_store"]["autoplay"] is True
+    assert app["view_store"]["reveal"] is True and app["url"] == encode_url(app["state"])
     assert "Objective: the lowest mean loss" in out["note"] and "same budget and start" in out["note"]
-    req = maps.parse_tune_request(out["request"])[0]
-    frame = maps.tune_frame(req, maps.compute_tune(req))
+    req = tune.parse_tune_request(out["request"])[0]
+    frame = tune.tune_frame(req, tune.compute_tune(req))
     assert frame.groupby("run").size().tolist() == [16, 16] and frame["chosen"].sum() == 2
 
 
@@ -496,7 +518,7 @@ def test_tuning_a_second_setting_shows_each_search_as_a_map():
                                          **fixed)
     scores = np.where(np.isnan(expected.values), np.inf, expected.values)
     i, j = np.unravel_index(np.argmin(scores), scores.shape)
-    tuned = out["state"]["runs"][2]["hparams"]
+    tuned = flow.respond(state, out["action"])["state"]["runs"][2]["hparams"]
     assert (tuned["lr"], tuned["beta1"]) == (expected.x_values[j], expected.y_values[i])
     star = [t for t in _role(fig, "chosen") if t.meta["run"] == 2][0]
     assert (star.x[0], star.y[0]) == (tuned["lr"], tuned["beta1"])
@@ -520,7 +542,7 @@ def test_tune_refusals():
         a = {**args, **changes}
         out = mc.tune_compute(state, a["runs"], a["objective"], a["steps"], a["n_lr"], a["second"],
                               a["n_second"], a["tol"])
-        assert message in _text(out["alerts"]) and out["state"] is no_update, (changes, _text(out["alerts"]))
+        assert message in _text(out["alerts"]) and out["action"] is no_update, (changes, _text(out["alerts"]))
 
 
 # ------------------------------------------------------------------ CSV
@@ -532,8 +554,8 @@ def test_csv_downloads_are_each_maps_grid():
     assert alerts is no_update and data["filename"] == "descent-lab-hyperparameter-map.csv"
     frame = pd.read_csv(io.StringIO(data["content"]))
     assert list(frame.columns) == ["optimizer", "lr", "beta1", "final_loss", "diverged"] and len(frame) == 36
-    req = maps.parse_hparam_request(out["request"])[0]
-    np.testing.assert_allclose(frame["final_loss"].to_numpy(), maps.compute_hparam_map(req).values.ravel())
+    req = hyperparameter.parse_hparam_request(out["request"])[0]
+    np.testing.assert_allclose(frame["final_loss"].to_numpy(), hyperparameter.compute_hparam_map(req).values.ravel())
 
     out = mc.basin_compute(state, [0, 1], 7, 50)
     data, _ = mc.csv_download(ids.BASIN_CSV, out["request"])
@@ -567,7 +589,7 @@ def test_the_panel_has_every_control_with_a_concrete_default():
     assert table["adam"]["second"] == "beta1" and table["gd"]["second"] is None
     assert [p["name"] for p in table["momentum"]["params"]][:1] == ["momentum"]
     # the default controls make a valid request for the default race
-    out = _hmap(run=1, y_name="momentum", n=maps.DEFAULT_GRID, steps=maps.DEFAULT_STEPS, lr_range=[-6, 1])
+    out = _hmap(run=1, y_name="momentum", n=common.DEFAULT_GRID, steps=common.DEFAULT_STEPS, lr_range=[-6, 1])
     assert out["alerts"] is no_update
 
 

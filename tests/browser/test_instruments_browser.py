@@ -53,7 +53,7 @@ def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_d
                message="LaTeX of f and grad")
     assert "∇" in dash_duo.find_element(css_id(ids.SURFACE_INFO)).text or \
         "nabla" in dash_duo.find_element(css_id(ids.SURFACE_INFO)).get_attribute("innerHTML")
-    field = css_id(ids.custom("expression"))
+    field = css_id(ids.sparam_text("expression"))
     assert dash_duo.find_element(field).get_attribute("value") == "x**2 + 3*y**2"
 
     # a hostile text: a message, nothing else changes
@@ -73,7 +73,7 @@ def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_d
     wait_until(lambda: js(dash_duo, "return window.descentLab.surfaceRaw !== window.__c;"), message="a new contour")
     assert "f=sin(x)*cos(y)" in js(dash_duo, "return window.location.search;")
     # the bounds can be typed too
-    type_into(dash_duo, css_id(ids.custom("xmax")), "6")
+    type_into(dash_duo, css_id(ids.sparam_text("xmax")), "6")
     wait_until(lambda: current_state(dash_duo)["surface"]["params"]["xmax"] == 6.0, message="the new bound")
     wait_until(lambda: lab(dash_duo, "c.surface.box[0][1]") == 6, message="the contour over the new box")
     assert dash_duo.get_logs() == []

@@ -809,7 +809,7 @@ def test_race022_a_refused_typed_function_is_marked_at_its_text_box_with_the_rea
     start(dash_duo, descent_app, "?surface=custom(xmin=-4,xmax=4,ymin=-3,ymax=3)&f=x**2%20%2B%203*y**2"
                                  "&run=gd(lr=0.05)&steps=40")
     pause(dash_duo)
-    field = css_id(ids.custom("expression"))
+    field = css_id(ids.sparam_text("expression"))
     box = dash_duo.find_element(field).find_element("xpath", "./ancestor-or-self::*[contains(@class,"
                                                              " 'expression-input')]")
     danger = "rgba(180, 35, 24, 1)"  # the page's colour for what was refused

@@ -1,6 +1,6 @@
 """The Content-Security-Policy against the real page in headless Chromium.
 
-The hardened server (``app.server`` with ``ui/server.py``'s headers, served by werkzeug
+The hardened server (``app.server`` with ``ui/serving/server.py``'s headers, served by werkzeug
 in a thread) is opened in the system Chromium with the policy *enforced*; a
 ``securitypolicyviolation`` listener is installed before any page script runs. The page
 must load, render its MathJax formulas (SVG) and its Plotly graphs, answer a slider
@@ -129,17 +129,23 @@ def test_csp001_page_works_under_the_enforced_policy(servers, browser):
         "return fetch(location.href).then(r => r.headers.get('content-security-policy'))")
     assert "script-src 'self' 'sha256-" in policy and "'unsafe-eval'" not in policy
 
-    # MathJax (dcc.Markdown mathjax=True) typesets the update rules and the formula as SVG
-    _wait(browser, "return document.querySelectorAll('mjx-container svg').length >= 2")
     # Plotly draws the contour and the two charts
     _wait(browser, "return document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+    # MathJax, fetched when a formula is first opened, typesets it as SVG under the policy
+    toggle = _wait(browser, "return document.querySelector('button.formula-toggle')")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", toggle)
+    _wait(browser, "return document.querySelectorAll('mjx-container svg').length >= 1", timeout=40)
 
     # a slider move (keyboard) and a lesson go through the callback endpoint
     slider = _wait(browser, "return document.querySelector('[role=slider]')")
     slider.click()
     slider.send_keys(Keys.ARROW_RIGHT)
-    browser.find_elements("css selector", ".lesson-list button")[1].click()
-    _wait(browser, "return document.querySelector('.lesson') && document.querySelector('.lesson').innerText.length > 0")
+    before = browser.execute_script("var l = document.querySelector('.lesson'); return l ? l.innerText : ''")
+    buttons = browser.find_elements("css selector", "button[id*='lesson-pick']")
+    assert len(buttons) >= 2
+    browser.execute_script("arguments[0].click()", buttons[-1])  # the last lesson (not the one open)
+    _wait(browser, "var l = document.querySelector('.lesson');"
+                   f"return l && l.innerText.length > 0 && l.innerText !== {json.dumps(before)}")
     time.sleep(1.0)
     # the PNG export (Plotly.toImage's data: URL drawn into a canvas) works too
     size = browser.execute_async_script(

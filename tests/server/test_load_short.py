@@ -1,6 +1,6 @@
 """Short versions of the load, soak and kill scripts in ``loadtest/``, so they cannot rot.
 
-One gunicorn (``scripts/serve.sh``, 2 workers x 4 threads, loopback) for the module; the
+One stack (``scripts/serve.sh``: nginx, gunicorn with 2 workers x 4 threads, loopback) for the module; the
 full runs (50 users for 60 s, a 5-minute soak, a kill under 50 users) are the same
 functions with bigger numbers, and their results are in the README's Deploying section.
 """
@@ -12,8 +12,8 @@ from loadtest.load import run_load
 from loadtest.soak import slope_per_minute, soak
 
 
-def test_load_10_users_10_s_without_errors(gunicorn):
-    stats, elapsed = run_load(gunicorn.url, users=10, seconds=10)
+def test_load_10_users_10_s_without_errors(stack):
+    stats, elapsed = run_load(stack.url, users=10, seconds=10)
     summary = stats.summary(elapsed, slow=2.0)
     print(summary)
     assert summary["errors"] == 0, summary["first_failures"]
@@ -22,10 +22,10 @@ def test_load_10_users_10_s_without_errors(gunicorn):
     assert summary["max_ms"] < 2000
 
 
-def test_soak_20_s_memory_levels_off(gunicorn):
+def test_soak_20_s_memory_levels_off(stack):
     """A smoke version of the 5-minute soak: the first half fills the app's bounded caches;
     in the second half no worker may grow by more than 15 MB (keeping every reply would)."""
-    result = soak(gunicorn, seconds=20, users=10, every=1.0, warmup=0.5)
+    result = soak(stack, seconds=20, users=10, every=1.0, warmup=0.5)
     print({pid: w for pid, w in result["workers"].items()})
     assert result["load"]["errors"] == 0, result["load"]["first_failures"]
     assert len(result["workers"]) == 2
@@ -39,11 +39,11 @@ def test_slope_per_minute():
     assert slope_per_minute([(0, 5.0), (30, 5.0)]) == 0.0
 
 
-def test_kill_a_worker_under_load_loses_nothing(gunicorn):
+def test_kill_a_worker_under_load_loses_nothing(stack):
     """Last: SIGKILL one worker while 10 users work; gunicorn replaces it, requests whose
     connection died with it succeed when sent once more, everyone carries on."""
-    result = kill_under_load(gunicorn, users=10, seconds=12, kill_at=4)
+    result = kill_under_load(stack, users=10, seconds=12, kill_at=4)
     print({k: v for k, v in result.items() if k != "load"})
     assert verdict(result, users=10) == []
     assert result["replaced_after_s"] is not None and result["replaced_after_s"] < 10
-    assert len(gunicorn.workers()) == 2
+    assert len(stack.workers()) == 2

@@ -1,4 +1,4 @@
-"""ui/server.py as plain functions and on Flask's test client: configuration from the
+"""ui/serving/server.py as plain functions and on Flask's test client: configuration from the
 environment, the header set, error pages, the body limit and the callback-envelope check."""
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ import logging
 import pytest
 from flask import Flask
 
-from descent_lab.ui.server import (
+from descent_lab.ui.serving.server import (
     BadCallbackRequest,
     Config,
     check_callback_body,
     content_security_policy,
+    error_headers,
     harden,
     parse_frame_ancestors,
     security_headers,
+    warm,
 )
 
 # ------------------------------------------------------------------------------ config
@@ -225,3 +227,175 @@ def _mutate(path, value):
 def test_malformed_envelopes_are_refused(body, words):
     with pytest.raises(BadCallbackRequest, match=words.replace("[", r"\[").replace("]", r"\]")):
         check_callback_body(body, MAP)
+
+
+# ------------------------------------------------------------------------------ the front's settings
+
+
+@pytest.mark.parametrize("env,field,value", [
+    ({}, "front", "nginx"),
+    ({"FRONT": "None"}, "front", "none"),
+    ({}, "client_connections", 256),
+    ({"CLIENT_CONNECTIONS": "1000"}, "client_connections", 1000),
+    ({}, "trusted_proxies", ()),
+    ({"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7 fd00::/8 10.0.0.0/8"}, "trusted_proxies",
+     ("10.0.0.0/8", "192.168.1.7/32", "fd00::/8")),
+    ({"TRUSTED_PROXIES": "10.1.2.3/8"}, "trusted_proxies", ("10.0.0.0/8",)),  # host bits dropped
+])
+def test_front_variables(env, field, value):
+    assert getattr(Config.from_env(env), field) == value
+
+
+@pytest.mark.parametrize("env,words", [
+    ({"FRONT": "apache"}, "FRONT must be one of nginx, none"),
+    ({"CLIENT_CONNECTIONS": "2"}, "CLIENT_CONNECTIONS must be between 8 and 100,000"),
+    ({"TRUSTED_PROXIES": "everyone"}, "TRUSTED_PROXIES: 'everyone' is not an IP address"),
+    ({"TRUSTED_PROXIES": "10.0.0.0/8;deny"}, "is not an IP address"),  # nothing reaches nginx's file
+])
+def test_malformed_front_values_stop_the_server(env, words):
+    with pytest.raises(ValueError, match=words):
+        Config.from_env(env)
+
+
+def test_replies_made_outside_the_app_get_the_strictest_headers():
+    strict = error_headers()
+    assert set(strict) == set(security_headers(Config())), "the same header names as the app's"
+    assert strict["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "frame-ancestors 'none'" in strict["Content-Security-Policy"]
+    assert strict["X-Frame-Options"] == "DENY" and strict["X-Content-Type-Options"] == "nosniff"
+
+
+# ------------------------------------------------------------------------------ outputs
+
+
+PATTERN_MAP = {
+    '..{"run":["ALL"],"type":"status"}.children...alerts.children@3fa2..': {
+        "callback": lambda: None, "inputs": [{"id": "x", "property": "value"}], "state": []},
+    '{"run":["MATCH"],"type":"label"}.children': {
+        "callback": lambda: None, "inputs": [{"id": '{"run":["MATCH"],"type":"slider"}', "property": "value"}],
+        "state": []},
+}
+
+
+def _pattern_body(outputs):
+    return {"output": '..{"run":["ALL"],"type":"status"}.children...alerts.children@3fa2..', "outputs": outputs,
+            "inputs": [{"id": "x", "property": "value", "value": 1}], "changedPropIds": ["x.value"]}
+
+
+def test_outputs_matching_the_callback_pass():
+    check_callback_body(_pattern_body([[{"id": {"type": "status", "run": 0}, "property": "children"},
+                                        {"id": {"type": "status", "run": 3}, "property": "children"}],
+                                       {"id": "alerts", "property": "children"}]), PATTERN_MAP)
+    check_callback_body(_pattern_body([[], {"id": "alerts", "property": "children"}]), PATTERN_MAP)
+    # the renderer sends an allow_duplicate output's hash with its property
+    check_callback_body(_pattern_body([[], {"id": "alerts", "property": "children@3fa2"}]), PATTERN_MAP)
+    body = _good()
+    body["outputs"][0]["property"] = "data@123"
+    check_callback_body(body, MAP)
+    check_callback_body({"output": '{"run":["MATCH"],"type":"label"}.children',
+                         "outputs": {"id": {"type": "label", "run": 2}, "property": "children"},
+                         "inputs": [{"id": {"type": "slider", "run": 2}, "property": "value", "value": 1}],
+                         "changedPropIds": ['{"run":2,"type":"slider"}.value']}, PATTERN_MAP)
+
+
+@pytest.mark.parametrize("outputs,words", [
+    ([{"id": "a", "property": "dataa"}, {"id": "b", "property": "children"}], r"outputs\[0\] does not name"),
+    ([{"id": "b", "property": "children"}, {"id": "a", "property": "data"}], r"outputs\[0\] does not name"),
+    ([{"id": "a", "property": "data"}, {"id": "nope", "property": "children"}], r"outputs\[1\] does not name"),
+    ([{"id": {"a": 1}, "property": "data"}, {"id": "b", "property": "children"}], r"outputs\[0\] does not name"),
+])
+def test_outputs_that_are_not_the_callbacks_are_refused(outputs, words):
+    body = _good()
+    body["outputs"] = outputs
+    with pytest.raises(BadCallbackRequest, match=words):
+        check_callback_body(body, MAP)
+
+
+@pytest.mark.parametrize("outputs,words", [
+    ([{"id": {"type": "status", "run": 0}, "property": "children"}, {"id": "alerts", "property": "children"}],
+     r"outputs\[0\] must be a list"),
+    ([[{"id": {"type": "label", "run": 0}, "property": "children"}], {"id": "alerts", "property": "children"}],
+     r"outputs\[0\]\[0\] does not name"),
+    ([[{"id": {"type": "status", "run": 0, "x": 1}, "property": "children"}],
+      {"id": "alerts", "property": "children"}], r"outputs\[0\]\[0\] does not name"),
+    ([[{"id": {"type": "status", "run": 0}, "property": "value"}], {"id": "alerts", "property": "children"}],
+     r"outputs\[0\]\[0\] does not name"),
+    ([[], {"id": "alerts", "property": "childre@3fa2"}], r"outputs\[1\] does not name"),
+])
+def test_pattern_outputs_that_are_not_the_callbacks_are_refused(outputs, words):
+    with pytest.raises(BadCallbackRequest, match=words):
+        check_callback_body(_pattern_body(outputs), PATTERN_MAP)
+
+
+# ------------------------------------------------------------------------------ on a Dash app
+
+
+def _small_dash_app(debug: bool = False):
+    import dash
+    from dash import Input, Output, dcc, html
+
+    application = dash.Dash("small", assets_folder="/nonexistent")
+    application.layout = html.Div([dcc.Input(id="x", value="a"), html.Div(id="y"), dcc.Graph(id="g")])
+
+    @application.callback(Output("y", "children"), Input("x", "value"))
+    def echo(value):
+        return value
+
+    harden(application, Config(debug=debug))
+    return application
+
+
+def test_only_the_app_paths_are_served():
+    client = _small_dash_app().server.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/?surface=valley").status_code == 200
+    for path in ("/nope", "/a/b/c", "/index.html", "/_reload-hash"):
+        reply = client.get(path)
+        assert reply.status_code == 404 and reply.get_json() == {"error": "Not Found"}, path
+        assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    page = client.get("/nope", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 404 and page.mimetype == "text/html" and b'href="/"' in page.data
+    for path in ("/_dash-layout", "/_dash-dependencies", "/healthz", "/_favicon.ico"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_debug_mode_keeps_the_hot_reload_route():
+    assert _small_dash_app(debug=True).server.test_client().get("/_reload-hash").status_code == 200
+
+
+def test_warm_serves_the_page_and_every_script_once():
+    import sys
+
+    application = _small_dash_app()
+    assert application._got_first_request["setup_server"] is False
+    sys.modules.pop("colorsys", None)  # a module nothing here has imported yet
+    results = warm(application.server, imports=("colorsys",))
+    assert "colorsys" in sys.modules
+    paths = [path for path, _ in results]
+    assert all(status == 200 for _, status in results), results
+    assert paths[0] == "/" and "/_dash-layout" in paths and "/_dash-dependencies" in paths
+    assert sum(p.startswith("/_dash-component-suites/") for p in paths) >= 5  # react, renderer, dcc, html...
+    assert application._got_first_request["setup_server"] is True
+
+
+def test_after_warm_concurrent_first_requests_all_find_their_scripts():
+    """Without the warm-up, requests arriving while the first one runs Dash's set-up can
+    get a 404 for a script (the set-up is marked done before the scripts are registered)."""
+    import threading
+
+    application = _small_dash_app()
+    warm(application.server)
+    scripts = [p for p, _ in warm(application.server) if p.startswith("/_dash-component-suites/")]
+    statuses, lock = [], threading.Lock()
+
+    def fetch(path):
+        status = application.server.test_client().get(path).status_code
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=fetch, args=(path,)) for path in scripts * 8]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == len(scripts) * 8 and set(statuses) == {200}

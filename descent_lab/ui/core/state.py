@@ -26,7 +26,8 @@ State shape (JSON-safe)::
 
 A run's ``id`` (0-7) is its identity for its whole life: its colour, its marker and its
 controls' ids. The surface's params may hold ``scale`` (the loss scale c, absent when
-1). A typed surface is ``{"key": "custom", "params": {"expression": text, "xmin": ...}}``.
+1); every surface of ``surfaces.ENTRIES`` is one, the typed one too
+(``{"key": "custom", "params": {"expression": text, "xmin": ...}}``).
 The URL form is in :mod:`ui.core.url`.
 """
 
@@ -34,9 +35,10 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from typing import Any
 
-from descent_lab import lessons, optimizers, surfaces
+from descent_lab import optimizers, surfaces
 
 from . import registry
 
@@ -49,9 +51,6 @@ MAX_NOISE = 10.0  # the noise slider's range (the engine allows more)
 VIEWS = ("overlay", "grid")
 DEFAULT_SURFACE = "valley"
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "adam")
-CUSTOM = "custom"              # a surface the user types (surfaces.from_expression)
-CUSTOM_LABEL = "Custom f(x, y)"
-CUSTOM_BOUNDS = ("xmin", "xmax", "ymin", "ymax")
 SCALE = "scale"                # the loss scale c (f -> c f): a parameter of every surface
 SCALE_PARAM = surfaces.SCALE
 MAX_FAN = 20                   # seeds per run in the noise fan (0 or 1: no fan)
@@ -71,9 +70,12 @@ def short(value: Any, limit: int = 40) -> str:
 
 
 def fmt_number(value: Any) -> str:
-    """Shortest text that reads back to the same value (floats) or true/false."""
+    """Shortest text that reads back to the same value (floats), true/false, or a list of
+    numbers joined by ``;``."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ";".join(fmt_number(v) for v in value)
     number = float(value)
     if number == int(number) and abs(number) < 1e15:
         return str(int(number))
@@ -133,14 +135,39 @@ def parse_number(text: str) -> float | bool | str:
         return text
 
 
+STEPS_SEPARATORS = re.compile(r"[;,\s]+")
+
+
+def steps_value(value: Any) -> Any:
+    """A list of step counts from its text (``"300;600"`` in a link, ``"300, 600"`` typed);
+    anything else as it is (refused by the spec if wrong)."""
+    if isinstance(value, str):
+        parts = [p for p in STEPS_SEPARATORS.split(value.strip()) if p]
+        numbers = [parse_number(p) for p in parts]
+        return numbers if parts else value
+    return value
+
+
 def validate_param(hp: Any, value: Any, owner: str) -> Any:
     """Validate one value against a ``HyperParam`` spec; ValueError with a sentence."""
+    if hp.kind == "steps":
+        try:
+            return hp.validate(steps_value(value))
+        except ValueError as exc:
+            raise ValueError(f"{owner}: {exc}") from None
     if hp.kind == "bool":
         if isinstance(value, bool):
             return hp.validate(value)
         if isinstance(value, (int, float)) and value in (0, 1):
             return hp.validate(bool(value))
         raise ValueError(f"{owner}: {hp.name} must be true or false, got {short(value)}.")
+    if hp.kind == "text":
+        if not isinstance(value, str):
+            raise ValueError(f"{owner}: {hp.name} must be text, got {short(value)}.")
+        try:
+            return hp.validate(value)
+        except ValueError as exc:
+            raise ValueError(f"{owner}: {exc}") from None
     number = as_float(value, f"{owner}: {hp.name}")
     try:
         return hp.validate(number)
@@ -166,30 +193,23 @@ def round_sig(value: float, digits: int = 3) -> float:
 # surface
 # --------------------------------------------------------------------------------
 
+def surface_entry(key: str):
+    return surfaces.ENTRIES[key]
+
+
 def surface_defaults(key: str) -> dict:
-    if key == CUSTOM:
-        (x0, x1), (y0, y1) = surfaces.expression.DEFAULT_BOUNDS
-        return {"expression": surfaces.expression.EXAMPLE, "xmin": x0, "xmax": x1, "ymin": y0, "ymax": y1}
-    return {hp.name: hp.default for hp in surfaces.REGISTRY[key].params}
+    return {hp.name: hp.default for hp in surfaces.ENTRIES[key].params}
 
 
 def surface_params(key: str) -> tuple:
-    """The numeric parameters a surface has (its sliders); none for a typed surface."""
-    return () if key == CUSTOM else surfaces.REGISTRY[key].params
+    """The parameters a surface has (its controls)."""
+    return surfaces.ENTRIES[key].params
 
 
 def get_surface(key: str, params):
-    """``surfaces.get(key, **params)``, also for a typed surface (key ``custom``,
-    params ``expression`` and ``xmin``..``ymax``) and with the loss scale
-    (``params["scale"]``, absent when 1). ValueError for anything refused."""
-    params = dict(params)
-    scale = params.pop(SCALE, 1.0)
-    if key == CUSTOM:
-        bounds = ((params.get("xmin"), params.get("xmax")), (params.get("ymin"), params.get("ymax")))
-        surface = surfaces.from_expression(params.get("expression"), bounds)
-        scale = SCALE_PARAM.validate(scale)
-        return surface.scaled(scale) if scale != 1.0 else surface
-    return surfaces.get(key, scale=scale, **params)
+    """``surfaces.get(key, **params)`` (the loss scale rides in ``params["scale"]``, absent
+    when 1). ``surfaces.SurfaceError`` (a ValueError naming the refused fields) otherwise."""
+    return surfaces.get(key, **dict(params))
 
 
 def make_surface(state_surface: dict):
@@ -204,88 +224,43 @@ def unscaled(state_surface: dict) -> dict:
 
 
 def surface_label(state_surface: dict) -> str:
-    if state_surface["key"] == CUSTOM:
-        return CUSTOM_LABEL
-    return surfaces.REGISTRY[state_surface["key"]].label
-
-
-def _validate_scale(given: dict, label: str, errors: Errors) -> float:
-    """The loss scale from a surface's params (popped from ``given``); 1 if refused."""
-    if SCALE not in given:
-        return 1.0
-    try:
-        return float(validate_param(SCALE_PARAM, given.pop(SCALE), label))
-    except ValueError as exc:
-        errors.append(fallback(exc, 1.0))
-        return 1.0
-
-
-def _bounds_refused(exc: ValueError) -> bool:
-    return "bounds" in str(exc)
+    return surfaces.ENTRIES[state_surface["key"]].label
 
 
 def _default_surface() -> dict:
     return {"key": DEFAULT_SURFACE, "params": surface_defaults(DEFAULT_SURFACE)}
 
 
-def _validate_custom(given: dict) -> tuple[dict | None, Errors]:
-    """A typed surface's params, parsed by the engine; None (and why) if refused."""
-    errors: Errors = []
-    given = dict(given)
-    scale = _validate_scale(given, CUSTOM_LABEL, errors)
-    params = surface_defaults(CUSTOM)
-    text = given.pop("expression", params["expression"])
-    instead = f"using {surfaces.REGISTRY[DEFAULT_SURFACE].label}."
-    if not isinstance(text, str):
-        return None, [f"{CUSTOM_LABEL}: the expression must be text, got {short(text)}; {instead}"]
-    params["expression"] = text
-    for name in CUSTOM_BOUNDS:
-        if name in given:
-            try:
-                params[name] = as_float(given.pop(name), f"{CUSTOM_LABEL}: {name}")
-            except ValueError as exc:
-                errors.append(fallback(exc, params[name]))
-    for name in given:
-        errors.append(f"{CUSTOM_LABEL} has no parameter {short(name)}; ignored.")
-    try:
-        get_surface(CUSTOM, params)
-    except ValueError as exc:
-        if not _bounds_refused(exc):
-            return None, errors + [f"{CUSTOM_LABEL}: {str(exc).rstrip('. ')}; {instead}"]
-        errors.append(f"{CUSTOM_LABEL}: " + fallback(exc, "the default bounds"))
-        params.update({k: v for k, v in surface_defaults(CUSTOM).items() if k != "expression"})
-        try:
-            get_surface(CUSTOM, params)
-        except ValueError as again:
-            return None, errors + [f"{CUSTOM_LABEL}: {str(again).rstrip('. ')}; {instead}"]
-    if scale != 1.0:
-        params[SCALE] = scale
-    return {"key": CUSTOM, "params": params}, errors
+def _refused(exc: Exception, label: str) -> str:
+    return f"{label}: {str(exc).rstrip('. ')}"
 
 
 def validate_surface(raw: Any) -> tuple[dict, Errors]:
+    """A known surface with each of its parameters validated (defaults filled), then built
+    by the engine. A refused value falls back to its default with a message; a combination
+    the engine refuses falls back on the fields it names (a typed function's bounds), or
+    to the surface's defaults, or to the default surface."""
     errors: Errors = []
     if not isinstance(raw, dict):
         if raw is not None:
             errors.append(f"Surface settings were malformed ({short(raw)}); using the default surface.")
         return _default_surface(), errors
     key = raw.get("key")
-    given = raw.get("params") or {}
-    if key == CUSTOM:
-        if not isinstance(given, dict):
-            errors.append(f"{CUSTOM_LABEL}: parameters were malformed; using defaults.")
-            given = {}
-        surface, more = _validate_custom(given)
-        return (surface or _default_surface()), errors + more
-    if not isinstance(key, str) or key not in surfaces.REGISTRY:
-        errors.append(f"Unknown surface {short(key)}; using {surfaces.REGISTRY[DEFAULT_SURFACE].label}.")
+    if not isinstance(key, str) or key not in surfaces.ENTRIES:
+        errors.append(f"Unknown surface {short(key)}; using {surfaces.ENTRIES[DEFAULT_SURFACE].label}.")
         return _default_surface(), errors
-    entry = surfaces.REGISTRY[key]
+    entry = surfaces.ENTRIES[key]
+    given = raw.get("params") or {}
     if not isinstance(given, dict):
         errors.append(f"{entry.label}: parameters were malformed; using defaults.")
         given = {}
     given = dict(given)
-    scale = _validate_scale(given, entry.label, errors)
+    scale = 1.0
+    if SCALE in given:
+        try:
+            scale = float(validate_param(SCALE_PARAM, given.pop(SCALE), entry.label))
+        except ValueError as exc:
+            errors.append(fallback(exc, 1.0))
     params = {}
     for hp in entry.params:
         params[hp.name] = hp.default
@@ -299,9 +274,22 @@ def validate_surface(raw: Any) -> tuple[dict, Errors]:
             errors.append(f"{entry.label} has no parameter {short(name)}; ignored.")
     try:
         surfaces.get(key, **params)
-    except ValueError as exc:  # a combination the engine refuses
-        errors.append(f"{entry.label}: " + fallback(exc, "its defaults"))
-        params = surface_defaults(key)
+    except surfaces.SurfaceError as exc:  # a combination the engine refuses: reset what it names
+        defaults = surface_defaults(key)
+        named = [f for f in exc.fields if f in defaults]
+        texts = {hp.name for hp in entry.params if hp.kind == "text"}
+        retry = {**params, **{f: defaults[f] for f in named}}
+        try:
+            if texts & set(named) or not named:  # a refused text is not swapped for another one
+                raise exc
+            surfaces.get(key, **retry)
+        except surfaces.SurfaceError as again:
+            if key == DEFAULT_SURFACE:
+                return _default_surface(), errors + [_refused(again, entry.label) + "; using its defaults."]
+            return _default_surface(), errors + [
+                _refused(again, entry.label) + f"; using {surfaces.ENTRIES[DEFAULT_SURFACE].label}."]
+        errors.append(_refused(exc, entry.label) + "; using the default " + ", ".join(named) + ".")
+        params = retry
     if scale != 1.0:
         params[SCALE] = scale
     return {"key": key, "params": params}, errors
@@ -380,6 +368,10 @@ def _validate_schedule(raw: Any, owner: str, errors: Errors) -> dict:
     if raw is None:
         return {"kind": "constant"}
     try:
+        spec = optimizers.SCHEDULES.get(raw.get("kind")) if isinstance(raw, dict) else None
+        if spec is not None:  # lists of steps arrive as text ("300;600") or JSON lists
+            raw = {**raw, **{hp.name: steps_value(raw[hp.name]) for hp in spec.params
+                             if hp.kind == "steps" and hp.name in raw}}
         return optimizers.validate_schedule(raw)
     except ValueError as exc:
         errors.append(f"{owner}: " + fallback(exc, "a constant learning rate"))
@@ -533,8 +525,12 @@ def check_view(value: Any) -> str:
     return value
 
 
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
 def check_lesson(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and value in lessons.LESSONS):
+    """A lesson key's form (which lessons exist is the race's business: ``ui.race.teach``)."""
+    if value is None or (isinstance(value, str) and _SLUG.match(value)):
         return value
     raise ValueError(f"Unknown lesson {short(value)}")
 
@@ -582,7 +578,7 @@ def validate_state(raw: Any) -> tuple[dict, Errors]:
         runs, more = validate_runs(raw["runs"])
         errors += more
     else:
-        runs = default_state(surface["key"] if surface["key"] != CUSTOM else DEFAULT_SURFACE)["runs"]
+        runs = default_state()["runs"]
         for run in runs:
             run["hparams"] = default_hparams(run["optimizer"], surface)
     start, more = validate_start(raw.get("start"), surface)

@@ -5,7 +5,7 @@
     ?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=adam(lr=0.3)~cosine(T_max=200)
      &start=-8,2&steps=150&seed=0&frame=0&view=overlay[&lesson=momentum-ravine]
      [&noise=0.5&fan=10&show=grad,angle&compare=angle=45&box=-9,1,-3,3]
-     ; a typed surface: surface=custom(xmin=-5,...)&f=<text>
+     ; a surface's text parameters follow it: surface=custom(xmin=-5,...)&expression=<text>
 
 A run whose id is not its position is written ``id:optimizer(...)`` (``run=3:adam(lr=0.1)``),
 so a shared link keeps every run's colour. ``?lesson=KEY`` alone loads the lesson's whole
@@ -22,8 +22,10 @@ from . import state as st
 
 MAX_URL_LENGTH = 8_000
 _CALL = re.compile(r"^\s*(?:(\d+)\s*:)?\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*?)\))?\s*$", re.S)
-_SAFE = "(),=.:-_+~"
+_SAFE = "(),=.:-_+~;"  # ";" joins a list of steps (a schedule's milestones)
 _SAFE_TEXT = "(),.*-_"  # a typed expression: "+" must be escaped (a query string reads it as a space)
+# Query names of the surfaces' text parameters (and "f", the typed function's older name).
+TEXT_NAMES = {"expression": "expression", "f": "expression"}
 
 
 def _call(name: str, params: dict) -> str:
@@ -43,12 +45,16 @@ def _run_text(run: dict, position: int) -> str:
     return text
 
 
+def _text_params(key: str) -> set[str]:
+    return {hp.name for hp in st.surface_params(key) if hp.kind == "text"}
+
+
 def encode_url(state: dict) -> str:
     """The query string (with its leading ``?``) for a validated state."""
-    surface_params = {k: v for k, v in state["surface"]["params"].items() if k != "expression"}
-    parts = [("surface", _call(state["surface"]["key"], surface_params))]
-    if state["surface"]["key"] == st.CUSTOM:  # the typed text, re-parsed on load
-        parts.append(("f", state["surface"]["params"]["expression"]))
+    key, params = state["surface"]["key"], state["surface"]["params"]
+    texts = _text_params(key)
+    parts = [("surface", _call(key, {k: v for k, v in params.items() if k not in texts}))]
+    parts += [(name, params[name]) for name in sorted(texts)]  # typed text, re-parsed on load
     parts += [("run", _run_text(run, i)) for i, run in enumerate(state["runs"])] or [("run", "")]
     parts += [
         ("start", ",".join(st.fmt_number(c) for c in state["start"])),
@@ -68,7 +74,7 @@ def encode_url(state: dict) -> str:
     parts += [("frame", str(state.get("frame", 0))), ("view", state["view"])]
     if state.get("lesson"):
         parts.append(("lesson", state["lesson"]))
-    return "?" + "&".join(f"{k}={quote(v, safe=_SAFE if k != 'f' else _SAFE_TEXT)}" for k, v in parts)
+    return "?" + "&".join(f"{k}={quote(v, safe=_SAFE_TEXT if k in texts else _SAFE)}" for k, v in parts)
 
 
 def _params(inner: str | None, what: str, name: str) -> dict:
@@ -130,7 +136,7 @@ def read_url(search: Any) -> tuple[dict | None, st.Errors]:
     raw: dict = {}
     runs: list = []
     saw_runs = False
-    expression = None
+    texts: dict = {}
     for key, value in parse_qsl(search.lstrip("?"), keep_blank_values=True):
         try:
             if key == "surface":
@@ -149,8 +155,8 @@ def read_url(search: Any) -> tuple[dict | None, st.Errors]:
                 raw[key] = st.parse_number(value)
             elif key in ("view", "lesson"):
                 raw[key] = value
-            elif key == "f":
-                expression = value
+            elif key in TEXT_NAMES:
+                texts[TEXT_NAMES[key]] = value
             elif key == "show":
                 raw["show"] = [name for name in value.split(",") if name.strip()]
             elif key == "compare":
@@ -164,13 +170,13 @@ def read_url(search: Any) -> tuple[dict | None, st.Errors]:
         runs = runs[: st.MAX_RUNS]
     if saw_runs:
         raw["runs"] = runs
-    if expression is not None:
-        surface = raw.get("surface")
-        if isinstance(surface, dict) and surface.get("key") == st.CUSTOM:
-            surface["params"]["expression"] = expression
+    surface = raw.get("surface")
+    for name, text in texts.items():
+        key = surface.get("key") if isinstance(surface, dict) else None
+        if key in st.surfaces.ENTRIES and name in _text_params(key):
+            surface["params"][name] = text
         else:
-            errors.append("The address has a typed function (f=...) but its surface is not "
-                          f"{st.CUSTOM_LABEL!r}; ignored.")
+            errors.append(f"The address has a {name} for a surface that takes none; ignored.")
     if "surface" in raw and "start" not in raw:
         raw["start"] = None
     return raw, errors

@@ -4,8 +4,8 @@ A float knob becomes a ``dcc.Slider`` (over log10 values when ``scale == "log"``
 marks formatted back to real values) and, beside it, a text field holding the exact
 value: the slider is for feel, the field for the value you mean (a learning rate of
 2.0 vs 2.1 at the stability edge). The slider reports its ``value`` once, on release
-(``updatemode="mouseup"``); while the hand moves, its ``drag_value`` drives a preview
-of the paths (``ui.race.preview``). ``high_open`` ranges such as betas stop one step
+(``updatemode="mouseup"``); while the hand moves, the page previews the paths from the
+thumb's value (``ui.race.preview``) and commits the value when the hand lets go. ``high_open`` ranges such as betas stop one step
 short of the bound. A bool knob becomes a checkbox. Knobs marked ``advanced`` go into a
 collapsed "more settings" section. Adding an optimizer or a surface to its registry
 therefore adds its controls to the app with no UI code.
@@ -24,8 +24,21 @@ from .theme import fmt_value
 LOG_STEP = 0.01  # slider resolution in decades: 2.3 % per step
 
 
+WIDEST_SLIDER = 1e4  # a linear range wider than this is typed in a field, not dragged
+
+
 def is_log(hp: Any) -> bool:
-    return hp.scale == "log" and hp.kind != "bool"
+    return hp.scale == "log" and hp.kind in ("float", "int")
+
+
+def is_number(hp: Any) -> bool:
+    return hp.kind in ("float", "int")
+
+
+def has_slider(hp: Any) -> bool:
+    """Whether a knob gets a slider: numbers over a range a hand can cover (a log scale,
+    or a linear span up to :data:`WIDEST_SLIDER`); text and plot bounds are typed."""
+    return is_number(hp) and (is_log(hp) or float(hp.high) - float(hp.low) <= WIDEST_SLIDER)
 
 
 def linear_step(hp: Any) -> float:
@@ -33,7 +46,8 @@ def linear_step(hp: Any) -> float:
     span = float(hp.high) - float(hp.low)
     if span <= 0:
         return 1.0
-    return 10.0 ** math.floor(math.log10(span / 200.0))
+    step = 10.0 ** math.floor(math.log10(span / 200.0))
+    return max(1.0, step) if hp.kind == "int" else step
 
 
 def _round(value: float, step: float) -> float:
@@ -67,8 +81,10 @@ def from_slider(hp: Any, position: Any) -> Any:
         position = float(position)
     except OverflowError:  # an integer beyond float range
         return math.inf
-    if not math.isfinite(position) or not is_log(hp):
+    if not math.isfinite(position):
         return position
+    if not is_log(hp):
+        return round(position) if hp.kind == "int" and position == round(position) else position
     if abs(position) > 300:  # 10 ** position would overflow (or vanish): refused by validation
         return math.inf if position > 0 else 0.0
     # Three significant digits: the slider cannot resolve more, and the legend,
@@ -95,6 +111,16 @@ def slider_marks(hp: Any) -> dict:
     return {low: fmt_value(hp.low), high: fmt_value(high)}
 
 
+def named(name: str, control, class_name: str = "", **attrs) -> html.Div:
+    """A box giving the Dash control inside it an accessible name.
+
+    Dash 4's Slider, RangeSlider, RadioItems, Checklist and Dropdown accept no ``aria-*``
+    property. The browser (``assets/00_core.js``, ``nameControls``) names the control in the
+    nearest box with a ``data-name``: slider thumbs get it as ``aria-label``, an option list
+    becomes a radio group or group of that name, a dropdown's button reads "name: value"."""
+    return html.Div(control, className=class_name or None, **{"data-name": name}, **attrs)
+
+
 def dom_id(control_id: dict) -> str:
     """A plain DOM id for a label's ``htmlFor`` (the text field of the control)."""
     return "-".join(str(control_id[k]) for k in sorted(control_id))
@@ -106,6 +132,18 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
     ``owner`` names what the knob belongs to in accessible names ("run 2")."""
     help_text = hp.help or hp.label
     name = f"{hp.label} ({owner})" if owner else hp.label
+    if hp.kind == "text":
+        field = dcc.Input(id=text_id, type="text", value=value, debounce=True, spellCheck=False, autoComplete="off",
+                          className="text-input")
+        return html.Div([html.Label([html.Span(hp.label, className="control-label", title=help_text), field],
+                                    className="control-text"),
+                         html.P(help_text + " Press Enter to apply.", className="hint")],
+                        className="control control-wide", **{"data-name": name})
+    if hp.kind == "steps" or is_number(hp) and not has_slider(hp):
+        field = dcc.Input(id=text_id, type="text", value=fmt_value(value), debounce=True, inputMode="decimal",
+                          spellCheck=False, autoComplete="off", className="number")
+        return html.Label([html.Span(hp.label), field], className="field control-field", title=help_text,
+                          **{"data-name": name})
     if hp.kind == "bool":
         box = dcc.Checklist(
             id=slider_id,
@@ -114,7 +152,7 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
             className="control-check",
             inputClassName="check-input",
         )
-        return html.Div([box], className="control control-bool", title=help_text)
+        return html.Div([box], className="control control-bool", title=help_text, **{"data-name": name})
     low, high, step = slider_range(hp)
     field_id = dom_id(text_id) if isinstance(text_id, dict) else text_id
     text = dcc.Input(id=text_id, type="text", value=fmt_value(value), debounce=True, inputMode="decimal",
@@ -142,10 +180,12 @@ def control(hp: Any, value: Any, slider_id: dict | str, text_id: dict | str, own
 def controls(params, values: dict, slider_id, text_id, owner: str = "") -> list:
     """Every control of a set of HyperParams: main knobs first, advanced ones folded away.
     ``slider_id(name)`` and ``text_id(name)`` give each knob's ids."""
-    main, advanced = [], []
+    main, advanced, fields = [], [], []
     for hp in params:
         widget = control(hp, values.get(hp.name, hp.default), slider_id(hp.name), text_id(hp.name), owner)
-        (advanced if hp.advanced else main).append(widget)
+        (fields if is_number(hp) and not has_slider(hp) else advanced if hp.advanced else main).append(widget)
+    if fields:  # typed numbers side by side (a plot's bounds)
+        main.append(html.Div(fields, className="fields"))
     if advanced:
         main.append(html.Details([html.Summary("More settings"), *advanced], className="advanced"))
     return main
@@ -179,3 +219,15 @@ def notice(text: str) -> list:
     """The alert area's content for what the app changed on its own (not a refusal)."""
     return [html.Div([html.Span(text), html.Button("OK", id=ids.ALERT_CLOSE, className="alert-close", n_clicks=0)],
                      className="alert notice", role="status")]
+
+
+def formula(key: str, markdown: str, label: str = "formula", class_name: str = "rule") -> html.Div:
+    """A formula typeset on demand: a button shows it (MathJax, about 2 MB, is fetched with
+    the first formula a person opens, not with the page)."""
+    return html.Div(
+        [html.Button(label, id={"type": ids.FORMULA_TOGGLE, "key": key}, n_clicks=0, className="formula-toggle",
+                     **{"aria-expanded": "false"}),
+         html.Div(id={"type": ids.FORMULA_BODY, "key": key}, className=class_name),
+         dcc.Store(id={"type": ids.FORMULA_SRC, "key": key}, data=markdown)],
+        className="formula-box",
+    )

@@ -9,7 +9,19 @@ page sends nothing more. Each data group of :mod:`ui.core.registry` has one pack
              (:func:`optimizers.diagnostics.velocity_direction`);
 * ``angle``  the angle between each step and ``-g`` (:func:`~optimizers.diagnostics.descent_angle`);
 * ``sharp``  ``lr * lambda_max(H)`` (:func:`~optimizers.diagnostics.sharpness`);
-* ``state``  the optimizer's buffers after each update.
+* ``edge``   the effective sharpness, the run's own edge and why it diverged,
+             oscillated or settled (:func:`optimizers.stability.report`);
+* ``flows``  a gradient-descent run's gradient flow and central flow at each step, the
+             central flow's predicted oscillation (sigma along the top eigenvector) and a
+             sentence comparing them with the run (:func:`optimizers.flows.describe`);
+* ``theory`` the formulas that apply beside what the run measures, as text rows
+             (:mod:`ui.instruments.theory`);
+* ``batch``  on a data surface, every few steps: the moves of fresh minibatches and of
+             the full batch from the run's point, and the minimum of the minibatch it used
+             (:func:`surfaces.data.minibatch_view`).
+
+The readout sends no arrays: the server renders the paused step's numbers
+(``ui.instruments.readout``).
 
 The noise fan (K seeds per run) is packed by :func:`fan_payload`. Index ``k`` of a
 per-update array is the update applied at ``xy[k]``, i.e. torch's step ``t = k + 1``.
@@ -22,6 +34,8 @@ import math
 import numpy as np
 
 from descent_lab import optimizers
+from descent_lab.optimizers import stability
+from descent_lab.surfaces.data import GLM, minibatch_view
 from descent_lab.optimizers.diagnostics import (
     descent_angle,
     sharpness,
@@ -30,6 +44,7 @@ from descent_lab.optimizers.diagnostics import (
 
 from ..core import engine, registry
 from ..core.codec import encode_f4
+from . import theory
 
 # Fan: at most this many cloud points per run (K paths x steps, strided to fit).
 FAN_POINTS_PER_RUN = 8_000
@@ -66,12 +81,57 @@ def _sharp(traj, surface) -> dict:
         return {"sharp": encode_f4(sharpness(traj, surface))}
 
 
-def _state(traj, surface) -> dict:
-    return {"state": {name: {"x": encode_f4(arr[:, 0]), "y": encode_f4(arr[:, 1])}
-                      for name, arr in traj.state.items()}}
+def _edge(traj, surface) -> dict:
+    """The effective sharpness of each update (absent when no edge is known), the run's
+    own edge (None then) and the sentence of why."""
+    report = stability.report(traj, surface)
+    out = {"edge_limit": report.limit, "edge_note": report.verdict}
+    if report.value is not None:
+        out["edge"] = encode_f4(report.value)
+    return out
 
 
-PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "state": _state}
+def _flows(traj, surface) -> dict:
+    """The flows of a gradient-descent run (NaN where a flow stopped) and the sentence."""
+    result = engine.flows_of(traj, surface)
+    out = {"flows_note": result.note}
+    if result.gradient is not None:
+        out["gf_x"], out["gf_y"] = _pair(result.gradient.xy)
+    if result.central is not None:
+        out["cf_x"], out["cf_y"] = _pair(result.central.xy)
+        out["cf_s"] = encode_f4(result.central.sigma)
+        out["cf_ux"], out["cf_uy"] = _pair(result.central.u)
+    return out
+
+
+def _batch(traj, surface) -> dict:
+    """A data surface's minibatch view of the run (its frames every ``stride`` updates)."""
+    model = surface.stochastic
+    if not isinstance(model, GLM):
+        return {"batch_note": "this surface has no data set: its only noise is the Gaussian noise slider's."}
+    view = minibatch_view(model, traj.xy, traj.lr, traj.seed)
+    m = len(view.frames)
+    missing = int(np.isnan(view.minimizer).any(axis=1).sum())
+    if model.minibatched:
+        note = (f"minibatches of {model.batch} of {model.size}: their gradients scatter about the full one by "
+                f"{view.spread:.2g} times its size (RMS over the run)"
+                + (f"; {missing} of the {m} drawn have no minimum of their own" if missing else ""))
+    else:
+        note = f"the full batch of {model.size}: every gradient is exact (a smaller batch size gives minibatch noise)"
+    if view.stride > 1:
+        note += f"; shown every {view.stride} steps"
+    return {"batch_note": note + ".", "batch_stride": view.stride, "batch_k": int(view.cloud.shape[1]),
+            "cloud_x": encode_f4(view.cloud[..., 0].ravel()), "cloud_y": encode_f4(view.cloud[..., 1].ravel()),
+            "full_x": encode_f4(view.full[:, 0]), "full_y": encode_f4(view.full[:, 1]),
+            "bmin_x": encode_f4(view.minimizer[:, 0]), "bmin_y": encode_f4(view.minimizer[:, 1])}
+
+
+def _theory(traj, surface) -> dict:
+    return {"theory": theory.run_payload(traj, surface)}
+
+
+PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "edge": _edge,
+           "flows": _flows, "theory": _theory, "batch": _batch}
 assert set(PACKERS) == set().union(*(inst.needs for inst in registry.INSTRUMENTS))
 
 

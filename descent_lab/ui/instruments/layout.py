@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from ..core import ids, plot, registry
+from ..core import ids, plot, registry, widgets
 
 CHART_CONFIG = {
     "displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False, "showLink": False,
     "displayModeBar": False, "staticPlot": False,
 }
 GRAPH3D_CONFIG = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
-                  "showLink": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"]}
+                  "showLink": False, "scrollZoom": True, "modeBarButtonsToRemove": ["toImage"], "responsive": True}
 
 ARROW_LEGEND_TEXT = [
     html.Span([html.I(className="arrow-key grad"), "−g: direction only, fixed length"]),
@@ -42,25 +42,49 @@ def chart_layouts() -> dict:
     return out
 
 
-def toggles() -> dcc.Checklist:
-    return dcc.Checklist(
+def toggles() -> html.Div:
+    return widgets.named("Instruments", dcc.Checklist(
         id=ids.SHOW,
         options=[{"label": html.Span(inst.label, title=inst.help), "value": inst.name}
                  for inst in registry.INSTRUMENTS],
         value=[], inline=True, className="instrument-toggles", inputClassName="check-input",
-    )
+    ))
+
+
+def notes_box(inst, class_name: str) -> html.Div:
+    """An instrument's line per run (filled by the browser). Its height is fixed so the
+    charts do not move when it changes, so it scrolls: keyboard users reach it with Tab."""
+    return html.Div(className=class_name, tabIndex="0", role="note",
+                    **{"aria-live": "polite", "data-notes": inst.name, "aria-label": f"{inst.label}: per run"})
 
 
 def chart_boxes() -> list:
-    """One hidden box per instrument chart (shown while the instrument is on)."""
+    """One hidden box per instrument chart (shown while the instrument is on); a chart
+    with notes has a line per run under it, filled by the browser from the runs. Each box
+    is a figure named after its chart (its notes stay readable inside it)."""
+    boxes = []
+    for inst in registry.INSTRUMENTS:
+        if inst.where != "chart":
+            continue
+        parts = [dcc.Graph(id=ids.chart(inst.name), config=CHART_CONFIG, className="chart", responsive=True,
+                           figure={"data": [], "layout": {"template": None}})]
+        if inst.notes:
+            parts.append(notes_box(inst, "chart-notes"))
+        boxes.append(html.Div(parts, id=ids.box(ids.chart(inst.name)),
+                              className="chart-box instrument-box" + (" has-notes" if inst.notes else ""),
+                              style={"display": "none"}, role="figure",
+                              **{"data-chart": inst.name, "aria-label": f"{inst.label}: {inst.chart_title}"}))
+    return boxes
+
+
+def path_legends() -> list:
+    """What each instrument drawn on the contour draws (hidden while it is off), with its
+    sentence per run under it."""
     return [
-        html.Div(
-            dcc.Graph(id=ids.chart(name), config=CHART_CONFIG, className="chart", responsive=True,
-                      figure={"data": [], "layout": {"template": None}}),
-            id=ids.box(ids.chart(name)), className="chart-box instrument-box", style={"display": "none"},
-            **{"data-chart": name},
-        )
-        for name in registry.CHARTS
+        html.Div([html.P(inst.legend, className="path-legend-text"),
+                  *([notes_box(inst, "chart-notes path-notes")] if inst.notes else [])],
+                 className="path-legend", hidden=True, **{"data-legend": inst.name})
+        for inst in registry.INSTRUMENTS if inst.where == "path"
     ]
 
 
@@ -71,17 +95,30 @@ def arrow_legend() -> html.Div:
 def readout_box() -> html.Div:
     return html.Div(
         [html.Div(id=ids.READOUT_LIVE, className="readout-live", **{"aria-live": "off"}),
+         html.Div(id=ids.READOUT_TABLE, className="readout-numbers"),
          dcc.Loading(html.Div(id=ids.READOUT, className="readout-rules"), type="dot", delay_show=400),
          dcc.Store(id=ids.READOUT_REQUEST)],
         id=ids.box(ids.READOUT), className="instrument-box readout", style={"display": "none"},
     )
 
 
+def panel_boxes() -> list:
+    """A box per panel instrument the browser fills from the runs (the theory panel),
+    hidden while it is off; the readout has its own server-rendered box."""
+    return [
+        html.Section([html.H3(inst.label.capitalize(), className="panel-title"),
+                      html.Div(className="panel-body", **{"aria-live": "polite"})],
+                     className=f"instrument-box panel-box {inst.name}", hidden=True, **{"data-panel": inst.name})
+        for inst in registry.INSTRUMENTS if inst.where == "panel" and inst.needs
+    ]
+
+
 def view3d_box() -> html.Div:
+    """The 3D view's box: the browser draws it with Plotly's 3D bundle, fetched the first
+    time the view opens (the page itself carries only the cartesian bundle)."""
     return html.Div(
-        dcc.Graph(id=ids.chart("view3d"), config=GRAPH3D_CONFIG, className="view3d", responsive=True,
-                  style={"height": "min(60vh, 560px)", "minHeight": "300px"},
-                  figure={"data": [], "layout": {"template": None}}),
+        html.Div(id=ids.chart("view3d"), className="view3d", role="img",
+                 **{"aria-label": "The surface in 3D with the paths on it"}),
         id=ids.box(ids.chart("view3d")), className="instrument-box", style={"display": "none"},
     )
 
@@ -91,6 +128,6 @@ def panel() -> html.Section:
     beside the contour)."""
     return html.Section(
         [html.H2("Instruments", className="sr-only"), toggles(), arrow_legend(), readout_box(), view3d_box(),
-         dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data=chart_layouts())],
+         dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data={**chart_layouts(), "view3d_config": GRAPH3D_CONFIG})],
         id=ids.INSTRUMENTS, className="instruments",
     )

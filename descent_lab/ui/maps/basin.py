@@ -18,6 +18,7 @@ from descent_lab.optimizers import sweeps
 from ..core.labels import hparam_label as run_label
 from ..core.state import Errors, get_surface, surface_label
 from ..core.theme import fmt_value, run_color
+from ..serving import budget
 from .common import (
     BASIN_COLORS,
     BASIN_DIVERGED_COLOR,
@@ -41,6 +42,7 @@ from .common import (
     check_work,
     click_point,
     nearest_index,
+    sweep_work,
 )
 
 # basin map
@@ -123,9 +125,16 @@ def compute_basin(surface_key: str, surface_params: tuple, optimizer: str, hpara
                   noise: float, seed: int) -> sweeps.Map:
     """One run's basin map (cached: pure in its arguments)."""
     surface = get_surface(surface_key, surface_params)
-    result = sweeps.basin_map(optimizer, surface, steps, n=n, **dict(hparams), **_noise_kwargs(noise, seed, n * n))
+    result = sweeps.basin_map(optimizer, surface, steps, n=n, deadline=budget.current_deadline(), **dict(hparams),
+                              **_noise_kwargs(noise, seed, n * n))
     _readonly(result.x_values, result.y_values, result.values, result.diverged)
     return result
+
+
+def basin_budget(req: BasinRequest) -> budget.Estimate:
+    """The maps' engine work: one batch of n x n starts per run."""
+    return sweep_work([(f"run {r.index + 1}'s {req.n} x {req.n} map of {req.steps:,} steps", r.optimizer,
+                        req.surface, req.steps, req.n * req.n, dict(r.hparams)) for r in req.runs])
 
 
 def compute_basins(req: BasinRequest) -> list[sweeps.Map]:

@@ -71,8 +71,8 @@ def hparam_compute(client_state: Any, run: Any, y_name: Any, n: Any, steps: Any,
     hits = hyperparameter.compute_hparam_map.cache_info().hits
     began = time.perf_counter()
     try:
-        result = hyperparameter.compute_hparam_map(req)
-    except ValueError as exc:  # the engine refused a combination the checks let through
+        result = common.admitted(hyperparameter.hparam_budget(req), hyperparameter.compute_hparam_map, req)
+    except ValueError as exc:  # over the budget, busy, or the engine refused a combination
         return _refuse(HMAP_OUTPUTS, [f"Could not compute this map: {exc}"])
     seconds = time.perf_counter() - began
     state, _ = common._state(client_state)
@@ -99,7 +99,7 @@ def hparam_click(client_state: Any, click: Any, request: Any) -> dict:
                                       "optimizer or other settings, the surface, start, noise or seed): "
                                       "compute the map again, then pick a cell."])
     try:
-        result = hyperparameter.compute_hparam_map(req)
+        result = common.admitted(hyperparameter.hparam_budget(req), hyperparameter.compute_hparam_map, req)
         setting = hyperparameter.hparam_cell(req, result, click)
     except ValueError as exc:
         return _refuse(HMAP_OUTPUTS, [common._sentence(exc)])
@@ -120,7 +120,7 @@ def basin_compute(client_state: Any, runs: Any, n: Any, steps: Any) -> dict:
     hits = basin.compute_basin.cache_info().hits
     began = time.perf_counter()
     try:
-        results = basin.compute_basins(req)
+        results = common.admitted(basin.basin_budget(req), basin.compute_basins, req)
     except ValueError as exc:
         return _refuse(BASIN_OUTPUTS, [f"Could not compute the basin map: {exc}"])
     seconds = time.perf_counter() - began
@@ -148,11 +148,11 @@ def basin_click(client_state: Any, click: Any, request: Any, now: float | None =
     if state["surface"] != {"key": req.surface_key, "params": dict(req.surface_params)}:
         return _refuse(BASIN_OUTPUTS, ["This basin map was computed for another surface: compute it again."])
     try:
-        x, y = basin.basin_start(req, basin.compute_basins(req), click)
+        x, y = basin.basin_start(req, common.admitted(basin.basin_budget(req), basin.compute_basins, req), click)
     except ValueError as exc:
         return _refuse(BASIN_OUTPUTS, [common._sentence(exc)])
     out = _blank(BASIN_OUTPUTS)
-    out["action"] = {"kind": "click", "value": {"x": x, "y": y}, "exact": True, "reveal": True,
+    out["action"] = {"kind": "start", "value": {"x": x, "y": y}, "reveal": True,
                      "t": int((time.time() if now is None else now) * 1000)}
     return out
 
@@ -169,7 +169,7 @@ def tune_compute(client_state: Any, runs: Any, objective: Any, steps: Any, n_lr:
     hits = tune.compute_tune_one.cache_info().hits
     began = time.perf_counter()
     try:
-        results = tune.compute_tune(req)
+        results = common.admitted(tune.tune_budget(req), tune.compute_tune, req)
     except ValueError as exc:
         return _refuse(TUNE_OUTPUTS, [f"Could not tune these runs: {exc}"])
     seconds = time.perf_counter() - began
@@ -197,13 +197,14 @@ def csv_download(which: Any, request: Any) -> tuple[Any, Any]:
     try:
         if which == ids.HMAP_CSV:
             req, errors = hyperparameter.parse_hparam_request(request)
-            frame = req and hyperparameter.hparam_frame(req, hyperparameter.compute_hparam_map(req))
+            frame = req and hyperparameter.hparam_frame(
+                req, common.admitted(hyperparameter.hparam_budget(req), hyperparameter.compute_hparam_map, req))
         elif which == ids.BASIN_CSV:
             req, errors = basin.parse_basin_request(request)
-            frame = req and basin.basin_frame(req, basin.compute_basins(req))
+            frame = req and basin.basin_frame(req, common.admitted(basin.basin_budget(req), basin.compute_basins, req))
         else:
             req, errors = tune.parse_tune_request(request)
-            frame = req and tune.tune_frame(req, tune.compute_tune(req))
+            frame = req and tune.tune_frame(req, common.admitted(tune.tune_budget(req), tune.compute_tune, req))
     except ValueError as exc:
         return NO, alerts([f"Could not export the {what}: {exc}"])
     if req is None:
@@ -215,8 +216,15 @@ def csv_download(which: Any, request: Any) -> tuple[Any, Any]:
 # registration
 # ------------------------------------------------------------------------------
 
-def _race_outputs() -> list[Output]:
-    return [Output(ids.ACTION, "data", allow_duplicate=True)]
+def _outputs(graph: str, request: str, note: str, stale: str | None) -> dict:
+    """A map's named outputs: its figure, stored request, caption, staleness line, the
+    alert area and the race's action store (a new set-up or start for the race)."""
+    out = {"figure": Output(graph, "figure"), "request": Output(request, "data"), "note": Output(note, "children"),
+           "alerts": Output(ids.ALERTS, "children", allow_duplicate=True),
+           "action": Output(ids.ACTION, "data", allow_duplicate=True)}
+    if stale is not None:
+        out["stale"] = Output(stale, "children", allow_duplicate=True)
+    return out
 
 
 def _clicked(n_clicks: Any) -> bool:
@@ -225,13 +233,8 @@ def _clicked(n_clicks: Any) -> bool:
 
 def register(app: dash.Dash) -> None:
     @app.callback(
-        Output(ids.HMAP_GRAPH, "figure"),
-        Output(ids.HMAP_REQUEST, "data"),
-        Output(ids.HMAP_NOTE, "children"),
-        Output(ids.HMAP_STALE, "children", allow_duplicate=True),
-        Output(ids.ALERTS, "children", allow_duplicate=True),
-        *_race_outputs(),
-        Input(ids.HMAP_COMPUTE, "n_clicks"),
+        output=_outputs(ids.HMAP_GRAPH, ids.HMAP_REQUEST, ids.HMAP_NOTE, ids.HMAP_STALE),
+        inputs=[Input(ids.HMAP_COMPUTE, "n_clicks"),
         Input(ids.HMAP_GRAPH, "clickData"),
         State(ids.STATE, "data"),
         State(ids.HMAP_RUN, "value"),
@@ -242,7 +245,7 @@ def register(app: dash.Dash) -> None:
         State(ids.HMAP_TOL, "value"),
         State(ids.HMAP_LR_RANGE, "value"),
         State(ids.HMAP_Y_RANGE, "value"),
-        State(ids.HMAP_REQUEST, "data"),
+        State(ids.HMAP_REQUEST, "data")],
         prevent_initial_call=True,
     )
     def on_hparam_map(n_clicks, click, client_state, run, y_name, n, steps, outcome, tol, lr_range, y_range,
@@ -255,22 +258,17 @@ def register(app: dash.Dash) -> None:
             out = hparam_compute(client_state, run, y_name, n, steps, outcome, tol, lr_range, y_range)
         else:
             raise dash.exceptions.PreventUpdate
-        return tuple(out[name] for name in HMAP_OUTPUTS)
+        return out
 
     @app.callback(
-        Output(ids.BASIN_GRAPH, "figure"),
-        Output(ids.BASIN_REQUEST, "data"),
-        Output(ids.BASIN_NOTE, "children"),
-        Output(ids.BASIN_STALE, "children", allow_duplicate=True),
-        Output(ids.ALERTS, "children", allow_duplicate=True),
-        *_race_outputs(),
-        Input(ids.BASIN_COMPUTE, "n_clicks"),
+        output=_outputs(ids.BASIN_GRAPH, ids.BASIN_REQUEST, ids.BASIN_NOTE, ids.BASIN_STALE),
+        inputs=[Input(ids.BASIN_COMPUTE, "n_clicks"),
         Input(ids.BASIN_GRAPH, "clickData"),
         State(ids.STATE, "data"),
         State(ids.BASIN_RUNS, "value"),
         State(ids.BASIN_N, "value"),
         State(ids.BASIN_STEPS, "value"),
-        State(ids.BASIN_REQUEST, "data"),
+        State(ids.BASIN_REQUEST, "data")],
         prevent_initial_call=True,
     )
     def on_basin_map(n_clicks, click, client_state, runs, n, steps, request):
@@ -282,15 +280,11 @@ def register(app: dash.Dash) -> None:
             out = basin_compute(client_state, runs, n, steps)
         else:
             raise dash.exceptions.PreventUpdate
-        return tuple(out[name] for name in BASIN_OUTPUTS)
+        return out
 
     @app.callback(
-        Output(ids.TUNE_GRAPH, "figure"),
-        Output(ids.TUNE_REQUEST, "data"),
-        Output(ids.TUNE_NOTE, "children"),
-        Output(ids.ALERTS, "children", allow_duplicate=True),
-        *_race_outputs(),
-        Input(ids.TUNE_COMPUTE, "n_clicks"),
+        output=_outputs(ids.TUNE_GRAPH, ids.TUNE_REQUEST, ids.TUNE_NOTE, None),
+        inputs=[Input(ids.TUNE_COMPUTE, "n_clicks"),
         State(ids.STATE, "data"),
         State(ids.TUNE_RUNS, "value"),
         State(ids.TUNE_OBJECTIVE, "value"),
@@ -298,14 +292,13 @@ def register(app: dash.Dash) -> None:
         State(ids.TUNE_N, "value"),
         State(ids.TUNE_SECOND, "value"),
         State(ids.TUNE_N_SECOND, "value"),
-        State(ids.TUNE_TOL, "value"),
+        State(ids.TUNE_TOL, "value")],
         prevent_initial_call=True,
     )
     def on_tune(n_clicks, client_state, runs, objective, steps, n_lr, second, n_second, tol):
         if not _clicked(n_clicks):
             raise dash.exceptions.PreventUpdate
-        out = tune_compute(client_state, runs, objective, steps, n_lr, second, n_second, tol)
-        return tuple(out[name] for name in TUNE_OUTPUTS)
+        return tune_compute(client_state, runs, objective, steps, n_lr, second, n_second, tol)
 
     @app.callback(
         Output(ids.MAP_DOWNLOAD, "data"),
@@ -326,7 +319,7 @@ def register(app: dash.Dash) -> None:
         request = {ids.HMAP_CSV: hmap_request, ids.BASIN_CSV: basin_request, ids.TUNE_CSV: tune_request}[which]
         return csv_download(which, request)
 
-    # --- clientside (assets/common.js): option lists, markers, PNG --------------------
+    # --- clientside (assets/30_maps.js): option lists, markers, PNG --------------------
     app.clientside_callback(
         dash.ClientsideFunction("maps", "options"),
         Output(ids.HMAP_RUN, "options"),

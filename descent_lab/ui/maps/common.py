@@ -56,6 +56,7 @@ from ..core.state import (
 )
 from ..core.state import short as _short
 from ..core.theme import FONT
+from ..serving import budget
 
 MAX_GRID = sweeps.MAX_GRID                # cells per side
 MAX_SWEEP_STEPS = sweeps.MAX_SWEEP_STEPS  # steps per run in a map
@@ -499,3 +500,17 @@ def _runs_of(raw: Any, limit: int, what: str) -> tuple:
         out.append(BasinRun(index, optimizer, _freeze(hparams)))
     return tuple(out)
 
+
+
+def sweep_work(parts: list[tuple[str, str, Any, int, int, dict]]) -> budget.Estimate:
+    """A map's engine work: ``(what, optimizer, surface, steps, runs, settings)`` per
+    batched sweep."""
+    return budget.Estimate(tuple((what, optimizers.cost(key, surface, steps, runs=runs, batch=True, **settings))
+                                 for what, key, surface, steps, runs, settings in parts))
+
+
+def admitted(work: budget.Estimate, compute, *args):
+    """``compute(*args)`` once this worker's gate admits ``work`` (with its deadline, on a
+    lower-priority thread when heavy); a refusal is a ``ValueError`` with a sentence."""
+    with budget.gate().admit(work) as ticket:
+        return ticket.run(compute, *args)

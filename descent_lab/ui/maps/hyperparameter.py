@@ -18,6 +18,7 @@ from descent_lab.optimizers import sweeps
 from ..core.state import MAX_RUNS, Errors, get_surface, surface_label
 from ..core.state import short as _short
 from ..core.theme import fmt_value
+from ..serving import budget
 from .common import (
     DIVERGED_COLOR,
     LR_LOG_RANGE,
@@ -56,6 +57,7 @@ from .common import (
     click_point,
     nearest_index,
     outcome_title,
+    sweep_work,
     uses_log_colour,
     value_range,
 )
@@ -205,9 +207,15 @@ def compute_hparam_map(req: HparamRequest) -> sweeps.Map:
     result = sweeps.hyperparameter_map(
         req.optimizer, req.surface, req.start, req.steps, y_name=req.y_name, nx=req.n, ny=req.n,
         outcome=req.outcome, tol=req.tol, lr_range=req.lr_range, y_range=req.y_range,
-        **dict(req.fixed), **_noise_kwargs(req.noise, req.seed, req.n * req.n))
+        deadline=budget.current_deadline(), **dict(req.fixed), **_noise_kwargs(req.noise, req.seed, req.n * req.n))
     _readonly(result.x_values, result.y_values, result.values, result.diverged)
     return result
+
+
+def hparam_budget(req: HparamRequest) -> budget.Estimate:
+    """The map's engine work: one batch of n x n runs."""
+    return sweep_work([(f"the {req.n} x {req.n} map of {req.steps:,} steps", req.optimizer, req.surface,
+                        req.steps, req.n * req.n, dict(req.fixed))])
 
 
 
@@ -239,6 +247,21 @@ def hparam_cell(req: HparamRequest, result: sweeps.Map, click: Any) -> dict:
 
 
 
+
+
+def cell_texts(values: np.ndarray, diverged: np.ndarray, title: str, outcome: str, tol: float) -> list:
+    """What each cell's hover says: its own outcome (diverged, never within the tolerance,
+    or the value)."""
+    def text(value, bad):
+        if bad:
+            return "diverged"
+        if outcome == "diverged":
+            return "did not diverge"
+        if not np.isfinite(value):
+            return f"never within {tol:g}"
+        return f"{title} = {fmt_value(float(value))}"
+
+    return [[text(v, d) for v, d in zip(row, bad_row)] for row, bad_row in zip(values, diverged)]
 
 
 def hparam_figure(req: HparamRequest, result: sweeps.Map, current: dict | None = None) -> go.Figure:
@@ -295,12 +318,16 @@ def hparam_figure(req: HparamRequest, result: sweeps.Map, current: dict | None =
         heat = dict(z=z.astype(np.float32), colorscale=OUTCOME_SCALE, colorbar=colorbar,
                     customdata=z.astype(np.float32),
                     hovertemplate=f"{hover_xy}<br>{title}=%{{customdata:.4g}}<extra></extra>")
-    traces.append(go.Heatmap(x=xs, y=ys, name=title, meta={"role": "outcome"}, **heat))
+    # every cell says its own outcome (the overlays below do not take the hover)
+    heat.pop("hovertemplate")
+    heat["text"] = cell_texts(values, diverged, title, req.outcome, req.tol)
+    traces.append(go.Heatmap(x=xs, y=ys, name=title, meta={"role": "outcome"},
+                             hovertemplate=f"{hover_xy}<br>%{{text}}<extra></extra>", **heat))
     if diverged.any():
         traces.append(go.Heatmap(
             x=xs, y=ys, z=np.where(diverged, 1.0, np.nan).astype(np.float32),
             colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]], showscale=False, name="diverged",
-            hovertemplate=f"{hover_xy}<br>diverged<extra></extra>", meta={"role": "diverged"}))
+            hoverinfo="skip", meta={"role": "diverged"}))
         traces.append(_legend_swatch("diverged", DIVERGED_COLOR))
     if req.outcome == "steps_to_tol":
         missed = np.isnan(values) & ~diverged
@@ -308,8 +335,7 @@ def hparam_figure(req: HparamRequest, result: sweeps.Map, current: dict | None =
             traces.append(go.Heatmap(
                 x=xs, y=ys, z=np.where(missed, 1.0, np.nan).astype(np.float32),
                 colorscale=[[0, NOT_REACHED_COLOR], [1, NOT_REACHED_COLOR]], showscale=False,
-                name="not reached", hovertemplate=f"{hover_xy}<br>tolerance not reached<extra></extra>",
-                meta={"role": "not_reached"}))
+                name="not reached", hoverinfo="skip", meta={"role": "not_reached"}))
             traces.append(_legend_swatch(f"never within {req.tol:g}", NOT_REACHED_COLOR, line="#9aa5b1"))
     if req.outcome == "diverged":
         traces.append(_legend_swatch("did not diverge", SAFE_COLOR))

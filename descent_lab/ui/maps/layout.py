@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from descent_lab import optimizers
 
-from ..core import ids
+from ..core import ids, widgets
 from ..core.state import MAX_RUNS
 from . import common as maps
 
@@ -74,8 +74,14 @@ def empty_figure(text: str) -> dict:
     }
 
 
-def _field(label: str, control, title: str = "") -> html.Label:
-    return html.Label([html.Span(label, className="map-field-label"), control], className="map-field", title=title)
+def _field(label: str, control, title: str = "") -> html.Label | html.Div:
+    """A setting with its label. A number field sits in a <label>; a Dash dropdown, range
+    slider or checklist (no label element can name it) in a box whose ``data-name`` the
+    browser gives it (``widgets.named``)."""
+    text = html.Span(label, className="map-field-label")
+    if isinstance(control, dcc.Input):
+        return html.Label([text, control], className="map-field", title=title)
+    return widgets.named(label, [text, control], "map-field", title=title)
 
 
 def _number(id_, value, low, high):

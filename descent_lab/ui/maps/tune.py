@@ -18,6 +18,7 @@ from descent_lab.optimizers import sweeps
 
 from ..core.state import MAX_RUNS, Errors, get_surface, surface_label
 from ..core.theme import fmt_value, run_color
+from ..serving import budget
 from .common import (
     DIVERGED_COLOR,
     LOG_FLOOR,
@@ -47,6 +48,7 @@ from .common import (
     check_work,
     main_second,
     outcome_title,
+    sweep_work,
     uses_log_colour,
     value_range,
     with_settings,
@@ -90,7 +92,8 @@ class TuneRequest:
         }
 
 
-def tune_work(req_runs, n_lr: int, second: str, n_second: int) -> int:
+def tune_cells(req_runs, n_lr: int, second: str, n_second: int) -> int:
+    """How many settings the searches try in all (each run's grid)."""
     cells = 0
     for r in req_runs:
         has_second = second == "main" and main_second(r.optimizer) is not None
@@ -111,7 +114,7 @@ def parse_tune_request(raw: Any) -> tuple[TuneRequest | None, Errors]:
         n_second = check_grid(raw.get("n_second"), "Values of the second setting")
         tol = check_tol(raw.get("tol"))
         runs = _runs_of(raw.get("runs"), MAX_RUNS, "comparison")
-        check_work(tune_work(runs, n_lr, second, n_second), steps, "This comparison")
+        check_work(tune_cells(runs, n_lr, second, n_second), steps, "This comparison")
     except ValueError as exc:
         return None, [_sentence(exc)]
     return TuneRequest(surface["key"], _freeze(surface["params"]), start, steps, noise, seed, objective, n_lr,
@@ -175,11 +178,23 @@ def compute_tune_one(surface_key: str, surface_params: tuple, start: tuple, step
         kwargs["y_range"] = value_range(optimizer, second, (0.0, 1.0), {**fixed, "lr": _param(optimizer, "lr").low})
         batch = n_lr * n_second
     tuned = sweeps.tune(optimizer, surface, start, steps, objective=objective, n_lr=n_lr, second=second,
-                        n_second=n_second, tol=tol, **kwargs, **fixed, **_noise_kwargs(noise, seed, batch))
+                        n_second=n_second, tol=tol, deadline=budget.current_deadline(), **kwargs, **fixed,
+                        **_noise_kwargs(noise, seed, batch))
     _readonly(tuned.lr_values, tuned.lr_scores)
     if tuned.map is not None:
         _readonly(tuned.map.x_values, tuned.map.y_values, tuned.map.values, tuned.map.diverged)
     return tuned
+
+
+def tune_budget(req: TuneRequest) -> budget.Estimate:
+    """The searches' engine work: one batch per run, over its learning rates (and second
+    setting)."""
+    parts = []
+    for r in req.runs:
+        runs = req.n_lr * (req.n_second if req.second_of(r.optimizer) is not None else 1)
+        parts.append((f"run {r.index + 1}'s search of {runs} settings x {req.steps:,} steps", r.optimizer,
+                      req.surface, req.steps, runs, dict(r.hparams)))
+    return sweep_work(parts)
 
 
 def compute_tune(req: TuneRequest) -> list[TuneResult]:

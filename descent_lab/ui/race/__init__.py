@@ -4,5 +4,6 @@ and the lessons, and the one callback that turns what a person does into what ch
 ``events`` the table of controls -> actions; ``flow`` applies an action to the state and
 decides what the page must change (pure); ``runs``, ``surface``, ``start``, ``teach``
 their panels and actions; ``preview`` the live route while a slider is dragged;
-``export`` the CSV; ``layout`` the race's page parts; ``callbacks`` the registrations.
+``export`` the CSV; ``lessons`` the lessons as data (with their tested claims); ``layout``
+the race's page parts; ``callbacks`` the registrations.
 """

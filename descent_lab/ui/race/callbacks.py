@@ -2,26 +2,29 @@
 
 * ``race.dispatch`` (browser): every control of the race, listed from the event table
   (``ui.race.events``), writes one action into the action store, skipping values already
-  in use; one action is answered at a time (later ones wait in a queue, since each is
-  applied to the state the page sends with it);
+  in use (sliders write theirs from the page, see :func:`dispatched`); one action is
+  answered at a time (later ones wait in a queue, since each is applied to the state the
+  page sends with it);
 * ``on_action`` (server): the page's link on load, or an action, -> the named outputs of
   :func:`ui.race.flow.respond`;
-* ``race.preview`` (browser, no outputs): a slider's ``drag_value`` asks the preview route
-  for the moving paths while the hand moves;
+* the live preview needs no callback: while the hand moves a slider, the page reads the
+  thumb's value and asks the preview route itself (``assets/10_race.js``), so a move costs
+  no trip through dash-renderer's callback pipeline;
 * ``race.actionSeen`` (browser, no outputs): an action written by a map also holds the
   page's next action until it is answered (one action in flight at a time);
 * ``race.render`` (browser): figures for the main graph and the step charts when the
   surface, the panels or the axes change; the runs are drawn on canvases;
-* the CSV download (server), the link in the address bar, copying it, run statuses.
+* the link in the address bar, copying it, run statuses (the CSV is a route of its own,
+  ``race.download``, fetched by the page).
 """
 
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State, dcc
+from dash import ALL, MATCH, Input, Output, State
 
-from ..core import ids, widgets
-from . import events, export, flow
+from ..core import ids
+from . import events, flow
 
 NO = dash.no_update
 
@@ -61,11 +64,21 @@ def _target(event: events.Event, prop: str | None = None):
     return event.component, prop or event.prop
 
 
+def dispatched(event: events.Event) -> bool:
+    """Whether the dispatcher callback takes this event's control as an Input. A slider
+    (``preview``) is not: the page previews it while the hand moves and writes its action
+    into the action store itself once the hand lets go (``assets/10_race.js``), so a
+    keyboard step paints its paths before the commit's callbacks run, and a release runs
+    one callback fewer."""
+    return not event.preview
+
+
 def dispatch_dependencies() -> tuple[list[Input], list[State]]:
-    """Inputs (one per event) and States (values read from elsewhere) of the dispatcher."""
-    inputs = [Input(*_target(e)) for e in events.EVENTS]
+    """Inputs (one per dispatched event) and States (values read from elsewhere) of the
+    dispatcher."""
+    inputs = [Input(*_target(e)) for e in events.EVENTS if dispatched(e)]
     states, seen = [], set()
-    for e in events.EVENTS:
+    for e in filter(dispatched, events.EVENTS):
         wanted = ([_target(e, e.value_from)] if e.value_from else []) + [(c, p) for _, c, p in e.extra]
         for component, prop in wanted:
             key = (str(component), prop)
@@ -75,16 +88,10 @@ def dispatch_dependencies() -> tuple[list[Input], list[State]]:
     return inputs, states + [State(ids.STATE, "data"), State(ids.PATHS, "data")]
 
 
-def preview_inputs() -> list[Input]:
-    return [Input(*_target(e, "drag_value")) for e in events.EVENTS if e.preview]
-
-
 def register(app: dash.Dash) -> None:
     inputs, states = dispatch_dependencies()
     app.clientside_callback(dash.ClientsideFunction("race", "dispatch"), Output(ids.ACTION, "data"),
                             *inputs, *states, prevent_initial_call=True)
-    app.clientside_callback(dash.ClientsideFunction("race", "preview"), *preview_inputs(),
-                            prevent_initial_call=True)
     app.clientside_callback(dash.ClientsideFunction("race", "actionSeen"), Input(ids.ACTION, "data"),
                             prevent_initial_call=True)
 
@@ -97,14 +104,6 @@ def register(app: dash.Dash) -> None:
         if trigger in (None, ids.URL):
             action = {"kind": "load", "search": search}
         return flow.respond(client, action)
-
-    @app.callback(Output(ids.DOWNLOAD, "data"), Output(ids.ALERTS, "children", allow_duplicate=True),
-                  Input(ids.CSV, "n_clicks"), State(ids.STATE, "data"), prevent_initial_call=True)
-    def on_csv(n_clicks, client_state):
-        if not n_clicks:
-            raise dash.exceptions.PreventUpdate
-        text, name, errors = export.csv_text(client_state)
-        return dcc.send_string(text, name, type="text/csv"), (widgets.alerts(errors) if errors else NO)
 
     app.clientside_callback(dash.ClientsideFunction("race", "configure"), Input(ids.CONFIG, "data"))
     app.clientside_callback(dash.ClientsideFunction("race", "syncState"), Input(ids.STATE, "data"),
@@ -127,6 +126,13 @@ def register(app: dash.Dash) -> None:
     app.clientside_callback(dash.ClientsideFunction("race", "copyLink"),
                             Output(ids.SHARE_MSG, "children", allow_duplicate=True),
                             Input(ids.SHARE, "n_clicks"), prevent_initial_call=True)
+    app.clientside_callback(
+        dash.ClientsideFunction("race", "formula"),
+        Output({"type": ids.FORMULA_BODY, "key": MATCH}, "children"),
+        Input({"type": ids.FORMULA_TOGGLE, "key": MATCH}, "n_clicks"),
+        State({"type": ids.FORMULA_SRC, "key": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(dash.ClientsideFunction("race", "fanText"), Output(ids.FAN_TEXT, "children"),
                             Input(ids.FAN, "value"))
     app.clientside_callback(

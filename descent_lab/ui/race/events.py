@@ -24,6 +24,7 @@ from ..core.state import (
     check_show,
     copy_state,
     parse_number,
+    short,
     validate_state,
 )
 from . import runs, start, surface, teach
@@ -77,7 +78,10 @@ def _sparam(state: dict, a: dict, typed: bool = False) -> Result:
     hp = surface.sparam_spec(state, a.get("name"))
     if hp is None:
         return state, [f"{surface.surface_label(state['surface'])} has no parameter {a.get('name')!r}."]
-    value = _typed(a.get("value")) if typed else widgets.from_control(hp, a.get("value"))
+    if hp.kind == "text":
+        value = a.get("value")
+    else:
+        value = _typed(a.get("value")) if typed else widgets.from_control(hp, a.get("value"))
     return surface.set_surface_param(state, hp.name, value)
 
 
@@ -94,19 +98,23 @@ def _compare(state: dict, a: dict) -> Result:
     return surface.set_compare(state, param, value)
 
 
-def _click(state: dict, a: dict) -> Result:
-    """A start picked with the pointer (kept to 4 significant digits), or a map's grid node
-    (``exact``: the race then starts where the map's cell was computed)."""
+def _click(state: dict, a: dict, digits: int | None = 4) -> Result:
+    """A start from the pointer (kept to ``digits`` significant digits) or, with ``digits``
+    None, an exact point handed over by a map (a basin map's grid node)."""
     value = a.get("value")
     if not isinstance(value, dict):
         return state, [f"A click position was malformed ({str(value)[:40]!r})."]
-    return start.set_start(state, value.get("x"), value.get("y"), digits=None if a.get("exact") is True else 4)
+    return start.set_start(state, value.get("x"), value.get("y"), digits=digits)
 
 
 def _box(state: dict, a: dict) -> Result:
-    if a.get("value") == "whole":
+    value = a.get("value")
+    if value == "whole":
         return surface.set_box(state, None)
-    return fit(state)
+    if value == "fit":
+        return fit(state)
+    return state, [f"The window must be 'fit' (around the paths) or 'whole' (the whole surface), "
+                   f"got {short(value)}."]
 
 
 def fit(state: dict) -> Result:
@@ -116,8 +124,20 @@ def fit(state: dict) -> Result:
 
 
 def _setup(state: dict, a: dict) -> Result:
-    new, errors = validate_state(a.get("state"))
-    return new, ["A map sent settings that were not valid: " + "; ".join(errors)] if errors else []
+    """A whole set-up from a map. Maps send only states they validated, so anything the
+    state's validation refuses was crafted or stale: the race keeps its own, with why."""
+    raw = a.get("state")
+    if not isinstance(raw, dict):
+        return state, [f"A map sent a set-up that was not a set of settings ({short(raw)}); kept the race as it was."]
+    new, errors = validate_state(raw)
+    if errors:
+        return state, ["A map sent settings that were not valid, so the race kept its own: " + "; ".join(errors)]
+    return new, []
+
+
+def typed_field(**fields) -> tuple[Event, Event]:
+    """A field whose text is committed on Enter or when it loses focus: one event each."""
+    return tuple(Event(prop=prop, value_from="value", **fields) for prop in ("n_submit", "n_blur"))
 
 
 EVENTS: tuple[Event, ...] = (
@@ -136,24 +156,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_sparam,
     ),
-    Event(
+    *typed_field(
         kind="sparam_text",
         mirror="text:sparam",
         component=ids.SPARAM_TEXT,
         pattern=True,
         keys=("name",),
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: _sparam(s, a, typed=True),
-    ),
-    Event(
-        kind="sparam_text",
-        mirror="text:sparam",
-        component=ids.SPARAM_TEXT,
-        pattern=True,
-        keys=("name",),
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: _sparam(s, a, typed=True),
     ),
     Event(
@@ -163,20 +171,10 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=lambda s, a: surface.set_scale(s, widgets.from_control(SCALE_PARAM, a.get("value"))),
     ),
-    Event(
+    *typed_field(
         kind="scale_text",
         mirror="text:scale",
         component=ids.LOSS_SCALE_TEXT,
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: surface.set_scale(s, _typed(a.get("value"))),
-    ),
-    Event(
-        kind="scale_text",
-        mirror="text:scale",
-        component=ids.LOSS_SCALE_TEXT,
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: surface.set_scale(s, _typed(a.get("value"))),
     ),
     Event(
@@ -189,36 +187,13 @@ EVENTS: tuple[Event, ...] = (
         apply=_compare,
     ),
     Event(
+    *typed_field(
         kind="compare_text",
         mirror="text:compare",
         component=ids.COMPARE_TEXT,
         pattern=True,
         keys=("name",),
-        prop="n_submit",
-        value_from="value",
         apply=lambda s, a: _compare(s, {**a, "name": "text"}),
-    ),
-    Event(
-        kind="compare_text",
-        mirror="text:compare",
-        component=ids.COMPARE_TEXT,
-        pattern=True,
-        keys=("name",),
-        prop="n_blur",
-        value_from="value",
-        apply=lambda s, a: _compare(s, {**a, "name": "text"}),
-    ),
-    Event(
-        kind="custom",
-        mirror="state:surface.params.{name}",
-        component=ids.CUSTOM,
-        pattern=True,
-        keys=("name",),
-        apply=lambda s, a: (
-            surface.set_expression(s, a.get("value"))
-            if a.get("name") == "expression"
-            else surface.set_custom_bound(s, a.get("name"), a.get("value"))
-        ),
     ),
     Event(
         kind="add",
@@ -263,24 +238,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_hparam,
     ),
-    Event(
+    *typed_field(
         kind="hparam_text",
         mirror="text:hparam",
         component=ids.HPARAM_TEXT,
         pattern=True,
         keys=("run", "name"),
-        prop="n_submit",
-        value_from="value",
-        apply=_hparam_text,
-    ),
-    Event(
-        kind="hparam_text",
-        mirror="text:hparam",
-        component=ids.HPARAM_TEXT,
-        pattern=True,
-        keys=("run", "name"),
-        prop="n_blur",
-        value_from="value",
         apply=_hparam_text,
     ),
     Event(
@@ -300,24 +263,12 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_schedule_param,
     ),
-    Event(
+    *typed_field(
         kind="schedule_text",
         mirror="text:schedule",
         component=ids.SCHEDULE_TEXT,
         pattern=True,
         keys=("run", "name"),
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: _schedule_param(s, a, typed=True),
-    ),
-    Event(
-        kind="schedule_text",
-        mirror="text:schedule",
-        component=ids.SCHEDULE_TEXT,
-        pattern=True,
-        keys=("run", "name"),
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: _schedule_param(s, a, typed=True),
     ),
     Event(
@@ -345,20 +296,10 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=lambda s, a: start.set_noise(s, a.get("value")),
     ),
-    Event(
+    *typed_field(
         kind="noise_text",
         mirror="text:noise",
         component=ids.NOISE_TEXT,
-        prop="n_submit",
-        value_from="value",
-        apply=lambda s, a: start.set_noise(s, _typed(a.get("value"))),
-    ),
-    Event(
-        kind="noise_text",
-        mirror="text:noise",
-        component=ids.NOISE_TEXT,
-        prop="n_blur",
-        value_from="value",
         apply=lambda s, a: start.set_noise(s, _typed(a.get("value"))),
     ),
     Event(kind="fan", mirror="state:fan", component=ids.FAN, apply=lambda s, a: start.set_fan(s, a.get("value"))),
@@ -408,6 +349,7 @@ def _show(state: dict, names: Any) -> Result:
 
 APPLY: dict[str, Callable[[dict, dict], Result]] = {event.kind: event.apply for event in EVENTS}
 APPLY["setup"] = _setup
+APPLY["start"] = lambda s, a: _click(s, a, digits=None)
 APPLY["fit"] = lambda s, a: fit(s)
 
 

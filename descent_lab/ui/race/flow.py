@@ -25,6 +25,7 @@ from dash import no_update
 from descent_lab import optimizers
 
 from ..core import engine, plot, registry, widgets
+from ..serving import budget
 from ..core.state import (
     MAX_RUNS,
     make_surface,
@@ -45,6 +46,8 @@ OUTPUTS = (
 )
 # What moves the paths (anything else: view, frame, lesson text, window...).
 SIM_KEYS = ("surface", "runs", "start", "steps", "seed", "noise", "fan", "compare")
+# What the view and the window change in the paths payload (the runs stay as they are).
+FRAME_KEYS = ("box", "panels", "layout")
 FIELD_KINDS = ("start_x", "start_y", "steps", "seed")
 
 
@@ -80,12 +83,25 @@ def panels(state: dict) -> list[dict]:
     return [{"runs": list(range(n)), "twin": False, "title": ""}]
 
 
+def view_layouts(state: dict, box, colour_title: str) -> dict:
+    """The panels and the main graph's layout of each view (overlay, side by side), so the
+    page can switch views at once and commit the choice afterwards."""
+    out = {}
+    for view in ("overlay", "grid"):
+        split = panels({**state, "view": view})
+        out[view] = {"panels": split, "layout": plot.panels_layout(box, len(split), colour_title)}
+    return out
+
+
 def controls_payload(state: dict) -> dict:
     """The values the browser shows in the controls it owns, keyed like their ids."""
     out = {"sparam": {}, "scale": None, "noise": None, "compare": None}
     for hp in surface_params(state["surface"]["key"]):
         value = state["surface"]["params"][hp.name]
-        out["sparam"][hp.name] = [fmt_value(value), widgets.to_slider(hp, value)]
+        if hp.kind == "text":
+            out["sparam"][hp.name] = [value, None]
+        else:
+            out["sparam"][hp.name] = [fmt_value(value), widgets.to_slider(hp, value) if widgets.has_slider(hp) else None]
     scale = state["surface"]["params"].get("scale", 1.0)
     out["scale"] = [fmt_value(scale), widgets.to_slider(surface.SCALE_PARAM, scale)]
     out["noise"] = [fmt_value(state["noise"]), widgets.to_slider(start.NOISE_PARAM, state["noise"])]
@@ -96,7 +112,8 @@ def controls_payload(state: dict) -> dict:
         hp = surface.sparam_spec(state, name)
         out["compare"] = [fmt_value(value), widgets.to_slider(hp, value)]
     out["schedules"] = {str(run["id"]): {hp.name: [fmt_value(run["schedule"][hp.name]),
-                                                   widgets.to_slider(hp, run["schedule"][hp.name])]
+                                                   widgets.to_slider(hp, run["schedule"][hp.name])
+                                                   if widgets.has_slider(hp) else None]
                                          for hp in optimizers.SCHEDULES[run["schedule"]["kind"]].params}
                         for run in state["runs"]}
     return out
@@ -129,35 +146,43 @@ def paths_payload(state: dict) -> dict:
         "box": box,
         "panels": split,
         "layout": plot.panels_layout(box, len(split), colour_title),
+        "views": view_layouts(state, box, colour_title),
         "show": list(state["show"]),
         "controls": controls_payload(state),
         "lesson_live": teach.live_format(state) if live is not None else None,
     }
     if state.get("compare"):
         twin_surface = engine.surface_of(state["surface"], state["compare"])
-        out["twin"] = {"runs": [runs.run_payload(state, i, twin_surface, state["compare"], with_arrays=False)
-                                for i in range(len(state["runs"]))]}
+        start = surface.twin_start(state)
+        out["twin"] = {"runs": [runs.run_payload(state, i, twin_surface, state["compare"], with_arrays=False,
+                                                 start=start) for i in range(len(state["runs"]))],
+                       "start": [float(c) for c in start]}
     return out
 
 
 def changed_runs(old: dict, new: dict) -> list[int] | None:
     """Indices of the runs whose settings changed, when nothing else that moves the
-    paths did (None: everything must be resent)."""
+    paths or their per-step arrays did (None: everything must be resent)."""
     if any(old[k] != new[k] for k in SIM_KEYS if k != "runs") or len(old["runs"]) != len(new["runs"]) \
-            or old.get("lesson") != new.get("lesson") or old["show"] != new["show"] \
+            or old.get("lesson") != new.get("lesson") \
+            or registry.data_groups(old["show"]) != registry.data_groups(new["show"]) \
             or [r["id"] for r in old["runs"]] != [r["id"] for r in new["runs"]]:
         return None
     return [i for i, (a, b) in enumerate(zip(old["runs"], new["runs"])) if a != b]
 
 
-def paths_patch(paths: dict, indices: list[int]) -> dash.Patch:
-    """A Patch of the paths store replacing only the given runs and the controls' values.
+def paths_patch(paths: dict, indices: list[int], keys=()) -> dash.Patch:
+    """A Patch of the paths store replacing only the given runs, the given top-level
+    ``keys`` and the controls' values.
 
     Dragging one run's slider then sends one trajectory (~16 kB for 1000 steps)
-    instead of all of them."""
+    instead of all of them; switching the view, the window or an instrument that needs
+    no new arrays sends no trajectory."""
     patch = dash.Patch()
     for i in indices:
         patch["runs"][i] = paths["runs"][i]
+    for key in keys:
+        patch[key] = paths[key]
     patch["controls"] = paths["controls"]
     return patch
 
@@ -180,16 +205,59 @@ def load(search: Any) -> tuple[dict, list[str]]:
         if errors or teach.lessons.DEFAULT_LESSON is None:
             return decode_url(None)[0], errors
         return teach.lesson_state(teach.lessons.DEFAULT_LESSON)[0], errors
-    key = raw.get("lesson")
-    if isinstance(key, str) and key in teach.lessons.LESSONS:
-        base, _ = teach.lesson_state(key)
-        merged = {**base, **raw}
+    lesson = teach.find(raw.get("lesson"))
+    if lesson is not None:
+        base, _ = teach.lesson_state(lesson.key)
+        merged = {**base, **raw, "lesson": lesson.key}
         state, more = validate_state(merged)
         if "box" not in raw:
             state["box"] = base["box"]
         return state, errors + more
     state, more = validate_state(raw)
-    return state, errors + more
+    state, unknown = teach.check_known(state)
+    return state, errors + more + unknown
+
+
+def race_work(state: dict) -> budget.Estimate:
+    """The engine work the paths of ``state`` need, before any of it starts: every run
+    (and its noise fan) not cached yet, and the compared panel's runs."""
+    steps, fan = int(state["steps"]), int(state.get("fan") or 0) if state.get("noise") else 0
+    work = budget.estimate_runs(state["runs"], optimizers.cost, engine.surface_of(state["surface"]), steps,
+                                fan=fan, fresh=lambda i: not engine.is_cached(state, i))
+    if state.get("compare"):
+        twin, at = engine.surface_of(state["surface"], state["compare"]), surface.twin_start(state)
+        work += budget.estimate_runs(state["runs"], optimizers.cost, twin, steps,
+                                     fresh=lambda i: not engine.is_cached(state, i, state["compare"], at))
+    return work
+
+
+REFUSED = (budget.OverBudget, budget.Busy, optimizers.BudgetExceeded)
+"""Why a request's work did not run: over the budget, no heavy slot free, past its deadline."""
+
+
+def budgeted_paths(state: dict) -> dict:
+    """:func:`paths_payload` admitted by this worker's gate (raises one of :data:`REFUSED`)."""
+    with budget.gate().admit(race_work(state)) as ticket:
+        return ticket.run(paths_payload, state)
+
+
+def refused(old: dict | None, action: dict, errors: list[str], reason: Exception) -> dict:
+    """The reply when the work of an action was refused: nothing is committed, the page
+    keeps what it shows, a typed field goes back to the value in use; a first load falls
+    back to the default set-up."""
+    if old is None:
+        fallback = respond(None, {"kind": "load", "search": ""})
+        fallback["alerts"] = widgets.alerts(errors + [str(reason)])
+        return fallback
+    out = {name: NO for name in OUTPUTS}
+    out["alerts"] = widgets.alerts(errors + [str(reason)])
+    if action["kind"] in FIELD_KINDS:
+        out[action["kind"]] = old["start"][0] if action["kind"] == "start_x" else \
+            old["start"][1] if action["kind"] == "start_y" else old[action["kind"]]
+    # the page's controls go back to the state it keeps
+    out["paths"] = dash.Patch()
+    out["paths"]["controls"] = controls_payload(old)
+    return out
 
 
 def apply_action(old: dict | None, action: dict) -> tuple[dict, list[str]]:
@@ -212,6 +280,8 @@ def respond(client_state: Any, action: dict | None) -> dict:
     old = None
     if action["kind"] != "load":
         old, errors = validate_state(client_state)
+        old, unknown = teach.check_known(old)
+        errors += unknown
         if errors:  # the client sent a state we would never have produced
             errors = ["The page sent settings that were not valid: " + "; ".join(errors)]
             tampered = True  # what the page shows may not match `old`: resend it all
@@ -234,7 +304,9 @@ def respond(client_state: Any, action: dict | None) -> dict:
         if more:  # the field goes back to the value in use
             out[action["kind"]] = new["start"][0] if action["kind"] == "start_x" else \
                 new["start"][1] if action["kind"] == "start_y" else new[action["kind"]]
-    if action["kind"] == "custom":  # a refused function or bound is said beside the text box
+    elif first:  # a page (re)loaded or repaired shows no refusal left from before
+        out["field_message"] = ""
+    if action["kind"] in ("sparam", "sparam_text"):  # a refused value is said beside the surface's controls
         out["surface_message"] = " ".join(more)
     elif fresh or changed("surface"):
         out["surface_message"] = ""
@@ -254,20 +326,24 @@ def respond(client_state: Any, action: dict | None) -> dict:
     lesson_moved = not fresh and (old.get("lesson") != new.get("lesson") or teach.applies(old) != teach.applies(new))
     if fresh or changed(*SIM_KEYS, "show", "box", "view") or lesson_moved:
         try:
-            paths = paths_payload(new)
+            paths = budgeted_paths(new)
+        except REFUSED as exc:
+            return refused(None if tampered else old, action, errors, exc)
         except ValueError as exc:  # the engine refused a combination we let through
             out["alerts"] = widgets.alerts(errors + [f"Could not run these settings: {exc}"])
         else:
-            only = None if fresh or changed("box", "view") else changed_runs(old, new)
-            out["paths"] = paths if only is None else paths_patch(paths, only)
+            only = None if fresh else changed_runs(old, new)
+            keys = (FRAME_KEYS if changed("box", "view") else ()) + (("views",) if changed("box") else ()) \
+                + (("show",) if changed("show") else ())
+            out["paths"] = paths if only is None else paths_patch(paths, only, keys)
     if fresh or changed("runs") and _structure(old) != _structure(new):
         out["runs"] = runs.run_cards(new)
         out["add_disabled"] = len(new["runs"]) >= MAX_RUNS
     for name in ("start_x", "start_y"):
-        if changed("start") and action["kind"] != name:
+        if (fresh or changed("start")) and action["kind"] != name:
             out[name] = new["start"][0 if name == "start_x" else 1]
     for name in ("steps", "seed", "view", "show", "box", "fan"):
-        if changed(name) and action["kind"] not in (name, f"{name}_text"):
+        if (fresh or changed(name)) and action["kind"] not in (name, f"{name}_text"):
             out[name] = ("fit" if new["box"] else "whole") if name == "box" else new[name]
     if fresh or changed("lesson") or lesson_moved:
         out["lesson"] = teach.banner(new)
@@ -277,10 +353,14 @@ def respond(client_state: Any, action: dict | None) -> dict:
                              "stop": teach.stop_frame(new), "nonce": _nonce()}
     elif changed("view"):
         out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None, "nonce": _nonce()}
-    elif action["kind"] in ("surface", "click", "start_x", "start_y", "custom") and changed("start", "surface"):
+    elif action["kind"] in ("surface", "click", "start", "start_x", "start_y", "sparam_text") \
+            and changed("start", "surface"):
         out["view_store"] = {"view": new["view"], "frame": 0, "autoplay": True, "stop": None, "nonce": _nonce()}
-    if action.get("reveal") is True and isinstance(out["view_store"], dict):
-        out["view_store"]["reveal"] = True  # a map handed this set-up: bring the race into view
+    if action.get("reveal") is True:  # a map handed this over: bring the race back into view
+        if out["view_store"] is NO:
+            out["view_store"] = {"view": new["view"], "frame": None, "autoplay": False, "stop": None,
+                                 "nonce": _nonce()}
+        out["view_store"]["reveal"] = True
     if paths is not None or first:
         out["status"] = status_line(new, paths)
     notice = surface_notice(old, new) if action["kind"] == "surface" and not errors else None
@@ -318,6 +398,15 @@ def preview(client_state: Any, action: Any) -> dict:
     new, errors = events.apply(old, action)
     if errors:
         return {"error": " ".join(errors)}
+    try:
+        with budget.gate().admit(race_work(new)) as ticket:
+            return ticket.run(preview_payload, old, new)
+    except REFUSED as exc:
+        return {"error": str(exc)}
+
+
+def preview_payload(old: dict, new: dict) -> dict:
+    """The runs, twin and contour of :func:`preview` for ``new`` (``old`` is what the page shows)."""
     only = changed_runs(old, new)
     s = make_surface(new["surface"])
     indices = range(len(new["runs"])) if only is None else only
@@ -325,7 +414,8 @@ def preview(client_state: Any, action: Any) -> dict:
            "controls": controls_payload(new)}
     if only is None and new.get("compare"):
         twin = engine.surface_of(new["surface"], new["compare"])
-        out["twin"] = {str(i): runs.run_payload(new, i, twin, new["compare"], with_arrays=False)
+        start = surface.twin_start(new)
+        out["twin"] = {str(i): runs.run_payload(new, i, twin, new["compare"], with_arrays=False, start=start)
                        for i in range(len(new["runs"]))}
     if surface.surface_key(old) != surface.surface_key(new):
         out["surface"] = surface.surface_payload(new, n=surface.PREVIEW_GRID)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from ..core import ids
+from ..core import ids, widgets
 from ..core.state import MAX_RUNS
 from . import runs, start, surface, teach
 
@@ -36,8 +36,9 @@ def lessons_panel() -> html.Details:
 
 def surface_panel() -> html.Details:
     return section("Surface", [
-        dcc.Dropdown(id=ids.SURFACE_KEY, options=surface.surface_options(), clearable=False, searchable=False,
-                     className="surface-key"),
+        widgets.named("Surface", dcc.Dropdown(id=ids.SURFACE_KEY, options=surface.surface_options(),
+                                              clearable=False, searchable=False, className="surface-key"),
+                      "dropdown-box"),
         html.Div(id=ids.SURFACE_PARAMS, className="controls"),
         html.P("", id=ids.SURFACE_MESSAGE, className="field-message surface-message", role="status",
                **{"aria-live": "polite"}),
@@ -49,8 +50,10 @@ def surface_panel() -> html.Details:
 
 def runs_panel() -> html.Details:
     add = html.Div(
-        [dcc.Dropdown(id=ids.ADD_OPTIMIZER, options=runs.optimizer_options(), value="adam", clearable=False,
-                      searchable=False, className="add-optimizer"),
+        [widgets.named("Optimizer of the new run",
+                       dcc.Dropdown(id=ids.ADD_OPTIMIZER, options=runs.optimizer_options(), value="adam",
+                                    clearable=False, searchable=False, className="add-optimizer"),
+                       "dropdown-box add-optimizer-box"),
          html.Button("Add run", id=ids.ADD_RUN, n_clicks=0, className="button primary",
                      title=f"Add a run (at most {MAX_RUNS})")],
         className="add-run",
@@ -91,12 +94,12 @@ def player() -> html.Div:
 
 def view_controls() -> html.Div:
     return html.Div([
-        dcc.RadioItems(id=ids.VIEW, options=[{"label": "Overlay", "value": "overlay"},
-                                             {"label": "Side by side", "value": "grid"}],
-                       value="overlay", inline=True, className="toggle view-toggle"),
-        dcc.RadioItems(id=ids.BOX, options=[{"label": "Fit the paths", "value": "fit"},
-                                            {"label": "Whole surface", "value": "whole"}],
-                       value="whole", inline=True, className="toggle box-toggle"),
+        widgets.named("Runs drawn", dcc.RadioItems(id=ids.VIEW, options=[{"label": "Overlay", "value": "overlay"},
+                                                                         {"label": "Side by side", "value": "grid"}],
+                                                   value="overlay", inline=True, className="toggle view-toggle")),
+        widgets.named("Plot window", dcc.RadioItems(id=ids.BOX, options=[{"label": "Fit the paths", "value": "fit"},
+                                                                         {"label": "Whole surface", "value": "whole"}],
+                                                    value="whole", inline=True, className="toggle box-toggle")),
     ], className="view-controls")
 
 

@@ -57,15 +57,17 @@ def schedule_controls(run: dict) -> html.Div:
     head = html.Div(
         [html.Span("lr schedule", className="control-label", title="How the learning rate changes over the "
                    "steps (torch.optim.lr_scheduler's meaning)."),
-         dcc.Dropdown(id=ids.schedule(rid), options=schedule_options(), value=schedule["kind"], clearable=False,
-                      searchable=False, className="schedule-kind")],
+         widgets.named(f"lr schedule (run {rid + 1})",
+                       dcc.Dropdown(id=ids.schedule(rid), options=schedule_options(), value=schedule["kind"],
+                                    clearable=False, searchable=False, className="schedule-kind"),
+                       "dropdown-box schedule-kind-box")],
         className="control-head schedule-head",
     )
     knobs = widgets.controls(spec.params, schedule, lambda name: ids.schedule_param(rid, name),
                              lambda name: ids.schedule_text(rid, name),
                              owner=f"run {rid + 1} schedule")
-    formula = dcc.Markdown(f"$${spec.latex}$$", mathjax=True, className="rule schedule-rule") \
-        if schedule["kind"] != "constant" else None
+    formula = widgets.formula(f"schedule-{rid}-{schedule['kind']}", f"$${spec.latex}$$", "schedule's formula",
+                              "rule schedule-rule") if schedule["kind"] != "constant" else None
     return html.Div([head, *knobs, *([formula] if formula else [])], className="schedule")
 
 
@@ -77,9 +79,11 @@ def run_card(run: dict, position: int) -> html.Div:
     header = html.Div(
         [
             html.Span(theme.run_glyph(rid), className="swatch", style={"color": color}, **{"aria-hidden": "true"}),
-            dcc.Dropdown(id=ids.run_optimizer(rid), options=optimizer_options(), value=run["optimizer"],
-                         clearable=False, searchable=False, className="run-optimizer",
-                         optionHeight=30),
+            widgets.named(f"optimizer ({owner})",
+                          dcc.Dropdown(id=ids.run_optimizer(rid), options=optimizer_options(), value=run["optimizer"],
+                                       clearable=False, searchable=False, className="run-optimizer",
+                                       optionHeight=30),
+                          "dropdown-box run-optimizer-box"),
             html.Button("copy", id=ids.run_duplicate(rid), className="icon-button text", n_clicks=0,
                         title="Duplicate this run", **{"aria-label": f"copy: duplicate {owner}"}),
             html.Button("×", id=ids.run_remove(rid), className="icon-button remove", n_clicks=0,
@@ -87,10 +91,10 @@ def run_card(run: dict, position: int) -> html.Div:
         ],
         className="run-head",
     )
-    rule = html.Details(
+    rule = html.Div(
         [
-            html.Summary(spec.summary, className="rule-summary"),
-            dcc.Markdown(f"$$\n{spec.rule}\n$$", mathjax=True, className="rule"),
+            html.P(spec.summary, className="rule-summary"),
+            widgets.formula(f"rule-{rid}-{run['optimizer']}", f"$$\n{spec.rule}\n$$", "update rule"),
             html.Div(spec.reference, className="reference"),
         ],
         className="rule-box",
@@ -340,15 +344,17 @@ def control_values(run: dict) -> tuple[dict, dict]:
     return texts, positions
 
 
-def run_payload(state: dict, index: int, surface, overrides: dict | None = None, with_arrays: bool = True) -> dict:
+def run_payload(state: dict, index: int, surface, overrides: dict | None = None, with_arrays: bool = True,
+                start=None) -> dict:
     """One run for the browser: path, loss, distance, status, label, colour, and (when
     ``with_arrays``) the arrays of the instruments that are on and the noise fan."""
     run = state["runs"][index]
-    traj = engine.trajectory(state, index, overrides)
+    traj = engine.trajectory(state, index, overrides, start)
     at = {"converged": traj.converged_at, "diverged": traj.diverged_at}.get(traj.status)
     texts, positions = control_values(run)
     out = {
         "id": run["id"], "index": index, "optimizer": run["optimizer"], "label": run_label(run),
+        "name": optimizers.REGISTRY[run["optimizer"]].label,
         "color": theme.run_color(run["id"]), "symbol": theme.run_symbol(run["id"]),
         "status": traj.status, "at": None if at is None else int(at),
         "status_text": status_text(traj, surface, state["steps"]), "n": int(len(traj.xy)),
@@ -356,6 +362,9 @@ def run_payload(state: dict, index: int, surface, overrides: dict | None = None,
         "loss": encode_f4(loss_series(traj.loss, surface.min_value)),
         "values": texts, "positions": positions,
     }
+    note = optimizers.get(run["optimizer"]).note(run["hparams"], state["steps"])
+    if note:  # what this configuration does that its settings do not say (ASGD's t0, Muon on a vector)
+        out["note"] = note
     distance = nearest_distance(traj.xy, surface.minimizers)
     if distance is not None:
         out["dist"] = encode_f4(np.maximum(distance, GAP_FLOOR))

@@ -16,19 +16,15 @@ from dash import dcc, html
 from descent_lab import surfaces
 
 from ..core import engine, ids, plot, theme, widgets
+from ..instruments import theory as theory_text
 from ..core.state import (
-    CUSTOM,
-    CUSTOM_BOUNDS,
-    CUSTOM_LABEL,
     SCALE,
     SCALE_PARAM,
     Errors,
-    as_float,
     check_box,
     clamp_to_param,
     copy_state,
     default_start,
-    get_surface,
     lr_hint,
     make_surface,
     param_spec,
@@ -40,12 +36,10 @@ from ..core.state import (
     validate_compare,
     validate_param,
     validate_start,
-    validate_surface,
 )
 
 Result = tuple[dict, Errors]
 PREVIEW_GRID = 80  # contour nodes per side while a surface slider is dragged
-BOUND_LABELS = {"xmin": "x min", "xmax": "x max", "ymin": "y min", "ymax": "y max"}
 
 
 # ------------------------------------------------------------------------------
@@ -66,44 +60,26 @@ def surface_options() -> list[dict]:
                                     html.Span(desc, className="option-desc")], className="surface-option"),
                 "value": value, "search": title}
 
-    return [option(key, entry.label, _first_clause(entry.description)) for key, entry in surfaces.REGISTRY.items()] \
-        + [option(CUSTOM, CUSTOM_LABEL, "Type your own function of x and y")]
-
-
-def custom_controls(params: dict) -> list:
-    """The text field for f(x, y) and the four bounds of its plot."""
-    functions = " ".join(sorted(surfaces.expression.FUNCTIONS))
-    field = html.Label(
-        [html.Span("f(x, y) =", className="control-label"),
-         dcc.Input(id=ids.custom("expression"), type="text", value=params.get("expression", ""), debounce=True,
-                   placeholder=surfaces.expression.EXAMPLE, spellCheck=False, autoComplete="off",
-                   className="expression-input")],
-        className="custom-expression",
-    )
-    help_text = html.P(["Press Enter to plot. Numbers, x, y, pi, e; + − * / and ** (or ^); ",
-                        html.Code(functions), "."], id="custom-help", className="hint")
-    bounds = html.Div(
-        [html.Label([html.Span(BOUND_LABELS[name]),
-                     dcc.Input(id=ids.custom(name), type="number", value=params.get(name), debounce=True,
-                               step="any", className="number")], className="field")
-         for name in CUSTOM_BOUNDS],
-        className="fields custom-bounds",
-    )
-    return [field, help_text, bounds]
+    return [option(key, entry.label, _first_clause(entry.description)) for key, entry in surfaces.ENTRIES.items()]
 
 
 def param_controls(state: dict) -> list:
-    """The current surface's own controls (rendered once per surface)."""
+    """The current surface's own controls (rendered once per surface): generated from its
+    parameters like every other control (a typed function's text field and plot bounds
+    included)."""
     surface = state["surface"]
-    if surface["key"] == CUSTOM:
-        return custom_controls(surface["params"])
     return widgets.controls(surface_params(surface["key"]), surface["params"], ids.sparam, ids.sparam_text,
                             owner="surface")
 
 
+def comparable(state: dict) -> tuple:
+    """The parameters a second panel can vary: those with a slider."""
+    return tuple(hp for hp in surface_params(state["surface"]["key"]) if widgets.has_slider(hp))
+
+
 def compare_controls(state: dict) -> list:
     """The second panel: which parameter differs there, and its value."""
-    params = surface_params(state["surface"]["key"])
+    params = comparable(state)
     if not params:
         return []
     compare = state.get("compare") or {}
@@ -114,7 +90,7 @@ def compare_controls(state: dict) -> list:
                                                          "value": hp.name} for hp in params],
         value=picked or "",
     )
-    parts = [pick]
+    parts = [widgets.named("Second panel", pick, "dropdown-box")]
     if picked:
         hp = next(h for h in params if h.name == picked)
         parts += widgets.controls([hp], compare, lambda name: ids.compare_param("value"),
@@ -133,12 +109,17 @@ def scale_control(value: float) -> html.Div:
 def info(state: dict) -> list:
     """The surface's formula and description, generated from its record."""
     s = make_surface(state["surface"])
-    parts = [dcc.Markdown(f"$$\n{s.formula}\n$$", mathjax=True, className="formula")]
-    if state["surface"]["key"] == CUSTOM:  # Markdown with the gradient in $$...$$
-        parts.append(dcc.Markdown(s.description, mathjax=True, className="description"))
+    key = f"surface-{state['surface']['key']}"
+    parts = [widgets.formula(key, f"$$\n{s.formula}\n$$", "formula", "formula")]
+    if "$$" in s.description:  # a description with formulas (a typed function's gradient)
+        parts.append(widgets.formula(key + "-gradient", s.description, "its gradient", "description"))
     else:
         parts.append(html.P(s.description, className="description"))
-    parts.append(html.Ul([html.Li(s.domain_text), html.Li(s.minimum_text)], className="facts"))
+    facts = [html.Li(s.domain_text), html.Li(s.minimum_text)]
+    quadratic = theory_text.surface_fact(s)
+    if quadratic:
+        facts.append(html.Li(quadratic, className="quadratic-fact"))
+    parts.append(html.Ul(facts, className="facts"))
     return parts
 
 
@@ -184,7 +165,7 @@ def _switched(state: dict, surface: dict, keep_start: bool = False) -> dict:
 
 def set_surface(state: dict, key: Any) -> Result:
     """Switch surface: its default parameters and start; learning rates keep their ratios."""
-    if not isinstance(key, str) or (key not in surfaces.REGISTRY and key != CUSTOM):
+    if not isinstance(key, str) or key not in surfaces.ENTRIES:
         return state, [f"Unknown surface {key!r}; kept {surface_label(state['surface'])}."]
     if key == state["surface"]["key"]:
         return state, []
@@ -195,77 +176,37 @@ def set_surface(state: dict, key: Any) -> Result:
 
 
 def set_surface_param(state: dict, name: Any, value: Any) -> Result:
-    """Change one parameter of the current surface (the start stays where it is)."""
+    """Change one parameter of the current surface: a slider's value, a typed number, a
+    typed function. The start stays where it is when it still fits the plot; learning
+    rates follow the surface's hints when those change (a new typed function); a value the
+    engine refuses leaves the state, with its reason."""
     surface = state["surface"]
-    params = dict(surface["params"])
-    if name not in params or name == SCALE or surface["key"] == CUSTOM:
-        return state, [f"{surface_label(surface)} has no parameter {name!r}."]
-    params[name] = value
-    checked, errors = validate_surface({"key": surface["key"], "params": params})
-    if errors:
-        return state, errors
-    if checked == surface:
+    hp = sparam_spec(state, name)
+    if hp is None:
+        return state, [f"{surface_label(surface)} has no parameter {str(name)[:40]!r}."]
+    label = surface_label(surface)
+    try:
+        checked = validate_param(hp, value, label)
+        params = {**surface["params"], hp.name: checked}
+        new_surface = make_surface({"key": surface["key"], "params": params})
+    except ValueError as exc:
+        return state, [f"{label}: {str(exc).removeprefix(label + ': ').rstrip('. ')}."]
+    if params == surface["params"]:
         return state, []
     new = copy_state(state)
-    new["surface"] = checked
-    new["start"], more = validate_start(state["start"], checked)
-    new["compare"], _ = validate_compare(state.get("compare"), checked)
+    new["surface"] = {"key": surface["key"], "params": params}
+    start, errors = validate_start(state["start"], new["surface"])
+    new["start"] = default_start(new["surface"]) if errors else start
+    new["compare"], _ = validate_compare(state.get("compare"), new["surface"])
     new["box"] = None
-    return new, more
+    if new_surface.lr_hints != make_surface(surface).lr_hints:
+        rescale_learning_rates(new, surface)
+        new["frame"] = 0
+    return new, []
 
 
 def sparam_spec(state: dict, name: Any):
     return next((hp for hp in surface_params(state["surface"]["key"]) if hp.name == name), None)
-
-
-def _custom_params(state: dict) -> dict:
-    """The current typed surface's params, or the defaults when another surface is shown."""
-    if state["surface"]["key"] == CUSTOM:
-        return dict(state["surface"]["params"])
-    params = surface_defaults(CUSTOM)
-    if SCALE in state["surface"]["params"]:
-        params[SCALE] = state["surface"]["params"][SCALE]
-    return params
-
-
-def _with_custom(state: dict, params: dict) -> Result:
-    return _switched(state, {"key": CUSTOM, "params": params}, keep_start=True), []
-
-
-def set_expression(state: dict, text: Any) -> Result:
-    """Show ``f(x, y) = text``; a refused text keeps the state, with the reason."""
-    if text is None or (isinstance(text, str) and not text.strip()):
-        return state, [f"{CUSTOM_LABEL}: type a function of x and y, e.g. {surfaces.expression.EXAMPLE}."]
-    params = _custom_params(state)
-    if state["surface"]["key"] == CUSTOM and params["expression"] == text:
-        return state, []
-    params["expression"] = text
-    try:
-        get_surface(CUSTOM, params)
-    except ValueError as exc:
-        return state, [f"Could not use f(x, y): {str(exc).rstrip('. ')}."]
-    return _with_custom(state, params)
-
-
-def set_custom_bound(state: dict, name: Any, value: Any) -> Result:
-    """Change one bound of the typed surface's plot (xmin, xmax, ymin or ymax)."""
-    if name not in CUSTOM_BOUNDS:
-        return state, [f"{CUSTOM_LABEL} has no setting {str(name)[:40]!r}."]
-    if value is None:
-        return state, [f"{CUSTOM_LABEL}: {name} needs a number."]
-    try:
-        number = as_float(value, f"{CUSTOM_LABEL}: {name}")
-    except ValueError as exc:
-        return state, [str(exc)]
-    params = _custom_params(state)
-    if params[name] == number and state["surface"]["key"] == CUSTOM:
-        return state, []
-    params[name] = number
-    try:
-        get_surface(CUSTOM, params)
-    except ValueError as exc:
-        return state, [f"Could not use these bounds: {str(exc).rstrip('. ')}."]
-    return _with_custom(state, params)
 
 
 def set_scale(state: dict, value: Any) -> Result:
@@ -294,7 +235,7 @@ def set_compare(state: dict, name: Any, value: Any = None) -> Result:
         new = copy_state(state)
         new["compare"] = {}
         return new, []
-    hp = sparam_spec(state, name)
+    hp = next((h for h in comparable(state) if h.name == name), None)
     if hp is None:
         return state, [f"{surface_label(state['surface'])} has no parameter {str(name)[:40]!r} to compare."]
     if value is None:
@@ -353,6 +294,16 @@ def fit_box(state: dict, paths_xy: list[np.ndarray], margin: float = 0.12) -> li
 # ------------------------------------------------------------------------------
 # the contour for the browser
 # ------------------------------------------------------------------------------
+
+def twin_start(state: dict) -> list[float]:
+    """Where the compared panel's runs start: the same place relative to the surface. At
+    the surface's own default start, the compared surface's default start (a turned
+    valley's start turns with it); anywhere else, the same point."""
+    if state["start"] != default_start(state["surface"]):
+        return list(state["start"])
+    twin = {"key": state["surface"]["key"], "params": {**state["surface"]["params"], **state["compare"]}}
+    return default_start(twin)
+
 
 def window(state: dict) -> list[list[float]]:
     """The plotted window: the state's box, or the surface's bounds."""

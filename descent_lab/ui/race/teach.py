@@ -1,7 +1,7 @@
 """Lessons on the page: the list, the banner, loading one, and noticing when the set-up
 no longer is the lesson's.
 
-A lesson (``descent_lab.lessons``) is data: a set-up, its texts, its key number (computed
+A lesson (``ui.race.lessons``) is data: a set-up, its texts, its key number (computed
 here per step and sent with each run, so the browser only slices it), where to pause and
 what window to show. Loading it goes through the state's validation like any other
 state. When the person changes what the lesson's text describes (the surface, the runs,
@@ -17,21 +17,28 @@ from typing import Any
 import numpy as np
 from dash import html
 
-from descent_lab import lessons
-
 from ..core import engine, ids
 from ..core.codec import encode_f4
 from ..core.state import Errors, copy_state, make_surface, validate_state
+from . import lessons
 
 Result = tuple[dict, Errors]
 # What a lesson's text is about: changing any of these makes it stale.
 SUBJECT = ("surface", "runs", "start", "steps", "noise", "seed", "compare")
 
 
+def find(key: Any):
+    """The lesson with this key (or a retired key's successor), or None."""
+    try:
+        return lessons.get(key)
+    except ValueError:
+        return None
+
+
 def lesson_state(key: str) -> tuple[dict, Errors]:
     """The lesson's whole set-up as a validated state (its window fitted when it has none)."""
-    lesson = lessons.LESSONS[key]
-    state, errors = validate_state({**lesson.state, "lesson": key})
+    lesson = lessons.get(key)
+    state, errors = validate_state({**lesson.state, "lesson": lesson.key})
     state["view"] = lesson.state.get("view", "overlay")
     if lesson.zoom is not None:
         state["box"] = [list(lesson.zoom[0]), list(lesson.zoom[1])]
@@ -46,16 +53,14 @@ def _subject(state: dict) -> dict:
 
 def applies(state: dict) -> bool:
     """Whether the state still is its lesson's set-up (what the text talks about)."""
-    key = state.get("lesson")
-    if not key or key not in lessons.LESSONS:
-        return False
-    return _subject(state) == _subject(lesson_state(key)[0])
+    lesson = find(state.get("lesson"))
+    return lesson is not None and _subject(state) == _subject(lesson_state(lesson.key)[0])
 
 
 def load_lesson(state: dict, key: Any) -> Result:
     """Replace the state with a lesson's (validated like anything else)."""
-    if not isinstance(key, str) or key not in lessons.LESSONS:
-        return state, [f"Unknown lesson {key!r}."]
+    if find(key) is None:
+        return state, [f"Unknown lesson {str(key)[:40]!r}."]
     return lesson_state(key)
 
 
@@ -66,15 +71,30 @@ def close_lesson(state: dict) -> Result:
 
 
 def restore_lesson(state: dict) -> Result:
-    key = state.get("lesson")
-    if not key or key not in lessons.LESSONS:
+    if find(state.get("lesson")) is None:
         return state, ["There is no lesson to restore."]
-    return lesson_state(key)
+    return lesson_state(state["lesson"])
+
+
+def check_known(state: dict) -> tuple[dict, Errors]:
+    """The state with its lesson key checked against the lessons that exist."""
+    key = state.get("lesson")
+    if key is None:
+        return state, []
+    lesson = find(key)
+    if lesson is None:
+        new = copy_state(state)
+        new["lesson"] = None
+        return new, [f"Unknown lesson {str(key)[:40]!r}; showing the set-up without it."]
+    if lesson.key != key:  # an old link's key: the lesson that replaced it
+        new = copy_state(state)
+        new["lesson"] = lesson.key
+        return new, []
+    return state, []
 
 
 def stop_frame(state: dict) -> int | None:
-    key = state.get("lesson")
-    lesson = lessons.LESSONS.get(key) if key else None
+    lesson = find(state.get("lesson"))
     return None if lesson is None or lesson.stop is None else min(int(lesson.stop), state["steps"])
 
 
@@ -83,10 +103,9 @@ def stop_frame(state: dict) -> int | None:
 # ------------------------------------------------------------------------------
 
 def live_values(state: dict) -> list[np.ndarray] | None:
-    """The lesson's key number for each run, one value per step (None: no lesson, or a
+    """The lesson's key number for each run, one value per frame (None: no lesson, or a
     set-up the lesson does not describe)."""
-    key = state.get("lesson")
-    lesson = lessons.LESSONS.get(key) if key else None
+    lesson = find(state.get("lesson"))
     if lesson is None or lesson.live is None or not applies(state):
         return None
     trajs = [engine.trajectory(state, i) for i in range(len(state["runs"]))]
@@ -98,34 +117,38 @@ def live_payload(values: np.ndarray) -> dict:
     return {"values": encode_f4(values)}
 
 
+# How the browser prints each of the lessons' number formats (it slices the values).
+FORMATS = {lessons.fmt_sci: {"kind": "sci"}, lessons.fmt_deg: {"kind": "fixed", "decimals": 1, "unit": "°"},
+           lessons.fmt_num: {"kind": "sig"}, lessons.fmt_pct: {"kind": "pct"}, lessons.fmt_int: {"kind": "int"}}
+
+
 def live_format(state: dict) -> dict | None:
-    key = state.get("lesson")
-    lesson = lessons.LESSONS.get(key) if key else None
+    lesson = find(state.get("lesson"))
     if lesson is None or lesson.live is None:
         return None
-    return {"label": lesson.live.label, "unit": lesson.live.unit, "decimals": lesson.live.decimals}
+    return {"label": lesson.live.label, **FORMATS.get(lesson.live.fmt, {"kind": "sig"})}
 
 
 # ------------------------------------------------------------------------------
 # page parts
 # ------------------------------------------------------------------------------
 
-def lesson_list() -> html.Div:
+def lesson_list() -> html.Ul:
     items = [
-        html.Button([html.Span(lesson.title, className="lesson-item-title"),
-                     *([html.Span(lesson.question, className="lesson-item-question")] if lesson.question else [])],
-                    id=ids.lesson_pick(lesson.key), n_clicks=0, className="lesson-item",
-                    title=lesson.answer)
-        for lesson in lessons.LESSONS.values()
+        html.Li(html.Button([html.Span(lesson.title, className="lesson-item-title"),
+                             *([html.Span(lesson.question, className="lesson-item-question")] if lesson.question
+                               else [])],
+                            id=ids.lesson_pick(lesson.key), n_clicks=0, className="lesson-item",
+                            title=lesson.answer))
+        for lesson in lessons.LESSONS
     ]
-    return html.Div(items, id=ids.LESSONS, className="lesson-list", role="list")
+    return html.Ul(items, id=ids.LESSONS, className="lesson-list")
 
 
 def banner(state: dict) -> list:
     """The loaded lesson's question, answer and what to look at, with its live number;
     or, when the set-up changed, a note and a way back."""
-    key = state.get("lesson")
-    lesson = lessons.LESSONS.get(key) if key else None
+    lesson = find(state.get("lesson"))
     if lesson is None:
         return []
     close = html.Button("×", id=ids.lesson_act("close"), className="icon-button lesson-close", n_clicks=0,
@@ -143,9 +166,13 @@ def banner(state: dict) -> list:
     parts = [title]
     if lesson.question:
         parts.append(html.P(lesson.question, className="lesson-question"))
-    parts.append(html.P(lesson.answer, className="lesson-answer"))
+    body = [html.P(lesson.answer, className="lesson-answer")]
     if lesson.look:
-        parts.append(html.P(lesson.look, className="lesson-look"))
+        body.append(html.P(lesson.look, className="lesson-look"))
+    parts.append(html.Div(body, id=ids.LESSON_BODY, className="lesson-body"))
+    # shown on phones only, where the body opens folded (10_race.js unfolds it)
+    parts.append(html.Button("Read the lesson", className="button small lesson-more", n_clicks=0,
+                             **{"aria-expanded": "false", "aria-controls": ids.LESSON_BODY}))
     parts.append(html.P(id=ids.LESSON_LIVE, className="lesson-live", **{"aria-live": "off"}))
     parts.append(close)
     return [html.Div(parts, className="lesson-card")]

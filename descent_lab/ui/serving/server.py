@@ -4,7 +4,7 @@ requests, error pages without stack traces, and ``/healthz``.
 
 Wiring (``app.py``)::
 
-    from descent_lab.ui.server import Config, harden
+    from descent_lab.ui.serving.server import Config, harden
     CONFIG = Config.from_env()
     harden(app, CONFIG)            # the Dash app (for its CSP hashes) or a bare Flask server
 
@@ -15,7 +15,10 @@ Environment
 -----------
 ``HOST`` (127.0.0.1), ``PORT`` (8050), ``WORKERS`` (2), ``THREADS`` (4),
 ``LOG_LEVEL`` (info), ``FRAME_ANCESTORS`` (empty: only the app's own origin may embed
-it), ``MAX_BODY_BYTES`` (1,000,000), ``DASH_DEBUG`` (off). A malformed value stops the
+it), ``MAX_BODY_BYTES`` (1,000,000), ``DASH_DEBUG`` (off); the request budget
+(``ui/serving/budget.py``): ``REQUEST_SECONDS`` (2), ``HEAVY_REQUESTS`` (1 per worker); the front
+(``scripts/serve.sh``, ``deploy/``): ``FRONT`` (nginx, or none), ``CLIENT_CONNECTIONS``
+(256), ``TRUSTED_PROXIES`` (none). A malformed value stops the
 server at start with a sentence naming the variable, rather than running with a guess.
 
 Debug mode cannot be switched on by accident in production: it needs ``DASH_DEBUG``
@@ -74,6 +77,7 @@ are the app's to judge, and it answers bad ones with a message in the page.
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import json
 import logging
@@ -85,9 +89,18 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from flask import Response, current_app, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+try:
+    from dash.exceptions import DependencyException
+except ImportError:  # the server module also guards a bare Flask server
+    DependencyException = None
+
 log = logging.getLogger("descent_lab.server")
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+FRONTS = ("nginx", "none")
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 # Deepest JSON nesting a real callback request reaches is about 8 (envelope, an input
 # list, a pattern-matching list, the state store's runs and their settings); anything
@@ -137,6 +150,52 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     return value
 
 
+def _seconds(environ: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds between {low:g} and {high:g}, got {raw!r}.") from None
+    if not low <= value <= high:  # NaN fails this too
+        raise ValueError(f"{name} must be between {low:g} and {high:g} seconds, got {raw}.")
+    return value
+
+
+def _heavy(environ: Mapping[str, str], threads: int) -> int:
+    """Heavy requests at once per worker: fewer than its threads, so that a slider move
+    always finds one free (with a single thread, one)."""
+    high = max(1, threads - 1)
+    value = _int(environ, "HEAVY_REQUESTS", 1, 1, 64)
+    if value > high:
+        raise ValueError(f"HEAVY_REQUESTS must be at most THREADS - 1 ({high}) so that slider moves always "
+                         f"find a free thread, got {value}.")
+    return value
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}.")
+    return value
+
+
+def parse_trusted_proxies(raw: str) -> tuple[str, ...]:
+    """Networks from ``TRUSTED_PROXIES`` (space- or comma-separated addresses or CIDRs):
+    the load balancers or TLS terminators whose ``X-Forwarded-For`` nginx believes, so
+    its per-client limits count real clients rather than the proxy."""
+    networks = []
+    for token in (t for t in re.split(r"[\s,]+", raw.strip()) if t):
+        try:
+            network = str(ipaddress.ip_network(token, strict=False))
+        except ValueError:
+            raise ValueError(f"TRUSTED_PROXIES: {token!r} is not an IP address or network such as 10.0.0.0/8.") from None
+        if network not in networks:
+            networks.append(network)
+    return tuple(networks)
+
+
 def parse_frame_ancestors(raw: str) -> tuple[str, ...]:
     """Origins from ``FRAME_ANCESTORS`` (space- or comma-separated).
 
@@ -177,6 +236,11 @@ class Config:
     frame_ancestors: tuple[str, ...] = ()   # besides 'self'; ("'none'",) forbids embedding
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     debug: bool = False
+    request_seconds: float = 2.0            # the work one request may do (seconds of a core)
+    heavy_requests: int = 1                 # heavy requests at once per worker (ui/serving/budget.py)
+    front: str = "nginx"                    # what scripts/serve.sh puts on PORT: "nginx" or "none"
+    client_connections: int = 256           # requests in progress per client address (nginx)
+    trusted_proxies: tuple[str, ...] = ()   # networks whose X-Forwarded-For nginx believes
     notes: tuple[str, ...] = field(default=(), compare=False)  # why a setting was overridden
 
     @classmethod
@@ -200,15 +264,21 @@ class Config:
         if debug and not _is_loopback(host):
             debug = False
             notes.append(f"DASH_DEBUG=1 ignored: debug mode only binds to loopback, not HOST={host!r}.")
+        threads = _int(env, "THREADS", cls.threads, 1, 64)
         return cls(
             host=host,
             port=_int(env, "PORT", cls.port, 1, 65535),
             workers=_int(env, "WORKERS", cls.workers, 1, 64),
-            threads=_int(env, "THREADS", cls.threads, 1, 64),
+            threads=threads,
             log_level=log_level,
             frame_ancestors=parse_frame_ancestors(env.get("FRAME_ANCESTORS", "")),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 16_384, 100_000_000),
             debug=debug,
+            request_seconds=_seconds(env, "REQUEST_SECONDS", cls.request_seconds, 0.1, 60.0),
+            heavy_requests=_heavy(env, threads),
+            front=_choice(env, "FRONT", cls.front, FRONTS),
+            client_connections=_int(env, "CLIENT_CONNECTIONS", cls.client_connections, 8, 100_000),
+            trusted_proxies=parse_trusted_proxies(env.get("TRUSTED_PROXIES", "")),
             notes=tuple(notes),
         )
 
@@ -239,18 +309,38 @@ def content_security_policy(config: Config, script_hashes: list[str] | tuple[str
     return "; ".join(f"{name} {value}" for name, value in directives)
 
 
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
 def security_headers(config: Config, script_hashes: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
     headers = {
         "Content-Security-Policy": content_security_policy(config, script_hashes),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        "Permissions-Policy": PERMISSIONS_POLICY,
     }
     if config.frame_ancestors == ():
         headers["X-Frame-Options"] = "SAMEORIGIN"
     elif config.frame_ancestors == ("'none'",):
         headers["X-Frame-Options"] = "DENY"
     return headers
+
+
+# What a reply that is not the app's page gets when the app did not make it (nginx's
+# own errors, gunicorn's refusals of malformed HTTP): nothing may load, run or embed.
+ERROR_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+
+def error_headers() -> dict[str, str]:
+    """The security headers for replies made outside the app (same names as
+    :func:`security_headers`, the strictest values)."""
+    return {
+        "Content-Security-Policy": ERROR_CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": PERMISSIONS_POLICY,
+        "X-Frame-Options": "DENY",
+    }
 
 
 # ------------------------------------------------------------------------------
@@ -317,13 +407,52 @@ def _check_group(given: Any, specs: list[dict], name: str) -> set[str]:
     return seen
 
 
-def _output_specs(key: str) -> list[str]:
-    """The output ids of a callback key ("..a.b...c.d.." or "a.b"), ``@hash`` removed."""
-    if key.startswith(".."):
-        parts = key[2:-2].split("...")
-    else:
-        parts = [key]
-    return [p.split("@")[0].rsplit(".", 1)[0] for p in parts]
+def _output_specs(key: str) -> list[tuple[str, str]]:
+    """(id, property) of each output of a callback key ("..a.b...c.d.." or "a.b");
+    the ``@hash`` of an ``allow_duplicate`` output is not part of the property."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    out = []
+    for part in parts:
+        id_, _, prop = part.rpartition(".")
+        out.append((id_, prop.split("@")[0]))
+    return out
+
+
+def _matches_output(item: dict, spec_id: str, spec_prop: str) -> bool:
+    """Whether a request's output item names this output of the callback, as Dash's
+    own check (``dash._validate.validate_output_spec``) would decide: the same
+    property (the renderer sends an ``allow_duplicate`` output's ``@hash`` with it),
+    the same string id, or for a pattern id the same keys and the same value wherever
+    the pattern has no wildcard."""
+    if item["property"].split("@")[0] != spec_prop:
+        return False
+    id_ = item["id"]
+    if not spec_id.startswith("{"):
+        return id_ == spec_id
+    pattern = json.loads(spec_id)
+    if not isinstance(id_, dict) or set(id_) != set(pattern):
+        return False
+    return all(isinstance(want, list) or id_[k] == want for k, want in pattern.items())
+
+
+def _check_outputs(outputs: Any, key: str) -> None:
+    specs = _output_specs(key)
+    multi = key.startswith("..")
+    if multi and (not isinstance(outputs, list) or len(outputs) != len(specs)):
+        raise BadCallbackRequest(f"outputs must be a list of {len(specs)} items for this callback.")
+    slots = outputs if multi else [outputs]
+    for index, (slot, (spec_id, spec_prop)) in enumerate(zip(slots, specs)):
+        where = f"outputs[{index}]" if multi else "outputs"
+        if _is_wildcard_list(spec_id):
+            if not isinstance(slot, list):
+                raise BadCallbackRequest(f"{where} must be a list (a pattern-matching output).")
+            items = [(sub, f"{where}[{j}]") for j, sub in enumerate(slot)]
+        else:
+            items = [(slot, where)]
+        for item, at in items:
+            _check_item(item, at)
+            if not _matches_output(item, spec_id, spec_prop):
+                raise BadCallbackRequest(f"{at} does not name an output of this callback.")
 
 
 def check_callback_body(body: Any, callback_map: Mapping[str, dict]) -> None:
@@ -336,17 +465,7 @@ def check_callback_body(body: Any, callback_map: Mapping[str, dict]) -> None:
     entry = callback_map.get(key) if isinstance(key, str) else None
     if entry is None or not callable(entry.get("callback")):
         raise BadCallbackRequest("Unknown callback output.")
-    outputs = body.get("outputs")
-    out_ids = _output_specs(key)
-    if key.startswith(".."):
-        _check_group(outputs, [{"id": i} for i in out_ids], "outputs")
-    elif _is_wildcard_list(out_ids[0]):
-        if not isinstance(outputs, list):
-            raise BadCallbackRequest("outputs must be a list (a pattern-matching output).")
-        for j, sub in enumerate(outputs):
-            _check_item(sub, f"outputs[{j}]")
-    else:
-        _check_item(outputs, "outputs")
+    _check_outputs(body.get("outputs"), key)
     known = _check_group(body.get("inputs"), entry.get("inputs", []), "inputs")
     _check_group(body.get("state", []), entry.get("state", []), "state")
     changed = body.get("changedPropIds", [])
@@ -379,9 +498,38 @@ class _CspCache:
         return self._headers
 
 
-def _json_error(status: int, message: str, headers: Mapping[str, str] | None = None):
-    from flask import Response
+def _routes_prefix(app: Any) -> str | None:
+    """Dash's route prefix ("/" unless the app is mounted under a path); None for a
+    bare Flask server."""
+    config = getattr(app, "config", None)
+    prefix = getattr(config, "routes_pathname_prefix", None) if config is not None else None
+    return prefix if isinstance(prefix, str) else None
 
+
+def _paths_not_served(prefix: str | None, config: Config) -> frozenset[str]:
+    if prefix is None:
+        return frozenset()
+    rules = {prefix + "<path:path>"}  # Dash's catch-all: the page under any path
+    if not config.debug:
+        rules.add(prefix + "_reload-hash")  # only the debug mode's hot reload asks for it
+    return frozenset(rules)
+
+
+NOT_FOUND_HTML = (
+    "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not found</title>"
+    "<p>Nothing here. Descent Lab is at <a href=\"{index}\">{index}</a>.</p></html>"
+)
+
+
+def _not_found():
+    """A 404: a short page for a browser, ``{"error": "Not Found"}`` for anything else."""
+    index = current_app.extensions.get("descent_lab_index", "/")
+    if request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]:
+        return Response(NOT_FOUND_HTML.format(index=index), status=404, mimetype="text/html")
+    return _json_error(404, "Not Found")
+
+
+def _json_error(status: int, message: str, headers: Mapping[str, str] | None = None):
     response = Response(json.dumps({"error": message}), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -391,9 +539,6 @@ def _json_error(status: int, message: str, headers: Mapping[str, str] | None = N
 def harden(app: Any, config: Config | None = None) -> Any:
     """Apply the production settings to a Dash app (or a bare Flask server); returns the
     Flask server. Safe to call once per app."""
-    from flask import request
-    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-
     config = config or Config.from_env()
     server = getattr(app, "server", app)
     if server.extensions.get("descent_lab_hardened"):
@@ -412,6 +557,19 @@ def harden(app: Any, config: Config | None = None) -> Any:
     server.debug = config.debug
     csp = _CspCache(app, config)
     callback_map = getattr(app, "callback_map", {})
+    prefix = _routes_prefix(app)
+    if prefix is not None:
+        server.extensions["descent_lab_index"] = prefix
+    not_served = _paths_not_served(prefix, config)
+
+    @server.before_request
+    def _only_the_app_paths():
+        """The app is one page: Dash's catch-all route (any other path answered with
+        the page) and, outside debug mode, its hot-reload hash get a 404."""
+        rule = request.url_rule
+        if rule is not None and rule.rule in not_served:
+            return _not_found()
+        return None
 
     @server.before_request
     def _check_callback_request():
@@ -446,17 +604,15 @@ def harden(app: Any, config: Config | None = None) -> Any:
 
     @server.errorhandler(HTTPException)
     def _http_error(exc):
+        if exc.code == 404:
+            return _not_found()
         headers = {k: v for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")}
         return _json_error(exc.code or 500, exc.name, headers)
 
-    try:  # Dash raises this for a component-suites path it does not serve: a client error
-        from dash.exceptions import DependencyException
-    except ImportError:  # a bare Flask server
-        DependencyException = None
-    if DependencyException is not None:
+    if DependencyException is not None:  # Dash's error for a component-suites path it does not serve
         @server.errorhandler(DependencyException)
         def _unknown_resource(_exc):
-            return _json_error(404, "Not Found")
+            return _not_found()
 
     @server.errorhandler(Exception)
     def _unhandled(exc):
@@ -469,3 +625,42 @@ def harden(app: Any, config: Config | None = None) -> Any:
             return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
     return server
+
+
+# ------------------------------------------------------------------------------
+# warm-up
+# ------------------------------------------------------------------------------
+
+_LINKED = re.compile(r"<(?:script|link)\b[^>]*?\b(?:src|href)=\"(/[^\"/][^\"]*)\"")
+
+
+def warm(server: Any, imports: tuple[str, ...] = ()) -> list[tuple[str, int]]:
+    """Import ``imports``, then serve the page, every script and stylesheet it links,
+    the layout and the callback graph once through Flask's test client; returns
+    ``[(path, status)]``.
+
+    Dash sets up its server on the first request and marks it done *before* it has
+    registered the script paths it will serve, so requests arriving together at a
+    fresh process can get a 404 for a core script (and that page never loads). Run
+    this in each worker before it accepts connections (gunicorn's ``post_worker_init``)
+    and that first request has been made, alone, before any client's.
+
+    Modules the app imports only when first needed (pandas, for the CSV) are imported
+    here too: two threads importing one at the same moment see it half initialised
+    (a first CSV export next to another request failed with "partially initialized
+    module 'pandas'").
+    """
+    for name in imports:
+        importlib.import_module(name)
+    client = server.test_client()
+    index = server.extensions.get("descent_lab_index", "/")
+    results = []
+    with client.get(index) as page:
+        results.append((index, page.status_code))
+        html = page.get_data(as_text=True)
+    paths = list(dict.fromkeys(_LINKED.findall(html)))
+    paths += [index + "_dash-layout", index + "_dash-dependencies"] if "descent_lab_index" in server.extensions else []
+    for path in paths:
+        with client.get(path) as reply:
+            results.append((path, reply.status_code))
+    return results

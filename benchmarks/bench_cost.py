@@ -30,7 +30,8 @@ SURFACES = {k: surfaces.get(k) for k in ("bowl", "rosenbrock", "beale", "ackley"
 SURFACES.update({name: surfaces.get("custom", expression=text) for name, text in TYPED.items()})
 # small learning rates: no run converges or diverges early, so every step is paid
 RUNS = [(key, lr) for key, lr in (("gd", 1e-6), ("adam", 1e-5), ("nadam", 1e-5), ("newton", 1e-3),
-                                   ("adafactor", 1e-5), ("muon", 1e-5), ("lbfgs", 1e-4))]
+                                   ("adafactor", 1e-5), ("muon", 1e-5), ("lbfgs", 1e-4),
+                                   ("dadapt_adam", 1e-5), ("sophia", 1e-5), ("soap", 1e-5))]
 BATCH = [("adam", 1e-5, b) for b in (100, 1_000, 10_000)] + [("gd", 1e-6, 1_000)]
 
 

@@ -12,7 +12,7 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
-from . import rules
+from . import modern, rules
 from .backend import FLOAT
 from .edges import NO_EDGE, Edge
 from .hyperparams import HyperParam
@@ -290,6 +290,45 @@ def _muon_caveat(hp: dict, steps: int) -> str:
             f"whatever the gradient's size (plus the weight decay).")
 
 
+D0 = _float("d0", "d₀", 1e-6, 1e-10, 1.0, "The first estimate of the distance to the solution.",
+            scale="log", error="Invalid d0 value: {}")
+GROWTH_RATE = _float("growth_rate", "growth rate", 1e10, 1.0, 1e10, "Largest factor d may grow by in "
+                     "one step (the reference's default is unbounded).", scale="log", advanced=True)
+
+
+def _on(name: str, label: str, help: str) -> HyperParam:
+    """An on/off option that is on by default."""
+    return HyperParam(name=name, label=label, default=True, kind="bool", help=help,
+                      error=f"Invalid {name} value: {{}}", advanced=True)
+
+
+def _sophia_caveat(hp: dict, steps: int) -> str:
+    k = hp["update_period"]
+    refreshes = max(0, (steps - 1) // k)
+    share = 1 - hp["beta2"] ** refreshes
+    return (f"Sophia here takes the exact Hessian diagonal in place of its Gauss-Newton estimate, floored at 0 "
+            f"(where the curvature is negative, a step is a sign step of lr). Its running curvature starts at 0 "
+            f"and is refreshed every {k} steps without bias correction: every step before step {k + 1} is a "
+            f"sign step, and after {steps:,} steps it holds {share:.0%} of the curvature.")
+
+
+def _shampoo_caveat(hp: dict, steps: int) -> str:
+    text = ("On this 2-vector Shampoo is full-matrix AdaGrad: one 2x2 preconditioner (G + εI)^-1/2, G the sum "
+            "of the gradients' outer products g gᵀ (pytorch-optimizer's Shampoo on a 1-D parameter).")
+    k = hp["preconditioning_compute_steps"]
+    if k > 1:
+        text += (f" Its inverse root starts at 0 and is recomputed every {k} steps, so the run does not move "
+                 f"before step {k}.")
+    return text
+
+
+def _soap_caveat(hp: dict, steps: int) -> str:
+    return ("On this 2-vector SOAP is Adam in the eigenbasis of a running average of g gᵀ (the authors' "
+            "precondition_1d=True: by default their SOAP leaves a 1-D parameter to plain Adam). The first step "
+            f"only measures; the basis is refreshed every {hp['precondition_frequency']} steps, in float32 as "
+            "the authors' code computes it.")
+
+
 def _lbfgs_evaluations(hp: dict) -> float:
     return hp["max_eval"] or hp["max_iter"] * 5 // 4
 
@@ -344,6 +383,24 @@ _MUON_EDGE = Edge(preconditioner=None, why="its orthogonalized step has a length
 _LBFGS_EDGE = Edge(preconditioner=None, why="its step length is chosen per step (its curvature pairs, or a line "
                    "search), so no fixed edge of the learning rate holds")
 _NEWTON_EDGE = Edge(preconditioner="newton", why="damped Newton: η h/(h + λ) < 2 on each curvature h")
+_ADOPT_EDGE = Edge(preconditioner="lr_eff", form="ema", momentum="beta1",
+                   why="frozen P = diag(η/max(√v_{t−1}, ε)), momentum β1 on the normalised gradient, no bias "
+                   "correction: λmax(PH) < (2 + 2β1)/(1 − β1)")
+_ADAN_EDGE = Edge(preconditioner=None, why="its step adds a running average of the gradient's changes to the "
+                  "average gradient (a Nesterov look-ahead): a recurrence of third order, which the two-term "
+                  "model of the edge does not cover")
+_DADAPT_EDGE = Edge(preconditioner=None, why="its step size d_t η grows with its own lower bound on the distance "
+                    "to the solution, so no fixed edge holds")
+_SOPHIA_EDGE = Edge(preconditioner="lr_eff", form="ema", momentum="beta1",
+                    why="frozen P = diag(η/(ρh + 10⁻¹⁵)) where the step is not clipped, momentum β1: "
+                    "λmax(PH) < (2 + 2β1)/(1 − β1); a clipped coordinate takes sign steps of η, which no "
+                    "curvature bounds")
+_SHAMPOO_EDGE = Edge(preconditioner=None, why="its preconditioner (G + εI)^-1/2 is a full 2x2 matrix that turns "
+                     "the step off the axes (and only shrinks, as G sums g gᵀ); the edge model here takes a "
+                     "diagonal preconditioner, which would misstate it")
+_SOAP_EDGE = Edge(preconditioner=None, why="it runs Adam in a rotated basis, a full 2x2 preconditioner "
+                  "Q diag(η/(√v + ε)) Qᵀ refreshed every k steps; the edge model here takes a diagonal "
+                  "preconditioner, which would misstate it")
 
 
 _ADAM_REF = "Kingma & Ba (2015), Adam: A Method for Stochastic Optimization"
@@ -517,6 +574,47 @@ _SPECS = [
         edge=_ADAM_EDGE,
     ),
     OptimizerSpec(
+        key="adopt", label="ADOPT",
+        hyperparams=(
+            _lr(1e-3),
+            _beta(0, 0.9, "Decay of the momentum of the normalised gradients."),
+            _beta(1, 0.9999, "Decay of the running mean of squared gradients (per-coordinate scale)."),
+            _eps(1e-6, "Floor of √v, the scale each gradient is divided by."),
+            _weight_decay(),
+            _option("decouple", "decoupled decay",
+                    "Shrink the weights by lr·λ each step (as AdamW) instead of adding λ·θ to the gradient."),
+            _on("clip", "clip", "Clip the normalised gradient to ±(t−1)^¼ (the authors' clip_lambda; off "
+                "is clip_lambda=None)."),
+        ),
+        factory=modern.adopt,
+        reference="Taniguchi et al. (2024), ADOPT: Modified Adam Can Converge with Any β2 with the Optimal "
+                  "Rate; the authors' torch-adopt (adopt.ADOPT)",
+        summary="Adam that divides each gradient by the previous second moment, then averages: "
+                "converges for any β2.",
+        velocity="m", weight_decay="l2", decay_switch="decouple", lines=modern.ADOPT_LINES,
+        edge=_ADOPT_EDGE,
+    ),
+    OptimizerSpec(
+        key="adan", label="Adan",
+        hyperparams=(
+            _lr(1e-3),
+            _beta(0, 0.98, "Decay of the running mean of gradients."),
+            _beta(1, 0.92, "Decay of the running mean of gradient changes (and the look-ahead's weight)."),
+            _beta(2, 0.99, "Decay of the running mean of squared look-ahead gradients."),
+            _eps(1e-8),
+            _weight_decay(0.0, decoupled=True),
+            _option("no_prox", "no prox",
+                    "Multiply the weights by 1 − lr·λ first (AdamW's form) instead of dividing the step "
+                    "by 1 + lr·λ."),
+        ),
+        factory=modern.adan,
+        reference="Xie et al. (2022), Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing Deep "
+                  "Models; the authors' adan.py (Adan)",
+        summary="Adam with a Nesterov look-ahead built from the change of the gradient.",
+        velocity="m", weight_decay="decoupled", lines=modern.ADAN_LINES,
+        edge=_ADAN_EDGE,
+    ),
+    OptimizerSpec(
         key="rprop", label="Rprop",
         hyperparams=(
             _lr(1e-2, help="Initial per-coordinate step size."),
@@ -675,12 +773,10 @@ _SPECS = [
                     "Scale the step by Adam's bias corrections."),
             _option("safeguard_warmup", "safeguard warmup",
                     "Leave lr out of the accumulated gradient sum (for warmup schedules)."),
-            _float("d0", "d₀", 1e-6, 1e-10, 1.0, "The first estimate of the distance to the solution.",
-                   scale="log", error="Invalid d0 value: {}"),
+            D0,
             _float("d_coef", "d coefficient", 1.0, 0.01, 100.0, "Multiplies the estimate of d.",
                    scale="log", advanced=True),
-            _float("growth_rate", "growth rate", 1e10, 1.0, 1e10, "Largest factor d may grow by "
-                   "in one step (the reference's default is unbounded).", scale="log", advanced=True),
+            GROWTH_RATE,
         ),
         factory=rules.prodigy,
         reference="Mishchenko & Defazio (2024), Prodigy: An Expeditiously Adaptive Parameter-Free "
@@ -689,6 +785,42 @@ _SPECS = [
         lr_kind=None, weight_decay="decoupled", decay_switch="decouple", coupled=True,
         floats_only=True, lines=rules.PRODIGY_LINES, update_cost=4.0,
         edge=_PRODIGY_EDGE,
+    ),
+    OptimizerSpec(
+        key="dadapt_adam", label="D-Adaptation Adam",
+        hyperparams=(
+            _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
+            BETA1, BETA2, _eps(1e-8),
+            _weight_decay(),
+            _option("decouple", "decoupled decay",
+                    "Shrink the weights by λ·d·lr each step (as AdamW) instead of adding λ·θ to the gradient."),
+            _option("use_bias_correction", "bias correction", "Scale the step by Adam's bias corrections."),
+            D0, GROWTH_RATE,
+        ),
+        factory=modern.dadapt_adam,
+        reference="Defazio & Mishchenko (2023), Learning-Rate-Free Learning by D-Adaptation; "
+                  "dadaptation.DAdaptAdam",
+        summary="Adam whose step size grows with its own estimate of the distance to the solution.",
+        lr_kind=None, weight_decay="l2", decay_switch="decouple", coupled=True,
+        lines=modern.DADAPT_ADAM_LINES, update_cost=3.0,
+        edge=_DADAPT_EDGE,
+    ),
+    OptimizerSpec(
+        key="dadapt_sgd", label="D-Adaptation SGD",
+        hyperparams=(
+            _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
+            _momentum(0.0, "Weight of the previous iterate in the average of the dual-averaging "
+                      "iterates z."),
+            _weight_decay(),
+            D0, GROWTH_RATE,
+        ),
+        factory=modern.dadapt_sgd,
+        reference="Defazio & Mishchenko (2023), Learning-Rate-Free Learning by D-Adaptation; "
+                  "dadaptation.DAdaptSGD",
+        summary="Dual averaging whose step size is a growing lower bound on the distance to the solution.",
+        lr_kind=None, weight_decay="l2", coupled=True,
+        lines=modern.DADAPT_SGD_LINES, update_cost=3.0,
+        edge=_DADAPT_EDGE,
     ),
     OptimizerSpec(
         key="muon", label="Muon",
@@ -715,6 +847,77 @@ _SPECS = [
         velocity="buf", coupled=True, lines=rules.MUON_LINES, caveat=_muon_caveat,
         update_cost=lambda hp: 1.0 + 2.0 * hp["ns_steps"],
         edge=_MUON_EDGE,
+    ),
+    OptimizerSpec(
+        key="shampoo", label="Full-matrix AdaGrad (Shampoo)",
+        hyperparams=(
+            _lr(1e-3),
+            _momentum(0.0, "Mixes the gradient with the previous preconditioned step (the reference's "
+                      "lerp; 0 disables it)."),
+            _weight_decay(),
+            _option("weight_decouple", "decoupled decay",
+                    "Shrink the weights by lr·λ each step (as AdamW) instead of adding λ·θ to the gradient."),
+            _option("fixed_decay", "fixed decay", "With decoupled decay, shrink by λ, not lr·λ."),
+            _int("preconditioning_compute_steps", "root every k steps", 1, 1, 1000,
+                 "Recompute the inverse root every k steps (it starts at 0).", advanced=True),
+            _float("matrix_eps", "ε", 1e-6, 1e-12, 1.0, "The preconditioner starts at ε I.", scale="log",
+                   advanced=True),
+        ),
+        factory=modern.shampoo,
+        reference="Gupta, Koren & Singer (2018), Shampoo: Preconditioned Stochastic Tensor Optimization; "
+                  "Duchi, Hazan & Singer (2011); pytorch-optimizer's Shampoo on a 1-D parameter",
+        summary="AdaGrad with a full 2x2 preconditioner: rescales along the directions the gradients vary "
+                "in, not along the axes.",
+        weight_decay="l2", decay_switch="weight_decouple", coupled=True, velocity="buf",
+        lines=modern.SHAMPOO_LINES, caveat=_shampoo_caveat, update_cost=1.0,
+        edge=_SHAMPOO_EDGE,
+    ),
+    OptimizerSpec(
+        key="soap", label="SOAP",
+        hyperparams=(
+            _lr(3e-3),
+            _beta(0, 0.95, "Decay of the momentum (in the eigenbasis)."),
+            _beta(1, 0.95, "Decay of the running mean of squared rotated gradients."),
+            HyperParam(name="shampoo_beta", label="β of L", default=-1.0, low=-1.0, high=1.0, high_open=True,
+                       help="Decay of the running average L of g gᵀ; below 0 it is β2 (the reference's -1).",
+                       error="Invalid shampoo_beta value: {}", advanced=True),
+            _eps(1e-8),
+            _weight_decay(0.01, decoupled=True),
+            _int("precondition_frequency", "basis every k steps", 10, 1, 1000,
+                 "Refresh the eigenbasis every k steps (one power iteration and a QR)."),
+            _option("normalize_grads", "normalize", "Divide each step by its root-mean-square."),
+            _on("correct_bias", "bias correction", "Scale the step by Adam's bias corrections."),
+        ),
+        factory=modern.soap,
+        reference="Vyas et al. (2024), SOAP: Improving and Stabilizing Shampoo using Adam; the authors' "
+                  "soap.py (SOAP) with precondition_1d=True",
+        summary="Adam run in the eigenbasis of the gradients' outer product: its per-coordinate scaling "
+                "follows a rotated valley.",
+        weight_decay="decoupled", coupled=True, lines=modern.SOAP_LINES, caveat=_soap_caveat,
+        update_cost=4.0,
+        edge=_SOAP_EDGE,
+    ),
+    OptimizerSpec(
+        key="sophia", label="Sophia",
+        hyperparams=(
+            _lr(1e-4),
+            _beta(0, 0.965, "Decay of the momentum."),
+            _beta(1, 0.99, "Decay of the running average of the curvature."),
+            _float("rho", "ρ", 0.04, 1e-4, 10.0, "Clipping threshold: a coordinate takes Newton's step "
+                   "η m/(ρh) where |m| < ρh, a sign step of η elsewhere.", scale="log",
+                   error="Invalid rho parameter at index 1: {}"),
+            _weight_decay(0.1, decoupled=True),
+            _int("update_period", "Hessian every k steps", 10, 1, 1000,
+                 "Refresh the running curvature every k steps (the authors' training script: 10)."),
+        ),
+        factory=modern.sophia,
+        reference="Liu et al. (2024), Sophia: A Scalable Stochastic Second-order Optimizer for Language Model "
+                  "Pre-training; the authors' SophiaG (sophia.py) with the exact Hessian diagonal",
+        summary="Newton's step per coordinate from a running curvature, clipped to a sign step where the "
+                "curvature is small.",
+        velocity="m", weight_decay="decoupled", coupled=True, hessian=True,
+        lines=modern.SOPHIA_LINES, caveat=_sophia_caveat, update_cost=1.0,
+        edge=_SOPHIA_EDGE,
     ),
     OptimizerSpec(
         key="lbfgs", label="L-BFGS",
@@ -768,13 +971,15 @@ _SPECS = [
 OPTIMIZERS: dict[str, OptimizerSpec] = {s.key: s for s in _SPECS}
 """Every optimizer, in the app's order."""
 
+BUILDABLE = ("float", "bool", "int", "steps", "text")
+"""The kinds of knob the page builds a control for."""
+
 REGISTRY: dict[str, OptimizerSpec] = {
-    k: s for k, s in OPTIMIZERS.items() if all(h.kind in ("float", "bool") for h in s.hyperparams)
+    k: s for k, s in OPTIMIZERS.items() if all(h.kind in BUILDABLE for h in s.hyperparams)
 }
-"""The optimizers whose every knob is a number on a slider or an on/off option: the
-ones today's page builds controls for. :data:`OPTIMIZERS` adds those with
-whole-number knobs (L-BFGS' iterations and history), for the page once it builds
-``kind="int"`` controls."""
+"""The optimizers whose every knob the page can build a control for (:data:`BUILDABLE`:
+sliders, options, counts, lists of steps, text): today every one of
+:data:`OPTIMIZERS`, which an optimizer with a knob of another kind would not join."""
 
 
 def get(key: str) -> OptimizerSpec:

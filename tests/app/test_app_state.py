@@ -140,7 +140,10 @@ def test_url_round_trips_every_optimizer_with_non_default_values(key):
             hparams[hp.name] = float(f"{math.sqrt(hp.low * hp.high):.3g}")
         else:
             hparams[hp.name] = hp.low + 0.37 * (hp.high - hp.low)
+        if hp.kind == "int":  # a count: a whole number away from the default
+            hparams[hp.name] = round(hparams[hp.name]) if round(hparams[hp.name]) != hp.default else hp.default + 1
     state, errors = validate_state(_with(runs=[{"optimizer": key, "hparams": hparams}]))
+    assert all(state["runs"][0]["hparams"][name] == value for name, value in hparams.items())
     assert errors == []
     decoded, errors = decode_url(encode_url(state))
     assert errors == []

@@ -58,6 +58,17 @@ CONFIGS = {
     "sf_adamw": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.05, "r": 1.0}],
     "prodigy": [{"lr": 1.0}, {"lr": 1.0, "weight_decay": 0.1, "use_bias_correction": True},
                 {"lr": 1.0, "weight_decay": 0.1, "decouple": False}],
+    "adopt": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.05},
+              {"lr": 0.1, "weight_decay": 0.1, "decouple": True, "clip": False}],
+    "adan": [{"lr": 0.1}, {"lr": 0.1, "weight_decay": 0.1}, {"lr": 0.1, "weight_decay": 0.1, "no_prox": True}],
+    "dadapt_adam": [{"lr": 1.0}, {"lr": 1.0, "weight_decay": 0.1, "use_bias_correction": True},
+                    {"lr": 1.0, "weight_decay": 0.1, "decouple": True}],
+    "dadapt_sgd": [{"lr": 1.0}, {"lr": 1.0, "momentum": 0.5, "weight_decay": 0.05}],
+    "sophia": [{"lr": 0.1, "update_period": 3}, {"lr": 0.1, "weight_decay": 0.0, "update_period": 5}],
+    "shampoo": [{"lr": 0.1}, {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.05},
+                {"lr": 0.1, "weight_decay": 0.1, "weight_decouple": True, "preconditioning_compute_steps": 4}],
+    "soap": [{"lr": 0.05}, {"lr": 0.05, "weight_decay": 0.0, "precondition_frequency": 3, "normalize_grads": True,
+                            "correct_bias": False}],
 }
 STEPS = 14
 K = [0, 1, 6, 12]
@@ -459,7 +470,7 @@ def test_the_spec_says_how_weight_decay_is_applied_and_which_buffers_exist(key):
             assert not separate
         l2 = "weight_decay" in next(line for line in explain(tr, 1).lines if line.lhs == "g_t").values
         assert l2 == (mode == "l2")
-    assert spec.hessian == (key == "newton")
+    assert spec.hessian == (key in ("newton", "sophia"))  # the rules that take the exact Hessian
     if spec.velocity:
         with_momentum = {"momentum": 0.5} if "momentum" in spec.defaults else {}
         assert spec.velocity in spec.buffers(**with_momentum)

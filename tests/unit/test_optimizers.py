@@ -27,9 +27,9 @@ KEYS = list(REGISTRY)
 
 def test_registry_has_every_optimizer_of_the_issue():
     assert KEYS == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
-                    "adamw", "amsgrad", "nadam", "radam", "adamax", "rprop", "lion",
+                    "adamw", "amsgrad", "nadam", "radam", "adamax", "adopt", "adan", "rprop", "lion",
                     "signum", "signsgd", "asgd", "adafactor", "sf_sgd", "sf_adamw", "prodigy",
-                    "muon", "lbfgs", "newton"]
+                    "dadapt_adam", "dadapt_sgd", "muon", "shampoo", "soap", "sophia", "lbfgs", "newton"]
 
 
 LBFGS_CASES = [c for c in GOLDEN["cases"] if c["key"] == "lbfgs"]
@@ -61,12 +61,13 @@ def test_lbfgs_takes_no_gradient_noise_and_runs_one_at_a_time_in_a_batch():
         np.testing.assert_array_equal(xy[b, : len(one.xy)], one.xy)
 
 
-def test_the_sliders_registry_is_the_optimizers_without_whole_number_knobs():
-    legacy = optimizers.REGISTRY
-    assert list(legacy) == [k for k in KEYS if k in legacy]
-    assert set(KEYS) - set(legacy) == {k for k, spec in REGISTRY.items()
-                                       if any(h.kind == "int" for h in spec.hyperparams)} \
-        == {"lbfgs", "muon", "sf_sgd", "sf_adamw"}
+def test_the_pages_registry_is_every_optimizer_whose_knobs_it_builds():
+    built = optimizers.REGISTRY
+    assert list(built) == [k for k in KEYS if all(h.kind in optimizers.specs.BUILDABLE
+                                                   for h in REGISTRY[k].hyperparams)]
+    assert list(built) == KEYS  # every knob of every optimizer is of a kind the page builds
+    kinds = {h.kind for spec in REGISTRY.values() for h in spec.hyperparams}
+    assert kinds <= set(optimizers.specs.BUILDABLE) and {"float", "bool", "int"} <= kinds
 
 
 def test_every_torch_optimizer_here_has_golden_iterates():
@@ -182,6 +183,17 @@ INVALID = [
     ("rprop", {"step_size_min": 0.5, "step_size_max": 0.1}, "Invalid step sizes: 0.5, 0.1"),
     ("newton", {"damping": -1.0}, "Invalid damping value: -1.0"),
     ("adam", {"betas": (0.9, 0.99)}, "Unknown hyperparameter 'betas' for adam"),
+    # the references' own wording where they have one
+    ("adan", {"beta3": 1.0}, "Invalid beta parameter at index 2: 1.0"),
+    ("adopt", {"eps": -1e-6}, "Invalid epsilon value: -1e-06"),
+    ("dadapt_adam", {"d0": 0.0}, "Invalid d0 value: 0.0"),
+    ("dadapt_sgd", {"lr": 0.0}, "Invalid learning rate: 0.0"),
+    ("dadapt_sgd", {"momentum": 1.0}, "Invalid momentum value: 1.0"),
+    ("sophia", {"rho": -0.1}, "Invalid rho parameter at index 1: -0.1"),
+    ("sophia", {"update_period": 2.5}, "Invalid update_period value: 2.5 (expected a whole number)"),
+    ("shampoo", {"preconditioning_compute_steps": 0}, "Invalid preconditioning_compute_steps value: 0"),
+    ("soap", {"beta2": 1.0}, "Invalid beta parameter at index 1: 1.0"),
+    ("soap", {"shampoo_beta": 1.0}, "Invalid shampoo_beta value: 1.0"),
     ("gd", {"momentum": 0.9}, "Unknown hyperparameter 'momentum' for gd"),
 ]
 
@@ -276,7 +288,8 @@ BOWL_LR = {"gd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.5, "rmspr
            "adadelta": 1.0, "adam": 0.05, "adamw": 0.05, "amsgrad": 0.05, "nadam": 0.05,
            "radam": 0.05, "adamax": 0.05, "rprop": 0.01, "lion": 0.003, "asgd": 0.1,
            "adafactor": 0.01, "muon": 0.003, "lbfgs": 1.0, "newton": 1.0, "signum": 0.003,
-           "signsgd": 0.003, "sf_sgd": 0.1, "sf_adamw": 0.05, "prodigy": 1.0}
+           "signsgd": 0.003, "sf_sgd": 0.1, "sf_adamw": 0.05, "prodigy": 1.0, "adopt": 0.03, "adan": 0.03,
+           "dadapt_adam": 1.0, "dadapt_sgd": 1.0, "shampoo": 0.3, "soap": 0.01, "sophia": 0.01}
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -120,7 +120,8 @@ def test_newtons_effective_sharpness_is_its_step_length():
     np.testing.assert_allclose(effective_sharpness(damped, s), 0.7 * top / (top + 2.0), rtol=1e-12)
 
 
-@pytest.mark.parametrize("key", ["rmsprop", "adam", "adagrad", "amsgrad", "adamax", "radam", "adadelta"])
+@pytest.mark.parametrize("key", ["rmsprop", "adam", "adagrad", "amsgrad", "adamax", "radam", "adadelta", "adopt",
+                                 "sophia"])
 def test_the_preconditioned_sharpness_is_lambda_max_of_diag_lr_eff_times_h(key):
     s = surfaces.get("rosenbrock")
     traj = run(key, s, s.start, 60, lr=0.01)
@@ -190,7 +191,7 @@ def test_an_optimizer_without_a_declared_edge_says_so():
     assert not Edge(preconditioner=None).known
     assert Edge(preconditioner=None).limit({}) is None
     unknown = ("rprop", "lion", "nadam", "signum", "signsgd", "adafactor", "prodigy", "sf_sgd", "sf_adamw", "muon",
-               "lbfgs")
+               "lbfgs", "adan", "dadapt_adam", "dadapt_sgd", "shampoo", "soap")
     for key in unknown:
         assert not OPTIMIZERS[key].edge.known and OPTIMIZERS[key].edge.why
         assert OPTIMIZERS[key].edge.why != optimizers.edges.NO_EDGE.why  # each says its own reason

@@ -84,7 +84,7 @@ def from_slider(hp: Any, position: Any) -> Any:
     if not math.isfinite(position):
         return position
     if not is_log(hp):
-        return round(position) if hp.kind == "int" and position == round(position) else position
+        return round(position) if hp.kind == "int" else position  # a count: the nearest whole one
     if abs(position) > 300:  # 10 ** position would overflow (or vanish): refused by validation
         return math.inf if position > 0 else 0.0
     # Three significant digits: the slider cannot resolve more, and the legend,

@@ -20,10 +20,10 @@ from browser_helpers import (
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from descent_lab import lessons
 from descent_lab.ui.core import engine, ids, registry, theme
 from descent_lab.ui.core.state import make_surface
 from descent_lab.ui.instruments import readout
+from descent_lab.ui.race import lessons
 
 
 def shown(dash_duo, box_id):
@@ -201,7 +201,7 @@ def live_lesson():
     """A lesson with a live number and instruments, and its set-up."""
     from descent_lab.ui.race import teach
 
-    for key, lesson in lessons.LESSONS.items():
+    for key, lesson in ((lesson.key, lesson) for lesson in lessons.LESSONS):
         state, _ = teach.lesson_state(key)
         if lesson.live is not None and any(name in registry.CHARTS for name in state["show"]):
             return key, lesson, state

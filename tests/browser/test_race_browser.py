@@ -40,7 +40,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from descent_lab import lessons, optimizers, surfaces
+from descent_lab import optimizers, surfaces
 from descent_lab.surfaces.base import nearest_distance
 from descent_lab.ui.core import engine, ids, registry, theme, widgets
 from descent_lab.ui.core.labels import run_label
@@ -56,7 +56,7 @@ from descent_lab.ui.core.state import (
     validate_state,
 )
 from descent_lab.ui.core.url import encode_url
-from descent_lab.ui.race import flow, runs, surface, teach
+from descent_lab.ui.race import flow, lessons, runs, surface, teach
 
 VALLEY_GD_ADAM = "?surface=valley(condition=20,angle=0)&run=gd(lr=0.5)&run=adam(lr=0.3)&start=-8,2&steps=120"
 
@@ -559,7 +559,7 @@ def lesson_with_most_charts():
     """(key, state, charts) of the lesson that shows the most instrument charts."""
 
     best = None
-    for key in lessons.LESSONS:
+    for key in lessons.LESSON_KEYS:
         state, errors = teach.lesson_state(key)
         assert errors == [], (key, errors)
         charts = [name for name in state["show"] if name in registry.CHARTS]
@@ -576,7 +576,7 @@ def chart_shown(dash_duo, name):
 
 def test_race016_a_lesson_link_loads_its_set_up_pauses_at_its_stop_and_can_be_restored(dash_duo, descent_app):
     key, expected, charts = lesson_with_most_charts()
-    lesson = lessons.LESSONS[key]
+    lesson = lessons.get(key)
     start(dash_duo, descent_app, f"?lesson={key}")
     Select(dash_duo.find_element(css_id(ids.SPEED))).select_by_value("10")  # a shorter wait for the stop
     state = current_state(dash_duo)
@@ -618,14 +618,14 @@ def test_race016_a_lesson_link_loads_its_set_up_pauses_at_its_stop_and_can_be_re
 def test_race017_the_lesson_list_loads_a_lesson_and_its_banner_closes(dash_duo, descent_app):
     start(dash_duo, descent_app, "?surface=bowl&run=gd(lr=0.1)&start=3,1.5&steps=50")
     assert dash_duo.find_element(css_id(ids.LESSON)).text == ""
-    key = list(lessons.LESSONS)[-1]
+    key = lessons.LESSON_KEYS[-1]
     expected, _ = teach.lesson_state(key)
     dash_duo.find_element(css_id(ids.lesson_pick(key))).click()
     wait_until(lambda: current_state(dash_duo)["lesson"] == key, message="the lesson")
     assert current_state(dash_duo)["runs"] == expected["runs"]
     assert current_state(dash_duo)["surface"] == expected["surface"]
     wait_until(lambda: len(dash_duo.find_elements(".run-card")) == len(expected["runs"]), message="its run cards")
-    wait_until(lambda: lessons.LESSONS[key].title in dash_duo.find_element(css_id(ids.LESSON)).text,
+    wait_until(lambda: lessons.get(key).title in dash_duo.find_element(css_id(ids.LESSON)).text,
                message="its banner")
     dash_duo.find_element(css_id(ids.lesson_act("close"))).click()
     wait_until(lambda: dash_duo.find_element(css_id(ids.LESSON)).text == "", message="the banner closed")
@@ -942,7 +942,7 @@ def test_race026_bad_values_in_a_link_get_a_message_and_the_app_keeps_working(da
     assert "unknown optimizer" in alert and "Steps" in alert and "learning rate" in alert
     type_into(dash_duo, css_id(ids.STEPS), "50000")
     wait_until(lambda: "10,000" in dash_duo.find_element(css_id(ids.FIELD_MESSAGE)).text, message="the steps message")
-    key = next(iter(lessons.LESSONS))
+    key = lessons.LESSON_KEYS[0]
     dash_duo.find_element(css_id(ids.lesson_pick(key))).click()  # still working
     wait_until(lambda: current_state(dash_duo)["lesson"] == key, message="a lesson")
     wait_until(lambda: dash_duo.find_elements(css_id(ids.ALERT_CLOSE)), message="the alert's button")

@@ -186,7 +186,6 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_compare,
     ),
-    Event(
     *typed_field(
         kind="compare_text",
         mirror="text:compare",

@@ -201,6 +201,62 @@
     inst.flowsDrawn = (inst.flowsDrawn || 0) + 1;
   }
 
+  // The points an optimizer keeps beside its own (ASGD's average, Schedule-Free's z and x),
+  // as paths beside the run's, up to the frame; L-BFGS's inner iterates as dots, the
+  // current step's joined from the head.
+  var POINT_DASH = [[1.5, 4], [8, 5], [3, 3]];
+  function drawPoints(gd, ctx) {
+    if (!inst.show.points || !ctl.paths) { return; }
+    ctl.panelRuns(gd).forEach(function (item) {
+      var run = item.run, a = arrays(run), xa = item.axes[0], ya = item.axes[1];
+      if (!a.points && !a.inner_x) { return; }
+      var k = U.visibleCount(run.n, ctl.frame);
+      ctx.save(); U.clipTo(ctx, xa, ya); ctx.lineJoin = "round"; ctx.lineCap = "round";
+      (a.points || []).forEach(function (pt, i) {
+        var n = Math.min(k, pt.x.length), p = U.pixels(xa, ya, pt.x, pt.y, pt.x.length);
+        U.polyline(ctx, p, n);
+        ctx.setLineDash(POINT_DASH[i % POINT_DASH.length]);
+        [["rgba(255,255,255,0.9)", 4], [run.color, 2]].forEach(function (st) {
+          ctx.lineWidth = st[1]; ctx.strokeStyle = st[0]; ctx.stroke();
+        });
+        ctx.setLineDash([]);
+        var X = p.X[n - 1], Y = p.Y[n - 1];
+        if (isFinite(X) && isFinite(Y)) {
+          U.marker(ctx, i % 2 ? "square" : "diamond", X, Y, 4.5, "#ffffff");
+          ctx.lineWidth = 2; ctx.strokeStyle = run.color; ctx.stroke();
+        }
+      });
+      if (a.inner_x) {
+        var L = a.inner_l, stride = a.inner_stride || 1, h = updateIndex(run), fx = U.mapper(xa), fy = U.mapper(ya);
+        var last = Math.min(Math.floor((k - 1) / stride), a.inner_x.length / L);
+        ctx.fillStyle = run.color; ctx.globalAlpha = 0.3;
+        for (var s = 0; s < last; s++) {
+          for (var j = 0; j < L; j++) {
+            var X = fx(a.inner_x[s * L + j]), Y = fy(a.inner_y[s * L + j]);
+            if (isFinite(X) && isFinite(Y)) { ctx.beginPath(); ctx.arc(X, Y, 1.8, 0, 2 * Math.PI); ctx.fill(); }
+          }
+        }
+        ctx.globalAlpha = 1;
+        if (h >= 0 && h % stride === 0 && h / stride < a.inner_x.length / L) {  // the step under way: its inner iterates
+          var base = (h / stride) * L, xs = [run.x[h]], ys = [run.y[h]];
+          for (var q = 0; q < L; q++) { xs.push(a.inner_x[base + q]); ys.push(a.inner_y[base + q]); }
+          var pc = U.pixels(xa, ya, xs, ys, xs.length);
+          U.polyline(ctx, pc, xs.length);
+          [["rgba(255,255,255,0.9)", 3.4], [run.color, 1.4]].forEach(function (st) {
+            ctx.lineWidth = st[1]; ctx.strokeStyle = st[0]; ctx.stroke();
+          });
+          for (var r = 1; r < xs.length; r++) {
+            if (!isFinite(pc.X[r]) || !isFinite(pc.Y[r])) { continue; }
+            ctx.beginPath(); ctx.arc(pc.X[r], pc.Y[r], 3.2, 0, 2 * Math.PI);
+            ctx.fillStyle = "#ffffff"; ctx.fill(); ctx.lineWidth = 1.6; ctx.strokeStyle = run.color; ctx.stroke();
+          }
+        }
+      }
+      ctx.restore();
+    });
+    inst.pointsDrawn = (inst.pointsDrawn || 0) + 1;
+  }
+
   // The minibatch view at the current frame: the sampled update at or before it.
   function batchAt(run) {
     var a = arrays(run), h = updateIndex(run);
@@ -295,19 +351,29 @@
   }
 
   // --------------------------------------------------------------- charts
-  // A run's own edge as a dashed line: its limit repeated over its steps (cached per run).
-  function edgeLine(run) {
-    var a = arrays(run);
-    if (!run._edgeLine || run._edgeLine.length !== a.edge.length) {
-      run._edgeLine = new Float32Array(a.edge.length).fill(a.edge_limit);
+  // A constant of a run as a dashed line over its steps (its own edge, the distance its
+  // estimate aims at), cached per run.
+  function levelLine(run, name, value, length) {
+    var key = "_line_" + name;
+    if (!run[key] || run[key].length !== length || run[key][0] !== Math.fround(value)) {
+      run[key] = new Float32Array(length).fill(value);
     }
-    return run._edgeLine;
+    return run[key];
+  }
+  function edgeLine(run) { var a = arrays(run); return levelLine(run, "edge", a.edge_limit, a.edge.length); }
+  function estimateSeries(run) {
+    var a = arrays(run);
+    if (!a.estimate) { return []; }
+    var out = [[a.estimate, []]];
+    if (a.estimate_true) { out.push([levelLine(run, "estimate", a.estimate_true, a.estimate.length), [5, 4]]); }
+    return out;
   }
 
   var SERIES = {
     angle: function (run) { var a = arrays(run); return a.angle ? [[a.angle, []]] : []; },
     edge: function (run) { var a = arrays(run); return a.edge ? [[a.edge, []], [edgeLine(run), [5, 4]]] : []; },
     sharpness: function (run) { var a = arrays(run); return a.sharp ? [[a.sharp, []]] : []; },
+    estimate: estimateSeries,
     lr: function (run) { var a = arrays(run); return a.ex ? [[a.ex, []], [a.ey, [5, 4]]] : []; },
   };
   function series(name) { return SERIES[name] || function () { return []; }; }
@@ -345,7 +411,9 @@
       if (j < 0) { return; }
       var text = name === "angle" ? deg(s[0][0][j]) :
         name === "lr" ? "x " + U.fmt(s[0][0][j]) + ", y " + U.fmt(s[1][0][j]) :
-        name === "edge" ? U.fmt(s[0][0][j]) + " (its edge " + U.fmt(s[1][0][0]) + ")" : U.fmt(s[0][0][j]);
+        name === "edge" ? U.fmt(s[0][0][j]) + " (its edge " + U.fmt(s[1][0][0]) + ")" :
+        name === "estimate" && s[1] ? "d " + U.fmt(s[0][0][j]) + " (|x₀ − x*| " + U.fmt(s[1][0][0]) + ")" :
+        U.fmt(s[0][0][j]);
       rows.push('<span style="color:' + U.escapeHtml(run.color) + '">●</span> ' + U.escapeHtml(run.label) + ": " + text);
     });
     if (rows.length) { U.showTip(gd, "step " + step + "<br>" + rows.join("<br>"), px, py); } else { U.hideTip(gd); }
@@ -593,6 +661,7 @@
   // ---------------------------------------------------------------- hooks
   ctl.hooks.mainUnder.push(drawFan);
   ctl.hooks.mainOver.push(drawFlows);
+  ctl.hooks.mainOver.push(drawPoints);
   ctl.hooks.mainOver.push(drawBatch);
   ctl.hooks.mainOver.push(drawArrows);
   ctl.hooks.hover.push(hoverExtra);

@@ -10,6 +10,10 @@ the app only draws them and the tests check them here:
   rescaling, before momentum: ``-lr_eff * g``.
 * :func:`sharpness` - ``lr * lambda_max(H)`` along the path: gradient descent on a
   quadratic is stable only while it stays below 2.
+* :func:`companion_points` - the points an optimizer keeps beside the one it is at
+  (ASGD's averaged iterate, Schedule-Free's z and x), as paths from the start.
+* :func:`distance_estimate` - D-Adaptation's and Prodigy's estimate ``d`` of the
+  distance from the start to the solution, after each update.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["descent_angle", "rescaled_direction", "max_eigenvalue", "sharpness",
-           "velocity_direction"]
+           "velocity_direction", "companion_points", "distance_estimate"]
 
 
 def descent_angle(step: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -59,3 +63,25 @@ def sharpness(traj, surface) -> np.ndarray:
     if traj.steps == 0:
         return np.zeros(0)
     return traj.lr * max_eigenvalue(surface.hess(traj.xy[:-1]))
+
+
+def companion_points(traj, points) -> list[tuple[str, np.ndarray]]:
+    """The point sequences an optimizer keeps beside its position, as ``(what, path)``
+    pairs, each path ``(n + 1, 2)`` from the start like ``traj.xy``.
+
+    ``points`` is the spec's ``(state field, what it is)`` pairs; the state recorded
+    after update ``k`` is point ``k + 1``, and every sequence starts at the start
+    (Schedule-Free's z and x, ASGD's average: all begin at the initial point)."""
+    out = []
+    for name, what in points:
+        if name in traj.state:
+            out.append((what, np.vstack([traj.xy[:1], np.asarray(traj.state[name], dtype=float)])))
+    return out
+
+
+def distance_estimate(traj, field: str | None) -> np.ndarray | None:
+    """(n,) the optimizer's estimate of the distance to the solution after each update
+    (the scalar ``d`` recorded in state ``field``), or None when it keeps none."""
+    if field is None or field not in traj.state:
+        return None
+    return np.asarray(traj.state[field], dtype=float)[:, 0]

@@ -56,6 +56,12 @@ class OptimizerSpec:
       (:func:`optimizers.cost`).
     * ``series``: state fields that hold a sequence of points per step (L-BFGS's
       inner iterates), recorded as ``Trajectory.series[name]`` ``(n, L, 2)``.
+    * ``points``: state fields that are points of the plane the optimizer keeps beside
+      the one it is at, with what each is (ASGD's averaged iterate, Schedule-Free's z
+      and x): :func:`optimizers.diagnostics.companion_points`.
+    * ``estimate``: the state field holding the optimizer's own estimate of the distance
+      from the start to the solution, with what the estimate is (D-Adaptation's and
+      Prodigy's ``d``): :func:`optimizers.diagnostics.distance_estimate`.
     * ``lines``: how one step is explained (:mod:`optimizers.lines`); empty for the
       generic explanation (the gradient, each buffer, the new position).
     * ``check``: a test across hyperparameters (Rprop's ``0 < eta- < 1 < eta+``).
@@ -63,6 +69,8 @@ class OptimizerSpec:
       (:mod:`optimizers.edges`); :data:`~optimizers.edges.NO_EDGE` when none is known.
     * ``caveat(hparams, steps)``: a sentence the page should show beside a run with
       this configuration, or None (ASGD's default ``t0`` never starts averaging).
+    * ``convention``: how the lab runs it where that is a choice its reference leaves
+      open or a person might not expect (the README's optimizer table lists it).
     """
 
     key: str
@@ -84,6 +92,9 @@ class OptimizerSpec:
     evaluations: float | Callable[[dict], float] = 1.0
     update_cost: float | Callable[[dict], float] = 0.0
     series: tuple[str, ...] = ()
+    points: tuple[tuple[str, str], ...] = ()
+    estimate: tuple[str, str] | None = None
+    convention: str = ""
     lines: tuple[Line, ...] = ()
     check: Callable[[dict], None] | None = None
     edge: Edge = NO_EDGE
@@ -637,6 +648,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="lion", label="Lion",
+        convention="lion-pytorch's update (the decay applied before the sign step).",
         hyperparams=(
             _lr(1e-4),
             _beta(0, 0.9, "Interpolation between momentum and gradient for the step's sign."),
@@ -652,6 +664,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="signum", label="Signum",
+        convention="Lion with β1 = β2 = β: the sign of the momentum, as lion-pytorch computes it.",
         hyperparams=(
             _lr(1e-4),
             _momentum(0.9, "Decay of the momentum whose sign is the step."),
@@ -666,6 +679,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="signsgd", label="signSGD",
+        convention="Lion with β1 = β2 = 0: the sign of the gradient.",
         hyperparams=(_lr(1e-4), _weight_decay(0.0, decoupled=True)),
         factory=rules.signsgd,
         reference="Bernstein et al. (2018), signSGD: Compressed Optimisation for Non-Convex "
@@ -692,12 +706,15 @@ _SPECS = [
         reference="Polyak & Juditsky (1992), Acceleration of Stochastic Approximation by Averaging; "
                   "torch.optim.ASGD",
         summary="SGD with a slowly decaying step and a running average of its iterates.",
+        points=(("ax", "ā (the averaged iterate)"),),
         torch="torch.optim.ASGD", lr_kind="gradient", weight_decay="l2",
         lines=rules.ASGD_LINES, caveat=_asgd_caveat,
         edge=_ASGD_EDGE,
     ),
     OptimizerSpec(
         key="adafactor", label="Adafactor",
+        convention="On a vector torch takes the unfactored branch (a full second moment); the step is relative, "
+                   "max(eps2, RMS(θ))·min(lr, 1/√t), and the update is clipped to RMS d.",
         hyperparams=(
             _lr(1e-2, help="Cap of the relative step size ρ_t = min(η, 1/√t)."),
             _float("beta2_decay", "β₂ decay τ", -0.8, -1.0, 0.0,
@@ -724,6 +741,8 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="sf_sgd", label="Schedule-Free SGD",
+        convention=("The path drawn is y, where the gradient is taken (train mode); z and x, where the "
+                    "model is evaluated, are the optimizer's own points."),
         hyperparams=(
             _lr(1.0, help="Step size of the base sequence z (the reference's default is 1)."),
             HyperParam(name="momentum", label="momentum β", default=0.9, low=0.01, high=0.99,
@@ -739,11 +758,14 @@ _SPECS = [
         factory=rules.schedule_free_sgd,
         reference="Defazio et al. (2024), The Road Less Scheduled; schedulefree.SGDScheduleFree",
         summary="SGD that averages its iterates instead of decaying its learning rate.",
+        points=(("z", "z (the base sequence)"), ("x", "x (the average, where the model is evaluated)")),
         lr_kind="gradient", weight_decay="l2", lines=rules.SCHEDULE_FREE_SGD_LINES,
         edge=_SCHEDULE_FREE_EDGE,
     ),
     OptimizerSpec(
         key="sf_adamw", label="Schedule-Free AdamW",
+        convention=("The path drawn is y, where the gradient is taken (train mode); z and x, where the "
+                    "model is evaluated, are the optimizer's own points."),
         hyperparams=(
             _lr(2.5e-3), BETA1, BETA2, _eps(1e-8),
             _weight_decay(0.0),
@@ -756,12 +778,14 @@ _SPECS = [
         factory=rules.schedule_free_adamw,
         reference="Defazio et al. (2024), The Road Less Scheduled; schedulefree.AdamWScheduleFree",
         summary="Adam-normalised steps, averaged instead of scheduled: three sequences y, z, x.",
+        points=(("z", "z (the base sequence)"), ("x", "x (the average, where the model is evaluated)")),
         weight_decay="decoupled", lines=rules.SCHEDULE_FREE_ADAMW_LINES,
         check=_check_beta1_positive,
         edge=_SCHEDULE_FREE_EDGE,
     ),
     OptimizerSpec(
         key="prodigy", label="Prodigy",
+        convention="lr multiplies the estimated step d (leave it at 1); d is drawn by the distance estimate chart.",
         hyperparams=(
             _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
             BETA1, BETA2, _eps(1e-8),
@@ -782,12 +806,14 @@ _SPECS = [
         reference="Mishchenko & Defazio (2024), Prodigy: An Expeditiously Adaptive Parameter-Free "
                   "Learner; prodigyopt.Prodigy",
         summary="Adam whose step size estimates the distance to the solution as it goes.",
+        estimate=("d", "an estimate of the distance to the solution, a lower bound in the paper's convex analysis"),
         lr_kind=None, weight_decay="decoupled", decay_switch="decouple", coupled=True,
         floats_only=True, lines=rules.PRODIGY_LINES, update_cost=4.0,
         edge=_PRODIGY_EDGE,
     ),
     OptimizerSpec(
         key="dadapt_adam", label="D-Adaptation Adam",
+        convention="lr multiplies the estimated step d (leave it at 1); d is in the Adam form's own scaling.",
         hyperparams=(
             _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
             BETA1, BETA2, _eps(1e-8),
@@ -801,12 +827,15 @@ _SPECS = [
         reference="Defazio & Mishchenko (2023), Learning-Rate-Free Learning by D-Adaptation; "
                   "dadaptation.DAdaptAdam",
         summary="Adam whose step size grows with its own estimate of the distance to the solution.",
+        estimate=("d", "an estimate in the Adam form's own per-coordinate scaling, which may pass the distance"),
         lr_kind=None, weight_decay="l2", decay_switch="decouple", coupled=True,
         lines=modern.DADAPT_ADAM_LINES, update_cost=3.0,
         edge=_DADAPT_EDGE,
     ),
     OptimizerSpec(
         key="dadapt_sgd", label="D-Adaptation SGD",
+        convention=("lr multiplies the estimated step d (leave it at 1); d is a lower bound on the "
+                    "distance on a convex surface."),
         hyperparams=(
             _lr(1.0, help="Multiplies the estimated step d (leave at 1)."),
             _momentum(0.0, "Weight of the previous iterate in the average of the dual-averaging "
@@ -818,6 +847,7 @@ _SPECS = [
         reference="Defazio & Mishchenko (2023), Learning-Rate-Free Learning by D-Adaptation; "
                   "dadaptation.DAdaptSGD",
         summary="Dual averaging whose step size is a growing lower bound on the distance to the solution.",
+        estimate=("d", "a lower bound on the distance to the solution when the surface is convex"),
         lr_kind=None, weight_decay="l2", coupled=True,
         lines=modern.DADAPT_SGD_LINES, update_cost=3.0,
         edge=_DADAPT_EDGE,
@@ -921,6 +951,8 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="lbfgs", label="L-BFGS",
+        convention=("One step is up to max_iter inner iterations and more function evaluations (drawn by "
+                    "the optimizer's own points); noise does not apply (it evaluates the function itself)."),
         hyperparams=(
             _lr(1.0, low=1e-4, high=10.0, help="Step length of each inner iteration (the first "
                 "one ever is shortened to at most 1/|g|₁)."),
@@ -954,6 +986,7 @@ _SPECS = [
     ),
     OptimizerSpec(
         key="newton", label="Newton",
+        convention="No torch counterpart: θ − lr (H + damping·I)⁻¹ g with the surface's exact Hessian.",
         hyperparams=(
             _lr(1.0, low=1e-3, high=2.0, help="Fraction of the Newton step taken (1 = full step)."),
             _float("damping", "damping λ", 0.0, 0.0, 100.0,

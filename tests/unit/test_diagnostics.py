@@ -6,6 +6,8 @@ import pytest
 from descent_lab import surfaces
 from descent_lab.optimizers import REGISTRY, run
 from descent_lab.optimizers.diagnostics import (
+    companion_points,
+    distance_estimate,
     descent_angle,
     max_eigenvalue,
     rescaled_direction,
@@ -85,3 +87,50 @@ def test_gd_diverges_exactly_when_sharpness_exceeds_two_on_a_quadratic():
     bad = run("gd", s, s.start, 500, lr=2.1)
     assert sharpness(ok, s).max() < 2 and ok.status != "diverged"
     assert sharpness(bad, s).min() > 2 and bad.status == "diverged"
+
+
+# --------------------------------------------------------- an optimizer's own points
+
+
+def test_schedule_free_keeps_x_between_z_and_the_start_and_its_path_y_between_z_and_x():
+    # Defazio et al.: y = (1 - beta) z + beta x, and x is a running average of z
+    s = surfaces.get("bowl")
+    tr = run("sf_sgd", s, s.start, 40, lr=0.05, tol=0.0)
+    pts = dict(companion_points(tr, REGISTRY["sf_sgd"].points))
+    z, x = pts["z (the base sequence)"], pts["x (the average, where the model is evaluated)"]
+    assert z.shape == x.shape == tr.xy.shape
+    assert np.array_equal(z[0], tr.xy[0]) and np.array_equal(x[0], tr.xy[0])
+    beta = tr.hparams["momentum"]
+    np.testing.assert_allclose(tr.xy[1:], (1 - beta) * z[1:] + beta * x[1:], rtol=1e-12, atol=1e-15)
+    # z moves first and furthest; x, its average, lags behind it
+    dist = np.linalg.norm
+    assert dist(z[-1]) < dist(tr.xy[-1]) < dist(x[-1])
+
+
+def test_asgds_average_is_the_iterate_itself_until_averaging_starts():
+    s = surfaces.get("bowl")
+    before = run("asgd", s, s.start, 30, lr=0.05, t0=1e6, tol=0.0)
+    (what, avg), = companion_points(before, REGISTRY["asgd"].points)
+    assert "averaged" in what
+    np.testing.assert_array_equal(avg, before.xy)
+    after = run("asgd", s, s.start, 30, lr=0.05, t0=5.0, tol=0.0)
+    (_, avg), = companion_points(after, REGISTRY["asgd"].points)
+    np.testing.assert_array_equal(avg[:6], after.xy[:6])
+    assert np.linalg.norm(avg[-1]) > np.linalg.norm(after.xy[-1])  # the average trails the iterate
+
+
+def test_optimizers_without_points_or_an_estimate_have_none():
+    s = surfaces.get("bowl")
+    tr = run("adam", s, s.start, 10, lr=0.1)
+    assert companion_points(tr, REGISTRY["adam"].points) == []
+    assert distance_estimate(tr, None) is None and distance_estimate(tr, "nothing") is None
+
+
+@pytest.mark.parametrize("key", ["prodigy", "dadapt_adam", "dadapt_sgd"])
+def test_the_distance_estimate_is_the_recorded_d_and_never_decreases(key):
+    s = surfaces.get("bowl")
+    tr = run(key, s, s.start, 100, tol=0.0)
+    field, what = REGISTRY[key].estimate
+    d = distance_estimate(tr, field)
+    assert d.shape == (tr.steps,) and np.array_equal(d, tr.state["d"][:, 0])
+    assert np.all(np.diff(d) >= 0) and d[-1] > d[0] and "distance" in what

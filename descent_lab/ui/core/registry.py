@@ -21,7 +21,8 @@ class Instrument:
     needs: frozenset[str]          # data groups: g (gradient used), e (effective lr), v (velocity),
                                    # angle, sharp (lr times the Hessian's top eigenvalue), edge (the
                                    # effective sharpness against the optimizer's own edge), flows,
-                                   # theory (formulas beside measurements), batch (minibatch views)
+                                   # theory (formulas beside measurements), batch (minibatch views),
+                                   # points (an optimizer's own points), estimate (its distance estimate)
     where: Literal["arrow", "path", "chart", "panel", "view3d"]  # path: drawn on the contour
     chart_title: str = ""          # charts: the value axis' title
     log: bool = False              # charts: log value axis
@@ -52,6 +53,13 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                legend="Dots: where a gradient-descent step (−lr·g) with each of 16 fresh minibatches would land from "
                       "the current point; ring: with the full batch; ×: the minimum of the minibatch this step used "
                       "(none when its two classes separate)."),
+    Instrument(name="points", label="optimizer's own points", where="path", needs=frozenset({"points"}), notes=True,
+               help="What some optimizers keep beside the point they are at: ASGD's averaged iterate, "
+                    "Schedule-Free's z and x (its path is y, where the gradient is taken), and L-BFGS's inner "
+                    "iterates within each step, with its count of function evaluations.",
+               legend="Dotted and dashed: the points an optimizer keeps beside its path (ASGD's averaged iterate ā; "
+                      "Schedule-Free's z, dotted, and x, dashed, where the model is evaluated). Dots: L-BFGS's inner "
+                      "iterates within each step, the current step's joined by a line."),
     Instrument(name="angle", label="angle chart", where="chart", needs=frozenset({"angle"}),
                help="Angle between each step and −g: below 90° the step still goes downhill.",
                chart_title="angle to −g (°)", line=(90.0, "90°: above it the step goes uphill")),
@@ -68,6 +76,11 @@ INSTRUMENTS: tuple[Instrument, ...] = (
                     "with) against its own edge, dashed: 2 for gradient descent, 2(1 + μ) for heavy-ball momentum, "
                     "38 for Adam at β1 = 0.9. Under the chart, why each run diverged, oscillated or settled.",
                chart_title="effective sharpness (— run, ┄ its own edge)"),
+    Instrument(name="estimate", label="distance estimate chart", where="chart", needs=frozenset({"estimate"}),
+               log=True, notes=True,
+               help="D-Adaptation's and Prodigy's estimate d of the distance from the start to the solution, which "
+                    "sets their step size, beside the true distance |x₀ − x*| (dashed), which only a 2-D lab knows.",
+               chart_title="distance estimate (— d, ┄ |x₀ − x*|)"),
     Instrument(name="theory", label="theory panel", where="panel", needs=frozenset({"theory"}),
                help="On a quadratic: what theory predicts for each run (its rate, its edge, the best settings, "
                     "the best a per-coordinate rescaling can do) beside what the run measures, with the gap."),

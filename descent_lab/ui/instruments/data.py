@@ -19,6 +19,12 @@ page sends nothing more. Each data group of :mod:`ui.core.registry` has one pack
 * ``batch``  on a data surface, every few steps: the moves of fresh minibatches and of
              the full batch from the run's point, and the minimum of the minibatch it used
              (:func:`surfaces.data.minibatch_view`).
+* ``points`` the points the optimizer keeps beside its own (ASGD's average, Schedule-Free's
+             z and x: :func:`optimizers.diagnostics.companion_points`) and L-BFGS's inner
+             iterates (``Trajectory.series["inner"]``, every few steps past
+             :data:`INNER_POINTS_PER_RUN`), with a sentence on where each ends;
+* ``estimate`` D-Adaptation's and Prodigy's distance estimate ``d`` after each update and
+             the true distance from the start to the minimum the run ends nearest.
 
 The readout sends no arrays: the server renders the paused step's numbers
 (``ui.instruments.readout``).
@@ -37,10 +43,13 @@ from descent_lab import optimizers
 from descent_lab.optimizers import stability
 from descent_lab.surfaces.data import GLM, minibatch_view
 from descent_lab.optimizers.diagnostics import (
+    companion_points,
     descent_angle,
+    distance_estimate,
     sharpness,
     velocity_direction,
 )
+from descent_lab.surfaces.base import nearest_distance
 
 from ..core import engine, registry
 from ..core.codec import encode_f4
@@ -48,6 +57,8 @@ from . import theory
 
 # Fan: at most this many cloud points per run (K paths x steps, strided to fit).
 FAN_POINTS_PER_RUN = 8_000
+# L-BFGS: at most this many inner iterates per run (every few steps' past it).
+INNER_POINTS_PER_RUN = 20_000
 
 
 def _pair(arr) -> tuple[dict, dict]:
@@ -126,12 +137,65 @@ def _batch(traj, surface) -> dict:
             "bmin_x": encode_f4(view.minimizer[:, 0]), "bmin_y": encode_f4(view.minimizer[:, 1])}
 
 
+def _distance_text(xy, surface) -> str:
+    d = nearest_distance(xy, surface.minimizers)
+    return "" if d is None or not np.isfinite(d) else f" ({d:.3g} from the nearest minimum)"
+
+
+def _points(traj, surface) -> dict:
+    """Where the optimizer's own points are (paths from the start, like the run's) and
+    L-BFGS's inner iterates (``inner_l`` per step, every ``inner_stride``-th step)."""
+    spec = optimizers.REGISTRY[traj.key]
+    paths = companion_points(traj, spec.points)
+    inner = traj.series.get("inner")
+    out: dict = {}
+    parts = []
+    if paths:
+        out["points"] = [{"what": what, "x": encode_f4(p[:, 0]), "y": encode_f4(p[:, 1])} for what, p in paths]
+        parts = [f"{what} ends at ({p[-1, 0]:.4g}, {p[-1, 1]:.4g}){_distance_text(p[-1], surface)}"
+                 for what, p in paths]
+        parts.append(f"the run's path ends at ({traj.xy[-1, 0]:.4g}, {traj.xy[-1, 1]:.4g})"
+                     f"{_distance_text(traj.xy[-1], surface)}")
+    if inner is not None and len(inner):
+        used = int(np.isfinite(inner[..., 0]).sum(axis=1).max())
+        inner = inner[:, :max(used, 1)]
+        stride = max(1, math.ceil(inner.shape[0] * inner.shape[1] / INNER_POINTS_PER_RUN))
+        kept = inner[::stride]
+        out.update({"inner_l": int(kept.shape[1]), "inner_stride": stride,
+                    "inner_x": encode_f4(kept[..., 0].ravel()), "inner_y": encode_f4(kept[..., 1].ravel())})
+        evals = traj.state.get("func_evals")
+        total = int(evals[-1, 0]) if evals is not None and len(evals) else 0
+        parts.append(f"{total} function evaluations in {traj.steps} steps ({total / max(traj.steps, 1):.1f} a step): "
+                     "the dots are the inner iterates" + (f", shown every {stride} steps" if stride > 1 else ""))
+    if parts:
+        out["points_note"] = "; ".join(parts) + "."
+    return out
+
+
+def _estimate(traj, surface) -> dict:
+    """The distance estimate after each update and the distance it estimates: from the
+    start to the minimum nearest where the run ends (None on a surface without one)."""
+    spec = optimizers.REGISTRY[traj.key]
+    d = distance_estimate(traj, spec.estimate[0] if spec.estimate else None)
+    if d is None or not len(d):
+        return {}
+    mins = np.asarray(surface.minimizers, dtype=float).reshape(-1, 2)
+    true = None
+    if len(mins) and np.isfinite(traj.xy[-1]).all():
+        target = mins[np.argmin(np.linalg.norm(mins - traj.xy[-1], axis=1))]
+        true = float(np.linalg.norm(traj.xy[0] - target))
+    note = f"d is {spec.estimate[1]}; it ends at {d[-1]:.3g}"
+    if true:
+        note += f", {d[-1] / true:.0%} of the distance from the start to the minimum, {true:.3g}"
+    return {"estimate": encode_f4(d), "estimate_true": true, "estimate_note": note + "."}
+
+
 def _theory(traj, surface) -> dict:
     return {"theory": theory.run_payload(traj, surface)}
 
 
 PACKERS = {"g": _grad, "e": _lr_eff, "v": _velocity, "angle": _angle, "sharp": _sharp, "edge": _edge,
-           "flows": _flows, "theory": _theory, "batch": _batch}
+           "flows": _flows, "theory": _theory, "batch": _batch, "points": _points, "estimate": _estimate}
 assert set(PACKERS) == set().union(*(inst.needs for inst in registry.INSTRUMENTS))
 
 

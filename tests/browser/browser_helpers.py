@@ -101,6 +101,13 @@ def run_xy(dash_duo, index, twin=False):
     return lab(dash_duo, f"[Array.from({source}[{index}].x), Array.from({source}[{index}].y)]")
 
 
+def all_xy_heads(dash_duo, count, twin=False):
+    """The first ``count`` x values of every run's path, read in one script: a preview that
+    lands between two reads cannot mix two settings in one snapshot."""
+    source = "c.twin" if twin else "c.runs"
+    return tuple(tuple(xs) for xs in lab(dash_duo, f"{source}.map(function (r) {{ return Array.from(r.x.slice(0, {count})); }})"))
+
+
 def alert_text(dash_duo):
     return dash_duo.find_element(css_id(ids.ALERTS)).text
 
@@ -224,6 +231,17 @@ def choose(dash_duo, dropdown_id, value):
     dropdown = dash_duo.find_element(css_id(dropdown_id))
     js(dash_duo, "arguments[0].scrollIntoView({block: 'center'});", dropdown)
     dropdown.click()
-    option = wait_until(lambda: dash_duo.find_element(f"[role=option] input[value='{value}']"),
+    # the open list is a group of labels around native radios (assets/00_core.js, nameControls)
+    option = wait_until(lambda: dash_duo.find_element(f".dash-dropdown-options input[value='{value}']"),
                         message=f"the option {value!r}")
-    option.find_element("xpath", "./ancestor::*[@role='option']").click()
+    option.find_element("xpath", "./ancestor::label").click()
+
+
+def open_formula(dash_duo, key):
+    """Show the formula ``key`` (a button typesets it on demand) and wait for the typeset math."""
+    button = dash_duo.find_element(css_id({"type": ids.FORMULA_TOGGLE, "key": key}))
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    body = css_id({"type": ids.FORMULA_BODY, "key": key})
+    wait_until(lambda: dash_duo.find_elements(body + " mjx-container"), message=f"the formula {key!r} typeset")
+    return dash_duo.find_element(body)

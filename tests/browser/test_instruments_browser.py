@@ -8,6 +8,7 @@ from browser_helpers import (
     current_state,
     js,
     lab,
+    open_formula,
     page_state,
     painted_pixels,
     pause,
@@ -48,11 +49,10 @@ def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_d
                                                             "xmax": 4.0, "ymin": -3.0, "ymax": 3.0}}
     assert lab(dash_duo, "c.surface.key") == "custom"
     assert lab(dash_duo, "c.paths.bounds") == [[-4, 4], [-3, 3]]
-    # f and its gradient are shown back as rendered math
-    wait_until(lambda: len(dash_duo.find_elements(css_id(ids.SURFACE_INFO) + " mjx-container")) >= 2,
-               message="LaTeX of f and grad")
-    assert "∇" in dash_duo.find_element(css_id(ids.SURFACE_INFO)).text or \
-        "nabla" in dash_duo.find_element(css_id(ids.SURFACE_INFO)).get_attribute("innerHTML")
+    # f and its gradient are shown back as rendered math (each typeset when its button shows it)
+    open_formula(dash_duo, "surface-custom")
+    gradient = open_formula(dash_duo, "surface-custom-gradient")
+    assert "∇" in gradient.text or "nabla" in gradient.get_attribute("innerHTML")
     field = css_id(ids.sparam_text("expression"))
     assert dash_duo.find_element(field).get_attribute("value") == "x**2 + 3*y**2"
 
@@ -71,7 +71,7 @@ def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_d
     wait_until(lambda: current_state(dash_duo)["surface"]["params"]["expression"] ==
                "sin(x)*cos(y) + 0.1*(x**2 + y**2)", message="the new function in the URL")
     wait_until(lambda: js(dash_duo, "return window.descentLab.surfaceRaw !== window.__c;"), message="a new contour")
-    assert "f=sin(x)*cos(y)" in js(dash_duo, "return window.location.search;")
+    assert "expression=sin(x)*cos(y)" in js(dash_duo, "return window.location.search;")
     # the bounds can be typed too
     type_into(dash_duo, css_id(ids.sparam_text("xmax")), "6")
     wait_until(lambda: current_state(dash_duo)["surface"]["params"]["xmax"] == 6.0, message="the new bound")
@@ -80,9 +80,11 @@ def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_d
 
 
 def test_ins002_charts_and_arrows_appear_follow_the_frame_and_toggle(dash_duo, descent_app):
+    # every chart: Prodigy's run gives the distance estimate chart its curves
     start(dash_duo, descent_app, "?surface=valley(condition=20,angle=45)&run=gd(lr=1.8)&run=adam(lr=0.3)"
-                                 "&run=momentum(lr=0.5,momentum=0.8)&steps=80&frame=10"
-                                 "&show=grad,rescaled,velocity,step,angle,lr,sharpness")
+                                 "&run=momentum(lr=0.5,momentum=0.8)&run=prodigy(lr=1)&steps=80&frame=10"
+                                 "&show=grad,rescaled,velocity,step,angle,lr,sharpness,edge,estimate")
+    assert set(registry.CHARTS) <= set(current_state(dash_duo)["show"])
     for name in registry.CHARTS:
         wait_until(lambda: shown(dash_duo, chart_box(name)), message=f"the {name} chart")
         wait_until(lambda: painted_pixels(dash_duo, ids.chart(name)) > 300, message=f"curves on the {name} chart")
@@ -119,7 +121,8 @@ def test_ins002_charts_and_arrows_appear_follow_the_frame_and_toggle(dash_duo, d
     # toggling: the angle chart goes away, and the URL says so
     toggle(dash_duo, "angle")
     wait_until(lambda: not shown(dash_duo, chart_box("angle")), message="the angle chart hidden")
-    wait_until(lambda: current_state(dash_duo)["show"] == ["grad", "rescaled", "velocity", "step", "lr", "sharpness"],
+    wait_until(lambda: current_state(dash_duo)["show"] == ["grad", "rescaled", "velocity", "step", "lr", "sharpness",
+                                                           "edge", "estimate"],
                message="the toggles in the URL")
     for kind in registry.ARROWS:
         toggle(dash_duo, kind)
@@ -138,16 +141,19 @@ def test_ins003_readout_follows_the_frame_with_the_substituted_rule(dash_duo, de
     wait_until(lambda: shown(dash_duo, readout_box), message="the readout")
     wait_until(lambda: "step 5" in dash_duo.find_element(css_id(ids.READOUT)).text, message="the rules at step 5")
     wait_until(lambda: len(dash_duo.find_elements(css_id(ids.READOUT) + " mjx-container")) >= 2, message="MathJax")
-    live = dash_duo.find_element(css_id(ids.READOUT_LIVE)).text
-    assert "step 5" in live and "Adam" in live
+    # the paused step's numbers: a table of every run
+    table = css_id(ids.READOUT_TABLE)
+    wait_until(lambda: "step 5" in dash_duo.find_element(table).text, message="the numbers at step 5")
+    assert "Adam" in dash_duo.find_element(table).text
     dash_duo.find_element(css_id(ids.STEP_FWD)).click()
-    wait_until(lambda: "step 6" in dash_duo.find_element(css_id(ids.READOUT_LIVE)).text, message="live numbers")
+    wait_until(lambda: "step 6" in dash_duo.find_element(table).text, message="the numbers at step 6")
     wait_until(lambda: "step 6" in dash_duo.find_element(css_id(ids.READOUT)).text, message="the rules at step 6")
     # the substituted numbers are the trajectory's (server and browser agree)
     traj = engine.trajectory(page_state(dash_duo), 1)
     wait_until(lambda: "update t = 7" in dash_duo.find_element(css_id(ids.READOUT)).text, message="update 7")
-    nb = lab(dash_duo, "c.instruments.numbers(1)")
-    assert abs(nb["e"][0] - traj.lr_eff[6][0]) < 1e-6 * abs(traj.lr_eff[6][0]) + 1e-9
+    adam_row = dash_duo.find_elements(table + " tbody tr")[1].text
+    for pair in (traj.grad_used[6], traj.lr_eff[6], traj.xy[7] - traj.xy[6]):
+        assert f"({theme.fmt_value(pair[0])}, {theme.fmt_value(pair[1])})" in adam_row, (pair, adam_row)
     # MathJax's assistive MathML holds the rendered numbers: Adam's m_t and its next point
     wait_until(lambda: len(dash_duo.find_elements(css_id(ids.READOUT) + " mjx-assistive-mml")) >= 2,
                message="typeset rules")
@@ -174,7 +180,7 @@ def test_ins004_fan_cloud_and_3d_view_follow_the_frame(dash_duo, descent_app):
     toggle(dash_duo, "view3d")
     wait_until(lambda: shown(dash_duo, box3d), message="the 3D box")
     wait_until(lambda: lab(dash_duo, "c.instruments.frame3d") == 40, message="the 3D paths at step 40")
-    graph3d = f"document.querySelector('#{ids.chart('view3d')} .js-plotly-plot')"
+    graph3d = f"document.getElementById('{ids.chart('view3d')}')"  # Plotly's 3D bundle draws into it
     traces = lab(dash_duo, f"{graph3d}.data.map(function (t) {{ return [t.type, (t.x || []).length]; }})")
     assert traces[0][0] == "surface" and [t[0] for t in traces[1:]] == ["scatter3d"] * 6
     assert traces[2][1] == 41 and traces[3][1] == 1  # run 1: travelled path to step 40, its head
@@ -230,8 +236,7 @@ def test_ins005_a_lesson_switches_its_instruments_on_and_shows_its_key_number_li
     values = lesson.live.compute(trajs, make_surface(state["surface"]))
     for value in values:
         v = float(value[frame])
-        text = theme.fmt_value(v) if lesson.live.decimals is None else f"{v:.{lesson.live.decimals}f}"
-        assert text + lesson.live.unit in live, (text, live)
+        assert lesson.live.fmt(v) in live, (lesson.live.fmt(v), live)
     dash_duo.find_element(css_id(ids.STEP_FWD)).click()
     wait_until(lambda: f"at step {frame + 1}" in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text,
                message="the next step")

@@ -985,8 +985,10 @@
     });
   }
 
-  // The slider under the hand: pressed with the pointer, or stepped with a key just now.
-  var pressed = null, keyed = null, keyedAt = 0;
+  // The slider under the hand: pressed with the pointer, or stepped with a key just now
+  // (keyedAt: when each slider, by its box's id, last had a key; several can be in
+  // flight at once: one key on a slider, then one on another within the settling time).
+  var pressed = null, keyedAt = {};
   function sliderBox(el) { return el && el.closest ? el.closest(".dash-slider-container[id]") : null; }
 
   // A pointer drag of a slider is followed by the page itself: the thumb and the filled
@@ -1067,9 +1069,10 @@
   document.addEventListener("pointerup", release, true);
   document.addEventListener("pointercancel", release, true);
   document.addEventListener("keydown", function (event) {
-    keyed = sliderBox(event.target);
-    keyedAt = performance.now();
+    var box = sliderBox(event.target);
+    if (box) { keyedAt[box.id] = performance.now(); }
   }, true);
+  function keyedSince(box) { return box.id in keyedAt ? performance.now() - keyedAt[box.id] : Infinity; }
 
   // The action a slider's thumb stands for (its id's fields and its position).
   function sliderAction(box, thumb) {
@@ -1088,10 +1091,11 @@
 
   // A slider's value enters the state once the hand lets go: at pointerup for a drag or a
   // click on the track; for keys, once the last step's preview is painted and no key came
-  // for KEY_SETTLE_MS (holding an arrow key commits once). The page writes the action into
+  // for KEY_SETTLE_MS on that slider (holding an arrow key commits once; each slider keyed
+  // settles on its own). The page writes the action into
   // the action store itself: a slider's value is no Input of the dispatcher, so its moves
   // and steps cost no trip through dash-renderer's callback pipeline.
-  var KEY_SETTLE_MS = 300, keyTimer = null;
+  var KEY_SETTLE_MS = 300, keyTimers = {};
   function commitSlider(box) {
     var thumb = box && box.isConnected ? box.querySelector("[role=slider]") : null;
     var found = thumb ? sliderAction(box, thumb) : null;
@@ -1104,34 +1108,38 @@
     if (!busy()) { U.setProps(ID("ACTION"), {data: send(queue.shift())}); }
   }
   function commitAfterKeys(box) {
-    window.clearTimeout(keyTimer);
-    keyTimer = window.setTimeout(function settle() {
-      if (inflight || pending || performance.now() - keyedAt < KEY_SETTLE_MS) {
-        keyTimer = window.setTimeout(settle, 50);
+    var key = box.id;
+    window.clearTimeout(keyTimers[key]);
+    keyTimers[key] = window.setTimeout(function settle() {
+      if (inflight || pending || keyedSince(box) < KEY_SETTLE_MS) {
+        keyTimers[key] = window.setTimeout(settle, 50);
         return;
       }
+      delete keyTimers[key];
       commitSlider(box);
     }, KEY_SETTLE_MS);
   }
 
   // Only a value the person moved is previewed: the page's own updates of a slider (the
-  // state it was sent) change aria-valuenow too, with no slider pressed or keyed.
+  // state it was sent) change aria-valuenow too, with no slider pressed or keyed. Each
+  // slider's newest value wins; every slider that moved is seen (two sliders can change
+  // in one batch of records).
   new MutationObserver(function (records) {
-    var now = performance.now();
-    for (var i = records.length - 1; i >= 0; i--) {  // the newest value wins
+    var done = {};
+    for (var i = records.length - 1; i >= 0; i--) {
       var thumb = records[i].target, box = sliderBox(thumb);
-      if (!box) { continue; }
+      if (!box || done[box.id]) { continue; }
+      done[box.id] = true;
       if (box.id in setByPage) {
         var given = setByPage[box.id];
         delete setByPage[box.id];
-        if (parseFloat(thumb.getAttribute("aria-valuenow")) === given) { return; }
+        if (parseFloat(thumb.getAttribute("aria-valuenow")) === given) { continue; }
       }
-      var byKey = box === keyed && now - keyedAt < 1000;
+      var byKey = keyedSince(box) < 1000;
       if (box !== pressed && !byKey) { continue; }
       var found = sliderAction(box, thumb);
       if (found) { requestPreview(found.action); }
       if (byKey && box !== pressed) { commitAfterKeys(box); }
-      return;
     }
   }).observe(document.documentElement, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
 

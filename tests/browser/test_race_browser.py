@@ -1001,4 +1001,19 @@ def test_race028_changes_to_two_controls_within_one_round_trip_both_take_effect(
     wait_until(lambda: committed(dash_duo), message="the state to settle")
     for i in range(2):
         assert_path_is_the_servers(dash_duo, i)
+    # real keys: one on the first slider, then one on the second before the first settled
+    # (a keyboard step commits once no key came on its slider for a moment)
+    positions = [float(t.get_attribute("aria-valuenow")) for t in thumbs]
+    for thumb in thumbs:
+        thumb.send_keys(Keys.ARROW_RIGHT)
+    wait_until(lambda: all(float(t.get_attribute("aria-valuenow")) > p for t, p in zip(thumbs, positions)),
+               message="both thumbs moved again")
+    wanted = [widgets.from_slider(lr_spec(opt), float(t.get_attribute("aria-valuenow")))
+              for t, opt in zip(thumbs, ("gd", "adam"))]
+    wait_until(lambda: [r["hparams"]["lr"] for r in current_state(dash_duo)["runs"]] == wanted,
+               message=f"both learning rates {wanted} in the address",
+               context=lambda: [r["hparams"]["lr"] for r in current_state(dash_duo)["runs"]])
+    wait_until(lambda: committed(dash_duo), message="the state to settle")
+    for i in range(2):
+        assert_path_is_the_servers(dash_duo, i)
     assert dash_duo.get_logs() == []

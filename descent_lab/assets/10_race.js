@@ -293,15 +293,25 @@
     }).join("");
   }
 
-  // The lesson's number as the lesson prints it (ui/race/teach.py's FORMATS).
+  // The lesson's number as the lesson prints it (ui/race/teach.py's FORMATS; the lesson's
+  // own text prints its numbers with Python's formats, so these write the same digits:
+  // "3.2e-07" for {:.1e}, "0.0021", "170" and "1.23e+03" for {:.3g}).
+  function twoDigitExponent(text) { return text.replace(/e([+-])(\d)$/, "e$10$2"); }
+  function threeSignificant(v) {  // Python's "{:.3g}"
+    if (v === 0) { return "0"; }
+    var parts = v.toExponential(2).split("e"), e = Number(parts[1]);
+    if (e < -4 || e >= 3) { return twoDigitExponent(parts[0].replace(/\.?0+$/, "") + "e" + (e < 0 ? "-" : "+") + Math.abs(e)); }
+    return v.toFixed(2 - e).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+  }
   function liveText(v, spec) {
     if (!isFinite(v)) { return spec.kind === "int" ? "never" : "—"; }
-    if (spec.kind === "sci") { return v === 0 ? "0" : v.toExponential(1).replace("e+", "e"); }
+    if (spec.kind === "sci") { return v === 0 ? "0" : twoDigitExponent(v.toExponential(1)); }
     if (spec.kind === "fixed") { return v.toFixed(spec.decimals) + (spec.unit || ""); }
     if (spec.kind === "pct") { return (100 * v).toFixed(1) + "%"; }
     if (spec.kind === "int") { return v.toFixed(0); }
-    return String(Number(v.toPrecision(3)));
+    return threeSignificant(v);
   }
+  ctl.liveText = liveText;
 
   var liveAt = 0;
   function lessonLive() {

@@ -4,6 +4,7 @@ number fields, runs, the player, lessons, one-screen layout, exports, the typed 
 surface switches, and the numbers the browser shows against the server's."""
 
 import base64
+import json
 import math
 import os
 
@@ -920,6 +921,13 @@ def test_race024_browser_and_server_agree_on_paths_distances_labels_and_statuses
     assert lab(dash_duo, "c.runs[2].status") == "diverged"
     assert dash_duo.find_element(css_id(ids.run_status(2))).text.startswith("diverged at step")
     assert lab(dash_duo, "c.runs[2].n") < state["steps"] + 1
+    # a lesson's live number is written as the lesson's own text writes its numbers
+    values = [0.0, 3.2e-7, -4.56e-5, 1.234e-4, 0.0021, 0.4, 1.0, 5.19, 170.0, 999.6, 1234.0, 8.5e6, float("nan")]
+    finite = json.dumps([v if math.isfinite(v) else None for v in values])
+    for fmt, spec in teach.FORMATS.items():
+        shown = lab(dash_duo, f"{finite}.map(function (v) {{ return c.liveText(v === null ? NaN : v, "
+                              f"{json.dumps(spec)}); }})")
+        assert shown == [fmt(v) for v in values], (spec, shown)
     assert dash_duo.get_logs() == []
 
 

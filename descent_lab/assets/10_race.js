@@ -136,6 +136,29 @@
     return {data: data, layout: layout};
   }
 
+  // Plotly's react can meet an axis' scaleanchor by widening the other axis' range instead
+  // of shrinking its domain (constrain: "domain"), e.g. from the valley's window to
+  // Rosenbrock's: blank bands beside the contour. A new figure's ranges are therefore
+  // remembered and, once it is drawn, put back if Plotly moved them.
+  function expectRanges(layout) {
+    var wanted = {uirevision: layout.uirevision, ranges: {}};
+    Object.keys(layout).forEach(function (k) {
+      if (/^[xy]axis\d*$/.test(k) && layout[k] && Array.isArray(layout[k].range)) { wanted.ranges[k] = layout[k].range.slice(); }
+    });
+    ctl.expectedRanges = wanted;
+  }
+  function keepRanges(gd) {
+    var wanted = ctl.expectedRanges, full = gd._fullLayout;
+    if (!wanted || !full || full.uirevision !== wanted.uirevision) { return; }
+    ctl.expectedRanges = null;  // once: later zooms and pans are the person's
+    var fix = {}, moved = false;
+    Object.keys(wanted.ranges).forEach(function (k) {
+      var have = full[k] && full[k].range, w = wanted.ranges[k], tol = 1e-9 * (Math.abs(w[1] - w[0]) || 1);
+      if (have && (Math.abs(have[0] - w[0]) > tol || Math.abs(have[1] - w[1]) > tol)) { fix[k + ".range"] = w.slice(); moved = true; }
+    });
+    if (moved) { ctl.rangeFixes = (ctl.rangeFixes || 0) + 1; window.Plotly.relayout(gd, fix); }
+  }
+
   function mainKey() {
     return [ctl.surfaceId, JSON.stringify(ctl.paths.layout)].join("|");
   }
@@ -274,15 +297,25 @@
     }).join("");
   }
 
-  // The lesson's number as the lesson prints it (ui/race/teach.py's FORMATS).
+  // The lesson's number as the lesson prints it (ui/race/teach.py's FORMATS; the lesson's
+  // own text prints its numbers with Python's formats, so these write the same digits:
+  // "3.2e-07" for {:.1e}, "0.0021", "170" and "1.23e+03" for {:.3g}).
+  function twoDigitExponent(text) { return text.replace(/e([+-])(\d)$/, "e$10$2"); }
+  function threeSignificant(v) {  // Python's "{:.3g}"
+    if (v === 0) { return "0"; }
+    var parts = v.toExponential(2).split("e"), e = Number(parts[1]);
+    if (e < -4 || e >= 3) { return twoDigitExponent(parts[0].replace(/\.?0+$/, "") + "e" + (e < 0 ? "-" : "+") + Math.abs(e)); }
+    return v.toFixed(2 - e).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+  }
   function liveText(v, spec) {
     if (!isFinite(v)) { return spec.kind === "int" ? "never" : "—"; }
-    if (spec.kind === "sci") { return v === 0 ? "0" : v.toExponential(1).replace("e+", "e"); }
+    if (spec.kind === "sci") { return v === 0 ? "0" : twoDigitExponent(v.toExponential(1)); }
     if (spec.kind === "fixed") { return v.toFixed(spec.decimals) + (spec.unit || ""); }
     if (spec.kind === "pct") { return (100 * v).toFixed(1) + "%"; }
     if (spec.kind === "int") { return v.toFixed(0); }
-    return String(Number(v.toPrecision(3)));
+    return threeSignificant(v);
   }
+  ctl.liveText = liveText;
 
   var liveAt = 0;
   function lessonLive() {
@@ -359,7 +392,11 @@
       if (!gd || !gd.on) { pending = true; return; }
       if (gd._descentHooked) { return; }
       gd._descentHooked = true;
-      gd.on("plotly_afterplot", function () { ctl.lastPlotAt = performance.now(); drawFrame(); });
+      gd.on("plotly_afterplot", function () {
+        ctl.lastPlotAt = performance.now();
+        if (pair[0] === "MAIN_GRAPH") { keepRanges(gd); }
+        drawFrame();
+      });
       gd.on("plotly_relayouting", function () { window.requestAnimationFrame(drawFrame); });
       gd.addEventListener("pointermove", function (event) { hover(gd, pair[1], event); });
       gd.addEventListener("pointerleave", function () { U.hideTip(gd); });
@@ -639,6 +676,7 @@
   // -------------------------------------------------------------- page frame
   function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function narrow() { return window.matchMedia && window.matchMedia("(max-width: 1199px)").matches; }
+  function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function toggleSidebar(force) {
     var app = document.querySelector(".app");
     if (!app) { return; }
@@ -647,9 +685,17 @@
     app.classList.toggle("sidebar-closed", !open);
     var button = document.getElementById(ID("SIDEBAR_TOGGLE"));
     if (button) { button.setAttribute("aria-expanded", open ? "true" : "false"); }
+    if (open && phone()) { plotUnderTopbar(); }  // the sheet covers the bottom: keep the plot above it
     window.setTimeout(function () { window.dispatchEvent(new Event("resize")); }, 220);
   }
   ctl.toggleSidebar = toggleSidebar;
+
+  function plotUnderTopbar() {
+    var graph = document.getElementById(ID("MAIN_GRAPH")), bar = document.querySelector(".topbar");
+    if (!graph) { return; }
+    var top = graph.getBoundingClientRect().top + window.scrollY - (bar ? bar.offsetHeight : 0) - 6;
+    window.scrollTo({top: Math.max(0, top), behavior: "auto"});
+  }
 
   function dismissHowTo() {
     var box = document.getElementById(ID("HOW_TO_READ"));
@@ -691,9 +737,17 @@
   // fields show each value, the sliders their position (from the payloads).
   function setField(id, text) {
     var el = document.getElementById(U.domId(id));
-    if (!el || el === document.activeElement || (el.value === text && !el._descentPreview)) { return; }
+    if (!el) { return; }
+    valueText(el, text);
+    if (el === document.activeElement || (el.value === text && !el._descentPreview)) { return; }
     el._descentPreview = false;
     U.setProps(id, {value: text});
+  }
+  // The slider beside an exact-value field reads the real value to screen readers (its
+  // own aria-valuenow is the log10 position on a log slider).
+  function valueText(field, text) {
+    var box = field.closest ? field.closest(".control[data-name]") : null, thumb = box && box.querySelector("[role=slider]");
+    if (thumb && thumb.getAttribute("aria-valuetext") !== text) { thumb.setAttribute("aria-valuetext", text); }
   }
   // While a slider is in the hand, its field shows each previewed value without a Dash
   // store update (each one re-checks every component of the page); the value is handed
@@ -726,9 +780,12 @@
     U.setProps(id, {value: position});
   }
 
-  function syncControls() {
-    var p = ctl.paths, st = ctl.state;
-    if (!p || !st || dragging) { return; }
+  // ``p`` must be the paths payload that goes with the state ``st``: the state store and
+  // the paths store change in one reply, and a state with older paths would put the old
+  // values back into the fields and sliders.
+  function syncControls(p, st) {
+    p = p || ctl.paths; st = st || ctl.state;
+    if (!p || !st || dragging || queue.length) { return; }  // newer values are on their way
     var E = ctl.ids;
     (p.runs || []).forEach(function (raw) {
       if (!raw) { return; }
@@ -745,7 +802,7 @@
     if (c.scale) { setField(E.LOSS_SCALE_TEXT, c.scale[0]); setSlider(E.LOSS_SCALE, c.scale[1]); }
     if (c.noise) { setField(E.NOISE_TEXT, c.noise[0]); setSlider(E.NOISE, c.noise[1]); }
     if (c.compare) {
-      setField({type: E.COMPARE_PARAM, name: "text"}, c.compare[0]);
+      setField({type: E.COMPARE_TEXT, name: "value"}, c.compare[0]);
       setSlider({type: E.COMPARE_PARAM, name: "value"}, c.compare[1]);
     }
     Object.keys(c.schedules || {}).forEach(function (rid) {
@@ -758,13 +815,13 @@
   }
 
   // Slider thumbs get an accessible name (the knob and its owner) and read their real
-  // value (not the log10 position) from the exact-value field beside them.
+  // value (not the log10 position): the exact-value field's text until setField says more.
   function labelThumbs() {
     document.querySelectorAll(".control[data-name]").forEach(function (box) {
-      var thumb = box.querySelector("[role=slider]"), field = box.querySelector("input.control-value");
+      var thumb = box.querySelector("[role=slider]"), field = box.querySelector(".control-value input, input.control-value");
       if (!thumb) { return; }
       thumb.setAttribute("aria-label", box.getAttribute("data-name"));
-      if (field) { thumb.setAttribute("aria-valuetext", field.value); }
+      if (field && !thumb.hasAttribute("aria-valuetext")) { thumb.setAttribute("aria-valuetext", field.value); }
     });
   }
 
@@ -776,7 +833,12 @@
     for (var i = 0; i < (runs || []).length; i++) { if (runs[i] && runs[i].id === id) { return runs[i]; } }
     return null;
   }
+  // A text field holds what was typed ("2.5") where the state holds a number (2.5): a
+  // field left or submitted unchanged is no action.
+  var DECIMAL = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+  function asNumber(v) { return typeof v === "string" && DECIMAL.test(v) ? Number(v) : v; }
   function same(a, b) {
+    if (typeof a === "number" || typeof b === "number") { a = asNumber(a); b = asNumber(b); }
     if (typeof a === "number" && typeof b === "number") { return Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a)); }
     return JSON.stringify(a) === JSON.stringify(b);
   }
@@ -819,8 +881,15 @@
   }
 
   var seq = 0;
+  // The component id of one trigger ("steps.value", '{"key":"x","type":"lesson-pick"}.n_clicks').
+  function triggerId(trigger) {
+    var head = trigger.prop_id.slice(0, trigger.prop_id.lastIndexOf("."));
+    if (head.charAt(0) !== "{") { return head; }
+    try { return JSON.parse(head); } catch (e) { return head; }
+  }
+
   function actionFrom(cc, trigger, value) {
-    var prop = trigger.prop_id.slice(trigger.prop_id.lastIndexOf(".") + 1), id = cc.triggered_id;
+    var prop = trigger.prop_id.slice(trigger.prop_id.lastIndexOf(".") + 1), id = triggerId(trigger);
     var event = eventFor(typeof id === "object" && id !== null ? id.type : id, prop);
     if (!event) { return null; }
     var action = {kind: event.kind};
@@ -837,24 +906,63 @@
   }
 
   var dragging = false;
+  // One action at a time. The server applies an action to the state the page sends with
+  // it, so an action sent before the previous one is answered would start from the old
+  // state and undo it (one run's slider, then another's, within a round trip). Actions
+  // that come meanwhile wait in a queue (a newer value of the same control replaces the
+  // older one) and go out one by one as the answers arrive (the state store changes on
+  // every answer). Should an answer never come, the queue moves on after SAFETY_MS.
+  //
+  // Several inputs can also fire in one call: components just rendered report the values
+  // they were given (all in use already: nothing is sent), and a field's blur lands with
+  // the click that caused it (both are sent, the field's value first).
+  var awaiting = null, queue = [], SAFETY_MS = 10000;
+
+  function control(found) {
+    var key = [found.event.kind];
+    found.event.keys.forEach(function (k) { key.push(found.action[k]); });
+    return JSON.stringify(key);
+  }
+  function busy() { return !!awaiting && performance.now() - awaiting.at < SAFETY_MS; }
+  function touched(found) {  // the control has a value on its way: its old value is no no-op
+    var key = control(found);
+    return (busy() && awaiting.control === key) || queue.some(function (q) { return q.control === key; });
+  }
+  function send(found) {
+    seq += 1;
+    found.action.seq = seq;
+    ctl.lastAction = found.action;
+    awaiting = {control: control(found), at: performance.now()};
+    return found.action;
+  }
+  function enqueue(found) {
+    found.control = control(found);
+    if (!found.event.click) { queue = queue.filter(function (q) { return q.control !== found.control; }); }
+    queue.push(found);
+  }
+  function answered() {
+    awaiting = null;
+    if (queue.length) { U.setProps(ID("ACTION"), {data: send(queue.shift())}); }
+  }
+
   function dispatch() {
     var cc = window.dash_clientside.callback_context || {}, nu = noUpdate();
     var triggered = cc.triggered || [];
-    if (triggered.length !== 1 || !ctl.config) { return nu; }  // several at once: components rendered
-    var found = actionFrom(cc, triggered[0], triggered[0].value);
-    if (!found) { return nu; }
-    var action = found.action, event = found.event;
-    if (event.kind === "click" || event.kind === "frame") {
-      action.value = triggered[0].value;
-      if (event.kind === "frame") { action.value = triggered[0].value; }
-    }
+    if (!triggered.length || !ctl.config) { return nu; }
     var args = arguments, state = args[args.length - 2] || ctl.state, paths = args[args.length - 1] || ctl.paths;
-    var inUse = current(event, action, state, paths);
-    if (inUse !== undefined && same(inUse, action.value)) { return nu; }
-    seq += 1;
-    action.seq = seq;
-    ctl.lastAction = action;
-    return action;
+    var changes = [];
+    triggered.forEach(function (trigger) {
+      var found = actionFrom(cc, trigger, trigger.value);
+      if (!found) { return; }
+      if (found.event.kind === "click" || found.event.kind === "frame") { found.action.value = trigger.value; }
+      var inUse = current(found.event, found.action, state, paths);
+      if (inUse !== undefined && same(inUse, found.action.value) && !touched(found)) { return; }
+      changes.push(found);
+    });
+    if (!changes.length) { return nu; }
+    changes.sort(function (a, b) { return (a.event.click ? 1 : 0) - (b.event.click ? 1 : 0); });
+    changes.forEach(enqueue);
+    return busy() ? nu : send(queue.shift());
   }
 
   // ------------------------------------------------------------- preview
@@ -891,8 +999,10 @@
     });
   }
 
-  // The slider under the hand: pressed with the pointer, or stepped with a key just now.
-  var pressed = null, keyed = null, keyedAt = 0;
+  // The slider under the hand: pressed with the pointer, or stepped with a key just now
+  // (keyedAt: when each slider, by its box's id, last had a key; several can be in
+  // flight at once: one key on a slider, then one on another within the settling time).
+  var pressed = null, keyedAt = {};
   function sliderBox(el) { return el && el.closest ? el.closest(".dash-slider-container[id]") : null; }
 
   // A pointer drag of a slider is followed by the page itself: the thumb and the filled
@@ -973,9 +1083,10 @@
   document.addEventListener("pointerup", release, true);
   document.addEventListener("pointercancel", release, true);
   document.addEventListener("keydown", function (event) {
-    keyed = sliderBox(event.target);
-    keyedAt = performance.now();
+    var box = sliderBox(event.target);
+    if (box) { keyedAt[box.id] = performance.now(); }
   }, true);
+  function keyedSince(box) { return box.id in keyedAt ? performance.now() - keyedAt[box.id] : Infinity; }
 
   // The action a slider's thumb stands for (its id's fields and its position).
   function sliderAction(box, thumb) {
@@ -994,52 +1105,55 @@
 
   // A slider's value enters the state once the hand lets go: at pointerup for a drag or a
   // click on the track; for keys, once the last step's preview is painted and no key came
-  // for KEY_SETTLE_MS (holding an arrow key commits once). The page writes the action into
+  // for KEY_SETTLE_MS on that slider (holding an arrow key commits once; each slider keyed
+  // settles on its own). The page writes the action into
   // the action store itself: a slider's value is no Input of the dispatcher, so its moves
   // and steps cost no trip through dash-renderer's callback pipeline.
-  var KEY_SETTLE_MS = 300, keyTimer = null;
+  var KEY_SETTLE_MS = 300, keyTimers = {};
   function commitSlider(box) {
     var thumb = box && box.isConnected ? box.querySelector("[role=slider]") : null;
     var found = thumb ? sliderAction(box, thumb) : null;
     if (!found || !ctl.config) { return; }
     var action = found.action, inUse = current(found.event, action, ctl.state, ctl.paths);
-    if (inUse !== undefined && same(inUse, action.value)) { return; }
+    if (inUse !== undefined && same(inUse, action.value) && !touched(found)) { return; }
     positions[box.id] = action.value;
     requestPreview(action);  // nothing when the preview has already asked for this value
-    seq += 1;
-    action.seq = seq;
-    ctl.lastAction = action;
-    U.setProps(ID("ACTION"), {data: action});
+    enqueue(found);  // one action in flight: the slider's waits for the answer before it
+    if (!busy()) { U.setProps(ID("ACTION"), {data: send(queue.shift())}); }
   }
   function commitAfterKeys(box) {
-    window.clearTimeout(keyTimer);
-    keyTimer = window.setTimeout(function settle() {
-      if (inflight || pending || performance.now() - keyedAt < KEY_SETTLE_MS) {
-        keyTimer = window.setTimeout(settle, 50);
+    var key = box.id;
+    window.clearTimeout(keyTimers[key]);
+    keyTimers[key] = window.setTimeout(function settle() {
+      if (inflight || pending || keyedSince(box) < KEY_SETTLE_MS) {
+        keyTimers[key] = window.setTimeout(settle, 50);
         return;
       }
+      delete keyTimers[key];
       commitSlider(box);
     }, KEY_SETTLE_MS);
   }
 
   // Only a value the person moved is previewed: the page's own updates of a slider (the
-  // state it was sent) change aria-valuenow too, with no slider pressed or keyed.
+  // state it was sent) change aria-valuenow too, with no slider pressed or keyed. Each
+  // slider's newest value wins; every slider that moved is seen (two sliders can change
+  // in one batch of records).
   new MutationObserver(function (records) {
-    var now = performance.now();
-    for (var i = records.length - 1; i >= 0; i--) {  // the newest value wins
+    var done = {};
+    for (var i = records.length - 1; i >= 0; i--) {
       var thumb = records[i].target, box = sliderBox(thumb);
-      if (!box) { continue; }
+      if (!box || done[box.id]) { continue; }
+      done[box.id] = true;
       if (box.id in setByPage) {
         var given = setByPage[box.id];
         delete setByPage[box.id];
-        if (parseFloat(thumb.getAttribute("aria-valuenow")) === given) { return; }
+        if (parseFloat(thumb.getAttribute("aria-valuenow")) === given) { continue; }
       }
-      var byKey = box === keyed && now - keyedAt < 1000;
+      var byKey = keyedSince(box) < 1000;
       if (box !== pressed && !byKey) { continue; }
       var found = sliderAction(box, thumb);
       if (found) { requestPreview(found.action); }
       if (byKey && box !== pressed) { commitAfterKeys(box); }
-      return;
     }
   }).observe(document.documentElement, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
 
@@ -1066,7 +1180,7 @@
     Object.keys(controls.sparam || {}).forEach(function (name) { showField({type: E.SPARAM_TEXT, name: name}, controls.sparam[name][0]); });
     if (controls.scale) { showField(E.LOSS_SCALE_TEXT, controls.scale[0]); }
     if (controls.noise) { showField(E.NOISE_TEXT, controls.noise[0]); }
-    if (controls.compare) { showField({type: E.COMPARE_PARAM, name: "text"}, controls.compare[0]); }
+    if (controls.compare) { showField({type: E.COMPARE_TEXT, name: "value"}, controls.compare[0]); }
   }
 
   // The view toggle redraws at once from the layouts the paths payload carries for each
@@ -1089,6 +1203,7 @@
     if (!gd || !window.Plotly || !ctl.paths) { return; }
     var fig = mainFigure();
     ctl.mainKey = mainKey();
+    expectRanges(fig.layout);
     window.Plotly.react(gd, fig.data, fig.layout);
   }
 
@@ -1120,6 +1235,7 @@
       if (ctl.frame > ctl.maxFrame) { ctl.frame = ctl.maxFrame; ctl.position = ctl.maxFrame; }
       var key = mainKey(), main = key === ctl.mainKey ? nu : mainFigure();
       ctl.mainKey = key;
+      if (main !== nu) { expectRanges(main.layout); }
       var noMin = !(paths.minimizers || []).length;
       var loss = chartFigure("loss", paths.loss_title, lossSeries, paths.loss_kind === "gap");
       var dist = chartFigure("dist", "distance to the nearest minimum", distSeries, !noMin,
@@ -1142,7 +1258,22 @@
 
     dispatch: dispatch,
 
-    syncState: function (state) { if (state) { ctl.state = state; syncControls(); } },
+    // The action store changed: an action from elsewhere (a map hands the race a set-up)
+    // is answered like the page's own, so the page's next action waits for that answer.
+    actionSeen: function (action) {
+      if (action && typeof action === "object" && action.seq === undefined) {
+        awaiting = {control: "elsewhere", at: performance.now()};
+      }
+    },
+
+    // The state store changed (a refused value too): the controls show the values in use,
+    // read from the paths store of the same reply (``paths``, a State).
+    syncState: function (state, paths) {
+      if (!state) { return; }
+      ctl.state = state;
+      syncControls(paths, state);
+      window.setTimeout(answered, 0);  // the server answered: the next queued action may go
+    },
 
     runStatus: function (paths) {
       var outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];

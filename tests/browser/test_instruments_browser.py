@@ -1,21 +1,43 @@
-"""The instruments (issue 4) in real headless Chromium (dash_duo; flags in tests/conftest.py):
-a typed surface, the charts and arrows following the frame, the readout, the fan, the 3D view."""
+"""The instruments in real headless Chromium (dash_duo; flags in tests/conftest.py): a typed
+surface, the charts and arrows following the frame, the readout, the fan, the 3D view, a
+lesson's instruments and live number, the loss scale."""
 
-from browser_helpers import css_id, current_state, js, lab, pause, start, wait_until
+from browser_helpers import (
+    alert_text,
+    css_id,
+    current_state,
+    js,
+    lab,
+    open_formula,
+    page_state,
+    painted_pixels,
+    pause,
+    run_xy,
+    start,
+    thumb_of,
+    type_into,
+    wait_until,
+)
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from descent_lab.ui import ids
+from descent_lab.ui.core import engine, ids, registry, theme
+from descent_lab.ui.core.state import make_surface
+from descent_lab.ui.instruments import readout
+from descent_lab.ui.race import lessons
 
 
-def alert_text(dash_duo):
-    return dash_duo.find_element(css_id(ids.ALERTS)).text
+def shown(dash_duo, box_id):
+    return js(dash_duo, "var b = document.getElementById(arguments[0]); return !!b && b.style.display === 'block'"
+                        " && b.offsetHeight > 50;", box_id)
 
 
-def type_into(dash_duo, selector, text):
-    field = dash_duo.find_element(selector)
-    field.send_keys(Keys.CONTROL, "a")
-    field.send_keys(Keys.DELETE)
-    field.send_keys(text, Keys.ENTER)
+def chart_box(name):
+    return ids.box(ids.chart(name))
+
+
+def toggle(dash_duo, name):
+    dash_duo.find_element(css_id(ids.SHOW) + f" input[value={name}]").click()
 
 
 def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_duo, descent_app):
@@ -26,24 +48,21 @@ def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_d
     assert state["surface"] == {"key": "custom", "params": {"expression": "x**2 + 3*y**2", "xmin": -4.0,
                                                             "xmax": 4.0, "ymin": -3.0, "ymax": 3.0}}
     assert lab(dash_duo, "c.surface.key") == "custom"
-    assert lab(dash_duo, "c.surface.bounds") == [[-4, 4], [-3, 3]]
-    # f and its gradient are shown back as rendered math
-    wait_until(lambda: len(dash_duo.find_elements("#surface-info mjx-container")) >= 2, message="LaTeX of f and grad")
-    assert "∇" in dash_duo.find_element(css_id(ids.SURFACE_INFO)).text or \
-        "nabla" in dash_duo.find_element(css_id(ids.SURFACE_INFO)).get_attribute("innerHTML")
-    field = css_id(ids.custom("expression"))
+    assert lab(dash_duo, "c.paths.bounds") == [[-4, 4], [-3, 3]]
+    # f and its gradient are shown back as rendered math (each typeset when its button shows it)
+    open_formula(dash_duo, "surface-custom")
+    gradient = open_formula(dash_duo, "surface-custom-gradient")
+    assert "∇" in gradient.text or "nabla" in gradient.get_attribute("innerHTML")
+    field = css_id(ids.sparam_text("expression"))
     assert dash_duo.find_element(field).get_attribute("value") == "x**2 + 3*y**2"
 
-    # a hostile text: a message from one request, nothing else changes
-    contour = js(dash_duo, "window.__c = window.descentLab.surfaceRaw; return 1;")
-    js(dash_duo, "performance.clearResourceTimings(); return 1;")
+    # a hostile text: a message, nothing else changes
+    js(dash_duo, "window.__c = window.descentLab.surfaceRaw;")
     type_into(dash_duo, field, "__import__('os')")
-    wait_until(lambda: "not allowed" in alert_text(dash_duo), timeout=5, message="the refusal")
-    sent = js(dash_duo, "return performance.getEntriesByType('resource')"
-                        ".filter(e => e.name.indexOf('/_dash-update-component') >= 0).length;")
-    assert sent == 1  # the field sends once, on Enter; the refusal comes back in that reply
+    wait_until(lambda: "not allowed" in alert_text(dash_duo), message="the refusal")
     assert "__import__" in alert_text(dash_duo)
     assert current_state(dash_duo)["surface"]["params"]["expression"] == "x**2 + 3*y**2"
+    assert js(dash_duo, "return window.descentLab.surfaceRaw === window.__c;")
     type_into(dash_duo, field, "x +")
     wait_until(lambda: "Syntax error" in alert_text(dash_duo), message="the syntax message")
 
@@ -52,37 +71,23 @@ def test_ins001_typed_surface_shows_its_contour_and_a_bad_one_its_message(dash_d
     wait_until(lambda: current_state(dash_duo)["surface"]["params"]["expression"] ==
                "sin(x)*cos(y) + 0.1*(x**2 + y**2)", message="the new function in the URL")
     wait_until(lambda: js(dash_duo, "return window.descentLab.surfaceRaw !== window.__c;"), message="a new contour")
-    assert "f=sin(x)*cos(y)" in js(dash_duo, "return window.location.search;")
-    assert contour == 1
+    assert "expression=sin(x)*cos(y)" in js(dash_duo, "return window.location.search;")
     # the bounds can be typed too
-    type_into(dash_duo, css_id(ids.custom("xmax")), "6")
+    type_into(dash_duo, css_id(ids.sparam_text("xmax")), "6")
     wait_until(lambda: current_state(dash_duo)["surface"]["params"]["xmax"] == 6.0, message="the new bound")
-    wait_until(lambda: lab(dash_duo, "c.surface.bounds[0][1]") == 6, message="the contour over the new box")
-    logs = [entry for entry in dash_duo.get_logs() if entry.get("level") == "SEVERE"]
-    assert logs == []
-
-
-def painted(dash_duo, graph_id):
-    """Non-transparent pixels on the canvas laid over a graph."""
-    return js(dash_duo, """var cv = document.querySelector('#' + arguments[0] + ' canvas.frame-overlay');
-        if (!cv) { return 0; }
-        var d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data, n = 0;
-        for (var i = 3; i < d.length; i += 4) { if (d[i]) { n++; } } return n;""", graph_id)
-
-
-def shown(dash_duo, box_id):
-    return js(dash_duo, "var b = document.getElementById(arguments[0]); return !!b && b.style.display === 'block'"
-                        " && b.offsetHeight > 50;", box_id)
+    wait_until(lambda: lab(dash_duo, "c.surface.box[0][1]") == 6, message="the contour over the new box")
+    assert dash_duo.get_logs() == []
 
 
 def test_ins002_charts_and_arrows_appear_follow_the_frame_and_toggle(dash_duo, descent_app):
+    # every chart: Prodigy's run gives the distance estimate chart its curves
     start(dash_duo, descent_app, "?surface=valley(condition=20,angle=45)&run=gd(lr=1.8)&run=adam(lr=0.3)"
-                                 "&run=momentum(lr=0.5,momentum=0.8)&steps=80&frame=10"
-                                 "&show=grad,rescaled,velocity,step,angle,lr,sharpness")
-    for box in ("angle-graph-box", "lr-graph-box", "sharpness-graph-box"):
-        wait_until(lambda: shown(dash_duo, box), message=box)
-    for graph in (ids.ANGLE_GRAPH, ids.LR_GRAPH, ids.SHARP_GRAPH):
-        wait_until(lambda: painted(dash_duo, graph) > 300, message=f"curves on {graph}")
+                                 "&run=momentum(lr=0.5,momentum=0.8)&run=prodigy(lr=1)&steps=80&frame=10"
+                                 "&show=grad,rescaled,velocity,step,angle,lr,sharpness,edge,estimate")
+    assert set(registry.CHARTS) <= set(current_state(dash_duo)["show"])
+    for name in registry.CHARTS:
+        wait_until(lambda: shown(dash_duo, chart_box(name)), message=f"the {name} chart")
+        wait_until(lambda: painted_pixels(dash_duo, ids.chart(name)) > 300, message=f"curves on the {name} chart")
     assert dash_duo.find_element(css_id(ids.ARROW_LEGEND)).is_displayed()
     assert lab(dash_duo, "c.frame") == 10
     # the arrows at step 10: -g has the fixed length, the others share one scale per run
@@ -100,13 +105,11 @@ def test_ins002_charts_and_arrows_appear_follow_the_frame_and_toggle(dash_duo, d
     assert after["t"] == before["t"] + 1 and after["angle"] != before["angle"]
     assert lab(dash_duo, "c.instruments.arrowVectors(1)") != arrows
     # the charts' frame marker moved: the overlay differs from the frame before
-    snap = js(dash_duo, "return document.querySelector('#angle-graph canvas.frame-overlay').toDataURL();")
+    angle_overlay = f"return document.querySelector('#{ids.chart('angle')} canvas.frame-overlay').toDataURL();"
+    snap = js(dash_duo, angle_overlay)
     dash_duo.find_element(css_id(ids.STEP_FWD)).click()
-    wait_until(lambda: js(dash_duo, "return document.querySelector('#angle-graph canvas.frame-overlay').toDataURL();")
-               != snap, message="the angle chart's marker to move")
+    wait_until(lambda: js(dash_duo, angle_overlay) != snap, message="the angle chart's marker to move")
     # hovering a path point reads that step's numbers
-    from selenium.webdriver.common.action_chains import ActionChains
-
     gd = dash_duo.find_element("#main-graph .js-plotly-plot")
     offset = js(dash_duo, """
         var gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = window.descentLab.runs[1];
@@ -116,12 +119,13 @@ def test_ins002_charts_and_arrows_appear_follow_the_frame_and_toggle(dash_duo, d
     tip = wait_until(lambda: dash_duo.find_element("#main-graph .hover-tip").text, message="the readout")
     assert "step 4" in tip and "g = (" in tip and "η_eff = (" in tip and "Δθ = (" in tip
     # toggling: the angle chart goes away, and the URL says so
-    dash_duo.find_element(css_id(ids.SHOW) + " input[value=angle]").click()
-    wait_until(lambda: not shown(dash_duo, "angle-graph-box"), message="the angle chart hidden")
-    wait_until(lambda: current_state(dash_duo)["show"] == ["grad", "rescaled", "velocity", "step", "lr", "sharpness"],
+    toggle(dash_duo, "angle")
+    wait_until(lambda: not shown(dash_duo, chart_box("angle")), message="the angle chart hidden")
+    wait_until(lambda: current_state(dash_duo)["show"] == ["grad", "rescaled", "velocity", "step", "lr", "sharpness",
+                                                           "edge", "estimate"],
                message="the toggles in the URL")
-    for kind in ("grad", "rescaled", "velocity", "step"):
-        dash_duo.find_element(css_id(ids.SHOW) + f" input[value={kind}]").click()
+    for kind in registry.ARROWS:
+        toggle(dash_duo, kind)
     wait_until(lambda: lab(dash_duo, "Object.keys(c.instruments.arrowVectors(1) || {}).length") == 0,
                message="no arrows")
     assert not dash_duo.find_element(css_id(ids.ARROW_LEGEND)).is_displayed()
@@ -131,100 +135,119 @@ def test_ins002_charts_and_arrows_appear_follow_the_frame_and_toggle(dash_duo, d
 def test_ins003_readout_follows_the_frame_with_the_substituted_rule(dash_duo, descent_app):
     start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=adam(lr=0.3)"
                                  "&steps=60&frame=5")
-    readout_box = f"{ids.READOUT}-box"
+    readout_box = ids.box(ids.READOUT)
     assert not shown(dash_duo, readout_box)
-    dash_duo.find_element(css_id(ids.SHOW) + " input[value=readout]").click()
+    toggle(dash_duo, "readout")
     wait_until(lambda: shown(dash_duo, readout_box), message="the readout")
     wait_until(lambda: "step 5" in dash_duo.find_element(css_id(ids.READOUT)).text, message="the rules at step 5")
-    wait_until(lambda: len(dash_duo.find_elements("#readout mjx-container")) >= 2, message="MathJax")
-    live = dash_duo.find_element(css_id(ids.READOUT_LIVE)).text
-    assert "step 5" in live and "Adam" in live
+    wait_until(lambda: len(dash_duo.find_elements(css_id(ids.READOUT) + " mjx-container")) >= 2, message="MathJax")
+    # the paused step's numbers: a table of every run
+    table = css_id(ids.READOUT_TABLE)
+    wait_until(lambda: "step 5" in dash_duo.find_element(table).text, message="the numbers at step 5")
+    assert "Adam" in dash_duo.find_element(table).text
     dash_duo.find_element(css_id(ids.STEP_FWD)).click()
-    wait_until(lambda: "step 6" in dash_duo.find_element(css_id(ids.READOUT_LIVE)).text, message="live numbers")
+    wait_until(lambda: "step 6" in dash_duo.find_element(table).text, message="the numbers at step 6")
     wait_until(lambda: "step 6" in dash_duo.find_element(css_id(ids.READOUT)).text, message="the rules at step 6")
     # the substituted numbers are the trajectory's (server and browser agree)
-    from descent_lab.ui import instruments
-    from descent_lab.ui.simulate import run_one
-
-    state = current_state(dash_duo)
-    traj = run_one(state, 1)
-    assert "update t = 7" in dash_duo.find_element(css_id(ids.READOUT)).text
-    nb = lab(dash_duo, "c.instruments.numbers(1)")
-    assert abs(nb["e"][0] - traj.lr_eff[6][0]) < 1e-6 * abs(traj.lr_eff[6][0]) + 1e-9
+    traj = engine.trajectory(page_state(dash_duo), 1)
+    wait_until(lambda: "update t = 7" in dash_duo.find_element(css_id(ids.READOUT)).text, message="update 7")
+    adam_row = dash_duo.find_elements(table + " tbody tr")[1].text
+    for pair in (traj.grad_used[6], traj.lr_eff[6], traj.xy[7] - traj.xy[6]):
+        assert f"({theme.fmt_value(pair[0])}, {theme.fmt_value(pair[1])})" in adam_row, (pair, adam_row)
     # MathJax's assistive MathML holds the rendered numbers: Adam's m_t and its next point
-    wait_until(lambda: len(dash_duo.find_elements("#readout mjx-assistive-mml")) >= 2, message="typeset rules")
+    wait_until(lambda: len(dash_duo.find_elements(css_id(ids.READOUT) + " mjx-assistive-mml")) >= 2,
+               message="typeset rules")
     spoken = js(dash_duo, "return document.querySelectorAll('#readout mjx-assistive-mml')[1].textContent;")
     for value in (traj.state["m"][6][0], traj.xy[7][0], traj.xy[7][1]):
-        assert instruments.num(value).replace("-", "\u2212") in spoken, (value, spoken)
+        assert readout.num(value).replace("-", "\u2212") in spoken, (value, spoken)
     assert dash_duo.get_logs() == []
 
 
 def test_ins004_fan_cloud_and_3d_view_follow_the_frame(dash_duo, descent_app):
     start(dash_duo, descent_app, "?surface=rosenbrock&run=adam(lr=0.05)&run=gd(lr=0.002)&start=-1.2,1"
                                  "&steps=120&noise=3&seed=2&fan=10&frame=40")
-    fan = lab(dash_duo, "c.instruments.runs.map(function (r) { return r.fan ? [r.fan.k, r.fan.m] : null; })")
+    fan = lab(dash_duo, "c.runs.map(function (r) { return r.fan ? [r.fan.k, r.fan.mx.length] : null; })")
     assert fan == [[10, 121], [10, 121]]
-    # the cloud is drawn (its cached layer) and each seed's position follows the frame
-    cloud = "document.querySelector('#main-graph .js-plotly-plot')._fanLayer"
-    wait_until(lambda: lab(dash_duo, "!!" + cloud), message="the fan's cloud")
-    mean = lab(dash_duo, "[c.instruments.runs[0].fan.mx[40], c.instruments.runs[0].fan.my[40]]")
-    from descent_lab.ui import instruments
-    state = current_state(dash_duo)
-    expected = instruments.fan_mean(instruments.fan_paths(state, 0))[40]
+    # the cloud is drawn (its cached layer) and the mean path is the engine's
+    wait_until(lambda: lab(dash_duo, "!!document.querySelector('#main-graph .js-plotly-plot')._descentLayers.fan"),
+               message="the fan's cloud")
+    mean = lab(dash_duo, "[c.runs[0].fan.mx[40], c.runs[0].fan.my[40]]")
+    expected = engine.fan_mean(engine.fan_paths(page_state(dash_duo), 0))[40]
     assert abs(mean[0] - expected[0]) < 1e-5 and abs(mean[1] - expected[1]) < 1e-5
     # the 3D view is off by default (a light page) and comes with a toggle
-    assert not shown(dash_duo, f"{ids.VIEW3D}-box")
-    dash_duo.find_element(css_id(ids.SHOW) + " input[value=view3d]").click()
-    wait_until(lambda: shown(dash_duo, f"{ids.VIEW3D}-box"), message="the 3D box")
-    wait_until(lambda: lab(dash_duo, "c.instruments.frame3d") == 40, timeout=15, message="the 3D paths at step 40")
-    traces = js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data.map("
-                          "function (t) { return [t.type, (t.x || []).length]; });")
+    box3d = chart_box("view3d")
+    assert not shown(dash_duo, box3d)
+    toggle(dash_duo, "view3d")
+    wait_until(lambda: shown(dash_duo, box3d), message="the 3D box")
+    wait_until(lambda: lab(dash_duo, "c.instruments.frame3d") == 40, message="the 3D paths at step 40")
+    graph3d = f"document.getElementById('{ids.chart('view3d')}')"  # Plotly's 3D bundle draws into it
+    traces = lab(dash_duo, f"{graph3d}.data.map(function (t) {{ return [t.type, (t.x || []).length]; }})")
     assert traces[0][0] == "surface" and [t[0] for t in traces[1:]] == ["scatter3d"] * 6
     assert traces[2][1] == 41 and traces[3][1] == 1  # run 1: travelled path to step 40, its head
     dash_duo.find_element(css_id(ids.STEP_FWD)).click()
     wait_until(lambda: lab(dash_duo, "c.instruments.frame3d") == 41, message="the 3D view to follow")
-    assert js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data[2].x.length;") == 42
+    assert lab(dash_duo, f"{graph3d}.data[2].x.length") == 42
     # a slider on the same surface restyles the paths in the same 3D scene
     figures = lab(dash_duo, "c.instruments.figures3d")
-    js(dash_duo, "window.__ghost = document.querySelector('#view3d-graph .js-plotly-plot').data[1].x[30];")
-    thumb = dash_duo.find_element(css_id(ids.hparam(0, "lr")) + " [role=slider]")
+    js(dash_duo, f"window.__ghost = {graph3d}.data[1].x[30];")
+    thumb = dash_duo.find_element(thumb_of(ids.hparam(0, "lr")))
+    js(dash_duo, "arguments[0].focus();", thumb)
     thumb.send_keys(Keys.ARROW_LEFT * 5)
-    wait_until(lambda: js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data[1].x[30]"
-                                    " !== window.__ghost;"), message="the 3D path to follow the slider")
+    wait_until(lambda: lab(dash_duo, f"{graph3d}.data[1].x[30] !== window.__ghost"),
+               message="the 3D path to follow the slider")
     assert lab(dash_duo, "c.instruments.figures3d") == figures  # restyled, not rebuilt
-    x30 = lab(dash_duo, "c.runs[0].x[30]")
-    assert abs(js(dash_duo, "return document.querySelector('#view3d-graph .js-plotly-plot').data[1].x[30];")
-               - x30) < 1e-9
+    wait_until(lambda: abs(lab(dash_duo, f"{graph3d}.data[1].x[30]") - run_xy(dash_duo, 0)[0][30]) < 1e-9,
+               message="the 3D path equal to the run's")
     assert "view3d" in current_state(dash_duo)["show"] and current_state(dash_duo)["fan"] == 10
     logs = [e for e in dash_duo.get_logs() if "WebGL" not in e.get("message", "")]
     assert logs == []
 
 
-def test_ins005_a_lesson_switches_its_instruments_on_and_shows_its_key_number_live(dash_duo, descent_app):
-    start(dash_duo, descent_app)
-    dash_duo.find_element(css_id(ids.preset("adaptive-aligned"))).click()
-    wait_until(lambda: current_state(dash_duo)["lesson"] == "adaptive-aligned", message="the lesson")
-    assert current_state(dash_duo)["show"] == ["angle", "lr"]
-    wait_until(lambda: shown(dash_duo, "lr-graph-box") and shown(dash_duo, "angle-graph-box"), message="its charts")
-    lesson = dash_duo.find_element(css_id(ids.LESSON)).text
-    assert "effective-lr chart" in lesson and "√κ" in lesson
-    pause(dash_duo)
-    js(dash_duo, "window.descentLab.seek(20);")
-    live = wait_until(lambda: "η_eff,x / η_eff,y" in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text and
-                      dash_duo.find_element(css_id(ids.LESSON_LIVE)).text, message="the live ratio")
-    assert "step 20" in live and "RMSprop" in live
-    from descent_lab.ui.simulate import run_one
+def live_lesson():
+    """A lesson with a live number and instruments, and its set-up."""
+    from descent_lab.ui.race import teach
 
-    lr_eff = run_one(current_state(dash_duo), 1).lr_eff[20]
-    assert f"{lr_eff[0] / lr_eff[1]:.3g}" in live  # the ratio the chart shows at this step
+    for key, lesson in ((lesson.key, lesson) for lesson in lessons.LESSONS):
+        state, _ = teach.lesson_state(key)
+        if lesson.live is not None and any(name in registry.CHARTS for name in state["show"]):
+            return key, lesson, state
+    raise AssertionError("no lesson has a live number and a chart")
+
+
+def test_ins005_a_lesson_switches_its_instruments_on_and_shows_its_key_number_live(dash_duo, descent_app):
+    key, lesson, expected = live_lesson()
+    start(dash_duo, descent_app, "?surface=bowl&run=gd(lr=0.1)&start=3,1.5&steps=50")
+    assert current_state(dash_duo)["show"] == []
+    dash_duo.find_element(css_id(ids.lesson_pick(key))).click()
+    wait_until(lambda: current_state(dash_duo)["lesson"] == key, message="the lesson")
+    assert current_state(dash_duo)["show"] == expected["show"]
+    for name in expected["show"]:
+        if name in registry.CHARTS:
+            wait_until(lambda: shown(dash_duo, chart_box(name)), message=f"its {name} chart")
+    pause(dash_duo)
+    frame = min(20, expected["steps"] - 1)
+    js(dash_duo, f"window.descentLab.seek({frame});")
+    heading = f"{lesson.live.label} at step {frame}"
+    wait_until(lambda: heading in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text, message="the live number")
+    live = dash_duo.find_element(css_id(ids.LESSON_LIVE)).text
+    # each run's number at this step is the engine's
+    state = page_state(dash_duo)
+    trajs = [engine.trajectory(state, i) for i in range(len(state["runs"]))]
+    values = lesson.live.compute(trajs, make_surface(state["surface"]))
+    for value in values:
+        v = float(value[frame])
+        assert lesson.live.fmt(v) in live, (lesson.live.fmt(v), live)
     dash_duo.find_element(css_id(ids.STEP_FWD)).click()
-    wait_until(lambda: "step 21" in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text, message="the next step")
+    wait_until(lambda: f"at step {frame + 1}" in dash_duo.find_element(css_id(ids.LESSON_LIVE)).text,
+               message="the next step")
 
     # the loss scale: a log slider in the surface panel, in the URL, gradient descent feels it
-    before = lab(dash_duo, "Array.from(c.runs[0].x.slice(0, 20))")
-    thumb = dash_duo.find_element(css_id(ids.LOSS_SCALE) + " [role=slider]")
+    before = run_xy(dash_duo, 0)[0][:20]
+    thumb = dash_duo.find_element(thumb_of(ids.LOSS_SCALE))
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus();", thumb)
     thumb.send_keys(Keys.ARROW_LEFT * 30)  # 0.01 decades a key: c = 10^-0.3
     wait_until(lambda: current_state(dash_duo)["surface"]["params"].get("scale") == 0.501, message="c in the URL")
-    wait_until(lambda: lab(dash_duo, "Array.from(c.runs[0].x.slice(0, 20))") != before, message="new paths")
-    assert dash_duo.find_element(css_id(ids.LOSS_SCALE_VALUE)).text == "0.501"
+    wait_until(lambda: run_xy(dash_duo, 0)[0][:20] != before, message="new paths")
+    wait_until(lambda: dash_duo.find_element(css_id(ids.LOSS_SCALE_TEXT)).get_attribute("value") == "0.501",
+               message="c in its field")
     assert dash_duo.get_logs() == []

@@ -1,16 +1,25 @@
 """The "Maps" section in real headless Chromium (dash_duo; flags in tests/conftest.py):
-compute small maps, click a cell and a basin point, tune and race."""
+compute small maps, click a cell and a basin point, tune and race. A map hands its
+set-up to the race through the race's action store."""
 
 import os
 
 import numpy as np
 import pandas as pd
 import pytest
-from browser_helpers import css_id, current_state, js, start, wait_until
-from selenium.webdriver.common.action_chains import ActionChains
+from browser_helpers import (
+    alert_text,
+    click_data_point,
+    css_id,
+    current_state,
+    js,
+    start,
+    wait_until,
+)
 from selenium.webdriver.common.keys import Keys
 
-from descent_lab.ui import ids, maps
+from descent_lab.ui.core import ids
+from descent_lab.ui.maps import tune
 
 
 def open_section(dash_duo, section):
@@ -34,16 +43,8 @@ def graph(dash_duo, component_id):
 
 def click_at(dash_duo, gd, x, y, axes=("xaxis", "yaxis")):
     """Click the graph where data point (x, y) is drawn on the given axes."""
-    offset = js(dash_duo, f"""
-        var gd = arguments[0], xa = gd._fullLayout.{axes[0]}, ya = gd._fullLayout.{axes[1]};
-        return [xa._offset + xa.c2p(arguments[1]) - gd.clientWidth / 2,
-                ya._offset + ya.c2p(arguments[2]) - gd.clientHeight / 2];""", gd, x, y)
-    ActionChains(dash_duo.driver).move_to_element(gd).move_by_offset(round(offset[0]), round(offset[1])) \
-        .click().perform()
-
-
-def alert_text(dash_duo):
-    return dash_duo.find_element(css_id(ids.ALERTS)).text
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'center'});", gd)
+    click_data_point(dash_duo, gd, x, y, axes=axes)
 
 
 def test_maps001_click_a_cell_of_the_hyperparameter_map_and_the_run_takes_it(dash_duo, descent_app):
@@ -67,9 +68,9 @@ def test_maps001_click_a_cell_of_the_hyperparameter_map_and_the_run_takes_it(das
     assert state["runs"][1]["hparams"]["momentum"] == pytest.approx(momentum, rel=1e-12)
     assert state["runs"][0]["hparams"]["lr"] == 0.05 and state["steps"] == 200  # the map's steps
     # the run's card, legend and path follow; the map's marker moves to the cell
-    wait_until(lambda: float(dash_duo.find_element(css_id(ids.hparam_value(1, "lr"))).text) ==
-               pytest.approx(lr, rel=0.01), message="the slider's value")
-    assert float(dash_duo.find_element(css_id(ids.hparam_value(1, "momentum"))).text) == \
+    wait_until(lambda: float(dash_duo.find_element(css_id(ids.hparam_text(1, "lr"))).get_attribute("value")) ==
+               pytest.approx(lr, rel=0.01), message="the run's learning rate in its field")
+    assert float(dash_duo.find_element(css_id(ids.hparam_text(1, "momentum"))).get_attribute("value")) == \
         pytest.approx(momentum, abs=0.01)
     wait_until(lambda: js(dash_duo, "return window.descentLab.runs[1].label;") != before, message="a new path")
     assert "lr=" in dash_duo.find_element(css_id(ids.LEGEND)).text
@@ -114,7 +115,8 @@ def test_maps002_click_a_basin_point_and_every_run_starts_there(dash_duo, descen
     expected = [float(grid[np.argmin(abs(grid - c))]) for c in target]
     click_at(dash_duo, gd, *target, axes=("xaxis2", "yaxis2"))  # the middle panel
     wait_until(lambda: current_state(dash_duo)["start"] == pytest.approx(expected, abs=1e-12),
-               message="the start on the clicked grid node")
+               message="the start on the clicked grid node",
+               context=lambda: (current_state(dash_duo)["start"], alert_text(dash_duo)))
     assert float(dash_duo.find_element(css_id(ids.START_X)).get_attribute("value")) == pytest.approx(expected[0])
     wait_until(lambda: abs(js(dash_duo, "return window.descentLab.runs[2].x[0];") - expected[0]) < 1e-5,
                message="paths from the new start")
@@ -134,15 +136,16 @@ def test_maps003_tune_and_race(dash_duo, descent_app):
     dash_duo.find_element(css_id(ids.TUNE_COMPUTE)).click()
     wait_until(lambda: current_state(dash_duo)["steps"] == 120, message="the tuned race")
     state = current_state(dash_duo)
-    req, errors = maps.tune_request(before, [0, 1, 2], "final_loss", 120, 12, "none", 8, 1e-6)
+    tuned = list(range(len(before["runs"])))[:3]  # the checklist's default: the first three runs there are
+    req, errors = tune.tune_request(before, tuned, "final_loss", 120, 12, "none", 8, 1e-6)
     assert errors == []
-    for result in maps.compute_tune(req):
+    for result in tune.compute_tune(req):
         assert state["runs"][result.index]["hparams"]["lr"] == pytest.approx(result.best["lr"], rel=1e-12)
     note = wait_until(lambda: dash_duo.find_element(css_id(ids.TUNE_NOTE)).text, message="the note")
     assert "Objective: the lowest final loss" in note
     gd = graph(dash_duo, ids.TUNE_GRAPH)
     assert js(dash_duo, "return arguments[0]._fullData.filter(function (t) { return t.meta && "
-                        "t.meta.role === 'chosen'; }).length;", gd) == 3
+                        "t.meta.role === 'chosen'; }).length;", gd) == len(tuned)
     wait_until(lambda: js(dash_duo, "return window.descentLab.maxFrame;") == 120 or
                js(dash_duo, "return window.descentLab.paths.steps;") == 120, message="the race at the budget")
     assert alert_text(dash_duo) == ""

@@ -114,7 +114,8 @@ SCHEDULE_PARAM = "schedule-param"  # {"type": ..., "run": id, "name": p}: a sche
 SCHEDULE_TEXT = "schedule-text"  # its exact value, typed
 SPARAM = "sparam"                # {"type": SPARAM, "name": p}: a surface parameter's slider
 SPARAM_TEXT = "sparam-text"
-COMPARE_PARAM = "compare-param"  # {"type": ..., "name": p}: the second panel's value
+COMPARE_PARAM = "compare-param"  # {"type": ..., "name": "name" | "value"}: the second panel's pick and slider
+COMPARE_TEXT = "compare-text"    # {"type": ..., "name": "value"}: its exact value, typed
 RUN_OPTIMIZER = "run-optimizer"  # {"type": ..., "run": id}
 RUN_REMOVE = "run-remove"
 RUN_DUPLICATE = "run-duplicate"
@@ -156,6 +157,10 @@ def sparam_text(name: str) -> dict:
 
 def compare_param(name: str) -> dict:
     return {"type": COMPARE_PARAM, "name": name}
+
+
+def compare_text() -> dict:
+    return {"type": COMPARE_TEXT, "name": "value"}
 
 
 def run_optimizer(run: int) -> dict:

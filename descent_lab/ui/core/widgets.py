@@ -191,10 +191,16 @@ def controls(params, values: dict, slider_id, text_id, owner: str = "") -> list:
     return main
 
 
-def field(id_, label: str, **kwargs) -> html.Label:
-    """A labelled number field whose refusals are said in place (``ui.race.start``)."""
+def field(id_, label: str, input_mode: str = "decimal") -> html.Label:
+    """A labelled number field whose refusals are said in place (``ui.race.start``).
+
+    A text field, not ``type="number"``: the browser's number field sends nothing (or
+    an empty value) for text it finds invalid, such as 0 below its minimum or 2.5 in a
+    whole-number field, so the server could not say what was wrong with what was typed.
+    """
     return html.Label(
-        [html.Span(label), dcc.Input(id=id_, type="number", debounce=True, className="number", **kwargs)],
+        [html.Span(label), dcc.Input(id=id_, type="text", inputMode=input_mode, debounce=True, className="number",
+                                     autoComplete="off", spellCheck=False)],
         className="field",
     )
 

@@ -2,12 +2,16 @@
 
 * ``race.dispatch`` (browser): every control of the race, listed from the event table
   (``ui.race.events``), writes one action into the action store, skipping values already
-  in use (sliders write theirs from the page, see :func:`dispatched`);
+  in use (sliders write theirs from the page, see :func:`dispatched`); one action is
+  answered at a time (later ones wait in a queue, since each is applied to the state the
+  page sends with it);
 * ``on_action`` (server): the page's link on load, or an action, -> the named outputs of
   :func:`ui.race.flow.respond`;
 * the live preview needs no callback: while the hand moves a slider, the page reads the
   thumb's value and asks the preview route itself (``assets/10_race.js``), so a move costs
   no trip through dash-renderer's callback pipeline;
+* ``race.actionSeen`` (browser, no outputs): an action written by a map also holds the
+  page's next action until it is answered (one action in flight at a time);
 * ``race.render`` (browser): figures for the main graph and the step charts when the
   surface, the panels or the axes change; the runs are drawn on canvases;
 * the link in the address bar, copying it, run statuses (the CSV is a route of its own,
@@ -89,6 +93,8 @@ def register(app: dash.Dash) -> None:
     inputs, states = dispatch_dependencies()
     app.clientside_callback(dash.ClientsideFunction("race", "dispatch"), Output(ids.ACTION, "data"),
                             *inputs, *states, prevent_initial_call=True)
+    app.clientside_callback(dash.ClientsideFunction("race", "actionSeen"), Input(ids.ACTION, "data"),
+                            prevent_initial_call=True)
 
     @app.callback(output=OUTPUTS, inputs={"search": Input(ids.URL, "search"), "action": Input(ids.ACTION, "data")},
                   state={"client": State(ids.STATE, "data")})
@@ -102,7 +108,7 @@ def register(app: dash.Dash) -> None:
 
     app.clientside_callback(dash.ClientsideFunction("race", "configure"), Input(ids.CONFIG, "data"))
     app.clientside_callback(dash.ClientsideFunction("race", "syncState"), Input(ids.STATE, "data"),
-                            prevent_initial_call=True)
+                            State(ids.PATHS, "data"), prevent_initial_call=True)
     app.clientside_callback(
         dash.ClientsideFunction("race", "render"),
         Output(ids.MAIN_GRAPH, "figure"), Output(ids.LOSS_GRAPH, "figure"), Output(ids.DIST_GRAPH, "figure"),

@@ -186,6 +186,14 @@ EVENTS: tuple[Event, ...] = (
         preview=True,
         apply=_compare,
     ),
+    *typed_field(
+        kind="compare_text",
+        mirror="text:compare",
+        component=ids.COMPARE_TEXT,
+        pattern=True,
+        keys=("name",),
+        apply=lambda s, a: _compare(s, {**a, "name": "text"}),
+    ),
     Event(
         kind="add",
         component=ids.ADD_RUN,
@@ -266,18 +274,20 @@ EVENTS: tuple[Event, ...] = (
         kind="start_x",
         mirror="state:start.0",
         component=ids.START_X,
-        apply=lambda s, a: start.set_start(s, a.get("value"), s["start"][1]),
+        apply=lambda s, a: start.set_start(s, _typed(a.get("value")), s["start"][1]),
     ),
     Event(
         kind="start_y",
         mirror="state:start.1",
         component=ids.START_Y,
-        apply=lambda s, a: start.set_start(s, s["start"][0], a.get("value")),
+        apply=lambda s, a: start.set_start(s, s["start"][0], _typed(a.get("value"))),
     ),
     Event(
-        kind="steps", mirror="state:steps", component=ids.STEPS, apply=lambda s, a: start.set_steps(s, a.get("value"))
+        kind="steps", mirror="state:steps", component=ids.STEPS,
+        apply=lambda s, a: start.set_steps(s, _typed(a.get("value"))),
     ),
-    Event(kind="seed", mirror="state:seed", component=ids.SEED, apply=lambda s, a: start.set_seed(s, a.get("value"))),
+    Event(kind="seed", mirror="state:seed", component=ids.SEED,
+          apply=lambda s, a: start.set_seed(s, _typed(a.get("value")))),
     Event(
         kind="noise",
         mirror="position:noise",

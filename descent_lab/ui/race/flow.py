@@ -301,7 +301,7 @@ def respond(client_state: Any, action: dict | None) -> dict:
     elif first:
         out["alerts"] = []
     if action["kind"] in FIELD_KINDS:
-        out["field_message"] = start.field_message(action["kind"], action.get("value")) if more else ""
+        out["field_message"] = start.field_message(action["kind"], action.get("value"), new) if more else ""
         if more:  # the field goes back to the value in use
             out[action["kind"]] = new["start"][0] if action["kind"] == "start_x" else \
                 new["start"][1] if action["kind"] == "start_y" else new[action["kind"]]

@@ -25,6 +25,8 @@ from ..core.state import (
     as_int,
     copy_state,
     round_sig,
+    short,
+    start_limits,
     validate_start,
 )
 
@@ -39,10 +41,11 @@ FAN_PARAM = HyperParam(
     help="Runs each optimizer with K seeds (seed, seed+1, ...) of the gradient noise and draws their cloud "
          "faintly with its mean path (dashed). Needs σ > 0.", error="Invalid fan value: {}")
 
-# What a number field accepts, said when it refuses a value.
+# What a number field accepts, said when it refuses a value (a start's range depends on
+# the surface: start_limits).
 FIELDS = {
-    "start_x": "Start x needs a number",
-    "start_y": "Start y needs a number",
+    "start_x": "Start x needs a number from {low:g} to {high:g}",
+    "start_y": "Start y needs a number from {low:g} to {high:g}",
     "steps": f"Steps needs a whole number from {MIN_STEPS} to {MAX_STEPS:,}",
     "seed": f"Seed needs a whole number from 0 to {MAX_SEED:,}",
 }
@@ -56,10 +59,10 @@ COUNT_HELP = ("Steps: every run takes the same number of optimizer steps. Functi
 def panel() -> list:
     return [
         html.Div(
-            [widgets.field(ids.START_X, "start x", step="any"),
-             widgets.field(ids.START_Y, "start y", step="any"),
-             widgets.field(ids.STEPS, "steps", min=MIN_STEPS, max=MAX_STEPS, step=1),
-             widgets.field(ids.SEED, "seed", min=0, max=MAX_SEED, step=1)],
+            [widgets.field(ids.START_X, "start x"),
+             widgets.field(ids.START_Y, "start y"),
+             widgets.field(ids.STEPS, "steps", input_mode="numeric"),
+             widgets.field(ids.SEED, "seed", input_mode="numeric")],
             className="fields",
         ),
         html.P("", id=ids.FIELD_MESSAGE, className="field-message", role="status", **{"aria-live": "polite"}),
@@ -85,10 +88,15 @@ def _fan_control() -> html.Div:
                     title=FAN_PARAM.help, **{"data-name": FAN_PARAM.label})
 
 
-def field_message(kind: str, value: Any) -> str:
-    """The sentence a refused number field shows in place."""
-    shown = "nothing" if value in (None, "") else repr(value)
-    return f"{FIELDS[kind]}; got {shown}. Kept the value in use."
+def field_message(kind: str, value: Any, state: dict) -> str:
+    """The sentence a refused number field of ``state``'s page shows in place."""
+    typed = value.strip() if isinstance(value, str) else value
+    shown = "nothing" if typed in (None, "") else typed[:40] if isinstance(typed, str) else short(typed)
+    text = FIELDS[kind]
+    if kind in ("start_x", "start_y"):
+        low, high = start_limits(state["surface"])[0 if kind == "start_x" else 1]
+        text = text.format(low=low, high=high)
+    return f"{text}; got {shown}. Kept the value in use."
 
 
 # ------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def compare_controls(state: dict) -> list:
     if picked:
         hp = next(h for h in params if h.name == picked)
         parts += widgets.controls([hp], compare, lambda name: ids.compare_param("value"),
-                                  lambda name: ids.compare_param("text"), owner="second panel")
+                                  lambda name: ids.compare_text(), owner="second panel")
     return [html.Div(parts, className="compare")]
 
 

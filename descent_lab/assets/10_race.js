@@ -961,6 +961,7 @@
     });
     if (!changes.length) { return nu; }
     changes.sort(function (a, b) { return (a.event.click ? 1 : 0) - (b.event.click ? 1 : 0); });
+    settleKeys().forEach(enqueue);
     changes.forEach(enqueue);
     return busy() ? nu : send(queue.shift());
   }
@@ -1109,29 +1110,49 @@
   // settles on its own). The page writes the action into
   // the action store itself: a slider's value is no Input of the dispatcher, so its moves
   // and steps cost no trip through dash-renderer's callback pipeline.
-  var KEY_SETTLE_MS = 300, keyTimers = {};
-  function commitSlider(box) {
+  var KEY_SETTLE_MS = 300, keyTimers = {};  // box id -> {timer, box}
+  // The slider's action for the value its thumb shows, or null when that value is in use.
+  function sliderCommit(box) {
     var thumb = box && box.isConnected ? box.querySelector("[role=slider]") : null;
     var found = thumb ? sliderAction(box, thumb) : null;
-    if (!found || !ctl.config) { return; }
+    if (!found || !ctl.config) { return null; }
     var action = found.action, inUse = current(found.event, action, ctl.state, ctl.paths);
-    if (inUse !== undefined && same(inUse, action.value) && !touched(found)) { return; }
+    if (inUse !== undefined && same(inUse, action.value) && !touched(found)) { return null; }
     positions[box.id] = action.value;
     requestPreview(action);  // nothing when the preview has already asked for this value
+    return found;
+  }
+  function commitSlider(box) {
+    var found = sliderCommit(box);
+    if (!found) { return; }
     enqueue(found);  // one action in flight: the slider's waits for the answer before it
     if (!busy()) { U.setProps(ID("ACTION"), {data: send(queue.shift())}); }
   }
   function commitAfterKeys(box) {
     var key = box.id;
-    window.clearTimeout(keyTimers[key]);
-    keyTimers[key] = window.setTimeout(function settle() {
+    if (keyTimers[key]) { window.clearTimeout(keyTimers[key].timer); }
+    keyTimers[key] = {box: box, timer: window.setTimeout(function settle() {
       if (inflight || pending || keyedSince(box) < KEY_SETTLE_MS) {
-        keyTimers[key] = window.setTimeout(settle, 50);
+        keyTimers[key].timer = window.setTimeout(settle, 50);
         return;
       }
       delete keyTimers[key];
       commitSlider(box);
-    }, KEY_SETTLE_MS);
+    }, KEY_SETTLE_MS)};
+  }
+  // Another control acts while keyed sliders are still settling: their values go first,
+  // so the other action (a lesson, a switch of surface) applies after them instead of
+  // the keyed values landing later on a set-up they were not meant for.
+  function settleKeys() {
+    var out = [];
+    Object.keys(keyTimers).forEach(function (key) {
+      var entry = keyTimers[key];
+      window.clearTimeout(entry.timer);
+      delete keyTimers[key];
+      var found = sliderCommit(entry.box);
+      if (found) { out.push(found); }
+    });
+    return out;
   }
 
   // Only a value the person moved is previewed: the page's own updates of a slider (the

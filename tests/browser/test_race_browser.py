@@ -1025,3 +1025,28 @@ def test_race028_changes_to_two_controls_within_one_round_trip_both_take_effect(
     for i in range(2):
         assert_path_is_the_servers(dash_duo, i)
     assert dash_duo.get_logs() == []
+
+
+def test_race029_a_lesson_picked_while_a_keyed_slider_settles_loads_whole(dash_duo, descent_app):
+    start(dash_duo, descent_app, VALLEY_GD_ADAM)
+    pause(dash_duo)
+    key = lessons.LESSON_KEYS[-1]
+    expected, _ = teach.lesson_state(key)
+    # the noise slider stays on the page when a lesson loads (the runs' and the surface's
+    # sliders are built again)
+    thumb = dash_duo.find_element(thumb_of(ids.NOISE))
+    # a key on it, then a lesson picked before the key's value settled (within the moment
+    # the page waits for more keys): the keyed value must go first, then the lesson; sent
+    # later, it would land on the lesson's set-up and spoil it
+    thumb.send_keys(Keys.ARROW_RIGHT)
+    js(dash_duo, "arguments[0].click();", dash_duo.find_element(css_id(ids.lesson_pick(key))))
+    wait_until(lambda: current_state(dash_duo)["lesson"] == key, message="the lesson")
+    dash_duo.driver.execute_async_script(  # past the key's settling
+        "var done = arguments[arguments.length - 1]; setTimeout(done, 1000);")
+    wait_until(lambda: committed(dash_duo), message="the state to settle")
+    state = current_state(dash_duo)
+    assert state["lesson"] == key and state["noise"] == expected["noise"], state["noise"]
+    assert state["runs"] == expected["runs"] and state["surface"] == expected["surface"]
+    banner = dash_duo.find_element(css_id(ids.LESSON)).text
+    assert lessons.get(key).title in banner and "no longer describes" not in banner, banner
+    assert dash_duo.get_logs() == []

@@ -1020,7 +1020,8 @@ def _finish(text, expr, grad_latex, bounds, scalar, vector, probe, grid, f, g, h
 def _start(scalar: Kernels, bounds, grid, g, ok) -> tuple[float, float]:
     (x0, x1), (y0, y1) = bounds
     cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
-    px, py = cx + START_FRACTION[0] * rx, cy + START_FRACTION[1] * ry
+    # to 12 significant digits: 1.2, not 1.2000000000000002 (the link shows it)
+    px, py = (float(f"{v:.12g}") for v in (cx + START_FRACTION[0] * rx, cy + START_FRACTION[1] * ry))
     fv = scalar.f(px, py)
     gx, gy = scalar.grad(px, py)
     if all(math.isfinite(v) for v in (fv, gx, gy)) and (gx, gy) != (0.0, 0.0):

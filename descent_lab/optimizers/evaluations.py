@@ -17,13 +17,16 @@ import dataclasses
 
 import numpy as np
 
-from .runner import Trajectory
-
 __all__ = ["cumulative_evaluations", "evaluation_axis"]
 
 
-def cumulative_evaluations(traj: Trajectory) -> np.ndarray:
-    """(n,) the function evaluations used after each of the run's ``n`` steps."""
+COUNTS = ("steps", "evaluations")
+"""What a budget of ``steps`` counts: optimizer steps, or function evaluations."""
+
+
+def cumulative_evaluations(traj) -> np.ndarray:
+    """(n,) the function evaluations used after each of the run's ``n`` steps (``traj`` a
+    :class:`~optimizers.Trajectory`; the runner imports this module, so it is not named here)."""
     if "func_evals" in traj.state and len(traj.state["func_evals"]) == traj.steps:
         return np.asarray(traj.state["func_evals"][:, 0], dtype=np.int64)
     return np.arange(1, traj.steps + 1, dtype=np.int64)
@@ -33,7 +36,7 @@ def _index(array, rows: np.ndarray):
     return None if array is None else np.asarray(array)[rows]
 
 
-def evaluation_axis(traj: Trajectory, budget: int) -> Trajectory:
+def evaluation_axis(traj, budget: int):
     """The run resampled on function evaluations, cut at ``budget`` of them.
 
     ``xy[k]`` (and ``loss``, ``grad``) is the iterate after the last step completed within

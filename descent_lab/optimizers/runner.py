@@ -23,6 +23,7 @@ import numpy as np
 
 from .backend import ARRAY_LEAN, FLOAT
 from .highdim import run_lifted
+from .evaluations import COUNTS, evaluation_axis
 from .schedules import learning_rates, never_rises, validate_schedule
 from .specs import get
 
@@ -506,7 +507,7 @@ def _batch_hparams(spec, hparams: dict, batch: int) -> dict:
     return hp
 
 
-def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, deadline=None,
+def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, deadline=None, count="steps",
               **hparams):
     """Run optimizer ``key`` from ``B`` starts at once; returns ``(B, steps+1, 2)``.
 
@@ -518,6 +519,9 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     :data:`MAX_BATCH_RUNS` runs and :data:`MAX_BATCH_WORK` runs x steps.
     ``deadline`` (absolute ``time.monotonic()``, None: none) is checked every
     :data:`BATCH_CHECK_EVERY` steps; past it, :class:`BudgetExceeded`.
+    ``count="evaluations"`` counts ``steps`` in function evaluations: index ``k`` is
+    where each run stands after ``k`` of them (only L-BFGS takes more than one a step;
+    see :func:`~optimizers.evaluation_axis`).
     """
     spec = get(key)
     steps = _check_steps(steps)
@@ -538,6 +542,8 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
                          "are not available on it")
     hp = _batch_hparams(spec, hparams, batch)
     noise, seed = _check_noise(noise, seed)
+    if count not in COUNTS:
+        raise ValueError(f"A budget counts {' or '.join(COUNTS)}, got {count!r}")
     lrs = learning_rates(schedule, hp["lr"], steps)  # (steps,) or (steps, B)
     seeds = np.asarray(seed)
     if seeds.ndim == 0:
@@ -547,7 +553,7 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
 
     if spec.floats_only:  # a rule that branches per run: the float loop, one run at a time
         return _batch_one_by_one(key, surface, starts, steps, hp, schedule, noise, seeds,
-                                 deadline)
+                                 deadline, count)
     out = np.empty((steps + 1, 2, batch))
     out[0] = starts.T
     x, y = starts[:, 0].copy(), starts[:, 1].copy()
@@ -598,13 +604,17 @@ def run_batch(key, surface, starts, steps, *, noise=0.0, seed=0, schedule=None, 
     return out.transpose(2, 0, 1)
 
 
-def _batch_one_by_one(key, surface, starts, steps, hp, schedule, noise, seeds, deadline):
+def _batch_one_by_one(key, surface, starts, steps, hp, schedule, noise, seeds, deadline, count="steps"):
+    """Run by run on floats; with ``count="evaluations"`` each run is put on the axis of
+    its function evaluations (:func:`~optimizers.evaluation_axis`), cut at ``steps``."""
     out = np.full((len(starts), steps + 1, 2), np.nan)
     for b, start in enumerate(starts):
         check_deadline(deadline, "runs", b, len(starts))
         one = {n: (float(v[b]) if isinstance(v, np.ndarray) else v) for n, v in hp.items()}
         tr = run(key, surface, start, steps, noise=noise, seed=int(seeds[b]), schedule=schedule,
                  tol=0.0, deadline=deadline, **one)
+        if count == "evaluations":
+            tr = evaluation_axis(tr, steps)
         out[b, : len(tr.xy)] = tr.xy
         if tr.status != "diverged":  # it stopped early without leaving the box: it stays there
             out[b, len(tr.xy):] = tr.xy[-1]

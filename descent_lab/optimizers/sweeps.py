@@ -73,10 +73,10 @@ def _check_sweep_steps(steps) -> int:
     return int(steps)
 
 
-def _batch(key, surface, starts, steps, deadline, **hparams) -> np.ndarray:
+def _batch(key, surface, starts, steps, deadline, count="steps", **hparams) -> np.ndarray:
     """:func:`run_batch`, whose budget refusal names what a sweep can reduce."""
     try:
-        return run_batch(key, surface, starts, steps, deadline=deadline, **hparams)
+        return run_batch(key, surface, starts, steps, deadline=deadline, count=count, **hparams)
     except BudgetExceeded as exc:
         raise BudgetExceeded("sweep steps", exc.done, exc.total,
                              "the grid size or the number of steps") from None
@@ -123,9 +123,10 @@ def outcomes(surface, xy: np.ndarray, tol: float = 1e-6) -> dict:
 
 
 def hyperparameter_map(key, surface, start, steps, *, y_name, nx=32, ny=32, outcome="final_loss",
-                       tol=1e-6, lr_range=None, y_range=None, deadline=None, **fixed) -> Map:
+                       tol=1e-6, lr_range=None, y_range=None, deadline=None, count="steps", **fixed) -> Map:
     """Outcome over learning rate (x, log axis) and ``y_name`` (y) from ``start``.
-    ``deadline``: see :func:`run_batch` (:class:`BudgetExceeded` past it)."""
+    ``deadline`` and ``count`` (the budget in steps or function evaluations): see
+    :func:`run_batch` (:class:`BudgetExceeded` past the deadline)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"Unknown outcome {outcome!r}; expected one of: {', '.join(OUTCOMES)}")
     if y_name == "lr":
@@ -137,7 +138,7 @@ def hyperparameter_map(key, surface, start, steps, *, y_name, nx=32, ny=32, outc
     ys = param_grid(key, y_name, ny, lo, hi)
     yy, xx = np.meshgrid(ys, xs, indexing="ij")
     starts = np.tile(np.asarray(start, dtype=float), (xx.size, 1))
-    xy = _batch(key, surface, starts, steps, deadline,
+    xy = _batch(key, surface, starts, steps, deadline, count,
                 **{**fixed, "lr": xx.ravel(), y_name: yy.ravel()})
     out = outcomes(surface, xy, tol)
     shape = (len(ys), len(xs))
@@ -192,8 +193,10 @@ class Tuned:
 
 
 def tune(key, surface, start, steps, *, objective="final_loss", n_lr=24, second=None, n_second=8,
-         tol=1e-6, lr_range=None, deadline=None, **fixed) -> Tuned:
-    """Grid-search the learning rate (and ``second``, if given) under ``steps``.
+         tol=1e-6, lr_range=None, deadline=None, count="steps", **fixed) -> Tuned:
+    """Grid-search the learning rate (and ``second``, if given) under ``steps``, counted in
+    optimizer steps or, with ``count="evaluations"``, in function evaluations (a fair
+    budget for L-BFGS, whose steps take several; ``steps_to_tol`` then counts evaluations).
 
     The best setting minimises ``objective`` (ties go to the first, i.e. smallest,
     learning rate); diverged runs never win unless every run diverges.
@@ -204,7 +207,7 @@ def tune(key, surface, start, steps, *, objective="final_loss", n_lr=24, second=
     if second is not None:
         m = hyperparameter_map(key, surface, start, steps, y_name=second, nx=n_lr, ny=n_second,
                                outcome=objective, tol=tol, lr_range=lr_range, deadline=deadline,
-                               **fixed)
+                               count=count, **fixed)
         scores = np.where(np.isnan(m.values), np.inf, m.values)
         i, j = np.unravel_index(np.argmin(scores), scores.shape)
         best = {**fixed, "lr": float(m.x_values[j]), second: float(m.y_values[i])}
@@ -215,7 +218,7 @@ def tune(key, surface, start, steps, *, objective="final_loss", n_lr=24, second=
     if len(lrs) * steps > MAX_BATCH_WORK:
         raise ValueError("Tuning grid too large")
     starts = np.tile(np.asarray(start, dtype=float), (len(lrs), 1))
-    xy = _batch(key, surface, starts, steps, deadline, **{**fixed, "lr": lrs})
+    xy = _batch(key, surface, starts, steps, deadline, count, **{**fixed, "lr": lrs})
     scores = outcomes(surface, xy, tol)[objective]
     scores = np.where(np.isnan(scores), np.inf, scores)
     j = int(np.argmin(scores))

@@ -13,6 +13,8 @@ from descent_lab.ui.core.engine import trajectory
 from descent_lab.ui.core.state import default_state, make_surface, validate_state
 from descent_lab.ui.core.url import encode_url
 from descent_lab.ui.instruments import data
+from descent_lab.ui.maps import callbacks as map_callbacks
+from descent_lab.ui.maps import tune
 from descent_lab.ui.race.flow import respond
 
 ROSENBROCK = {"key": "rosenbrock", "params": {}}
@@ -161,3 +163,17 @@ def test_on_the_evaluation_axis_lbfgs_counts_the_steps_that_landed_within_the_bu
     budget = int(cum[1]) + 3  # three evaluations into the third step
     note = data.run_arrays(["points"], optimizers.evaluation_axis(tr, budget), surface)["points_note"]
     assert note.startswith(f"{int(cum[1])} function evaluations in 2 steps")
+
+
+def test_the_fair_comparison_tunes_in_evaluations_when_the_race_counts_them():
+    state = _state([_run("lbfgs", lr=1.0), _run("adam", lr=0.05)], show=(), steps=120)
+    state = {**state, "count": "evaluations"}
+    req, errors = tune.tune_request(state, [0, 1], "steps_to_tol", 120, 6, "none", 8, 1e-6)
+    assert errors == [] and req.count == "evaluations" and req.to_json()["count"] == "evaluations"
+    assert tune.parse_tune_request(req.to_json())[0] == req  # the stored request keeps it
+    out = map_callbacks.tune_compute(state, [0, 1], "steps_to_tol", 120, 6, "none", 8, 1e-6)
+    assert "evaluations until" in out["note"] and "after at most 120 function evaluations" in out["note"]
+    steps_req, _ = tune.tune_request({**state, "count": "steps"}, [0, 1], "steps_to_tol", 120, 6, "none", 8, 1e-6)
+    by_steps = tune.compute_tune(steps_req)[0].best_value
+    by_evals = tune.compute_tune(req)[0].best_value
+    assert by_evals > by_steps  # L-BFGS's steps cost several evaluations each

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from descent_lab import surfaces
-from descent_lab.optimizers import cumulative_evaluations, evaluation_axis, run
+from descent_lab.optimizers import cumulative_evaluations, evaluation_axis, run, run_batch, sweeps
 
 ROSEN = surfaces.get("rosenbrock")
 
@@ -59,3 +59,25 @@ def test_where_a_run_converged_or_diverged_becomes_an_evaluation_count():
     assert evaluation_axis(gd, 100).diverged_at == gd.diverged_at  # one evaluation a step
     with pytest.raises(ValueError, match="evaluation budget"):
         evaluation_axis(gd, -1)
+
+
+def test_a_batch_counted_in_evaluations_is_each_run_on_its_evaluation_axis():
+    lrs = np.array([0.3, 1.0])
+    xy = run_batch("lbfgs", ROSEN, [(-1.2, 1.0)] * 2, 90, count="evaluations", lr=lrs)
+    for b, lr in enumerate(lrs):
+        one = evaluation_axis(run("lbfgs", ROSEN, (-1.2, 1.0), 90, lr=float(lr), tol=0.0), 90)
+        np.testing.assert_array_equal(xy[b], one.xy)
+    # one evaluation a step: the same as counting steps
+    np.testing.assert_array_equal(run_batch("adam", ROSEN, [(-1.2, 1.0)] * 2, 50, count="evaluations", lr=lrs),
+                                  run_batch("adam", ROSEN, [(-1.2, 1.0)] * 2, 50, lr=lrs))
+    with pytest.raises(ValueError, match="counts steps or evaluations"):
+        run_batch("adam", ROSEN, [(-1.2, 1.0)], 5, count="seconds", lr=0.1)
+
+
+def test_tuning_lbfgs_in_evaluations_counts_what_its_steps_cost():
+    by_steps = sweeps.tune("lbfgs", ROSEN, (-1.2, 1.0), 200, objective="steps_to_tol", n_lr=8)
+    by_evals = sweeps.tune("lbfgs", ROSEN, (-1.2, 1.0), 200, objective="steps_to_tol", n_lr=8, count="evaluations")
+    best = run("lbfgs", ROSEN, (-1.2, 1.0), 200, lr=by_evals.best["lr"], tol=0.0)
+    gap = ROSEN.f(evaluation_axis(best, 200).xy) - ROSEN.min_value
+    assert by_evals.best_value == np.argmax(gap <= 1e-6)  # evaluations until the tolerance
+    assert by_evals.best_value > 4 * by_steps.best_value  # several evaluations a step

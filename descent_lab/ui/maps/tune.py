@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 from descent_lab import optimizers
 from descent_lab.optimizers import sweeps
 
-from ..core.state import MAX_RUNS, Errors, get_surface, surface_label
+from ..core.state import MAX_RUNS, Errors, check_count, get_surface, surface_label
 from ..core.theme import fmt_value, run_color
 from ..serving import budget
 from .common import (
@@ -71,6 +71,7 @@ class TuneRequest:
     n_second: int
     tol: float
     runs: tuple           # of BasinRun (index, optimizer, the run's settings)
+    count: str = "steps"  # what the budget counts: the race's steps or function evaluations
 
     @property
     def surface(self):
@@ -87,7 +88,7 @@ class TuneRequest:
             "kind": "tune", "surface": {"key": self.surface_key, "params": dict(self.surface_params)},
             "start": list(self.start), "steps": self.steps, "noise": self.noise, "seed": self.seed,
             "objective": self.objective, "n_lr": self.n_lr, "second": self.second, "n_second": self.n_second,
-            "tol": self.tol,
+            "tol": self.tol, "count": self.count,
             "runs": [{"index": r.index, "optimizer": r.optimizer, "hparams": dict(r.hparams)} for r in self.runs],
         }
 
@@ -113,12 +114,13 @@ def parse_tune_request(raw: Any) -> tuple[TuneRequest | None, Errors]:
         second = check_choice(raw.get("second"), SECOND_MODES, "Second setting")
         n_second = check_grid(raw.get("n_second"), "Values of the second setting")
         tol = check_tol(raw.get("tol"))
+        count = check_count(raw.get("count", "steps"))
         runs = _runs_of(raw.get("runs"), MAX_RUNS, "comparison")
         check_work(tune_cells(runs, n_lr, second, n_second), steps, "This comparison")
     except ValueError as exc:
         return None, [_sentence(exc)]
     return TuneRequest(surface["key"], _freeze(surface["params"]), start, steps, noise, seed, objective, n_lr,
-                       second, n_second, tol, runs), []
+                       second, n_second, tol, runs, count), []
 
 
 def tune_request(raw_state: Any, runs: Any, objective: Any, steps: Any, n_lr: Any, second: Any, n_second: Any,
@@ -144,6 +146,7 @@ def tune_request(raw_state: Any, runs: Any, objective: Any, steps: Any, n_lr: An
         "kind": "tune", "surface": state["surface"], "start": state["start"], "steps": checks["steps"],
         "noise": state.get("noise", 0.0), "seed": state.get("seed", 0), "objective": checks["objective"],
         "n_lr": checks["n_lr"], "second": checks["second"], "n_second": checks["n_second"], "tol": checks["tol"],
+        "count": state.get("count", "steps"),
         "runs": [{"index": i, **state["runs"][i]} for i in checks["runs"]],
     }
     return parse_tune_request(raw)
@@ -166,7 +169,7 @@ class TuneResult:
 @lru_cache(maxsize=64)
 def compute_tune_one(surface_key: str, surface_params: tuple, start: tuple, steps: int, noise: float, seed: int,
                      objective: str, n_lr: int, second: str | None, n_second: int, tol: float, optimizer: str,
-                     hparams: tuple) -> sweeps.Tuned:
+                     hparams: tuple, count: str = "steps") -> sweeps.Tuned:
     """One optimizer's grid search (cached): the whole lr range of its spec, and the
     second setting's whole range (kept valid with the other settings)."""
     surface = get_surface(surface_key, surface_params)
@@ -178,7 +181,7 @@ def compute_tune_one(surface_key: str, surface_params: tuple, start: tuple, step
         kwargs["y_range"] = value_range(optimizer, second, (0.0, 1.0), {**fixed, "lr": _param(optimizer, "lr").low})
         batch = n_lr * n_second
     tuned = sweeps.tune(optimizer, surface, start, steps, objective=objective, n_lr=n_lr, second=second,
-                        n_second=n_second, tol=tol, deadline=budget.current_deadline(), **kwargs, **fixed,
+                        n_second=n_second, tol=tol, deadline=budget.current_deadline(), count=count, **kwargs, **fixed,
                         **_noise_kwargs(noise, seed, batch))
     _readonly(tuned.lr_values, tuned.lr_scores)
     if tuned.map is not None:
@@ -202,7 +205,8 @@ def compute_tune(req: TuneRequest) -> list[TuneResult]:
     for r in req.runs:
         second = req.second_of(r.optimizer)
         tuned = compute_tune_one(req.surface_key, req.surface_params, req.start, req.steps, req.noise, req.seed,
-                                 req.objective, req.n_lr, second, req.n_second, req.tol, r.optimizer, r.hparams)
+                                 req.objective, req.n_lr, second, req.n_second, req.tol, r.optimizer, r.hparams,
+                                 req.count)
         best = {"lr": float(tuned.best["lr"])}
         if second is not None:
             best[second] = float(tuned.best[second])
@@ -328,7 +332,10 @@ def tune_figure(req: TuneRequest, results: list[TuneResult]) -> go.Figure:
 def tune_note(req: TuneRequest, results: list[TuneResult]) -> str:
     surface = req.surface
     objective = objective_title(req.objective, surface, req.tol)
-    parts = [f"Objective: the lowest {objective} after at most {req.steps} steps from "
+    unit = "function evaluations" if req.count == "evaluations" else "steps"
+    if req.count == "evaluations":
+        objective = objective.replace("steps until", "evaluations until")
+    parts = [f"Objective: the lowest {objective} after at most {req.steps} {unit} from "
              f"({fmt_value(req.start[0])}, {fmt_value(req.start[1])}) on "
              f"{surface_label({'key': req.surface_key})} — the same budget and start for every run."]
     parts.append(f"Each optimizer's learning rate is searched over its whole range, {req.n_lr} log-spaced values"
@@ -341,7 +348,10 @@ def tune_note(req: TuneRequest, results: list[TuneResult]) -> str:
     for result in results:
         if not math.isfinite(result.best_value):
             parts.append(f"Run {result.index + 1}: no setting counted, so the smallest learning rate is shown.")
-    parts.append(f"The tuned settings are now in the race ({req.steps} steps): press play to watch them.")
+    if req.count == "evaluations":
+        parts.append("The budget counts function evaluations (as the race does now): L-BFGS's steps take several, "
+                     "and steps to the tolerance are counted in evaluations.")
+    parts.append(f"The tuned settings are now in the race ({req.steps} {unit}): press play to watch them.")
     return " ".join(parts)
 
 

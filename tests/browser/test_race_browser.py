@@ -976,12 +976,21 @@ def test_race026_bad_values_in_a_link_get_a_message_and_the_app_keeps_working(da
 def test_race027_the_pointer_reads_a_path_point(dash_duo, descent_app):
     start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&start=-8,2&steps=40&frame=40")
     gd = main_graph(dash_duo)
-    offset = js(dash_duo, """
-        var gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = window.descentLab.runs[0];
-        return [xa._offset + xa.c2p(r.x[5]) - gd.clientWidth / 2, ya._offset + ya.c2p(r.y[5]) - gd.clientHeight / 2];""",
-                gd)
-    ActionChains(dash_duo.driver).move_to_element(gd).move_by_offset(round(offset[0]), round(offset[1])).perform()
-    tip = wait_until(lambda: dash_duo.find_element("#main-graph .hover-tip").text, message="the readout")
+    wait_until(lambda: committed(dash_duo), message="the state to settle")
+
+    def hover_step_5():
+        # measured again on each try: the page may still be settling its layout (banner,
+        # window), which moves the point under a pointer placed from an older measure
+        offset = js(dash_duo, """
+            var gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = window.descentLab.runs[0];
+            return [xa._offset + xa.c2p(r.x[5]) - gd.clientWidth / 2,
+                    ya._offset + ya.c2p(r.y[5]) - gd.clientHeight / 2];""", gd)
+        ActionChains(dash_duo.driver).move_to_element(gd).move_by_offset(round(offset[0]), round(offset[1])).perform()
+        tips = dash_duo.find_elements("#main-graph .hover-tip")
+        text = tips[0].text if tips else ""
+        return text if "Gradient descent" in text else None
+
+    tip = wait_until(hover_step_5, message="the readout of the path point")
     x, y = run_xy(dash_duo, 0)
     assert "Gradient descent lr=1.8" in tip and "step 5" in tip
     assert f"({theme.fmt_value(x[5])}, {theme.fmt_value(y[5])})" in tip

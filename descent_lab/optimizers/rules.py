@@ -1191,7 +1191,7 @@ def schedule_free_adamw(ops, *, lr, beta1, beta2, eps, weight_decay, warmup_step
 
     decays = not _is_zero(weight_decay)
     one_m_b2 = 1.0 - beta2
-    x_weight = 1 - 1 / beta1  # eval(): y.lerp_(z, 1 - 1/beta1)
+    x_weight = 1 - 1 / beta1  # the reference's switch to evaluation mode: y.lerp_(z, 1 - 1/beta1)
     x_small = _lerp_form(x_weight)
     explain = ops.explain
 

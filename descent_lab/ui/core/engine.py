@@ -19,7 +19,7 @@ import numpy as np
 from descent_lab import optimizers
 from descent_lab.optimizers import flows
 
-from ..serving.budget import current_deadline
+from ..serving.budget import Estimate, current_deadline, estimate_runs
 from ..serving.cache import MB, memo
 from .state import get_surface
 
@@ -59,6 +59,12 @@ def _run_cached(optimizer: str, surface_key: str, surface_params: tuple, start: 
                           schedule=dict(schedule), deadline=current_deadline(), **dict(hparams))
 
 
+@memo(max_bytes=TRAJECTORY_BYTES // 4)
+def _evaluations_cached(*key):
+    """:func:`_run_cached`'s run on the axis of its function evaluations (key[4]: the budget)."""
+    return optimizers.evaluation_axis(_run_cached(*key), key[4])
+
+
 def _run_key(state: dict, index: int, overrides: dict | None = None, start=None) -> tuple:
     run = state["runs"][index]
     params = {**state["surface"]["params"], **(overrides or {})}
@@ -72,10 +78,18 @@ def _run_key(state: dict, index: int, overrides: dict | None = None, start=None)
 def trajectory(state: dict, index: int, overrides: dict | None = None, start=None):
     """The engine ``Trajectory`` of ``state["runs"][index]`` (on the surface with its
     parameters ``overrides``d and from ``start``, for the compared panel)."""
-    traj = _run_cached(*_run_key(state, index, overrides, start))
+    key = _run_key(state, index, overrides, start)
     if state.get("count") == "evaluations":  # the same run, one index per function evaluation
-        return optimizers.evaluation_axis(traj, int(state["steps"]))
-    return traj
+        return _evaluations_cached(*key)
+    return _run_cached(*key)
+
+
+def runs_work(state: dict, fan: int = 0, overrides: dict | None = None, start=None,
+              cost=optimizers.cost) -> Estimate:
+    """The engine work of ``state``'s runs before any of it starts: each run not cached yet
+    (on the surface with ``overrides``, from ``start``), with a noise fan of ``fan`` seeds."""
+    return estimate_runs(state["runs"], cost, surface_of(state["surface"], overrides), int(state["steps"]),
+                         fan=fan, fresh=lambda i: not is_cached(state, i, overrides, start))
 
 
 def is_cached(state: dict, index: int, overrides: dict | None = None, start=None) -> bool:

@@ -20,7 +20,7 @@ from descent_lab import optimizers
 
 from ..core import engine
 from ..core.state import validate_state
-from ..serving import budget
+from ..serving import budget, routes
 from .readout import table_rows
 
 ROUTE = "/api/readout"
@@ -40,23 +40,11 @@ def answer(body: bytes) -> tuple[dict, int]:
     if "readout" not in state["show"]:
         return {"error": "The readout is off."}, 400
     try:
-        with budget.gate().admit(readout_work(state)) as ticket:
+        with budget.gate().admit(engine.runs_work(state)) as ticket:
             return ticket.run(table_rows, state, int(state["frame"])), 200
     except (budget.OverBudget, budget.Busy, optimizers.BudgetExceeded) as exc:
         return {"error": str(exc)}, 503
 
 
-def readout_work(state: dict) -> budget.Estimate:
-    """The engine work of the table before any of it starts: the runs not cached yet."""
-    return budget.estimate_runs(state["runs"], optimizers.cost, engine.surface_of(state["surface"]),
-                                int(state["steps"]), fresh=lambda i: not engine.is_cached(state, i))
-
-
 def register(server: flask.Flask) -> None:
-    @server.route(ROUTE, methods=["POST"])
-    def readout_route():
-        reply, status = answer(flask.request.get_data(cache=False))
-        response = flask.Response(json.dumps(reply, separators=(",", ":"), allow_nan=False), status=status,
-                                  mimetype="application/json")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    routes.register_json_post(server, ROUTE, "readout_route", answer)

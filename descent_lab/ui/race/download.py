@@ -14,12 +14,11 @@ heavy one waits its turn among the worker's heavy requests ("busy" after a short
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 import flask
 
-from ..serving import budget
+from ..serving import budget, routes
 from ..core import engine
 from ..core.url import decode_url
 from . import export
@@ -65,16 +64,13 @@ def csv_chunks(state: dict, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
 
 def estimate(state: dict, cost) -> budget.Estimate:
     """The export's work: the runs the engine has not cached yet, then every row."""
-    surface = engine.surface_of(state["surface"])
-    runs = budget.estimate_runs(state["runs"], cost, surface, int(state["steps"]),
-                                fresh=lambda i: not engine.is_cached(state, i))
+    runs = engine.runs_work(state, cost=cost)
     rows = len(state["runs"]) * (int(state["steps"]) + 1)
     return runs + budget.Estimate(((f"{rows:,} rows of the file", rows * ROW_UNITS),))
 
 
 def _refusal(status: int, message: str) -> flask.Response:
-    return flask.Response(json.dumps({"error": message}), status=status, mimetype="application/json",
-                          headers={"Cache-Control": "no-store"})
+    return routes.json_response({"error": message}, status)
 
 
 def register(server: flask.Flask, cost, gate=budget.gate) -> None:

@@ -222,13 +222,9 @@ def load(search: Any) -> tuple[dict, list[str]]:
 def race_work(state: dict) -> budget.Estimate:
     """The engine work the paths of ``state`` need, before any of it starts: every run
     (and its noise fan) not cached yet, and the compared panel's runs."""
-    steps, fan = int(state["steps"]), int(state.get("fan") or 0) if state.get("noise") else 0
-    work = budget.estimate_runs(state["runs"], optimizers.cost, engine.surface_of(state["surface"]), steps,
-                                fan=fan, fresh=lambda i: not engine.is_cached(state, i))
+    work = engine.runs_work(state, fan=int(state.get("fan") or 0) if state.get("noise") else 0)
     if state.get("compare"):
-        twin, at = engine.surface_of(state["surface"], state["compare"]), surface.twin_start(state)
-        work += budget.estimate_runs(state["runs"], optimizers.cost, twin, steps,
-                                     fresh=lambda i: not engine.is_cached(state, i, state["compare"], at))
+        work += engine.runs_work(state, overrides=state["compare"], start=surface.twin_start(state))
     return work
 
 

@@ -16,6 +16,7 @@ import json
 
 import flask
 
+from ..serving import routes
 from . import flow
 
 ROUTE = "/api/preview"
@@ -36,10 +37,4 @@ def answer(body: bytes) -> tuple[dict, int]:
 
 
 def register(server: flask.Flask) -> None:
-    @server.route(ROUTE, methods=["POST"])
-    def preview_route():
-        reply, status = answer(flask.request.get_data(cache=False))
-        response = flask.Response(json.dumps(reply, separators=(",", ":"), allow_nan=False), status=status,
-                                  mimetype="application/json")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    routes.register_json_post(server, ROUTE, "preview_route", answer)

@@ -7,7 +7,7 @@ import pytest
 
 from descent_lab import optimizers
 from descent_lab.ui.core.state import MAX_RUNS, default_state, validate_state
-from descent_lab.ui.race import runs, start, surface, teach
+from descent_lab.ui.race import events, runs, start, surface, teach
 
 
 @pytest.fixture
@@ -243,3 +243,10 @@ def test_the_compared_panel_and_the_window(state):
 def test_start_and_budget_refuse_values_out_of_range(state, setter, value):
     same, errors = setter(state, value)
     assert same == state and errors
+
+
+@pytest.mark.parametrize("kind", ["compare", "compare_text"])
+def test_the_compared_panels_slider_or_field_without_a_value_is_refused_with_a_message(state, kind):
+    panel, _ = surface.set_compare(state, "angle", 45.0)
+    same, errors = events.apply(panel, {"kind": kind, "name": "value", "value": None})
+    assert same == panel and "needs a number; got nothing" in errors[0]

@@ -243,6 +243,15 @@ def test_a_refused_number_field_says_why_in_place_and_goes_back(value):
     assert start_x["field_message"].startswith("Start x needs a number") and start_x["start_x"] == state["start"][0]
 
 
+@pytest.mark.parametrize("text", ["2.5x", "\ud800", "é" * 60])
+def test_typed_text_shown_back_in_a_field_message_is_text_a_reply_can_carry(text):
+    out = respond(_load()["state"], {"kind": "steps", "value": text})
+    message = out["field_message"]
+    message.encode("utf-8")  # a lone surrogate, echoed as typed, made the whole reply a 500
+    shown = message.split("; got ", 1)[1].split(". Kept", 1)[0]
+    assert shown == text[:40].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 HOSTILE_EVENTS = [
     {"kind": "hparam", "run": 0, "name": "lr", "value": 99.0},
     {"kind": "hparam", "run": 0, "name": "lr", "value": "1e-2"},

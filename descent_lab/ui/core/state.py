@@ -72,6 +72,13 @@ def short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def typed(text: str, limit: int = 40) -> str:
+    """Text a person typed, shown back as typed but length-limited, with what no page can
+    carry (a lone surrogate) escaped: replies must encode as UTF-8."""
+    text = text[:limit]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def fmt_number(value: Any) -> str:
     """Shortest text that reads back to the same value (floats), true/false, or a list of
     numbers joined by ``;``."""

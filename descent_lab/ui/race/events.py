@@ -95,6 +95,8 @@ def _compare(state: dict, a: dict) -> Result:
     param = next(iter(compare))
     hp = surface.sparam_spec(state, param)
     value = _typed(a.get("value")) if name == "text" else widgets.from_control(hp, a.get("value"))
+    if value is None:  # (None is the picker's "choose the value for me", never a slider's or field's)
+        return state, [f"The second panel's {hp.label} needs a number; got nothing. Kept the value in use."]
     return surface.set_compare(state, param, value)
 
 

@@ -21,14 +21,15 @@ from ..core.state import (
     VIEWS,
     Errors,
     as_float,
-    check_count,
     as_int,
+    check_count,
     copy_state,
     round_sig,
     short,
     start_limits,
     validate_start,
 )
+from ..core.state import typed as shown_typed
 
 Result = tuple[dict, Errors]
 
@@ -91,7 +92,7 @@ def _fan_control() -> html.Div:
 def field_message(kind: str, value: Any, state: dict) -> str:
     """The sentence a refused number field of ``state``'s page shows in place."""
     typed = value.strip() if isinstance(value, str) else value
-    shown = "nothing" if typed in (None, "") else typed[:40] if isinstance(typed, str) else short(typed)
+    shown = "nothing" if typed in (None, "") else shown_typed(typed) if isinstance(typed, str) else short(typed)
     text = FIELDS[kind]
     if kind in ("start_x", "start_y"):
         low, high = start_limits(state["surface"])[0 if kind == "start_x" else 1]

@@ -9,6 +9,7 @@ gunicorn). For production, gunicorn serves ``descent_lab.app:server`` (see the D
 from __future__ import annotations
 
 import dash
+import flask
 
 from descent_lab import optimizers
 from descent_lab.ui import page
@@ -36,8 +37,18 @@ def index_string() -> str:
     )
 
 
+class DescentLab(dash.Dash):
+    """Dash, with the page's first paint in its HTML: the top bar and the lesson the link
+    opens (``ui.page.first_paint``), shown while the scripts load."""
+
+    def interpolate_index(self, **kwargs):
+        search = flask.request.query_string.decode("utf-8", "replace") if flask.has_request_context() else ""
+        kwargs["app_entry"] = page.first_paint("?" + search if search else "") + kwargs["app_entry"]
+        return super().interpolate_index(**kwargs)
+
+
 def create_app() -> dash.Dash:
-    application = dash.Dash(
+    application = DescentLab(
         __name__,
         title=TITLE,
         update_title=None,  # no "Updating..." flicker in the tab while dragging

@@ -454,6 +454,8 @@
     if (ctl.ready || !ctl.paths) { return; }
     ctl.ready = true;
     document.documentElement.classList.add("lab-ready");
+    var shell = document.querySelector(".page-shell");  // the HTML's first paint (ui/page.py)
+    if (shell) { shell.remove(); }
   }
   ctl.hooks.frame.push(markReady);
   // When the first runs arrive (the race's render, after the reply with the lesson banner),

@@ -36,7 +36,7 @@
               drawn: 0, figures3d: 0};
   ctl.instruments = inst;
 
-  function cfg() { return (ctl.config && ctl.config.instruments) || {charts: [], graphs: {}, boxes: {}}; }
+  function cfg() { return (ctl.config && ctl.config.instruments) || {charts: [], graphs: {}, hosts: {}, boxes: {}}; }
   function graphOf(name) { return U.graphDiv(cfg().graphs[name]); }
   function view3dDiv() { return document.getElementById(cfg().graphs.view3d); }
 
@@ -739,10 +739,18 @@
     if (askReadout(state)) { U.setProps(ctl.ids.READOUT_REQUEST, {data: state}); }
   }, true);
 
+  // A chart's graph (ui/instruments/layout.py's chart_graph) with its first figure: the
+  // host's children.
+  function chartGraph(layouts, name, fig) {
+    var graph = layouts.chart_graphs[name];
+    return Object.assign({}, graph, {props: Object.assign({}, graph.props, {figure: fig})});
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.instruments = {
-    // Outputs (listed from the registry by ui/instruments/callbacks.py): each chart's
-    // figure, the 3D figure, then the boxes' styles. Each is filled by its id.
+    // Outputs (listed from the registry by ui/instruments/callbacks.py): each chart's host
+    // (its graph, mounted the first time the chart is shown, with its axes), then the
+    // boxes' styles. Each is filled by its id.
     render: function (paths, surface, show, layouts) {
       var nu = noUpdate(), on = {}, c = cfg();
       (show || []).forEach(function (name) { on[name] = true; });
@@ -753,7 +761,12 @@
         if (!on[name] || !paths || !layouts || !layouts[name]) { delete inst.chartKeys[name]; return; }
         var layout = layouts[name], fig = U.stepChartFigure(layout, chartRange(name, layout), layout.yaxis.type === "log");
         var key = JSON.stringify([fig.layout.yaxis.range, fig.layout.xaxis.range]);
-        if (inst.chartKeys[name] !== key) { inst.chartKeys[name] = key; byId[c.graphs[name]] = fig; }
+        if (inst.chartKeys[name] === key) { return; }
+        inst.chartKeys[name] = key;
+        // mounted once (the host's children); after that the graph's figure changes, so
+        // Plotly redraws the same plot instead of building a new one
+        if (document.getElementById(c.graphs[name])) { U.setProps(c.graphs[name], {figure: fig}); }
+        else { byId[c.hosts[name]] = chartGraph(layouts, name, fig); }
       });
       // A new 3D figure only for a new surface, window or number of runs; new paths on the
       // same surface restyle the runs' traces, keeping the WebGL scene.

@@ -6,7 +6,13 @@
  *   markers()  the hyperparameter map's "current setting" marker and the basin map's
  *              start markers follow the race (a Patch of trace 0 / traces 0..k-1, see
  *              ui/maps.py), and a line says when a map no longer describes the race;
- *   png()      each map's PNG button saves that map with Plotly's downloadImage.
+ *   png()      each map's PNG button saves that map with Plotly's downloadImage;
+ *   follow()   mirrors the race's state into the mounted maps (their callbacks read the
+ *              mirror, so nothing fires for maps not yet on the page).
+ *
+ * The page starts with the maps folded, summaries only (ui/maps/layout.py): opening one
+ * asks the server for the maps once, with that one unfolded, and keeps the keyboard's
+ * focus on its summary.
  *
  * Nothing here is trusted by the server: a click or a computation re-validates.
  */
@@ -74,6 +80,37 @@
 
   var STALE = "The race's settings changed since this map was computed: compute it again to see them.";
 
+  function ids() { return (window.descentLab && window.descentLab.ids) || {}; }
+
+  // The maps are on the page (a store has no element of its own to look for).
+  function mounted() {
+    var box = document.getElementById(ids().HMAP);
+    return !!box && !box.classList.contains("map-folded");
+  }
+
+  // The folded stand-ins opened so far: the first one asks for the maps (once, with every
+  // one opened in the same task); once they are mounted, those opened meanwhile are opened
+  // too and the keyboard's focus goes to the real summary of the one it was on.
+  var wanted = {}, asked = false, focusKey = null;
+  document.addEventListener("toggle", function (event) {
+    var box = event.target;
+    if (!box || !box.classList || !box.classList.contains("map-folded") || !ids().MAPS_OPEN) { return; }
+    if (box.open) { wanted[box.id] = true; } else { delete wanted[box.id]; }
+    if (box.open && box.contains(document.activeElement)) { focusKey = box.id; }
+    if (asked || !box.open) { return; }
+    asked = true;
+    Array.prototype.forEach.call(document.querySelectorAll(".map-folded"), function (el) { el.classList.add("mounting"); });
+    Promise.resolve().then(function () {
+      window.dash_clientside.set_props(ids().MAPS_OPEN, {data: Object.keys(wanted)});
+      var tries = 0;
+      (function whenMounted() {
+        if (!mounted()) { if (++tries < 1200) { window.requestAnimationFrame(whenMounted); } return; }
+        Object.keys(wanted).forEach(function (key) { document.getElementById(key).open = true; });
+        if (focusKey) { document.getElementById(focusKey).querySelector("summary").focus(); }
+      })();
+    });
+  }, true);
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.maps = {
     options: function (state, hmapRun, hmapY, basinRuns, tuneRuns, specs) {
@@ -133,6 +170,10 @@
         out[3] = changed("basinStale", canonical(basinContext(state, breq)) === canonical(breq.context) ? "" : STALE);
       }
       return out;
+    },
+
+    follow: function (state) {
+      if (mounted()) { window.dash_clientside.set_props(ids().MAPS_STATE, {data: state}); }
     },
 
     png: function (n, buttonId) {

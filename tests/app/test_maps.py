@@ -574,8 +574,34 @@ def test_csv_downloads_are_each_maps_grid():
 
 # ------------------------------------------------------------------ layout and registration
 
-def test_the_panel_has_every_control_with_a_concrete_default():
+def _open_maps(node) -> list:
+    """The ids of the unfolded maps in a tree."""
+    if isinstance(node, (list, tuple)):
+        return [key for item in node for key in _open_maps(item)]
+    found = [node.id] if getattr(node, "open", None) and getattr(node, "id", None) else []
+    children = getattr(node, "children", None)
+    return found + ([] if children is None or isinstance(children, str) else _open_maps(children))
+
+
+def test_the_page_starts_with_the_maps_folded_and_the_first_opened_mounts_them_all():
     panel = map_layout.maps_panel()
+    for key in (ids.HMAP, ids.BASIN, ids.TUNE):  # each map's summary is there to open
+        assert "map-folded" in _find(panel, key).className
+    for control in (ids.HMAP_COMPUTE, ids.HMAP_GRAPH, ids.BASIN_GRAPH, ids.TUNE_GRAPH, ids.MAP_SPECS):
+        assert _find(panel, control) is None, control  # nothing of the maps is rendered yet
+    body = mc.mount([ids.BASIN], default_state())
+    assert _open_maps(body) == [ids.BASIN]
+    assert _open_maps(mc.mount([ids.TUNE, ids.HMAP], default_state())) == [ids.HMAP, ids.TUNE]
+    assert all("map-folded" not in _find(body, key).className for key in (ids.HMAP, ids.BASIN, ids.TUNE))
+    assert _find(body, ids.MAPS_STATE).data == validate_state(default_state())[0]
+    # a crafted request: an unknown map unfolds none; a broken state mirrors nothing
+    for crafted in ("<b>", ["<b>"], {"hmap": 1}, None, 7, ids.HMAP):
+        assert _open_maps(mc.mount(crafted, default_state())) == []
+    assert _find(mc.mount([ids.HMAP], {"runs": "x"}), ids.MAPS_STATE).data is None
+
+
+def test_the_panel_has_every_control_with_a_concrete_default():
+    panel = [map_layout.maps_panel(), mc.mount([ids.HMAP], default_state())]
     for name in dir(ids):
         if name.startswith(("HMAP", "BASIN", "TUNE", "MAP")):
             assert _find(panel, getattr(ids, name)) is not None, name

@@ -10,7 +10,7 @@ from dash import no_update
 from descent_lab import optimizers
 from descent_lab.optimizers import flows, stability
 from descent_lab.surfaces.data import minibatch_view
-from descent_lab.ui.core import engine, registry
+from descent_lab.ui.core import engine, ids, registry
 from descent_lab.ui.core.codec import decode_f4
 from descent_lab.ui.core.engine import trajectory
 from descent_lab.ui.core.state import default_state, make_surface, validate_state
@@ -44,7 +44,10 @@ def test_the_edge_chart_is_a_registry_chart_with_notes():
     assert "edge" in registry.export()["notes"]
     boxes = {box.id: box for box in layout.chart_boxes()}
     box = boxes["edge-graph-box"]
-    assert "has-notes" in box.className and [c.className for c in box.children] == ["chart", "chart-notes"]
+    assert "has-notes" in box.className and [c.className for c in box.children] == ["chart-host", "chart-notes"]
+    # the graph is mounted into its host the first time the chart is shown
+    assert box.children[0].id == ids.chart_host("edge") and not box.children[0].children
+    assert layout.chart_graph("edge")["props"]["id"] == ids.chart("edge")
     noted = {f"{inst.name}-graph-box" for inst in registry.INSTRUMENTS if inst.notes}
     assert all(len(b.children) == (2 if i in noted else 1) for i, b in boxes.items())
 

@@ -101,6 +101,12 @@ def chart(name: str) -> str:
     return f"{name}-graph"
 
 
+def chart_host(name: str) -> str:
+    """Where an instrument chart's graph is mounted the first time the chart is shown
+    (``angle`` -> ``angle-graph-host``): a hidden chart costs the first load nothing."""
+    return f"{chart(name)}-host"
+
+
 def box(component: str) -> str:
     """The box around an instrument's graph or panel, hidden while it is off."""
     return f"{component}-box"
@@ -189,6 +195,9 @@ def lesson_act(what: str) -> dict:
 
 # --- maps ---------------------------------------------------------------------------------------------------
 MAPS = "maps"                    # the "Maps" section
+MAPS_BODY = "maps-body"          # its three maps: folded stand-ins until one is first opened
+MAPS_OPEN = "maps-open-store"    # which map was opened first (mounts the maps)
+MAPS_STATE = "maps-state-store"  # the race's state, mirrored into the mounted maps (browser)
 MAP_SPECS = "map-specs-store"    # static: each optimizer's float settings (for the option lists)
 MAP_DOWNLOAD = "map-download"
 MAP_PNG_MSG = "map-png-message"

@@ -25,6 +25,14 @@ def base_layout() -> dict:
     }
 
 
+def blank_figure() -> dict:
+    """What a graph holds before its first figure arrives: no axes, so Plotly has no ticks
+    to lay out and measure while the page mounts (an empty figure would draw default axes)."""
+    return {"data": [], "layout": {"template": None, "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+                                   "xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                   "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}}
+
+
 def axis(bounds, *, title: str | None = None, anchor: str | None = None, domain=None) -> dict:
     spec = {
         "range": [float(bounds[0]), float(bounds[1])],

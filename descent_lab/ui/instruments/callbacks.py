@@ -1,7 +1,7 @@
 """The instruments' callbacks, generated from the registry.
 
-* ``instruments.render`` (browser): every chart's axes, the 3D figure and which boxes
-  are shown, when the paths, the surface or the checklist change. Its outputs are
+* ``instruments.render`` (browser): every shown chart's graph and axes, the 3D figure
+  and which boxes are shown, when the paths, the surface or the checklist change. Its outputs are
   listed from the registry; the browser fills each by its id.
 * the readout: the paused step's numbers as a table from a lean route (``route``, drawn by
   the page) and each run's update rule with those numbers (server callback); a
@@ -38,9 +38,10 @@ def readout(client_state: Any) -> Any:
 
 
 def render_outputs() -> list[Output]:
-    """The chart figures and box styles ``instruments.render`` sets, from the registry (the
-    3D view is drawn by the browser itself, with Plotly's 3D bundle)."""
-    outputs = [Output(ids.chart(name), "figure") for name in registry.CHARTS]
+    """What ``instruments.render`` sets, from the registry: each chart's host (its graph,
+    mounted when the chart is first shown, with the figure's axes) and the boxes' styles
+    (the 3D view is drawn by the browser itself, with Plotly's 3D bundle)."""
+    outputs = [Output(ids.chart_host(name), "children") for name in registry.CHARTS]
     outputs += [Output(ids.box(ids.chart(name)), "style") for name in registry.CHARTS]
     outputs += [Output(ids.box(ids.READOUT), "style"), Output(ids.box(ids.chart("view3d")), "style"),
                 Output(ids.ARROW_LEGEND, "style")]

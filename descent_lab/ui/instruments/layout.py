@@ -61,13 +61,14 @@ def notes_box(inst, class_name: str) -> html.Div:
 def chart_boxes() -> list:
     """One hidden box per instrument chart (shown while the instrument is on); a chart
     with notes has a line per run under it, filled by the browser from the runs. Each box
-    is a figure named after its chart (its notes stay readable inside it)."""
+    is a figure named after its chart (its notes stay readable inside it). The chart's
+    graph is not in the page until the chart is first shown (``chart_graph``, mounted by
+    ``instruments.render`` in the browser): Plotly would draw every hidden chart at load."""
     boxes = []
     for inst in registry.INSTRUMENTS:
         if inst.where != "chart":
             continue
-        parts = [dcc.Graph(id=ids.chart(inst.name), config=CHART_CONFIG, className="chart", responsive=True,
-                           figure={"data": [], "layout": {"template": None}})]
+        parts = [html.Div(id=ids.chart_host(inst.name), className="chart-host")]
         if inst.notes:
             parts.append(notes_box(inst, "chart-notes"))
         boxes.append(html.Div(parts, id=ids.box(ids.chart(inst.name)),
@@ -75,6 +76,13 @@ def chart_boxes() -> list:
                               style={"display": "none"}, role="figure",
                               **{"data-chart": inst.name, "aria-label": f"{inst.label}: {inst.chart_title}"}))
     return boxes
+
+
+def chart_graph(name: str) -> dict:
+    """An instrument chart's graph as the browser mounts it into its host (Dash's JSON
+    form of ``dcc.Graph``, without its figure)."""
+    graph = dcc.Graph(id=ids.chart(name), config=CHART_CONFIG, className="chart", responsive=True)
+    return graph.to_plotly_json()
 
 
 def path_legends() -> list:
@@ -123,11 +131,9 @@ def view3d_box() -> html.Div:
     )
 
 
-def panel() -> html.Section:
-    """The checklist, the arrow legend, the readout and the 3D view (the charts sit
-    beside the contour)."""
-    return html.Section(
-        [html.H2("Instruments", className="sr-only"), toggles(), arrow_legend(), readout_box(), view3d_box(),
-         dcc.Store(id=ids.INSTRUMENT_LAYOUTS, data={**chart_layouts(), "view3d_config": GRAPH3D_CONFIG})],
-        id=ids.INSTRUMENTS, className="instruments",
-    )
+def layouts_store() -> dcc.Store:
+    """What ``instruments.render`` draws from: each chart's layout, each chart's graph to
+    mount the first time it is shown, and the 3D view's Plotly config."""
+    graphs = {inst.name: chart_graph(inst.name) for inst in registry.INSTRUMENTS if inst.where == "chart"}
+    return dcc.Store(id=ids.INSTRUMENT_LAYOUTS,
+                     data={**chart_layouts(), "chart_graphs": graphs, "view3d_config": GRAPH3D_CONFIG})

@@ -13,7 +13,9 @@ data (``{"kind": "setup", "state": ...}``), a click on a basin map hands it a st
 action, and brings itself back into view.
 
 Markers that follow the race (the current setting, the start) and the run lists
-are clientside (``assets/30_common.js``); so are the PNG downloads.
+are clientside (``assets/30_maps.js``); so are the PNG downloads. The maps are mounted
+the first time one is opened (``mount``); until then the page renders their summaries
+only.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ import dash
 from dash import Input, Output, State, dcc, no_update
 
 from ..core import ids
+from ..core.state import validate_state
 from ..core.widgets import alerts
 from . import basin, common, hyperparameter, tune
+from .layout import maps_body
 
 NO = no_update
 
@@ -53,6 +57,17 @@ def _refuse(names, messages: list[str]) -> dict:
 def setup(new_state: dict) -> dict:
     """The race's action for a new set-up from a map (the race validates it again)."""
     return {"action": {"kind": "setup", "state": new_state, "reveal": True}}
+
+
+MAP_KEYS = (ids.HMAP, ids.BASIN, ids.TUNE)
+
+
+def mount(opened: Any, client_state: Any) -> list:
+    """The maps, the first time one is opened: those ``opened`` (a list of their ids)
+    unfolded, the race's (re-validated) state mirrored for their run lists."""
+    keys = tuple(key for key in MAP_KEYS if isinstance(opened, list) and key in opened)
+    state, errors = validate_state(client_state)
+    return maps_body(keys, None if errors else state)
 
 
 def _timing(seconds: float, cached: bool) -> str:
@@ -232,6 +247,11 @@ def _clicked(n_clicks: Any) -> bool:
 
 
 def register(app: dash.Dash) -> None:
+    @app.callback(Output(ids.MAPS_BODY, "children"), Input(ids.MAPS_OPEN, "data"), State(ids.STATE, "data"),
+                  prevent_initial_call=True)
+    def on_first_open(opened, client_state):
+        return mount(opened, client_state)
+
     @app.callback(
         output=_outputs(ids.HMAP_GRAPH, ids.HMAP_REQUEST, ids.HMAP_NOTE, ids.HMAP_STALE),
         inputs=[Input(ids.HMAP_COMPUTE, "n_clicks"),
@@ -319,7 +339,10 @@ def register(app: dash.Dash) -> None:
         request = {ids.HMAP_CSV: hmap_request, ids.BASIN_CSV: basin_request, ids.TUNE_CSV: tune_request}[which]
         return csv_download(which, request)
 
-    # --- clientside (assets/30_maps.js): option lists, markers, PNG --------------------
+    # --- clientside (assets/30_maps.js): the state's mirror, option lists, markers, PNG --
+    # (the maps' callbacks read the mirror: before the maps are mounted they have nothing
+    # to update, and a callback whose outputs are missing from the page is an error)
+    app.clientside_callback(dash.ClientsideFunction("maps", "follow"), Input(ids.STATE, "data"))
     app.clientside_callback(
         dash.ClientsideFunction("maps", "options"),
         Output(ids.HMAP_RUN, "options"),
@@ -330,7 +353,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.BASIN_RUNS, "value"),
         Output(ids.TUNE_RUNS, "options"),
         Output(ids.TUNE_RUNS, "value"),
-        Input(ids.STATE, "data"),
+        Input(ids.MAPS_STATE, "data"),
         Input(ids.HMAP_RUN, "value"),
         State(ids.HMAP_Y, "value"),
         State(ids.BASIN_RUNS, "value"),
@@ -343,7 +366,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.BASIN_GRAPH, "figure", allow_duplicate=True),
         Output(ids.HMAP_STALE, "children"),
         Output(ids.BASIN_STALE, "children"),
-        Input(ids.STATE, "data"),
+        Input(ids.MAPS_STATE, "data"),
         Input(ids.HMAP_REQUEST, "data"),
         Input(ids.BASIN_REQUEST, "data"),
         State(ids.HMAP_GRAPH, "figure"),

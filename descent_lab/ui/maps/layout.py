@@ -3,6 +3,8 @@
 Static components only; ``ui.maps.callbacks`` fills the figures and captions and
 ``assets/30_maps.js`` keeps the run lists and markers in step with the race. Every
 control has a concrete default (the server refuses a missing value like any other).
+The page starts with the maps folded (``folded_maps``); the first one opened mounts
+them all (``maps_body``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dash import dcc, html
 
 from descent_lab import optimizers
 
-from ..core import ids, widgets
+from ..core import ids, plot, widgets
 from ..core.state import MAX_RUNS
 from . import common as maps
 
@@ -22,6 +24,11 @@ MAP_GRAPH_CONFIG = {
     "showLink": False,
     "scrollZoom": False,
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+}
+SUMMARIES = {
+    ids.HMAP: "Hyperparameter map: the outcome over every learning rate × one more setting",
+    ids.BASIN: "Basin map: where each start point ends, for up to three runs side by side",
+    ids.TUNE: "Fair comparison: tune each run's learning rate under the same budget, then race",
 }
 TOL_OPTIONS = [{"label": f"{t:g}", "value": t} for t in maps.TOLERANCES]
 
@@ -63,15 +70,10 @@ def run_options() -> list[dict]:
 
 
 def empty_figure(text: str) -> dict:
-    return {
-        "data": [],
-        "layout": {
-            "template": None, "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-            "xaxis": {"visible": False}, "yaxis": {"visible": False}, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-            "annotations": [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-                             "font": {"size": 13, "color": "#616e7c"}}],
-        },
-    }
+    blank = plot.blank_figure()
+    blank["layout"]["annotations"] = [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                                       "x": 0.5, "y": 0.5, "font": {"size": 13, "color": "#616e7c"}}]
+    return blank
 
 
 def _field(label: str, control, title: str = "") -> html.Label | html.Div:
@@ -109,7 +111,7 @@ def _graph(id_, filename, height):
     )
 
 
-def hparam_section() -> html.Details:
+def hparam_section(open_: bool = False) -> html.Details:
     limits = (f"At most {maps.MAX_GRID} cells per side, {maps.MAX_SWEEP_STEPS:,} steps, and "
               f"{maps.MAX_MAP_WORK:,} run-steps per map.")
     controls = html.Div(
@@ -148,7 +150,7 @@ def hparam_section() -> html.Details:
     )
     return html.Details(
         [
-            html.Summary("Hyperparameter map: the outcome over every learning rate × one more setting"),
+            html.Summary(SUMMARIES[ids.HMAP]),
             controls,
             ranges,
             _buttons(ids.HMAP_COMPUTE, "Compute map", ids.HMAP_CSV, ids.HMAP_PNG, "hyperparameter map"),
@@ -157,14 +159,14 @@ def hparam_section() -> html.Details:
             html.P(id=ids.HMAP_NOTE, className="map-note"),
             dcc.Store(id=ids.HMAP_REQUEST),
         ],
-        id=ids.HMAP, className="map-box",
+        id=ids.HMAP, className="map-box", open=open_,
     )
 
 
-def basin_section() -> html.Details:
+def basin_section(open_: bool = False) -> html.Details:
     return html.Details(
         [
-            html.Summary("Basin map: where each start point ends, for up to three runs side by side"),
+            html.Summary(SUMMARIES[ids.BASIN]),
             html.Div(
                 [
                     _field("runs (1 to 3)", dcc.Checklist(id=ids.BASIN_RUNS, options=run_options(), value=[0, 1, 2],
@@ -180,14 +182,14 @@ def basin_section() -> html.Details:
             html.P(id=ids.BASIN_NOTE, className="map-note"),
             dcc.Store(id=ids.BASIN_REQUEST),
         ],
-        id=ids.BASIN, className="map-box",
+        id=ids.BASIN, className="map-box", open=open_,
     )
 
 
-def tune_section() -> html.Details:
+def tune_section(open_: bool = False) -> html.Details:
     return html.Details(
         [
-            html.Summary("Fair comparison: tune each run's learning rate under the same budget, then race"),
+            html.Summary(SUMMARIES[ids.TUNE]),
             html.Div(
                 [
                     _field("runs", dcc.Checklist(id=ids.TUNE_RUNS, options=run_options(), value=[0, 1, 2],
@@ -217,8 +219,30 @@ def tune_section() -> html.Details:
             html.P(id=ids.TUNE_NOTE, className="map-note"),
             dcc.Store(id=ids.TUNE_REQUEST),
         ],
-        id=ids.TUNE, className="map-box",
+        id=ids.TUNE, className="map-box", open=open_,
     )
+
+
+def maps_body(opened: tuple = (), state: dict | None = None) -> list:
+    """The three maps with every control, those ``opened`` unfolded, and the race's
+    ``state`` mirrored for the run lists (``assets/30_maps.js`` keeps it current)."""
+    return [
+        hparam_section(ids.HMAP in opened),
+        basin_section(ids.BASIN in opened),
+        tune_section(ids.TUNE in opened),
+        html.Span(id=ids.MAP_PNG_MSG, className="sr-only", **{"aria-live": "polite"}),
+        dcc.Store(id=ids.MAP_SPECS, data=spec_table()),
+        dcc.Store(id=ids.MAPS_STATE, data=state),
+        dcc.Download(id=ids.MAP_DOWNLOAD),
+    ]
+
+
+def folded_maps() -> list:
+    """What the page starts with: the three maps folded, their summaries only. Opening one
+    mounts the maps (``maps_body``, ``ui.maps.callbacks``): about a third of the page's
+    components, which the first load then does not render."""
+    return [html.Details(html.Summary(SUMMARIES[key]), id=key, className="map-box map-folded")
+            for key in (ids.HMAP, ids.BASIN, ids.TUNE)]
 
 
 def maps_panel() -> html.Section:
@@ -228,12 +252,8 @@ def maps_panel() -> html.Section:
             html.P("Many runs at once: how the outcome depends on the settings, where each start ends, and a "
                    "comparison in which every optimizer gets its best learning rate under the same budget.",
                    className="map-intro"),
-            hparam_section(),
-            basin_section(),
-            tune_section(),
-            html.Span(id=ids.MAP_PNG_MSG, className="sr-only", **{"aria-live": "polite"}),
-            dcc.Store(id=ids.MAP_SPECS, data=spec_table()),
-            dcc.Download(id=ids.MAP_DOWNLOAD),
+            html.Div(folded_maps(), id=ids.MAPS_BODY, className="maps-body"),
+            dcc.Store(id=ids.MAPS_OPEN),
         ],
         id=ids.MAPS, className="panel maps",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from ..core import ids, widgets
+from ..core import ids, plot, widgets
 from ..core.state import MAX_RUNS
 from . import runs, start, surface, teach
 
@@ -106,7 +106,7 @@ def view_controls() -> html.Div:
 def chart_box(graph_id: str, label: str) -> html.Div:
     return html.Div(
         dcc.Graph(id=graph_id, config=CHART_CONFIG, className="chart", responsive=True,
-                  figure={"data": [], "layout": {"template": None}}),
+                  figure=plot.blank_figure()),
         id=ids.box(graph_id), className="chart-box", **{"aria-label": label, "role": "img"},
     )
 
@@ -116,7 +116,7 @@ def plot_column(instrument_controls) -> html.Div:
         [
             html.Div(id=ids.LEGEND, className="legend"),
             dcc.Graph(id=ids.MAIN_GRAPH, config=GRAPH_CONFIG, className="main-graph", responsive=True,
-                      figure={"data": [], "layout": {"template": None}}),
+                      figure=plot.blank_figure()),
             player(),
             html.Div([view_controls(), *instrument_controls], className="tools"),
         ],

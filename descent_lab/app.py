@@ -8,6 +8,8 @@ gunicorn). For production, gunicorn serves ``descent_lab.app:server`` (see the D
 
 from __future__ import annotations
 
+import re
+
 import dash
 import flask
 
@@ -37,13 +39,20 @@ def index_string() -> str:
     )
 
 
+# Dash's @babel/polyfill bundle (core-js 2 and regenerator): today's browsers have all of
+# core-js natively, and its evaluation alone blocked the page ~0.1 s. Its regenerator part,
+# which Dash's components call, is served among the assets (assets/vendor/, before them).
+POLYFILL_TAG = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>\s*')
+
+
 class DescentLab(dash.Dash):
-    """Dash, with the page's first paint in its HTML: the top bar and the lesson the link
-    opens (``ui.page.first_paint``), shown while the scripts load."""
+    """Dash, with the page's first paint in its HTML (the top bar and the lesson the link
+    opens, ``ui.page.first_paint``, shown while the scripts load) and without the polyfills."""
 
     def interpolate_index(self, **kwargs):
         search = flask.request.query_string.decode("utf-8", "replace") if flask.has_request_context() else ""
         kwargs["app_entry"] = page.first_paint("?" + search if search else "") + kwargs["app_entry"]
+        kwargs["scripts"] = POLYFILL_TAG.sub("", kwargs["scripts"], count=1)
         return super().interpolate_index(**kwargs)
 
 

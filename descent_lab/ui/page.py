@@ -5,6 +5,9 @@ runs, surface, start and budget); the stage: the lesson banner, then the contour
 the player and the instrument checklist beside the step charts (loss, distance, the
 instruments' charts), so a lesson's plot, player and charts share one screen; under it
 the readout, the 3D view and the maps. Stores hold the state and what the browser draws.
+
+The HTML itself carries a first paint (``first_paint``): the top bar and the lesson the link
+opens, as inert markup the live page replaces with its first drawn frame.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The page's first paint (ui.page.first_paint): the HTML itself carries the top bar and the
-lesson the link opens, as inert markup the live page replaces. It must say what the live
-page's lesson banner says, for the lesson the link opens, and never carry what a link
-crafted it to carry."""
+"""The page's HTML: its first paint (ui.page.first_paint) carries the top bar and the lesson
+the link opens, as inert markup the live page replaces; it must say what the live page's
+lesson banner says, for the lesson the link opens, and never carry what a link crafted it
+to carry. Its scripts leave out Dash's polyfill bundle and bring the regenerator runtime
+Dash's components call, before them."""
 
 import html
 import re
@@ -84,3 +85,17 @@ def test_the_index_carries_the_first_paint_for_its_own_link():
         body = reply.get_data(as_text=True)
         assert teach.find(key).title in _text(body)
         assert body.index("page-shell") < body.index('id="react-entry-point"')
+
+
+def test_the_scripts_bring_the_regenerator_runtime_before_dash_and_no_polyfill_bundle():
+    from descent_lab.app import server
+
+    body = server.test_client().get("/").get_data(as_text=True)
+    sources = re.findall(r'<script src="([^"]+)"', body)
+    assert not [src for src in sources if "polyfill" in src]
+    runtime = next(i for i, src in enumerate(sources) if "/assets/vendor/regenerator-runtime.js" in src)
+    dcc = next(i for i, src in enumerate(sources) if "dash_core_components" in src)
+    renderer = next(i for i, src in enumerate(sources) if "dash_renderer" in src)
+    assert runtime < min(dcc, renderer)
+    # and the runtime is served
+    assert server.test_client().get(sources[runtime]).status_code == 200

@@ -439,6 +439,13 @@ class User:
         button = self.rng.choice(ids)
         return self.trigger(button, "n_clicks", (self.page.get(button, "n_clicks") or 0) + 1)
 
+    def open_maps(self) -> Reply:
+        """Open the folded maps, as a browser does when one is unfolded the first time: the
+        page then holds every map's controls (the ids come from the page's config store)."""
+        names = (self.page.config() or {}).get("ids", {})
+        keys = [names[key] for key in ("HMAP", "BASIN", "TUNE") if key in names]
+        return self.trigger(names["MAPS_OPEN"], "data", keys)
+
     def alerts_text(self) -> str:
         """Text of the alert area after the last reply (empty when nothing was refused)."""
         return text_of(self.page.get("alerts", "children"))

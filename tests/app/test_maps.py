@@ -589,19 +589,24 @@ def test_the_page_starts_with_the_maps_folded_and_the_first_opened_mounts_them_a
         assert "map-folded" in _find(panel, key).className
     for control in (ids.HMAP_COMPUTE, ids.HMAP_GRAPH, ids.BASIN_GRAPH, ids.TUNE_GRAPH, ids.MAP_SPECS):
         assert _find(panel, control) is None, control  # nothing of the maps is rendered yet
-    body = mc.mount([ids.BASIN], default_state())
-    assert _open_maps(body) == [ids.BASIN]
-    assert _open_maps(mc.mount([ids.TUNE, ids.HMAP], default_state())) == [ids.HMAP, ids.TUNE]
+    out = mc.mount([ids.BASIN], default_state())
+    body = out["body"]
+    assert _open_maps(body) == [ids.BASIN] and out["alerts"] is no_update
+    assert _open_maps(mc.mount([ids.TUNE, ids.HMAP], default_state())["body"]) == [ids.HMAP, ids.TUNE]
     assert all("map-folded" not in _find(body, key).className for key in (ids.HMAP, ids.BASIN, ids.TUNE))
     assert _find(body, ids.MAPS_STATE).data == validate_state(default_state())[0]
     # a crafted request: an unknown map unfolds none; a broken state mirrors nothing
     for crafted in ("<b>", ["<b>"], {"hmap": 1}, None, 7, ids.HMAP):
-        assert _open_maps(mc.mount(crafted, default_state())) == []
-    assert _find(mc.mount([ids.HMAP], {"runs": "x"}), ids.MAPS_STATE).data is None
+        assert _open_maps(mc.mount(crafted, default_state())["body"]) == []
+    refused = mc.mount([ids.HMAP], {"runs": "x"})
+    assert _find(refused["body"], ids.MAPS_STATE).data is None and "refused" in _text(refused["alerts"])
+    # before the page has its state (a map opened while it loads): nothing to mirror, nothing refused
+    early = mc.mount([ids.HMAP], None)
+    assert _find(early["body"], ids.MAPS_STATE).data is None and early["alerts"] is no_update
 
 
 def test_the_panel_has_every_control_with_a_concrete_default():
-    panel = [map_layout.maps_panel(), mc.mount([ids.HMAP], default_state())]
+    panel = [map_layout.maps_panel(), mc.mount([ids.HMAP], default_state())["body"]]
     for name in dir(ids):
         if name.startswith(("HMAP", "BASIN", "TUNE", "MAP")):
             assert _find(panel, getattr(ids, name)) is not None, name

@@ -186,8 +186,32 @@ def painted_pixels(dash_duo, graph_id):
         for (var i = 3; i < d.length; i += 4) { if (d[i]) { n++; } } return n;""", graph_id)
 
 
+def settled_geometry(dash_duo, gd, axes=("xaxis", "yaxis")):
+    """Wait until the graph's place on the page and its axes (ranges, offsets, lengths) are
+    the same in two looks a few frames apart: a pointer aimed from an older measure misses."""
+    look = f"""
+        var gd = arguments[0], r = gd.getBoundingClientRect(), full = gd._fullLayout;
+        if (!full || !full.{axes[0]} || !full.{axes[1]}) {{ return null; }}
+        var a = full.{axes[0]}, b = full.{axes[1]};
+        return JSON.stringify([r.left, r.top, r.width, r.height, a.range, b.range, a._offset, b._offset, a._length,
+                               b._length]);"""
+    previous = [None]
+
+    def same_as_before():
+        now = js(dash_duo, look, gd)
+        stable = now is not None and now == previous[0]
+        previous[0] = now
+        if not stable:
+            time.sleep(0.15)
+        return stable
+
+    wait_until(same_as_before, message="the graph's layout to settle")
+
+
 def click_data_point(dash_duo, gd, x, y, axes=("xaxis", "yaxis"), click=True):
-    """Move the mouse to where data point (x, y) is drawn on the given axes (and click)."""
+    """Move the mouse to where data point (x, y) is drawn on the given axes (and click),
+    once the graph's layout has settled."""
+    settled_geometry(dash_duo, gd, axes)
     offset = js(dash_duo, f"""
         var gd = arguments[0], xa = gd._fullLayout.{axes[0]}, ya = gd._fullLayout.{axes[1]};
         return [xa._offset + xa.c2p(arguments[1]) - gd.clientWidth / 2,

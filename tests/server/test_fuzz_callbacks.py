@@ -125,11 +125,14 @@ def _slot_name(slot) -> str:
 
 @pytest.fixture(scope="module")
 def page(stack):
-    """A page that loaded the default state and then a lesson (cards, sliders, banner)."""
+    """A page that loaded the default state and then a lesson (cards, sliders, banner), with
+    its maps opened (their controls are on the page only then)."""
     user = User(stack.url)
     user.open()
     reply = user.preset()
     assert reply is not None and reply.status == 200
+    reply = user.open_maps()
+    assert reply.status == 200 and user.page.get(ids.HMAP_COMPUTE, "n_clicks") == 0
     user.http.close()
     return user.page
 

@@ -62,12 +62,15 @@ def setup(new_state: dict) -> dict:
 MAP_KEYS = (ids.HMAP, ids.BASIN, ids.TUNE)
 
 
-def mount(opened: Any, client_state: Any) -> list:
+def mount(opened: Any, client_state: Any) -> dict:
     """The maps, the first time one is opened: those ``opened`` (a list of their ids)
-    unfolded, the race's (re-validated) state mirrored for their run lists."""
+    unfolded, the race's (re-validated) state mirrored for their run lists; a state the app
+    would not send mirrors nothing and is answered in the alert area."""
     keys = tuple(key for key in MAP_KEYS if isinstance(opened, list) and key in opened)
+    if client_state is None:  # opened before the page had its state: the mirror follows it
+        return {"body": maps_body(keys, None), "alerts": NO}
     state, errors = validate_state(client_state)
-    return maps_body(keys, None if errors else state)
+    return {"body": maps_body(keys, None if errors else state), "alerts": alerts(errors) if errors else NO}
 
 
 def _timing(seconds: float, cached: bool) -> str:
@@ -247,8 +250,9 @@ def _clicked(n_clicks: Any) -> bool:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(Output(ids.MAPS_BODY, "children"), Input(ids.MAPS_OPEN, "data"), State(ids.STATE, "data"),
-                  prevent_initial_call=True)
+    @app.callback(output={"body": Output(ids.MAPS_BODY, "children"),
+                          "alerts": Output(ids.ALERTS, "children", allow_duplicate=True)},
+                  inputs=[Input(ids.MAPS_OPEN, "data"), State(ids.STATE, "data")], prevent_initial_call=True)
     def on_first_open(opened, client_state):
         return mount(opened, client_state)
 

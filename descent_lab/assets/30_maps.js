@@ -5,7 +5,7 @@
  *              second settings follow the race's runs (labels, removed runs dropped);
  *   markers()  the hyperparameter map's "current setting" marker and the basin map's
  *              start markers follow the race (a Patch of trace 0 / traces 0..k-1, see
- *              ui/maps.py), and a line says when a map no longer describes the race;
+ *              ui/maps/), and a line says when a map no longer describes the race;
  *   png()      each map's PNG button saves that map with Plotly's downloadImage;
  *   follow()   mirrors the race's state into the mounted maps (their callbacks read the
  *              mirror, so nothing fires for maps not yet on the page).
@@ -104,7 +104,12 @@
       window.dash_clientside.set_props(ids().MAPS_OPEN, {data: Object.keys(wanted)});
       var tries = 0;
       (function whenMounted() {
-        if (!mounted()) { if (++tries < 1200) { window.requestAnimationFrame(whenMounted); } return; }
+        if (!mounted()) {
+          if (++tries < 1200) { window.requestAnimationFrame(whenMounted); return; }
+          asked = false;  // no answer in about 20 s: the next unfolding asks again
+          Array.prototype.forEach.call(document.querySelectorAll(".map-folded"), function (el) { el.classList.remove("mounting"); });
+          return;
+        }
         Object.keys(wanted).forEach(function (key) { document.getElementById(key).open = true; });
         if (focusKey) { document.getElementById(focusKey).querySelector("summary").focus(); }
       })();

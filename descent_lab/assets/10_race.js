@@ -1279,12 +1279,13 @@
 
     dispatch: dispatch,
 
-    // The action store changed: an action from elsewhere (a map hands the race a set-up)
-    // is answered like the page's own, so the page's next action waits for that answer.
-    actionSeen: function (action) {
-      if (action && typeof action === "object" && action.seq === undefined) {
-        awaiting = {control: "elsewhere", at: performance.now()};
-      }
+    // A map hands the race an action (a set-up, a start): it joins the queue like the
+    // page's own actions (never deduplicated), so it cannot overwrite one sent at the same
+    // moment, nor be overwritten by it.
+    handOver: function (action) {
+      if (!action || typeof action !== "object") { return noUpdate(); }
+      enqueue({action: Object.assign({}, action), event: {kind: String(action.kind), keys: [], click: true}});
+      return busy() ? noUpdate() : send(queue.shift());
     },
 
     // The state store changed (a refused value too): the controls show the values in use,

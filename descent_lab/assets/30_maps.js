@@ -90,7 +90,7 @@
 
   // The folded stand-ins opened so far: the first one asks for the maps (once, with every
   // one opened in the same task); once they are mounted, those opened meanwhile are opened
-  // too and the keyboard's focus goes to the real summary of the one it was on.
+  // too and the keyboard's focus, lost with the stand-in, goes to the real summary.
   var wanted = {}, asked = false, focusKey = null;
   document.addEventListener("toggle", function (event) {
     var box = event.target;
@@ -111,7 +111,10 @@
           return;
         }
         Object.keys(wanted).forEach(function (key) { document.getElementById(key).open = true; });
-        if (focusKey) { document.getElementById(focusKey).querySelector("summary").focus(); }
+        // the stand-in's summary had the focus and went with it: give it back, unless the
+        // focus has moved on since (a control of the mounted maps, another part of the page)
+        var lost = !document.activeElement || document.activeElement === document.body;
+        if (focusKey && lost) { document.getElementById(focusKey).querySelector("summary").focus(); }
       })();
     });
   }, true);

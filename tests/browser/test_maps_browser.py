@@ -13,6 +13,7 @@ from browser_helpers import (
     css_id,
     current_state,
     js,
+    pause,
     start,
     wait_until,
 )
@@ -148,5 +149,21 @@ def test_maps003_tune_and_race(dash_duo, descent_app):
                         "t.meta.role === 'chosen'; }).length;", gd) == len(tuned)
     wait_until(lambda: js(dash_duo, "return window.descentLab.maxFrame;") == 120 or
                js(dash_duo, "return window.descentLab.paths.steps;") == 120, message="the race at the budget")
+    assert alert_text(dash_duo) == ""
+    assert dash_duo.get_logs() == []
+
+
+def test_maps004_a_maps_action_and_the_pages_own_at_the_same_moment_both_land(dash_duo, descent_app):
+    # "Tune and race" answered in the very task the page sends an action of its own (here a
+    # step of the player, which syncs the frame): the map's set-up must not be overwritten
+    start(dash_duo, descent_app, "?surface=bowl&run=gd(lr=0.05)&run=momentum(lr=0.05)&start=3,1.5&steps=100")
+    pause(dash_duo)
+    wanted = current_state(dash_duo)
+    wanted["steps"] = 77
+    wanted["runs"][0]["hparams"]["lr"] = 0.07
+    js(dash_duo, "window.dash_clientside.set_props(arguments[0], {data: {kind: 'setup', state: arguments[1]}});"
+                 "window.descentLab.stepBy(1);", ids.MAP_ACTION, wanted)
+    wait_until(lambda: current_state(dash_duo)["steps"] == 77, message="the map's set-up in the race")
+    assert current_state(dash_duo)["runs"][0]["hparams"]["lr"] == pytest.approx(0.07)
     assert alert_text(dash_duo) == ""
     assert dash_duo.get_logs() == []

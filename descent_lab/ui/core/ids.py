@@ -198,6 +198,7 @@ MAPS = "maps"                    # the "Maps" section
 MAPS_BODY = "maps-body"          # its three maps: folded stand-ins until one is first opened
 MAPS_OPEN = "maps-open-store"    # which map was opened first (mounts the maps)
 MAPS_STATE = "maps-state-store"  # the race's state, mirrored into the mounted maps (browser)
+MAP_ACTION = "map-action-store"  # a map's action for the race (a set-up, a start): queued by the page
 MAP_SPECS = "map-specs-store"    # static: each optimizer's float settings (for the option lists)
 MAP_DOWNLOAD = "map-download"
 MAP_PNG_MSG = "map-png-message"

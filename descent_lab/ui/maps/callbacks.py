@@ -6,11 +6,13 @@ which tests call directly. Everything the browser sends is re-validated
 (``ui.maps``): the race's state, the controls, and the stored request a click or a
 CSV download refers to. Refusals go to the app's alert area.
 
-Changing the race goes through the race's own action store, never around it: a click
+Changing the race goes through the race's own action queue, never around it: a click
 on a hyperparameter-map cell and "Tune and race" hand the new set-up to the race as
 data (``{"kind": "setup", "state": ...}``), a click on a basin map hands it a start
-(``{"kind": "click", ...}``); the race validates and applies either like any other
-action, and brings itself back into view.
+(``{"kind": "click", ...}``), in the maps' action store; the page queues it like one of
+its own actions (``race.handOver``: one action in flight, so an action of the page sent
+at the same moment cannot overwrite it), and the race validates and applies it like any
+other action, and brings itself back into view.
 
 Markers that follow the race (the current setting, the start) and the run lists
 are clientside (``assets/30_maps.js``); so are the PNG downloads. The maps are mounted
@@ -236,10 +238,10 @@ def csv_download(which: Any, request: Any) -> tuple[Any, Any]:
 
 def _outputs(graph: str, request: str, note: str, stale: str | None) -> dict:
     """A map's named outputs: its figure, stored request, caption, staleness line, the
-    alert area and the race's action store (a new set-up or start for the race)."""
+    alert area and the maps' action store (a new set-up or start the page queues for the race)."""
     out = {"figure": Output(graph, "figure"), "request": Output(request, "data"), "note": Output(note, "children"),
            "alerts": Output(ids.ALERTS, "children", allow_duplicate=True),
-           "action": Output(ids.ACTION, "data", allow_duplicate=True)}
+           "action": Output(ids.MAP_ACTION, "data", allow_duplicate=True)}
     if stale is not None:
         out["stale"] = Output(stale, "children", allow_duplicate=True)
     return out

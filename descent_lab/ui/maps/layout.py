@@ -254,6 +254,7 @@ def maps_panel() -> html.Section:
                    className="map-intro"),
             html.Div(folded_maps(), id=ids.MAPS_BODY, className="maps-body"),
             dcc.Store(id=ids.MAPS_OPEN),
+            dcc.Store(id=ids.MAP_ACTION),
         ],
         id=ids.MAPS, className="panel maps",
     )

@@ -10,8 +10,9 @@
 * the live preview needs no callback: while the hand moves a slider, the page reads the
   thumb's value and asks the preview route itself (``assets/10_race.js``), so a move costs
   no trip through dash-renderer's callback pipeline;
-* ``race.actionSeen`` (browser, no outputs): an action written by a map also holds the
-  page's next action until it is answered (one action in flight at a time);
+* ``race.handOver`` (browser): an action a map hands the race (its own store) joins the
+  page's queue like the page's own actions, so one action is in flight at a time and none
+  overwrites another;
 * ``race.render`` (browser): figures for the main graph and the step charts when the
   surface, the panels or the axes change; the runs are drawn on canvases;
 * the link in the address bar, copying it, run statuses (the CSV is a route of its own,
@@ -93,8 +94,8 @@ def register(app: dash.Dash) -> None:
     inputs, states = dispatch_dependencies()
     app.clientside_callback(dash.ClientsideFunction("race", "dispatch"), Output(ids.ACTION, "data"),
                             *inputs, *states, prevent_initial_call=True)
-    app.clientside_callback(dash.ClientsideFunction("race", "actionSeen"), Input(ids.ACTION, "data"),
-                            prevent_initial_call=True)
+    app.clientside_callback(dash.ClientsideFunction("race", "handOver"), Output(ids.ACTION, "data", allow_duplicate=True),
+                            Input(ids.MAP_ACTION, "data"), prevent_initial_call=True)
 
     @app.callback(output=OUTPUTS, inputs={"search": Input(ids.URL, "search"), "action": Input(ids.ACTION, "data")},
                   state={"client": State(ids.STATE, "data")})

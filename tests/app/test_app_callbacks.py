@@ -278,6 +278,8 @@ HOSTILE_EVENTS = [
     {"kind": "schedule", "run": 0, "value": "sqrt"},
     {"kind": "schedule_param", "run": 0, "name": "T_max", "value": 10},  # constant: no T_max
     {"kind": "compare", "name": "name", "value": "evil"},
+    {"kind": "compare", "name": "name", "value": None},  # the picker is never cleared: "" is one panel
+    {"kind": "compare", "name": "name", "value": ["angle"]},
     {"kind": "compare", "name": "value", "value": 1},  # no second panel yet
     {"kind": "sparam_text", "name": "__class__", "value": 1},
     {"kind": "steps", "value": 10**7},

@@ -87,7 +87,10 @@ def _sparam(state: dict, a: dict, typed: bool = False) -> Result:
 
 def _compare(state: dict, a: dict) -> Result:
     name = a.get("name")
-    if name == "name":  # the panel picker: which parameter differs
+    if name == "name":  # the panel picker: which parameter differs ("" for one panel)
+        if not isinstance(a.get("value"), str):
+            return state, [f"The second panel's picker sent {short(a.get('value'))}, not one of its choices; "
+                           "kept the panels as they were."]
         return surface.set_compare(state, a.get("value"))
     compare = state.get("compare") or {}
     if not compare:

@@ -19,8 +19,10 @@
 (function () {
   "use strict";
 
+  function ids() { return (window.descentLab && window.descentLab.ids) || {}; }
+
   function pngTargets() {  // each map's PNG button, its graph and its file name
-    var I = (window.descentLab && window.descentLab.ids) || {}, out = {};
+    var I = ids(), out = {};
     out[I.HMAP_PNG] = [I.HMAP_GRAPH, "descent-lab-hyperparameter-map"];
     out[I.BASIN_PNG] = [I.BASIN_GRAPH, "descent-lab-basin-map"];
     out[I.TUNE_PNG] = [I.TUNE_GRAPH, "descent-lab-fair-comparison"];
@@ -80,8 +82,6 @@
 
   var STALE = "The race's settings changed since this map was computed: compute it again to see them.";
 
-  function ids() { return (window.descentLab && window.descentLab.ids) || {}; }
-
   // The maps are on the page (a store has no element of its own to look for).
   function mounted() {
     var box = document.getElementById(ids().HMAP);
@@ -92,6 +92,11 @@
   // one opened in the same task); once they are mounted, those opened meanwhile are opened
   // too and the keyboard's focus, lost with the stand-in, goes to the real summary.
   var wanted = {}, asked = false, focusKey = null;
+  function markAsking(flag) {
+    Array.prototype.forEach.call(document.querySelectorAll(".map-folded"), function (el) {
+      el.classList.toggle("mounting", flag);
+    });
+  }
   document.addEventListener("toggle", function (event) {
     var box = event.target;
     if (!box || !box.classList || !box.classList.contains("map-folded") || !ids().MAPS_OPEN) { return; }
@@ -99,7 +104,7 @@
     if (box.open && box.contains(document.activeElement)) { focusKey = box.id; }
     if (asked || !box.open) { return; }
     asked = true;
-    Array.prototype.forEach.call(document.querySelectorAll(".map-folded"), function (el) { el.classList.add("mounting"); });
+    markAsking(true);
     Promise.resolve().then(function () {
       window.dash_clientside.set_props(ids().MAPS_OPEN, {data: Object.keys(wanted)});
       var tries = 0;
@@ -107,7 +112,7 @@
         if (!mounted()) {
           if (++tries < 1200) { window.requestAnimationFrame(whenMounted); return; }
           asked = false;  // no answer in about 20 s: the next unfolding asks again
-          Array.prototype.forEach.call(document.querySelectorAll(".map-folded"), function (el) { el.classList.remove("mounting"); });
+          markAsking(false);
           return;
         }
         Object.keys(wanted).forEach(function (key) { document.getElementById(key).open = true; });

@@ -13,7 +13,6 @@ opens, as inert markup the live page replaces with its first drawn frame.
 from __future__ import annotations
 
 import html as html_text
-import re
 from typing import Any
 
 from dash import dcc, html
@@ -54,19 +53,15 @@ def stores() -> list:
     ]
 
 
-def brand() -> html.Div:
-    return html.Div([html.H1("Descent Lab"),
-                     html.P("Watch gradient-based optimizers race on 2-D loss surfaces.", className="tagline")],
-                    className="brand")
-
-
 def header() -> html.Header:
     return html.Header(
         [
             html.Button("☰", id=ids.SIDEBAR_TOGGLE, className="icon-button drawer-toggle", n_clicks=0,
                         title="Show or hide the controls", **{"aria-label": "Show or hide the controls",
                                                               "aria-controls": ids.SIDEBAR, "aria-expanded": "true"}),
-            brand(),
+            html.Div([html.H1("Descent Lab"),
+                      html.P("Watch gradient-based optimizers race on 2-D loss surfaces.", className="tagline")],
+                     className="brand"),
             html.Div(
                 [html.Div(id=ids.STATUS, className="status-line", role="status"),
                  html.Button("Copy link", id=ids.SHARE, className="button", n_clicks=0,
@@ -128,8 +123,6 @@ def static_html(node: Any) -> str:
     if getattr(node, "_namespace", None) != "dash_html_components":
         return ""
     tag = INERT_TAGS.get(node._type, node._type.lower())
-    if not re.fullmatch(r"[a-z][a-z0-9]*", tag):
-        return ""
     attrs = ""
     if getattr(node, "className", None):
         attrs += f' class="{html_text.escape(node.className)}"'

@@ -27,9 +27,9 @@ from ..core.state import (
     round_sig,
     short,
     start_limits,
+    typed as shown_typed,
     validate_start,
 )
-from ..core.state import typed as shown_typed
 
 Result = tuple[dict, Errors]
 

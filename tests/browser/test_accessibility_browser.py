@@ -186,13 +186,23 @@ def test_a11y006_dropdown_is_one_tab_stop_that_opens_with_enter(dash_duo, lab_ap
     driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     _wait(dash_duo, "return document.getElementById('add-optimizer').getAttribute('aria-expanded') === 'false'",
           message="the dropdown to close")
-    # leaving the button makes Dash put its hidden input back in the tab order; the page takes it out again
+    # leaving the button makes Dash put its hidden input back in the tab order; the page takes it
+    # out again, and makes each new run's dropdowns tab stops as well (the click adds a run)
+    runs_before = len(driver.find_elements("css selector", ".run-card"))
     driver.find_element("css selector", "#add-run").click()
-    _wait(dash_duo, "return Array.from(document.querySelectorAll('.dash-dropdown-focus-target'))"
-                    ".every(el => el.tabIndex === -1)", message="the hidden inputs out of the tab order")
-    tab_stops = driver.execute_script(
-        "return Array.from(document.querySelectorAll('button.dash-dropdown')).filter(b => b.tabIndex === 0).length")
-    assert tab_stops == len(driver.find_elements("css selector", "button.dash-dropdown")) >= 4
+    state = ("return Array.from(document.querySelectorAll('button.dash-dropdown')).map(b => ["
+             "(b.closest('[data-name]') || {}).dataset && b.closest('[data-name]').dataset.name, b.tabIndex,"
+             " b.previousElementSibling && b.previousElementSibling.tabIndex])")
+    settled = ("var cards = document.querySelectorAll('.run-card').length;"
+               "var bs = Array.from(document.querySelectorAll('button.dash-dropdown'));"
+               f"return cards === {runs_before + 1} && bs.length >= 4 && bs.every(b => b.tabIndex === 0"
+               " && b.previousElementSibling.classList.contains('dash-dropdown-focus-target')"
+               " && b.previousElementSibling.tabIndex === -1)")
+    try:
+        _wait(dash_duo, settled, message="every dropdown one tab stop")
+    except Exception as exc:  # the state seen, for the failure's message
+        raise AssertionError(f"dropdowns (name, button tabIndex, hidden input tabIndex): "
+                             f"{driver.execute_script(state)}") from exc
 
 
 def test_a11y007_nothing_moves_once_the_page_is_seen(dash_duo, lab_app):

@@ -35,8 +35,8 @@
   ctl.unit = unit;
 
   // -------------------------------------------------------------- data
-  function setPaths(paths) {
-    if (!paths || paths === ctl.paths) { return false; }
+  function setPaths(paths, again) {
+    if (!paths || (paths === ctl.paths && !again)) { return false; }
     ctl.paths = paths;
     ctl.runs = (paths.runs || []).map(U.decodeRun);
     ctl.twin = paths.twin ? paths.twin.runs.map(U.decodeRun) : null;
@@ -785,7 +785,7 @@
   // values back into the fields and sliders.
   function syncControls(p, st) {
     p = p || ctl.paths; st = st || ctl.state;
-    if (!p || !st || dragging || queue.length) { return; }  // newer values are on their way
+    if (!p || !st || dragging || queue.length || Object.keys(settling).length) { return; }  // newer values are on their way
     var E = ctl.ids;
     (p.runs || []).forEach(function (raw) {
       if (!raw) { return; }
@@ -961,7 +961,7 @@
     });
     if (!changes.length) { return nu; }
     changes.sort(function (a, b) { return (a.event.click ? 1 : 0) - (b.event.click ? 1 : 0); });
-    settleKeys().forEach(enqueue);
+    settleSliders().forEach(enqueue);
     changes.forEach(enqueue);
     return busy() ? nu : send(queue.shift());
   }
@@ -972,10 +972,14 @@
   // aria-valuenow as the slider commits it to the DOM. A Dash callback on drag_value
   // would send every move through dash-renderer's callback pipeline (about a dozen store
   // updates, each re-checking every component of the page): 150-250 ms of main thread a
-  // move with 8 runs, so no preview reached the screen before the hand stopped. At most
-  // one request is in flight; the newest value wins; a value already asked for (the
-  // release's commit of the last dragged value) is not asked again.
-  var inflight = null, pending = null, lastSent = null;
+  // move with 8 runs, so no preview reached the screen before the hand stopped. Up to
+  // PREVIEWS_IN_FLIGHT requests are out at once, so the hand's newest value leaves at once
+  // instead of waiting for an older one's answer (a round trip more after the last move);
+  // beyond that the newest value waits and replaces any older waiting one. A reply older
+  // than one already shown, or asked from a state since replaced, is dropped. A value
+  // already asked for (the release's commit of the last dragged value) is not asked again.
+  var PREVIEWS_IN_FLIGHT = 2;
+  var inflight = 0, pending = null, lastSent = null, sentSeq = 0, shownSeq = 0;
   function actionKey(action) {
     return JSON.stringify([action.kind, action.run === undefined ? null : action.run,
                            action.name === undefined ? null : action.name, action.value]);
@@ -983,22 +987,26 @@
 
   function requestPreview(action) {
     if (!ctl.state || !ctl.config) { return; }
-    var key = actionKey(action);
-    if (inflight) { pending = key === inflight.key ? null : action; return; }
-    if (lastSent && lastSent.key === key && lastSent.state === ctl.state) { return; }
-    inflight = lastSent = {key: key, state: ctl.state};
-    var started = performance.now();
+    var key = actionKey(action), state = ctl.state;
+    if (lastSent && lastSent.key === key && lastSent.state === state) { pending = null; return; }
+    if (inflight >= PREVIEWS_IN_FLIGHT) { pending = action; return; }
+    var seq = sentSeq += 1, started = performance.now();
+    lastSent = {key: key, state: state};
+    inflight += 1;
     window.fetch(ctl.config.preview, {
       method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
-      body: JSON.stringify({state: ctl.state, action: action}),
+      body: JSON.stringify({state: state, action: action}),
     }).then(function (response) { return response.json(); }).then(function (reply) {
       ctl.lastPreviewMs = performance.now() - started;
-      if (reply && reply.runs && !reply.error) { applyPreview(reply); }
+      if (seq <= shownSeq || state !== ctl.state) { return; }
+      shownSeq = seq;
+      if (reply && (reply.runs || reply.unchanged) && !reply.error) { applyPreview(reply); }
     }).catch(function () { /* the release commits through the server anyway */ }).then(function () {
-      inflight = null;
+      inflight -= 1;
       if (pending) { var next = pending; pending = null; requestPreview(next); }
     });
   }
+  function previewsBusy() { return inflight > 0 || pending !== null; }
 
   // The slider under the hand: pressed with the pointer, or stepped with a key just now
   // (keyedAt: when each slider, by its box's id, last had a key; several can be in
@@ -1019,25 +1027,25 @@
     try { id = box.id.charAt(0) === "{" ? JSON.parse(box.id) : box.id; } catch (e) { return null; }
     var layout = api && api.getLayout ? api.getLayout(id) : null, props = layout && layout.props;
     if (!props || typeof props.min !== "number" || typeof props.max !== "number" || !(props.max > props.min)) { return null; }
-    return {id: id, min: props.min, max: props.max, step: typeof props.step === "number" && props.step > 0 ? props.step : null};
+    return {id: id, min: props.min, max: props.max, value: props.value,
+            step: typeof props.step === "number" && props.step > 0 ? props.step : null};
   }
   function handValue(clientX) {
     var rect = hand.root.getBoundingClientRect(), f = Math.max(0, Math.min(1, (clientX - rect.left) / (rect.width || 1)));
-    var v = hand.min + f * (hand.max - hand.min);
-    if (hand.step) {
-      v = hand.min + Math.round((v - hand.min) / hand.step) * hand.step;
-      var digits = (String(hand.step).split(".")[1] || "").length;
-      v = Math.max(hand.min, Math.min(hand.max, Number(v.toFixed(digits))));
-    }
-    return v;
+    return snapped(hand, hand.min + f * (hand.max - hand.min));
   }
-  function showHand(value) {
-    var pct = 100 * (value - hand.min) / (hand.max - hand.min), half = (hand.thumb.offsetWidth || 16) / 2;
-    var holder = hand.thumb.parentElement, range = hand.root.querySelector(".dash-slider-range");
+  // Puts the thumb (and the filled track) of a slider ({root, thumb, min, max}) at a value,
+  // where the slider itself would draw it; aria-valuenow says the value (the preview reads it).
+  function placeThumb(grip, value) {
+    var pct = 100 * (value - grip.min) / (grip.max - grip.min), half = (grip.thumb.offsetWidth || 16) / 2;
+    var holder = grip.thumb.parentElement, range = grip.root.querySelector(".dash-slider-range");
     if (holder) { holder.style.left = "calc(" + pct + "% + " + (half - 2 * half * pct / 100) + "px)"; }
     if (range) { range.style.left = "0%"; range.style.right = (100 - pct) + "%"; }
+    grip.thumb.setAttribute("aria-valuenow", String(value));  // the preview follows it
+  }
+  function showHand(value) {
     hand.value = value;
-    hand.thumb.setAttribute("aria-valuenow", String(value));  // the preview follows it
+    placeThumb(hand, value);
   }
   document.addEventListener("pointerdown", function (event) {
     pressed = sliderBox(event.target);
@@ -1070,12 +1078,8 @@
     if (held) {
       if (event) { event.stopPropagation(); }
       try { held.root.releasePointerCapture(held.pointer); } catch (e) { /* already released */ }
-      ctl.inHand = false;
-      positions[held.box.id] = undefined;  // the slider's Dash value now follows the hand
-      U.setProps(held.id, {value: held.value});
-      commitSlider(held.box);
-      ctl.runHooks("runs");
-      drawFrame();  // the charts (and instruments) catch up with the paths shown
+      positions[held.box.id] = undefined;
+      settleSlider(held.box, 0);  // the slider's Dash value, then the state, take the hand's value
       return;
     }
     // after the slider has rendered the last move (React may still have it scheduled)
@@ -1083,9 +1087,44 @@
   }
   document.addEventListener("pointerup", release, true);
   document.addEventListener("pointercancel", release, true);
+  // A keyboard step on a previewed slider is taken by the page as well, by the slider's own
+  // rules (an arrow one step, PageUp/PageDown or Shift with an arrow ten, Home and End the
+  // ends, a value off the grid first to the grid), with no React render and no Dash store
+  // update per key (each one cost a key 20-25 ms before its preview could leave). The
+  // value reaches the slider's Dash value once the keys settle (settleSlider).
+  var STEP_KEYS = {ArrowRight: 1, ArrowUp: 1, PageUp: 1, ArrowLeft: -1, ArrowDown: -1, PageDown: -1};
+  function decimals(x) { return (String(x).split(".")[1] || "").length; }
+  function roundTo(x, digits) { var f = Math.pow(10, digits); return Math.round(x * f) / f; }
+  function keyedValue(key, shift, props, value) {
+    if (key === "Home") { return snapped(props, props.min); }
+    if (key === "End") { return snapped(props, props.max); }
+    var direction = STEP_KEYS[key], step = props.step;
+    if (!direction || !step || !isFinite(value)) { return null; }
+    var digits = decimals(step), times = (value - props.min) / step, near = Math.round(times);
+    var onGrid = roundTo(near * step + props.min, digits) === roundTo(value, digits);
+    var multiplier = key.indexOf("Page") === 0 || shift ? 10 : 1;
+    var n = onGrid ? near + multiplier * direction : (direction > 0 ? Math.ceil(times) : Math.floor(times));
+    return snapped(props, n * step + props.min);
+  }
+  function snapped(props, v) {  // on the slider's grid, inside its ends (as the slider keeps a value)
+    if (props.step) { v = roundTo(Math.round((v - props.min) / props.step) * props.step + props.min, decimals(props.step)); }
+    return Math.max(props.min, Math.min(props.max, v));
+  }
   document.addEventListener("keydown", function (event) {
     var box = sliderBox(event.target);
-    if (box) { keyedAt[box.id] = performance.now(); }
+    if (!box) { return; }
+    keyedAt[box.id] = performance.now();
+    if (hand || event.ctrlKey || event.altKey || event.metaKey) { return; }
+    var thumb = box.querySelector("[role=slider]"), root = box.querySelector(".dash-slider-root");
+    if (event.target !== thumb || !root || box.querySelectorAll("[role=slider]").length !== 1) { return; }
+    var props = sliderProps(box), value = parseFloat(thumb.getAttribute("aria-valuenow"));
+    var next = props && sliderAction(box, thumb) ? keyedValue(event.key, event.shiftKey, props, value) : null;
+    if (next === null) { return; }  // not a previewed slider or not a step: the slider's own way
+    event.preventDefault();
+    event.stopPropagation();
+    if (next === value) { return; }
+    ctl.inHand = true;  // the charts settle with the keys
+    placeThumb({root: root, thumb: thumb, min: props.min, max: props.max}, next);
   }, true);
   function keyedSince(box) { return box.id in keyedAt ? performance.now() - keyedAt[box.id] : Infinity; }
 
@@ -1104,17 +1143,21 @@
     return {action: action, event: event};
   }
 
-  // A slider's value enters the state once the hand lets go: at pointerup for a drag or a
-  // click on the track; for keys, once the last step's preview is painted and no key came
-  // for KEY_SETTLE_MS on that slider (holding an arrow key commits once; each slider keyed
-  // settles on its own). The page writes the action into
-  // the action store itself: a slider's value is no Input of the dispatcher, so its moves
-  // and steps cost no trip through dash-renderer's callback pipeline.
-  var KEY_SETTLE_MS = 300, keyTimers = {};  // box id -> {timer, box}
+  // A slider's value enters the state once the hand lets go: for a drag or a click on the
+  // track, once the pointer is up and the last value's preview is on screen; for keys, once
+  // the last step's preview is on screen and no key came for KEY_SETTLE_MS on that slider
+  // (holding an arrow key commits once; each slider keyed settles on its own). The commit
+  // (the slider's Dash value, the action, the charts catching up: tens of ms of main thread)
+  // waits for the frame showing the last preview to be painted, so it never holds that
+  // frame back. The page writes the action into the action store itself: a slider's value
+  // is no Input of the dispatcher, so its moves and steps cost no trip through
+  // dash-renderer's callback pipeline.
+  var KEY_SETTLE_MS = 300, settling = {};  // box id -> {timer, box}
   // The slider's action for the value its thumb shows, or null when that value is in use.
   function sliderCommit(box) {
     var thumb = box && box.isConnected ? box.querySelector("[role=slider]") : null;
     var found = thumb ? sliderAction(box, thumb) : null;
+    if (found) { giveValue(box, found.action.value); }
     if (!found || !ctl.config) { return null; }
     var action = found.action, inUse = current(found.event, action, ctl.state, ctl.paths);
     if (inUse !== undefined && same(inUse, action.value) && !touched(found)) { return null; }
@@ -1122,36 +1165,64 @@
     requestPreview(action);  // nothing when the preview has already asked for this value
     return found;
   }
+  // The slider's Dash value takes the value the page showed on its thumb (a drag or keys
+  // the page followed); the render that follows is not a move of the person's.
+  function giveValue(box, value) {
+    var props = sliderProps(box);
+    if (!props || props.value === value) { return; }
+    setByPage[box.id] = value;
+    U.setProps(props.id, {value: value});
+  }
   function commitSlider(box) {
     var found = sliderCommit(box);
     if (!found) { return; }
     enqueue(found);  // one action in flight: the slider's waits for the answer before it
     if (!busy()) { U.setProps(ID("ACTION"), {data: send(queue.shift())}); }
   }
-  function commitAfterKeys(box) {
-    var key = box.id;
-    if (keyTimers[key]) { window.clearTimeout(keyTimers[key].timer); }
-    keyTimers[key] = {box: box, timer: window.setTimeout(function settle() {
-      if (inflight || pending || keyedSince(box) < KEY_SETTLE_MS) {
-        keyTimers[key].timer = window.setTimeout(settle, 50);
+  function settleSlider(box, wait) {
+    var key = box.id, entry = {box: box, timer: null};
+    if (settling[key]) { window.clearTimeout(settling[key].timer); }
+    settling[key] = entry;
+    function waiting() { return hand || previewsBusy() || keyedSince(box) < KEY_SETTLE_MS; }
+    entry.timer = window.setTimeout(function settle() {
+      if (waiting()) {
+        entry.timer = window.setTimeout(settle, 50);
         return;
       }
-      delete keyTimers[key];
-      commitSlider(box);
-    }, KEY_SETTLE_MS)};
+      afterPaint(function () {
+        if (settling[key] !== entry) { return; }  // a new key came, or another action settled it
+        if (waiting()) { entry.timer = window.setTimeout(settle, 50); return; }
+        delete settling[key];
+        commitSlider(box);
+        handSettled();
+      });
+    }, wait);
   }
-  // Another control acts while keyed sliders are still settling: their values go first,
-  // so the other action (a lesson, a switch of surface) applies after them instead of
-  // the keyed values landing later on a set-up they were not meant for.
-  function settleKeys() {
+  // After the next frame is painted (a task queued from its animation frame callback).
+  function afterPaint(fn) {
+    window.requestAnimationFrame(function () { window.setTimeout(fn, 0); });
+  }
+  // Once no slider is in the hand or settling, the charts (and instruments) catch up with
+  // the paths shown.
+  function handSettled() {
+    if (hand || Object.keys(settling).length || !ctl.inHand) { return; }
+    ctl.inHand = false;
+    ctl.runHooks("runs");
+    drawFrame();
+  }
+  // Another control acts while sliders are still settling: their values go first, so the
+  // other action (a lesson, a switch of surface) applies after them instead of the
+  // sliders' values landing later on a set-up they were not meant for.
+  function settleSliders() {
     var out = [];
-    Object.keys(keyTimers).forEach(function (key) {
-      var entry = keyTimers[key];
+    Object.keys(settling).forEach(function (key) {
+      var entry = settling[key];
       window.clearTimeout(entry.timer);
-      delete keyTimers[key];
+      delete settling[key];
       var found = sliderCommit(entry.box);
       if (found) { out.push(found); }
     });
+    handSettled();
     return out;
   }
 
@@ -1174,12 +1245,13 @@
       if (box !== pressed && !byKey) { continue; }
       var found = sliderAction(box, thumb);
       if (found) { requestPreview(found.action); }
-      if (byKey && box !== pressed) { commitAfterKeys(box); }
+      if (byKey && box !== pressed) { settleSlider(box, KEY_SETTLE_MS); }
     }
   }).observe(document.documentElement, {subtree: true, attributes: true, attributeFilter: ["aria-valuenow"]});
 
   function applyPreview(reply) {
     ctl.previews += 1;
+    if (reply.unchanged) { showCommitted(); return; }
     if (reply.surface) { decodeSurface(reply.surface); rebuildMain(); }
     replaceRuns(reply.runs, reply.twin);
     drawFrame();  // before the DOM changes below, so that it forces no layout
@@ -1187,6 +1259,16 @@
     // The legend settles at release with the state: its text changing under the hand can
     // change its height, which resizes the contour graph (a whole Plotly relayout).
     if (reply.controls) { previewFields(reply.controls, reply.runs); }
+  }
+
+  // The value previewed is the one in use: back to what the stores hold (the contour, the
+  // runs and the fields an earlier preview replaced).
+  function showCommitted() {
+    if (decodeSurface(ctl.committedSurface)) { rebuildMain(); }
+    setPaths(ctl.paths, true);
+    drawFrame();
+    ctl.lastPreviewPaintAt = performance.now();
+    previewFields(ctl.paths.controls || {}, ctl.paths.runs || []);
   }
 
   // While dragging, the exact-value fields follow the preview (the sliders are in the hand).
@@ -1250,6 +1332,7 @@
       if (!surface || !paths) { return [nu, nu, nu]; }
       ctl.renders += 1;
       ctl.lastRenderAt = performance.now();
+      ctl.committedSurface = surface;
       decodeSurface(surface);
       setPaths(paths);
       if (autoplay && ctl.maxFrame > 0) { ctl.frame = 0; ctl.position = 0; window.setTimeout(play, 150); }

@@ -5,18 +5,28 @@ Flask's test client."""
 
 import io
 import json
+import math
 
 import dash
 import pandas as pd
 import pytest
 from dash import no_update
 
-from descent_lab.ui.race import lessons
 from descent_lab.ui import page
 from descent_lab.ui.core import engine, ids, widgets
 from descent_lab.ui.core.state import MAX_RUNS, default_state, validate_state
 from descent_lab.ui.core.url import decode_url, encode_url
-from descent_lab.ui.race import callbacks, events, export, flow, preview, runs, surface, teach
+from descent_lab.ui.race import (
+    callbacks,
+    events,
+    export,
+    flow,
+    lessons,
+    preview,
+    runs,
+    surface,
+    teach,
+)
 from descent_lab.ui.race.flow import OUTPUTS, respond
 
 
@@ -487,6 +497,15 @@ def test_preview_answers_the_moving_paths_without_committing():
     shape = flow.preview(state, {"kind": "sparam", "name": "angle", "value": 30.0})
     assert shape["all"] is True and set(shape["runs"]) == {"0", "1", "2"}
     assert shape["surface"]["contour"]["z"]["shape"] == f"{surface.PREVIEW_GRID}, {surface.PREVIEW_GRID}"
+    # the hand back at the value in use (or at a position that rounds to it): the page is told
+    # to show what its stores hold, whatever earlier preview it still shows
+    lr = next(r for r in state["runs"] if r["id"] == 2)["hparams"]["lr"]
+    for position in (math.log10(lr), math.log10(lr) + 1e-4):
+        back = flow.preview(state, {"kind": "hparam", "run": 2, "name": "lr", "value": position})
+        assert back["unchanged"] is True and back["runs"] == {} and "surface" not in back
+    angle = state["surface"]["params"]["angle"]
+    assert flow.preview(state, {"kind": "sparam", "name": "angle", "value": angle})["unchanged"] is True
+    assert "unchanged" not in answer and "unchanged" not in shape
     refused = flow.preview(state, {"kind": "hparam", "run": 2, "name": "lr", "value": 9.0})
     assert "learning rate" in refused["error"]
     for action in ({"kind": "steps", "value": 10}, "junk", None):
@@ -529,7 +548,7 @@ def _request_for(app, action, client_state):
     key, callback = next((k, c) for k, c in app.callback_map.items()
                          if "callback" in c and c["callback"].__name__ == "on_action")
     values = {ids.URL: "", ids.ACTION: action, ids.STATE: client_state}
-    group = lambda specs: [{**spec, "value": values[spec["id"]]} for spec in specs]  # noqa: E731
+    group = lambda specs: [{**spec, "value": values[spec["id"]]} for spec in specs]
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
     return {"output": key, "outputs": outputs, "inputs": group(callback["inputs"]),
             "state": group(callback["state"]), "changedPropIds": [f"{ids.ACTION}.data"]}

@@ -188,6 +188,65 @@ def test_race003_keyboard_steps_keep_focus_and_name_the_knob_and_its_value(dash_
     assert dash_duo.get_logs() == []
 
 
+def test_race030_keys_step_a_slider_by_its_own_rules_and_its_value_settles_once(dash_duo, descent_app):
+    """The page takes a previewed slider's keys itself (no render per key): each key moves
+    the thumb as the slider would (the first step onto the slider's grid, Home and End the
+    ends, PageDown and Shift with an arrow ten steps), the slider's Dash value and the state
+    take the last value once the keys settle, and the thumb the page placed is where the
+    slider draws it."""
+    start(dash_duo, descent_app, VALLEY_GD_ADAM)
+    pause(dash_duo)
+    low, high, step = widgets.slider_range(lr_spec("adam"))
+    slider = ids.hparam(1, "lr")
+    thumb = dash_duo.find_element(thumb_of(slider))
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus();", thumb)
+
+    def position():
+        return float(thumb.get_attribute("aria-valuenow"))
+
+    def dash_value():
+        return js(dash_duo, "return window.dash_component_api.getLayout(arguments[0]).props.value;", slider)
+
+    def settled(expected):
+        wait_until(lambda: abs(position() - expected) < 1e-9, message=f"the thumb at {expected}",
+                   context=position)
+        wait_until(lambda: lab(dash_duo, "c.inHand") is False and committed(dash_duo)
+                   and current_state(dash_duo)["runs"][1]["hparams"]["lr"] == widgets.from_slider(lr_spec("adam"), expected),
+                   message=f"the state to take {expected}", context=lambda: current_state(dash_duo)["runs"][1])
+        assert abs(dash_value() - expected) < 1e-9  # the slider's own value follows the thumb
+        assert is_focused(dash_duo, thumb)
+
+    first = position()
+    assert abs((first - low) / step - round((first - low) / step)) > 1e-6  # lr = 0.3 is off the slider's grid
+    # by less than the step's decimals: as the slider does, that counts as on the grid
+    thumb.send_keys(Keys.ARROW_RIGHT)
+    settled(round(round(first, 2) + step, 2))
+    thumb.send_keys(Keys.HOME)
+    settled(low)
+    thumb.send_keys(Keys.END)
+    settled(high)
+    thumb.send_keys(Keys.PAGE_DOWN)
+    settled(round(high - 10 * step, 2))
+    thumb.send_keys(Keys.SHIFT, Keys.ARROW_LEFT)
+    settled(round(high - 20 * step, 2))
+    thumb.send_keys(Keys.ARROW_LEFT, Keys.ARROW_LEFT, Keys.ARROW_UP)  # a burst: one value committed
+    settled(round(high - 21 * step, 2))
+    assert_path_is_the_servers(dash_duo, 1)
+    # the slider drew the committed value; a step and back, placed by the page, puts the thumb
+    # at the same pixel, commits nothing (the value is the state's) and no Dash render moves it
+    drawn, url = rect(dash_duo, thumb), search(dash_duo)
+    previews = lab(dash_duo, "c.previews")
+    thumb.send_keys(Keys.ARROW_RIGHT)
+    wait_until(lambda: lab(dash_duo, "c.previews") > previews, message="the step previewed")
+    thumb.send_keys(Keys.ARROW_LEFT)
+    settled(round(high - 21 * step, 2))
+    placed = rect(dash_duo, thumb)
+    assert abs(placed["left"] - drawn["left"]) < 0.5 and abs(placed["top"] - drawn["top"]) < 0.5, (drawn, placed)
+    assert search(dash_duo) == url
+    assert_path_is_the_servers(dash_duo, 1)
+    assert dash_duo.get_logs() == []
+
+
 def test_race004_a_typed_learning_rate_commits_exactly_and_moves_the_slider(dash_duo, descent_app):
     start(dash_duo, descent_app, VALLEY_GD_ADAM)
     pause(dash_duo)

@@ -386,7 +386,10 @@ def surface_notice(old: dict | None, new: dict) -> str | None:
 def preview(client_state: Any, action: Any) -> dict:
     """What a control being dragged would show, without committing it: the changed runs'
     payloads (every run when more than runs moved), the contour when the surface's
-    shape moved, or the reason the value is refused."""
+    shape moved, or the reason the value is refused. A value that leaves the paths as
+    the state has them (the hand back where it started, or a slider position that rounds
+    to the value in use) answers ``unchanged``: the page shows what its stores hold,
+    whatever earlier preview it still shows."""
     if not isinstance(action, dict) or action.get("kind") not in {e.kind for e in events.EVENTS if e.preview}:
         raise ValueError("Only a slider that moves the paths can be previewed.")
     old, errors = validate_state(client_state)
@@ -395,6 +398,8 @@ def preview(client_state: Any, action: Any) -> dict:
     new, errors = events.apply(old, action)
     if errors:
         return {"error": " ".join(errors)}
+    if changed_runs(old, new) == []:
+        return {"runs": {}, "all": False, "unchanged": True, "controls": controls_payload(new)}
     try:
         with budget.gate().admit(race_work(new)) as ticket:
             return ticket.run(preview_payload, old, new)

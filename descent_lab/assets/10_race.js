@@ -757,6 +757,7 @@
     if (!el || el === document.activeElement || el.value === text) { return; }
     el.value = text;
     el._descentPreview = true;
+    valueText(el, text);  // a screen reader hears each stepped value, not the last committed one
   }
   var positions = {};  // the position each slider was last set to or reported
   var setByPage = {};   // positions the page gave a thumb (not the hand): not previewed
@@ -1296,9 +1297,24 @@
     ctl.view = view;
     rebuildMain();
   }
-  document.addEventListener("change", function (event) {
+  // The click does not reach the radio items: their new value is a Dash store update that
+  // re-checks every component of the page (60-80 ms of main thread), which held back the
+  // frame showing the new view. The radio is checked natively, the view drawn, and the
+  // radio items get their value once that frame is painted (the radio then checked, if
+  // another click came meanwhile).
+  var viewHandOver = false;
+  document.addEventListener("click", function (event) {
     var el = event.target, group = el && el.closest ? el.closest("#" + ID("VIEW")) : null;
-    if (group && el.checked) { switchView(el.value); }
+    if (!group || el.tagName !== "INPUT" || !el.checked) { return; }
+    event.stopPropagation();
+    switchView(el.value);
+    if (viewHandOver) { return; }
+    viewHandOver = true;
+    afterPaint(function () {
+      viewHandOver = false;
+      var on = group.querySelector("input:checked");
+      if (on) { U.setProps(ID("VIEW"), {value: on.value}); }
+    });
   }, true);
 
   function rebuildMain() {

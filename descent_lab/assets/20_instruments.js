@@ -707,9 +707,9 @@
     }).join("");
     return '<table class="readout-table">' + head + "<tbody>" + rows + "</tbody></table>";
   }
-  function fetchTable(state) {
+  function fetchTable(state, then) {
     var box = document.getElementById(ctl.ids.READOUT_TABLE);
-    if (!box || !ctl.config || !ctl.config.readout) { return; }
+    if (!box || !ctl.config || !ctl.config.readout) { if (then) { then(); } return; }
     var asked = ++tableAsked;
     window.fetch(ctl.config.readout, {
       method: "POST", headers: {"Content-Type": "application/json"}, credentials: "same-origin",
@@ -719,24 +719,51 @@
       if (reply.error) { box.textContent = reply.error; return; }
       box.innerHTML = tableHtml(reply);
       inst.lastTableAt = performance.now();
-    }).catch(function () { /* the rules still come through the callback */ });
+    }).catch(function () { /* the rules still come through the callback */ }).then(function () {
+      if (then) { window.requestAnimationFrame(function () { window.setTimeout(then, 0); }); }
+    });
   }
-  function askReadout(state) {
+  function askReadout(state, then) {
     var key = readoutKey(state);
     if (key === readoutAsked) { return false; }
     readoutAsked = key;
-    fetchTable(state);
+    fetchTable(state, then);
     return true;
   }
-  // Switching the readout on shows its box and asks the server for it at once; the choice
-  // reaches the state afterwards like every action (its gate then finds it already asked).
-  document.addEventListener("change", function (event) {
+  // Switching the readout on shows its box and asks the server for its table at once. Dash
+  // hears of the click once the table is on screen: the checklist's new value is a store
+  // update that re-checks every component of the page (60-80 ms of main thread here),
+  // which held back the table's reply; so the click does not reach the checklist (the box
+  // toggles natively) and the page hands the checklist its value afterwards, with the
+  // rules (typeset formulas, a Dash callback). The choice then reaches the state like every
+  // action (the readout's gate finds the table already asked). A second click before that
+  // is the checkbox's alone too: the value handed over is the one the box then shows.
+  var readoutClick = null;  // the readout's checkbox while its first table is on its way
+  document.addEventListener("click", function (event) {
     var el = event.target, list = el && el.closest ? el.closest("#" + ctl.ids.SHOW) : null;
-    if (!list || el.value !== "readout" || !el.checked || !ctl.state) { return; }
-    var box = document.getElementById(cfg().boxes.readout);
-    if (box) { box.style.display = "block"; }
+    if (!list || el.tagName !== "INPUT" || el.value !== "readout") { return; }
+    if (readoutClick === el) { event.stopPropagation(); return; }
+    var api = window.dash_component_api, layout = api && api.getLayout ? api.getLayout(ctl.ids.SHOW) : null;
+    var value = layout && layout.props && layout.props.value;
+    if (!el.checked || !ctl.state || !Array.isArray(value) || value.indexOf("readout") >= 0) { return; }
     var state = Object.assign({}, ctl.state, {show: (ctl.state.show || []).concat(["readout"])});
-    if (askReadout(state)) { U.setProps(ctl.ids.READOUT_REQUEST, {data: state}); }
+    var box = document.getElementById(cfg().boxes.readout);
+    event.stopPropagation();
+    readoutClick = el;
+    inst.readoutHandOver = true;
+    if (box) { box.style.display = "block"; }
+    var handOver = function () {
+      readoutClick = null;
+      inst.readoutHandOver = false;
+      if (!el.checked) {  // switched off again before Dash heard of it
+        if (box) { box.style.display = "none"; }
+        readoutAsked = null;
+        return;
+      }
+      U.setProps(ctl.ids.SHOW, {value: value.concat(["readout"])});
+      U.setProps(ctl.ids.READOUT_REQUEST, {data: state});
+    };
+    if (!askReadout(state, handOver)) { handOver(); }
   }, true);
 
   // A chart's graph (ui/instruments/layout.py's chart_graph) with its first figure: the

@@ -163,6 +163,36 @@ def test_ins003_readout_follows_the_frame_with_the_substituted_rule(dash_duo, de
     assert dash_duo.get_logs() == []
 
 
+def test_ins006_the_readout_switched_on_and_off_at_once_ends_as_its_checkbox_shows(dash_duo, descent_app):
+    """The page asks the readout's table before Dash hears of the click; a second click
+    while the table is on its way (or after it) leaves the checkbox, Dash's value, the
+    state, the address and the box agreeing: off. A third click shows the table."""
+    start(dash_duo, descent_app, "?surface=valley(condition=20,angle=0)&run=gd(lr=1.8)&run=adam(lr=0.3)"
+                                 "&steps=60&frame=5")
+    readout_box = ids.box(ids.READOUT)
+    box = dash_duo.find_element(css_id(ids.SHOW) + " input[value=readout]")
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click(); arguments[0].click();", box)
+
+    def agreed():
+        return js(dash_duo, "var el = arguments[0], c = window.descentLab;"
+                            "var dash = window.dash_component_api.getLayout(arguments[1]).props.value;"
+                            "return [el.checked, dash.indexOf('readout') >= 0, (c.state.show || []).indexOf('readout') >= 0,"
+                            " location.search.indexOf('readout') >= 0];", box, ids.SHOW)
+
+    # the first click's table came and the checklist was handed its value (or not)
+    wait_until(lambda: js(dash_duo, "return document.querySelectorAll(arguments[0]).length > 0"
+                                    " && window.descentLab.instruments.readoutHandOver === false;",
+                          css_id(ids.READOUT_TABLE) + " tbody tr"), message="the first click's table")
+    wait_until(lambda: agreed() == [False] * 4 and page_state(dash_duo) == current_state(dash_duo),
+               message="everything off", context=agreed)
+    assert not shown(dash_duo, readout_box)
+    toggle(dash_duo, "readout")
+    wait_until(lambda: agreed() == [True] * 4 and page_state(dash_duo) == current_state(dash_duo), message="everything on", context=agreed)
+    wait_until(lambda: shown(dash_duo, readout_box), message="the readout")
+    wait_until(lambda: "step 5" in dash_duo.find_element(css_id(ids.READOUT_TABLE)).text, message="its table")
+    assert dash_duo.get_logs() == []
+
+
 def test_ins004_fan_cloud_and_3d_view_follow_the_frame(dash_duo, descent_app):
     start(dash_duo, descent_app, "?surface=rosenbrock&run=adam(lr=0.05)&run=gd(lr=0.002)&start=-1.2,1"
                                  "&steps=120&noise=3&seed=2&fan=10&frame=40")

@@ -114,9 +114,11 @@ PROBE = r"""
     if (small.width !== w || small.height !== h) { small.width = w; small.height = h; }
     sctx.imageSmoothingEnabled = true; sctx.imageSmoothingQuality = 'high';
     sctx.clearRect(0, 0, w, h); sctx.drawImage(cv, 0, 0, w, h);
-    var d = new Uint32Array(sctx.getImageData(0, 0, w, h).data.buffer), a = 1, b = 0;
-    for (var i = 0; i < d.length; i++) { a = (a + d[i]) % 65521; b = (b + a) % 65521; }
-    return b * 65536 + a;
+    // FNV-1a over the pixels' 32-bit words: a third of the time of Adler-32's two modulos
+    // (the probe runs every frame and its time is the page's: it slowed the page it measured)
+    var d = new Uint32Array(sctx.getImageData(0, 0, w, h).data.buffer), x = 2166136261;
+    for (var i = 0; i < d.length; i++) { x = Math.imul(x ^ d[i], 16777619); }
+    return x >>> 0;
   }
   B.checksum = checksum;
   function loop() {

@@ -537,22 +537,26 @@
     return input;
   }
 
+  // Written only where something changed: each write (even of the same text) costs the
+  // page a layout and a paint, and this runs with every drawn frame.
+  function setText(el, text) { if (el.textContent !== text) { el.textContent = text; } }
+  function setAttr(el, key, value) { if (el.getAttribute(key) !== value) { el.setAttribute(key, value); } }
   function updatePlayer() {
     var input = scrubInput(), speed = document.getElementById(ID("SPEED"));
     if (speed && !speed._descentInit) { speed.value = String(ctl.speed); speed._descentInit = true; }
     if (input) {
       if (input.max !== String(ctl.maxFrame)) { input.max = String(ctl.maxFrame); }
-      if (document.activeElement !== input || ctl.playing) { input.value = String(ctl.frame); }
-      input.setAttribute("aria-valuetext", unit() + " " + ctl.frame + " of " + ctl.maxFrame);
+      if ((document.activeElement !== input || ctl.playing) && input.value !== String(ctl.frame)) { input.value = String(ctl.frame); }
+      setAttr(input, "aria-valuetext", unit() + " " + ctl.frame + " of " + ctl.maxFrame);
     }
     var label = document.getElementById(ID("FRAME_LABEL"));
-    if (label) { label.textContent = unit() + " " + ctl.frame + " / " + ctl.maxFrame; }
+    if (label) { setText(label, unit() + " " + ctl.frame + " / " + ctl.maxFrame); }
     var play = document.getElementById(ID("PLAY"));
     if (play) {
-      play.textContent = ctl.playing ? "❚❚" : "▶";
-      play.setAttribute("aria-label", ctl.playing ? "Pause" : "Play");
-      play.setAttribute("aria-pressed", ctl.playing ? "true" : "false");
-      play.title = (ctl.playing ? "Pause" : "Play") + " (Space)";
+      setText(play, ctl.playing ? "❚❚" : "▶");
+      setAttr(play, "aria-label", ctl.playing ? "Pause" : "Play");
+      setAttr(play, "aria-pressed", ctl.playing ? "true" : "false");
+      setAttr(play, "title", (ctl.playing ? "Pause" : "Play") + " (Space)");
     }
   }
 
@@ -1031,14 +1035,18 @@
     return {id: id, min: props.min, max: props.max, value: props.value,
             step: typeof props.step === "number" && props.step > 0 ? props.step : null};
   }
+  // The track's box and the thumb's size are read once a drag (and again after a scroll):
+  // read after each move's style change they forced a layout per move.
   function handValue(clientX) {
-    var rect = hand.root.getBoundingClientRect(), f = Math.max(0, Math.min(1, (clientX - rect.left) / (rect.width || 1)));
+    var rect = hand.rect || (hand.rect = hand.root.getBoundingClientRect());
+    var f = Math.max(0, Math.min(1, (clientX - rect.left) / (rect.width || 1)));
     return snapped(hand, hand.min + f * (hand.max - hand.min));
   }
   // Puts the thumb (and the filled track) of a slider ({root, thumb, min, max}) at a value,
   // where the slider itself would draw it; aria-valuenow says the value (the preview reads it).
   function placeThumb(grip, value) {
-    var pct = 100 * (value - grip.min) / (grip.max - grip.min), half = (grip.thumb.offsetWidth || 16) / 2;
+    var pct = 100 * (value - grip.min) / (grip.max - grip.min);
+    var half = grip.half || (grip.half = (grip.thumb.offsetWidth || 16) / 2);
     var holder = grip.thumb.parentElement, range = grip.root.querySelector(".dash-slider-range");
     if (holder) { holder.style.left = "calc(" + pct + "% + " + (half - 2 * half * pct / 100) + "px)"; }
     if (range) { range.style.left = "0%"; range.style.right = (100 - pct) + "%"; }
@@ -1058,7 +1066,7 @@
     event.stopPropagation();
     event.preventDefault();
     hand = {box: pressed, root: root, thumb: thumb, pointer: event.pointerId, id: props.id,
-            min: props.min, max: props.max, step: props.step, value: null};
+            min: props.min, max: props.max, step: props.step, value: null, rect: null, half: null};
     ctl.inHand = true;
     try { root.setPointerCapture(event.pointerId); } catch (e) { /* an old browser: moves still come */ }
     thumb.focus();
@@ -1087,6 +1095,7 @@
     if (box) { window.setTimeout(function () { commitSlider(box); }, 0); }
   }
   document.addEventListener("pointerup", release, true);
+  window.addEventListener("scroll", function () { if (hand) { hand.rect = null; } }, {capture: true, passive: true});
   document.addEventListener("pointercancel", release, true);
   // A keyboard step on a previewed slider is taken by the page as well, by the slider's own
   // rules (an arrow one step, PageUp/PageDown or Shift with an arrow ten, Home and End the

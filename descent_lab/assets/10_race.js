@@ -1382,6 +1382,15 @@
       syncControls();
       if (main === nu) { drawFrame(); }  // same axes: the new runs can be drawn right away
       window.setTimeout(hookGraphs, 0);
+      if (!ctl.ready && main !== nu) {
+        // The first contour is drawn alone: the step charts follow once it is painted (one
+        // long task less at load: React mounting three graphs and Plotly drawing them).
+        var later = {LOSS_GRAPH: charts[0], DIST_GRAPH: charts[1]};
+        afterPaint(function () {
+          Object.keys(later).forEach(function (name) { if (later[name] !== nu) { U.setProps(ID(name), {figure: later[name]}); } });
+        });
+        return [main, nu, nu];
+      }
       return [main, charts[0], charts[1]];
     },
 

@@ -371,6 +371,12 @@
     return null;
   }
 
+  // Runs fn after the next frame is painted (a task queued from its animation frame
+  // callback): work that would otherwise hold that frame back.
+  function afterPaint(fn) {
+    window.requestAnimationFrame(function () { window.setTimeout(fn, 0); });
+  }
+
   function setProps(id, props) {
     if (window.dash_clientside && window.dash_clientside.set_props) { window.dash_clientside.set_props(id, props); }
   }
@@ -474,6 +480,6 @@
     visibleCount: visibleCount, overlayCanvas: overlayCanvas, paintLayer: paintLayer, axisPair: axisPair,
     axisNames: axisNames, clipTo: clipTo, mapper: mapper, pixels: pixels, polyline: polyline, marker: marker,
     cross: cross, showTip: showTip, hideTip: hideTip, drawStepChart: drawStepChart, seriesRange: seriesRange,
-    stepChartFigure: stepChartFigure, pointerToData: pointerToData, setProps: setProps,
+    stepChartFigure: stepChartFigure, pointerToData: pointerToData, setProps: setProps, afterPaint: afterPaint,
   };
 })();

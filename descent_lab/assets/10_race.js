@@ -1199,7 +1199,7 @@
         entry.timer = window.setTimeout(settle, 50);
         return;
       }
-      afterPaint(function () {
+      U.afterPaint(function () {
         if (settling[key] !== entry) { return; }  // a new key came, or another action settled it
         if (waiting()) { entry.timer = window.setTimeout(settle, 50); return; }
         delete settling[key];
@@ -1207,10 +1207,6 @@
         handSettled();
       });
     }, wait);
-  }
-  // After the next frame is painted (a task queued from its animation frame callback).
-  function afterPaint(fn) {
-    window.requestAnimationFrame(function () { window.setTimeout(fn, 0); });
   }
   // Once no slider is in the hand or settling, the charts (and instruments) catch up with
   // the paths shown.
@@ -1319,7 +1315,7 @@
     switchView(el.value);
     if (viewHandOver) { return; }
     viewHandOver = true;
-    afterPaint(function () {
+    U.afterPaint(function () {
       viewHandOver = false;
       var on = group.querySelector("input:checked");
       if (on) { U.setProps(ID("VIEW"), {value: on.value}); }
@@ -1386,7 +1382,7 @@
         // The first contour is drawn alone: the step charts follow once it is painted (one
         // long task less at load: React mounting three graphs and Plotly drawing them).
         var later = {LOSS_GRAPH: charts[0], DIST_GRAPH: charts[1]};
-        afterPaint(function () {
+        U.afterPaint(function () {
           Object.keys(later).forEach(function (name) { if (later[name] !== nu) { U.setProps(ID(name), {figure: later[name]}); } });
         });
         return [main, nu, nu];

@@ -720,7 +720,7 @@
       box.innerHTML = tableHtml(reply);
       inst.lastTableAt = performance.now();
     }).catch(function () { /* the rules still come through the callback */ }).then(function () {
-      if (then) { window.requestAnimationFrame(function () { window.setTimeout(then, 0); }); }
+      if (then) { U.afterPaint(then); }
     });
   }
   function askReadout(state, then) {

@@ -16,7 +16,7 @@ the same process, interleaved with the app's measurements:
 
 * first contour, cold (a fresh browser profile each load): the app's default page against a
   plain page (served by a stdlib HTTP server from this script) that loads the same Plotly
-  bundle (``assets/vendor/plotly-cartesian.min.js``) and draws the same contour payload (the
+  bundle (``assets/vendor/plotly-contour.min.js``) and draws the same contour payload (the
   surface store's value for the default page, taken from ``ui.race.flow.respond``), compressed
   the way the app serves its own bundle. On loopback and at 20 Mbit/s with 40 ms RTT (CDP
   ``Network.emulateNetworkConditions``). "First contour" is the first animation frame in which
@@ -146,7 +146,7 @@ PROBE = r"""
 
 # --------------------------------------------------------------- the floor page
 FLOOR_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>floor</title>
-<script src="/plotly-cartesian.min.js"></script></head>
+<script src="/plotly-contour.min.js"></script></head>
 <body style="margin:0"><div id="main-graph" style="width:900px;height:640px"><div class="gd" style="width:100%;height:100%"></div></div>
 <script>
 function f4(spec) {
@@ -178,7 +178,7 @@ def serve_floor(compress: bool):
     """The plain page on a free loopback port (stdlib, threaded); gzip when ``compress``."""
     files = {
         "/": (FLOOR_HTML.encode(), "text/html; charset=utf-8"),
-        "/plotly-cartesian.min.js": ((VENDOR / "plotly-cartesian.min.js").read_bytes(), "application/javascript"),
+        "/plotly-contour.min.js": ((VENDOR / "plotly-contour.min.js").read_bytes(), "application/javascript"),
         "/contour.json": (json.dumps(floor_payload(), separators=(",", ":")).encode(), "application/json"),
     }
     zipped = {k: gzip.compress(v[0], 6) for k, v in files.items()} if compress else {}
@@ -865,7 +865,7 @@ def measure_server(browser: Browser, kind: str, floor_url: str, args) -> dict:
 
 
 def app_compresses(base: str) -> bool:
-    req = urllib.request.Request(base + "/assets/vendor/plotly-cartesian.min.js", headers={"Accept-Encoding": "gzip"})
+    req = urllib.request.Request(base + "/assets/vendor/plotly-contour.min.js", headers={"Accept-Encoding": "gzip"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return bool(resp.headers.get("Content-Encoding"))
 

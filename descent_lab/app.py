@@ -62,7 +62,7 @@ def create_app() -> dash.Dash:
         title=TITLE,
         update_title=None,  # no "Updating..." flicker in the tab while dragging
         # Plotly's 3D bundle is served from assets/vendor/ but loaded only when the 3D view
-        # opens (assets/20_instruments.js); the page starts with the cartesian bundle.
+        # opens (assets/20_instruments.js); the page starts with its 2-D bundle (plotly-contour).
         assets_ignore=r"plotly-gl3d",
         suppress_callback_exceptions=True,  # run cards are created by callbacks
         meta_tags=[

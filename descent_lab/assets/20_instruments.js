@@ -41,7 +41,7 @@
   function view3dDiv() { return document.getElementById(cfg().graphs.view3d); }
 
   // Plotly's 3D bundle, fetched the first time the 3D view opens. It is a whole Plotly of
-  // its own: loaded as a script it takes window.Plotly, so the page's cartesian Plotly is
+  // its own: loaded as a script it takes window.Plotly, so the page's 2-D Plotly is
   // put back and the 3D one kept aside (ctl.plotly3d).
   var loading3d = null;
   function plotly3d() {

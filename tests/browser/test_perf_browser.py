@@ -6,9 +6,9 @@ benchmarks/bench_browser.py. These tests check the mechanisms those figures rest
   page previews from the slider's thumb), the state settles once, at release, with one
   race callback, and the thumb is the same element, still focused, afterwards;
 * a keyboard step is previewed, then committed once;
-* the page loads Plotly's cartesian bundle only: no full Plotly, no 3D bundle until the 3D
-  view opens, no MathJax until a formula is shown; the favicon is fetched once, however
-  often a commit rewrites the link;
+* the page loads its own Plotly bundle only (core, heatmap, contour): no full Plotly, no
+  cartesian bundle, no 3D bundle until the 3D view opens, no MathJax until a formula is
+  shown; the favicon is fetched once, however often a commit rewrites the link;
 * the view toggle redraws from the layouts the page already holds; side by side, the
   panels draw the contour's bands as images (no contour trace traced eight times);
 * switching the readout on shows its table from the lean route.
@@ -221,11 +221,12 @@ def test_perf003_bundles_come_when_needed(dash_duo, descent_app, requests_seen):
     open_page(dash_duo, descent_app, search())
     settled(dash_duo, requests_seen)
     paths = requests_seen.paths()[seen_before:]
-    assert any(p.endswith("plotly-cartesian.min.js") for p in paths)
+    assert any(p.endswith("plotly-contour.min.js") for p in paths)
     assert not any("plotly.min.js" in p or "async-plotlyjs" in p for p in paths), "a full Plotly bundle"
     assert not any("gl3d" in p for p in paths) and not any("mathjax" in p for p in paths)
     traces = js(dash_duo, "return Object.keys(window.Plotly.PlotSchema.get().traces);")
-    assert "contour" in traces and "surface" not in traces  # the cartesian bundle, not the full one
+    assert {"scatter", "heatmap", "contour"} <= set(traces)  # what the page and the maps draw
+    assert not {"surface", "bar", "box", "histogram", "pie"} & set(traces)  # the page's own bundle
 
     formula = dash_duo.find_element(f"[id*='{ids.FORMULA_TOGGLE}']")
     js(dash_duo, "arguments[0].scrollIntoView({block: 'center'});", formula)

@@ -123,7 +123,7 @@ def panel_boxes() -> list:
 
 def view3d_box() -> html.Div:
     """The 3D view's box: the browser draws it with Plotly's 3D bundle, fetched the first
-    time the view opens (the page itself carries only the cartesian bundle)."""
+    time the view opens (the page itself carries only its own 2-D bundle, plotly-contour)."""
     return html.Div(
         html.Div(id=ids.chart("view3d"), className="view3d", role="img",
                  **{"aria-label": "The surface in 3D with the paths on it"}),

@@ -74,14 +74,17 @@ def kill_under_load(server: Stack, users: int = 10, seconds: float = 20.0, kill_
         "retried_within_s_of_kill": round(max((s.start - killed_at for s in retried), default=0.0), 2),
         "lost": len(lost),
         "errors": summary["errors"],
+        "failed": summary["failed"],
         "users_hit": len(hit),
         "users_hit_without_later_success": [u for u, n in carried_on.items() if n == 0],
         "load": summary,
     }
 
 
-def verdict(result: dict, users: int) -> list[str]:
-    """The list of failed checks (empty: the kill was harmless)."""
+def verdict(result: dict, users: int, count_slow: bool = True) -> list[str]:
+    """The list of failed checks (empty: the kill was harmless). ``count_slow``: a reply
+    slower than 2 s counts against the kill (the command line's verdict); the tests leave
+    it out, since how fast a shared machine answers is not the code's to promise."""
     problems = []
     if result["killed"] is None:
         problems.append("no worker was killed (the run was too short?)")
@@ -91,8 +94,10 @@ def verdict(result: dict, users: int) -> list[str]:
         problems.append("the killed pid is still listed as a worker")
     if len(result["workers_after"]) != len(result["workers_before"]):
         problems.append(f"worker count {len(result['workers_before'])} -> {len(result['workers_after'])}")
-    if result["lost"] or result["errors"]:
-        problems.append(f"{result['lost']} requests lost, {result['errors']} errors: {result['load']['first_failures']}")
+    if result["lost"] or result["failed"]:
+        problems.append(f"{result['lost']} requests lost, {result['failed']} failed: {result['load']['first_failures']}")
+    if count_slow and result["errors"] > result["failed"]:
+        problems.append(f"{result['errors'] - result['failed']} replies slower than 2 s")
     if result["retried"] > users:
         problems.append(f"{result['retried']} retries for {users} users: more than the connections the kill could cut")
     if result["users_hit_without_later_success"]:

@@ -1305,20 +1305,21 @@
   // The click does not reach the radio items: their new value is a Dash store update that
   // re-checks every component of the page (60-80 ms of main thread), which held back the
   // frame showing the new view. The radio is checked natively, the view drawn, and the
-  // radio items get their value once that frame is painted (the radio then checked, if
+  // radio items get their value once that frame is painted (the last one clicked, if
   // another click came meanwhile).
-  var viewHandOver = false;
+  var viewWanted = null;
   document.addEventListener("click", function (event) {
     var el = event.target, group = el && el.closest ? el.closest("#" + ID("VIEW")) : null;
     if (!group || el.tagName !== "INPUT" || !el.checked) { return; }
     event.stopPropagation();
     switchView(el.value);
-    if (viewHandOver) { return; }
-    viewHandOver = true;
+    var pending = viewWanted !== null;
+    viewWanted = el.value;
+    if (pending) { return; }
     U.afterPaint(function () {
-      viewHandOver = false;
-      var on = group.querySelector("input:checked");
-      if (on) { U.setProps(ID("VIEW"), {value: on.value}); }
+      var view = viewWanted;
+      viewWanted = null;
+      U.setProps(ID("VIEW"), {value: view});
     });
   }, true);
 

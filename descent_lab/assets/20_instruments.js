@@ -737,30 +737,41 @@
   // toggles natively) and the page hands the checklist its value afterwards, with the
   // rules (typeset formulas, a Dash callback). The choice then reaches the state like every
   // action (the readout's gate finds the table already asked). A second click before that
-  // is the checkbox's alone too: the value handed over is the one the box then shows.
-  var readoutClick = null;  // the readout's checkbox while its first table is on its way
+  // is the page's too: each click turns the wish over, and the hand-over follows the last
+  // one (not the box's checked state: a re-render of the checklist meanwhile, another box
+  // ticked, puts every box back to Dash's value).
+  var readoutClick = null;  // {el, wanted} while the readout's first table is on its way
   document.addEventListener("click", function (event) {
     var el = event.target, list = el && el.closest ? el.closest("#" + ctl.ids.SHOW) : null;
     if (!list || el.tagName !== "INPUT" || el.value !== "readout") { return; }
-    if (readoutClick === el) { event.stopPropagation(); return; }
+    if (readoutClick && readoutClick.el === el) {
+      event.stopPropagation();
+      readoutClick.wanted = !readoutClick.wanted;
+      el.checked = readoutClick.wanted;
+      return;
+    }
     var api = window.dash_component_api, layout = api && api.getLayout ? api.getLayout(ctl.ids.SHOW) : null;
     var value = layout && layout.props && layout.props.value;
     if (!el.checked || !ctl.state || !Array.isArray(value) || value.indexOf("readout") >= 0) { return; }
     var state = Object.assign({}, ctl.state, {show: (ctl.state.show || []).concat(["readout"])});
     var box = document.getElementById(cfg().boxes.readout);
     event.stopPropagation();
-    readoutClick = el;
+    readoutClick = {el: el, wanted: true};
     inst.readoutHandOver = true;
     if (box) { box.style.display = "block"; }
     var handOver = function () {
+      var wanted = readoutClick.wanted;
       readoutClick = null;
       inst.readoutHandOver = false;
-      if (!el.checked) {  // switched off again before Dash heard of it
+      if (!wanted) {  // switched off again before Dash heard of it
+        el.checked = false;
         if (box) { box.style.display = "none"; }
         readoutAsked = null;
         return;
       }
-      U.setProps(ctl.ids.SHOW, {value: value.concat(["readout"])});
+      // the checklist's value now (another box may have been ticked meanwhile), with the readout
+      var latest = api.getLayout(ctl.ids.SHOW), now = (latest && latest.props && latest.props.value) || value;
+      if (now.indexOf("readout") < 0) { U.setProps(ctl.ids.SHOW, {value: now.concat(["readout"])}); }
       U.setProps(ctl.ids.READOUT_REQUEST, {data: state});
     };
     if (!askReadout(state, handOver)) { handOver(); }

@@ -190,6 +190,21 @@ def test_ins006_the_readout_switched_on_and_off_at_once_ends_as_its_checkbox_sho
     wait_until(lambda: agreed() == [True] * 4 and page_state(dash_duo) == current_state(dash_duo), message="everything on", context=agreed)
     wait_until(lambda: shown(dash_duo, readout_box), message="the readout")
     wait_until(lambda: "step 5" in dash_duo.find_element(css_id(ids.READOUT_TABLE)).text, message="its table")
+    # off, then (at another step, so its table must be asked) on with another box ticked while
+    # that table is on its way: neither choice is lost
+    toggle(dash_duo, "readout")
+    dash_duo.find_element(css_id(ids.STEP_FWD)).click()
+    wait_until(lambda: agreed() == [False] * 4 and current_state(dash_duo)["frame"] == 6
+               and page_state(dash_duo) == current_state(dash_duo), message="everything off again, at step 6",
+               context=agreed)
+    angle = dash_duo.find_element(css_id(ids.SHOW) + " input[value=angle]")
+    js(dash_duo, "arguments[0].click();", box)
+    js(dash_duo, "arguments[0].click();", angle)
+    wait_until(lambda: agreed() == [True] * 4 and "angle" in current_state(dash_duo)["show"]
+               and page_state(dash_duo) == current_state(dash_duo), message="the readout and the angle chart on",
+               context=lambda: (agreed(), current_state(dash_duo)["show"]))
+    assert js(dash_duo, "return window.dash_component_api.getLayout(arguments[0]).props.value;", ids.SHOW).count(
+        "angle") == 1
     assert dash_duo.get_logs() == []
 
 

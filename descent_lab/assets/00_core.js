@@ -392,7 +392,10 @@
   //  - dropdowns: the button reads "name: value" and is the tab stop itself (Dash puts an
   //    aria-hidden input in the tab order in front of it, which hands focus on).
   var NAMED = "[role=slider], .dash-options-list, .dash-dropdown, .dash-dropdown-focus-target, [data-name]";
+  // Written only when it changed: a write, even of the same value, is a mutation (the
+  // observers here see it) and a text write costs the page a layout and a paint.
   function setAttr(el, key, value) { if (el.getAttribute(key) !== value) { el.setAttribute(key, value); } }
+  function setText(el, text) { if (el.textContent !== text) { el.textContent = text; } }
   function boxName(el) {
     var box = el.closest("[data-name]");
     return box ? box.getAttribute("data-name") : null;
@@ -481,5 +484,6 @@
     axisNames: axisNames, clipTo: clipTo, mapper: mapper, pixels: pixels, polyline: polyline, marker: marker,
     cross: cross, showTip: showTip, hideTip: hideTip, drawStepChart: drawStepChart, seriesRange: seriesRange,
     stepChartFigure: stepChartFigure, pointerToData: pointerToData, setProps: setProps, afterPaint: afterPaint,
+    setAttr: setAttr, setText: setText,
   };
 })();

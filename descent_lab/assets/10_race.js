@@ -537,26 +537,23 @@
     return input;
   }
 
-  // Written only where something changed: each write (even of the same text) costs the
-  // page a layout and a paint, and this runs with every drawn frame.
-  function setText(el, text) { if (el.textContent !== text) { el.textContent = text; } }
-  function setAttr(el, key, value) { if (el.getAttribute(key) !== value) { el.setAttribute(key, value); } }
+  // Runs with every drawn frame: writes only what changed (U.setText, U.setAttr).
   function updatePlayer() {
     var input = scrubInput(), speed = document.getElementById(ID("SPEED"));
     if (speed && !speed._descentInit) { speed.value = String(ctl.speed); speed._descentInit = true; }
     if (input) {
       if (input.max !== String(ctl.maxFrame)) { input.max = String(ctl.maxFrame); }
       if ((document.activeElement !== input || ctl.playing) && input.value !== String(ctl.frame)) { input.value = String(ctl.frame); }
-      setAttr(input, "aria-valuetext", unit() + " " + ctl.frame + " of " + ctl.maxFrame);
+      U.setAttr(input, "aria-valuetext", unit() + " " + ctl.frame + " of " + ctl.maxFrame);
     }
     var label = document.getElementById(ID("FRAME_LABEL"));
-    if (label) { setText(label, unit() + " " + ctl.frame + " / " + ctl.maxFrame); }
+    if (label) { U.setText(label, unit() + " " + ctl.frame + " / " + ctl.maxFrame); }
     var play = document.getElementById(ID("PLAY"));
     if (play) {
-      setText(play, ctl.playing ? "❚❚" : "▶");
-      setAttr(play, "aria-label", ctl.playing ? "Pause" : "Play");
-      setAttr(play, "aria-pressed", ctl.playing ? "true" : "false");
-      setAttr(play, "title", (ctl.playing ? "Pause" : "Play") + " (Space)");
+      U.setText(play, ctl.playing ? "❚❚" : "▶");
+      U.setAttr(play, "aria-label", ctl.playing ? "Pause" : "Play");
+      U.setAttr(play, "aria-pressed", ctl.playing ? "true" : "false");
+      U.setAttr(play, "title", (ctl.playing ? "Pause" : "Play") + " (Space)");
     }
   }
 
@@ -751,7 +748,7 @@
   // own aria-valuenow is the log10 position on a log slider).
   function valueText(field, text) {
     var box = field.closest ? field.closest(".control[data-name]") : null, thumb = box && box.querySelector("[role=slider]");
-    if (thumb && thumb.getAttribute("aria-valuetext") !== text) { thumb.setAttribute("aria-valuetext", text); }
+    if (thumb) { U.setAttr(thumb, "aria-valuetext", text); }
   }
   // While a slider is in the hand, its field shows each previewed value without a Dash
   // store update (each one re-checks every component of the page); the value is handed

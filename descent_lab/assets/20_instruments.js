@@ -494,7 +494,7 @@
     var box = document.getElementById(ctl.ids.READOUT_LIVE);
     if (!box || !inst.show.readout) { return; }
     var text = ctl.playing ? "Playing: pause (or step) to read the numbers and the rules of a step." : "";
-    if (box.textContent !== text) { box.textContent = text; }
+    U.setText(box, text);
   }
 
   function hoverExtra(run, j) {

@@ -398,18 +398,19 @@ def preview(client_state: Any, action: Any) -> dict:
     new, errors = events.apply(old, action)
     if errors:
         return {"error": " ".join(errors)}
-    if changed_runs(old, new) == []:
+    only = changed_runs(old, new)
+    if only == []:
         return {"runs": {}, "all": False, "unchanged": True, "controls": controls_payload(new)}
     try:
         with budget.gate().admit(race_work(new)) as ticket:
-            return ticket.run(preview_payload, old, new)
+            return ticket.run(preview_payload, old, new, only)
     except REFUSED as exc:
         return {"error": str(exc)}
 
 
-def preview_payload(old: dict, new: dict) -> dict:
-    """The runs, twin and contour of :func:`preview` for ``new`` (``old`` is what the page shows)."""
-    only = changed_runs(old, new)
+def preview_payload(old: dict, new: dict, only: list[int] | None) -> dict:
+    """The runs, twin and contour of :func:`preview` for ``new`` (``old`` is what the page
+    shows; ``only``: :func:`changed_runs` of the two)."""
     s = make_surface(new["surface"])
     indices = range(len(new["runs"])) if only is None else only
     out = {"runs": {str(i): runs.run_payload(new, i, s) for i in indices}, "all": only is None,

@@ -211,13 +211,21 @@
     return {X: X, Y: Y, xa: xa, ya: ya};
   }
 
-  function polyline(ctx, p, k, from) {  // points from..k-1, broken where one cannot be drawn
+  // Points from..k-1 as one path, broken where one cannot be drawn. A point closer than
+  // half a pixel to the last one drawn is left out (as Plotly's line.simplify does): a
+  // run crawling along a valley takes hundreds of steps within a pixel, and each vertex
+  // costs the rasteriser a join; the last point is always drawn.
+  var SIMPLIFY_PX2 = 0.25;
+  function polyline(ctx, p, k, from) {
     ctx.beginPath();
-    var open = false;
+    var open = false, lx = 0, ly = 0;
     for (var j = from || 0; j < k; j++) {
       var X = p.X[j], Y = p.Y[j];
       if (!isFinite(X) || !isFinite(Y)) { open = false; continue; }
-      if (open) { ctx.lineTo(X, Y); } else { ctx.moveTo(X, Y); open = true; }
+      if (!open) { ctx.moveTo(X, Y); open = true; lx = X; ly = Y; continue; }
+      var dx = X - lx, dy = Y - ly;
+      if (dx * dx + dy * dy < SIMPLIFY_PX2 && j !== k - 1) { continue; }
+      ctx.lineTo(X, Y); lx = X; ly = Y;
     }
   }
 

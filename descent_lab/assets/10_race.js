@@ -213,54 +213,68 @@
   }
   ctl.panelRuns = panelRuns;
 
+  // The panels' titles and start markers, under every path.
+  function drawPanelMarks(gd, ctx) {
+    panels().forEach(function (panel, p) {
+      var names = U.axisNames(p), axes = U.axisPair(gd, names[0], names[1]);
+      if (!axes) { return; }
+      var xa = axes[0], ya = axes[1], title = panel.title;
+      if (!title && panels().length > 1 && panel.runs.length === 1 && ctl.runs[panel.runs[0]]) {
+        title = ctl.runs[panel.runs[0]].label;
+      }
+      if (title) {
+        var only = panel.runs.length === 1 ? ctl.runs[panel.runs[0]] : null;
+        ctx.font = "600 11px " + ctl.theme.font; ctx.fillStyle = only ? only.color : ctl.theme.ink;
+        ctx.textAlign = "center";
+        ctx.fillText(title, xa._offset + xa._length / 2, ya._offset - 6, xa._length);
+      }
+      ctx.save(); U.clipTo(ctx, xa, ya); startMarker(ctx, xa, ya, panel.twin); ctx.restore();
+    });
+  }
+
+  // Each run's whole path, faint: where the run is going. Returns its pixels.
+  function drawWhole(ctx, item) {
+    var run = item.run, xa = item.axes[0], ya = item.axes[1], p = U.pixels(xa, ya, run.x, run.y, run.n);
+    ctx.save(); U.clipTo(ctx, xa, ya);
+    U.polyline(ctx, p, run.n);
+    ctx.globalAlpha = ctl.theme.ghostAlpha; ctx.lineWidth = 1.6; ctx.strokeStyle = run.color; ctx.stroke();
+    ctx.globalAlpha = 1;
+    ctx.restore();
+    return {p: p, item: item};
+  }
+
+  // The part travelled so far, bold, and the run's marker where it is now.
+  function drawTravelled(ctx, entry) {
+    var p = entry.p, run = entry.item.run, k = U.visibleCount(run.n, ctl.frame);
+    ctx.save(); U.clipTo(ctx, p.xa, p.ya);
+    U.polyline(ctx, p, k);
+    ctx.lineWidth = 2.2; ctx.strokeStyle = run.color; ctx.stroke();
+    if (k <= 400) {  // dots at each iterate show the step sizes
+      ctx.fillStyle = run.color;
+      for (var d = 0; d < k; d++) { ctx.fillRect(p.X[d] - 1.5, p.Y[d] - 1.5, 3, 3); }
+    }
+    var hx = p.X[k - 1], hy = p.Y[k - 1];
+    if (run.status === "diverged" && k === run.n) { U.cross(ctx, hx, hy, 7, run.color); }
+    else { U.marker(ctx, run.symbol, hx, hy, 6, run.color); }
+    ctx.restore();
+  }
+
+  function roundJoins(ctx) { ctx.lineJoin = "round"; ctx.lineCap = "round"; }
+
   function buildMainLayer(gd) {
     return function (ctx, layer) {
-      ctx.lineJoin = "round"; ctx.lineCap = "round";
-      panels().forEach(function (panel, p) {
-        var names = U.axisNames(p), axes = U.axisPair(gd, names[0], names[1]);
-        if (!axes) { return; }
-        var xa = axes[0], ya = axes[1], title = panel.title;
-        if (!title && panels().length > 1 && panel.runs.length === 1 && ctl.runs[panel.runs[0]]) {
-          title = ctl.runs[panel.runs[0]].label;
-        }
-        if (title) {
-          var only = panel.runs.length === 1 ? ctl.runs[panel.runs[0]] : null;
-          ctx.font = "600 11px " + ctl.theme.font; ctx.fillStyle = only ? only.color : ctl.theme.ink;
-          ctx.textAlign = "center";
-          ctx.fillText(title, xa._offset + xa._length / 2, ya._offset - 6, xa._length);
-        }
-        ctx.save(); U.clipTo(ctx, xa, ya); startMarker(ctx, xa, ya, panel.twin); ctx.restore();
-      });
-      panelRuns(gd).forEach(function (item) {
-        var run = item.run, xa = item.axes[0], ya = item.axes[1], p = U.pixels(xa, ya, run.x, run.y, run.n);
-        layer.pix.push({p: p, item: item});
-        ctx.save(); U.clipTo(ctx, xa, ya);
-        U.polyline(ctx, p, run.n);  // the whole path, faint: where the run is going
-        ctx.globalAlpha = ctl.theme.ghostAlpha; ctx.lineWidth = 1.6; ctx.strokeStyle = run.color; ctx.stroke();
-        ctx.globalAlpha = 1;
-        ctx.restore();
-      });
+      roundJoins(ctx);
+      drawPanelMarks(gd, ctx);
+      panelRuns(gd).forEach(function (item) { layer.pix.push(drawWhole(ctx, item)); });
     };
   }
 
   function drawMain(gd) {
-    var ctx = U.overlayCanvas(gd), layer = U.paintLayer(ctx, gd, "main", buildMainLayer(gd), ctl.view);
+    var ctx = U.overlayCanvas(gd);
+    var layer = U.paintLayer(ctx, gd, "main", buildMainLayer(gd), ctl.view);
     ctl.runHooks("mainUnder", gd, ctx);
-    ctx.lineJoin = "round"; ctx.lineCap = "round";
-    layer.pix.forEach(function (entry) {
-      var p = entry.p, run = entry.item.run, k = U.visibleCount(run.n, ctl.frame);
-      ctx.save(); U.clipTo(ctx, p.xa, p.ya);
-      U.polyline(ctx, p, k);
-      ctx.lineWidth = 2.2; ctx.strokeStyle = run.color; ctx.stroke();
-      if (k <= 400) {  // dots at each iterate show the step sizes
-        ctx.fillStyle = run.color;
-        for (var d = 0; d < k; d++) { ctx.fillRect(p.X[d] - 1.5, p.Y[d] - 1.5, 3, 3); }
-      }
-      var hx = p.X[k - 1], hy = p.Y[k - 1];
-      if (run.status === "diverged" && k === run.n) { U.cross(ctx, hx, hy, 7, run.color); }
-      else { U.marker(ctx, run.symbol, hx, hy, 6, run.color); }
-      ctx.restore();
-    });
+    roundJoins(ctx);
+    layer.pix.forEach(function (entry) { drawTravelled(ctx, entry); });
     ctl.runHooks("mainOver", gd, ctx);
   }
 

@@ -1118,3 +1118,53 @@ def test_race029_a_lesson_picked_while_a_keyed_slider_settles_loads_whole(dash_d
     banner = dash_duo.find_element(css_id(ids.LESSON)).text
     assert lessons.get(key).title in banner and "no longer describes" not in banner, banner
     assert dash_duo.get_logs() == []
+
+
+def test_race031_a_path_leaves_out_points_within_half_a_pixel_but_never_its_last(dash_duo, descent_app):
+    start(dash_duo, descent_app, VALLEY_GD_ADAM)
+    # U.polyline on a recording context: the drawn vertices, and where the path breaks
+    calls = js(dash_duo, """
+        var U = window.descentLab.util, out = [];
+        var ctx = {beginPath: function () { out.push(['begin']); },
+                   moveTo: function (x, y) { out.push(['move', x, y]); },
+                   lineTo: function (x, y) { out.push(['line', x, y]); }};
+        var X = [0, 0.3, 0.45, 0.6, 5, 5.2, NaN, 9, 9.1, 9.2, 20, 20.1];
+        var Y = [0, 0.3, 0,    0,   5, 5.2, 1,   9, 9,   9,   20, 20];
+        U.polyline(ctx, {X: Float32Array.from(X), Y: Float32Array.from(Y)}, X.length);
+        var whole = out; out = [];
+        U.polyline(ctx, {X: Float32Array.from(X), Y: Float32Array.from(Y)}, 9);
+        return {whole: whole, part: out};
+    """)
+    rounded = [[c[0], *[round(v, 4) for v in c[1:]]] for c in calls["whole"]]
+    # (0.3, 0.3) is 0.42 px from (0, 0): left out; (0.45, 0) is 0.45 px: left out; (0.6, 0)
+    # is drawn; (5.2, 5.2), 0.28 px from (5, 5), is left out (a gap is not the path's end);
+    # 9.1 and 9.2 crawl within half a pixel of 9; (20.1, 20), 0.1 px from (20, 20), is the
+    # last point: drawn
+    assert rounded == [["begin"], ["move", 0, 0], ["line", 0.6, 0], ["line", 5, 5],
+                       ["move", 9, 9], ["line", 20, 20], ["line", 20.1, 20]], rounded
+    # the travelled part up to a frame ends exactly at its last point
+    part = [[c[0], *[round(v, 4) for v in c[1:]]] for c in calls["part"]]
+    assert part[-1] == ["line", 9.1, 9], part
+
+
+def test_race032_an_open_menu_in_a_run_card_stays_over_the_next_card(dash_duo, descent_app):
+    # the cards paint as units of their own (isolation) except while focus is inside one:
+    # the schedule menu at the bottom of the first card overhangs the second card
+    start(dash_duo, descent_app, VALLEY_GD_ADAM)
+    pause(dash_duo)
+    dropdown = dash_duo.find_element(css_id(ids.schedule(0)))
+    js(dash_duo, "arguments[0].scrollIntoView({block: 'center'});", dropdown)
+    dropdown.click()
+    option = wait_until(lambda: dash_duo.find_element(".dash-dropdown-options input[value='cosine']"),
+                        message="the cosine option")
+    label = option.find_element("xpath", "./ancestor::label")
+    second = dash_duo.find_elements(".run-card")[1]
+    box, card = rect(dash_duo, label), rect(dash_duo, second)
+    assert box["top"] > card["top"], (box, card)  # the option lies over the second card
+    on_top = js(dash_duo, "var r = arguments[0].getBoundingClientRect();"
+                          "var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+                          "return !!hit && arguments[0].contains(hit);", label)
+    assert on_top, "the second run card covers the open menu"
+    label.click()
+    wait_until(lambda: "~cosine(" in search(dash_duo), message="the schedule picked from the overhanging menu")
+    assert dash_duo.get_logs() == []

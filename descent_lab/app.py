@@ -46,12 +46,15 @@ POLYFILL_TAG = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>\s*
 
 
 class DescentLab(dash.Dash):
-    """Dash, with the page's first paint in its HTML (the top bar and the lesson the link
-    opens, ``ui.page.first_paint``, shown while the scripts load) and without the polyfills."""
+    """Dash, with the page's first paint in its HTML (the top bar, the lesson the link opens
+    and the stage's boxes, ``ui.page.first_paint``, shown while the scripts load), the data
+    of its first frame (``ui.page.first_frame``, drawn there once Plotly has loaded) and
+    without the polyfills."""
 
     def interpolate_index(self, **kwargs):
         search = flask.request.query_string.decode("utf-8", "replace") if flask.has_request_context() else ""
-        kwargs["app_entry"] = page.first_paint("?" + search if search else "") + kwargs["app_entry"]
+        link = "?" + search if search else ""
+        kwargs["app_entry"] = page.first_paint(link) + page.first_frame(link) + kwargs["app_entry"]
         kwargs["scripts"] = POLYFILL_TAG.sub("", kwargs["scripts"], count=1)
         return super().interpolate_index(**kwargs)
 

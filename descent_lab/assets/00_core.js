@@ -25,6 +25,7 @@
     frame: 0, position: 0, maxFrame: 0, playing: false, speed: 1, view: "overlay",
     frames: 0, drawMs: 0, pathsVersion: 0, renders: 0, previews: 0,
     inHand: false,      // a slider is being dragged: only the paths on the contour follow it
+    adopting: false,    // the HTML's first frame is about to become the live graph (10_race.js)
     draw: {main: true, charts: true},
   };
   window.descentLab = ctl;
@@ -468,7 +469,7 @@
   // (00_core.css) until the first frame is drawn: by then the lesson banner, the legend and
   // the runs' cards are in place, so nothing on the first screen moves once it is seen.
   function markReady() {
-    if (ctl.ready || !ctl.paths) { return; }
+    if (ctl.ready || !ctl.paths || ctl.adopting) { return; }
     ctl.ready = true;
     document.documentElement.classList.add("lab-ready");
     var shell = document.querySelector(".page-shell");  // the HTML's first paint (ui/page.py)

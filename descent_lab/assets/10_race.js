@@ -128,7 +128,9 @@
       data.push(contour);
       if (source.minima) { data.push(Object.assign({}, source.minima, {xaxis: ax[0], yaxis: ax[1]})); }
     });
-    var layout = Object.assign({}, ctl.paths.layout);
+    // a copy to the axes: Plotly writes into the layout it is given (each axis' type and
+    // domain), and the payload's layout must stay as sent (mainKey, the first frame's key)
+    var layout = JSON.parse(JSON.stringify(ctl.paths.layout));
     if (phone() && layout.coloraxis) {  // the plot takes the phone's whole width, without the colour bar
       layout.coloraxis = Object.assign({}, layout.coloraxis, {showscale: false});
     }
@@ -301,8 +303,10 @@
   // ------------------------------------------------------------ legend, live
   function drawLegend() {
     var box = document.getElementById(ID("LEGEND"));
-    if (!box) { return; }
-    box.innerHTML = ctl.runs.map(function (run) {
+    if (box) { box.innerHTML = legendHtml(); }
+  }
+  function legendHtml() {
+    return ctl.runs.map(function (run) {
       return '<span class="legend-item" style="--run-color:' + U.escapeHtml(run.color) + '" title="' +
         U.escapeHtml(run.label + " · " + run.status_text) + '">' +
         '<span class="legend-glyph" aria-hidden="true">' + (ctl.theme.glyphs[run.symbol] || "●") + "</span>" +
@@ -339,6 +343,9 @@
     var now = performance.now();
     if (ctl.playing && now - liveAt < 120) { return; }
     liveAt = now;
+    box.innerHTML = lessonLiveHtml(spec);
+  }
+  function lessonLiveHtml(spec) {
     var parts = ctl.runs.map(function (run) {
       if (!run.live) { return null; }
       var v = run.live.values, j = Math.min(ctl.frame, v.length - 1);
@@ -346,7 +353,7 @@
       return '<span class="lesson-number" style="--run-color:' + U.escapeHtml(run.color) + '">' +
         U.escapeHtml(run.name) + " <b>" + U.escapeHtml(text) + "</b></span>";
     }).filter(Boolean);
-    box.innerHTML = parts.length ? '<span class="lesson-live-label">' + U.escapeHtml(spec.label) + " at " + unit() + " " +
+    return parts.length ? '<span class="lesson-live-label">' + U.escapeHtml(spec.label) + " at " + unit() + " " +
       ctl.frame + ":</span> " + parts.join(" ") : "";
   }
 
@@ -691,7 +698,6 @@
   // -------------------------------------------------------------- page frame
   function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function narrow() { return window.matchMedia && window.matchMedia("(max-width: 1199px)").matches; }
-  function phone() { return window.matchMedia && window.matchMedia("(max-width: 700px)").matches; }
   function toggleSidebar(force) {
     var app = document.querySelector(".app");
     if (!app) { return; }
@@ -719,14 +725,19 @@
   }
 
   // The first screen's grid takes the viewport's height less the lesson banner's.
+  function measureBanner(parts, root) {
+    var h = parts.reduce(function (sum, el) { return sum + (el && el.offsetHeight ? el.offsetHeight + 10 : 0); }, 0);
+    (root || document.documentElement).style.setProperty("--banner-h", h + "px");
+  }
   function watchBanner() {
     var parts = [document.getElementById(ID("LESSON")), document.getElementById(ID("HOW_TO_READ"))].filter(Boolean);
-    var measure = function () {
-      var h = parts.reduce(function (sum, el) { return sum + (el.offsetHeight ? el.offsetHeight + 10 : 0); }, 0);
-      document.documentElement.style.setProperty("--banner-h", h + "px");
-    };
+    var measure = function () { measureBanner(parts); };
     if (window.ResizeObserver) { var ro = new ResizeObserver(measure); parts.forEach(function (el) { ro.observe(el); }); }
     measure();
+  }
+  // The reading notes are shown until their "Got it" is pressed once in this browser.
+  function firstVisit() {
+    try { return window.localStorage.getItem("descent-lab-read") !== "1"; } catch (e) { return true; }
   }
 
   var framed = false;
@@ -735,11 +746,72 @@
     framed = true;
     watchBanner();
     toggleSidebar(!narrow());
-    var seen = false;
-    try { seen = window.localStorage.getItem("descent-lab-read") === "1"; } catch (e) { /* private mode */ }
     var box = document.getElementById(ID("HOW_TO_READ"));
-    if (box && !seen) { box.hidden = false; }
+    if (box && firstVisit()) { box.hidden = false; }
   }
+
+  // ------------------------------------------------------------ first frame
+  // The HTML carries its link's first frame (ui/page.py: first_frame) and the stage's boxes
+  // (first_paint): the contour, the paths and the legend are drawn there as soon as
+  // Plotly's bundle has run, while Dash's scripts still load and start, so the picture
+  // comes with the page instead of after Dash's first reply. The live page draws its own
+  // (Plotly warm by then) and removes this one with its first frame (markReady, 00_core.js).
+  // The page's own state is left as it was: the data is set for the drawing only.
+  var firstPlot = null;  // {gd, key}: the HTML's first frame, until the live page adopts it (plotMain)
+  var FIRST_FIELDS = ["paths", "runs", "twin", "surface", "surfaceRaw", "surfaceId", "frame", "maxFrame", "theme"];
+  function withFirst(first, draw) {
+    var kept = {};
+    FIRST_FIELDS.forEach(function (k) { kept[k] = ctl[k]; });
+    try {
+      ctl.theme = first.theme || ctl.theme;
+      ctl.paths = first.paths;
+      ctl.runs = (first.paths.runs || []).map(U.decodeRun);
+      ctl.twin = first.paths.twin ? first.paths.twin.runs.map(U.decodeRun) : null;
+      ctl.maxFrame = ctl.runs.reduce(function (m, r) { return Math.max(m, r.n - 1); }, 0);
+      ctl.frame = Math.min(first.frame || 0, ctl.maxFrame);
+      decodeSurface(first.surface);
+      return draw();
+    } finally {
+      FIRST_FIELDS.forEach(function (k) { ctl[k] = kept[k]; });
+    }
+  }
+  function firstFrame() {
+    var source = document.getElementById("first-frame"), box = document.querySelector(".page-shell .main-graph");
+    if (!source || !box || !window.Plotly || ctl.paths) { return; }
+    var first;
+    try { first = JSON.parse(source.textContent); } catch (e) { return; }
+    source.parentNode.removeChild(source);
+    var how = document.querySelector(".page-shell .how-to-read");
+    if (how && firstVisit()) { how.hidden = false; }
+    var fig = withFirst(first, function () {
+      var legend = document.querySelector(".page-shell .legend"), live = document.querySelector(".page-shell .lesson-live");
+      if (legend) { legend.innerHTML = legendHtml(); }
+      if (live && ctl.paths.lesson_live) { live.innerHTML = lessonLiveHtml(ctl.paths.lesson_live); }
+      return mainFigure();
+    });
+    // the first paint's own (the live page's banner, measured meanwhile, is not this one)
+    measureBanner([document.querySelector(".page-shell .lesson"), how], document.querySelector(".page-shell"));
+    var gd = document.createElement("div");
+    gd.className = "first-plot";
+    box.appendChild(gd);
+    window.Plotly.newPlot(gd, fig.data, fig.layout, first.config).then(function () {
+      if (ctl.paths) { return; }  // the live page came first
+      withFirst(first, function () { drawMain(gd); });
+      var shell = document.querySelector(".page-shell");
+      if (shell) { shell.classList.add("drawn"); }
+      var r = box.getBoundingClientRect();
+      ctl.firstFrame = {at: performance.now(), box: [r.left, r.top, r.width, r.height], adopted: false};
+      firstPlot = {gd: gd, key: figureKey(first.surface, first.paths)};
+    });
+  }
+  // Plotly's bundle is a classic script: its "load" fires right after it has run, before
+  // the scripts after it (Dash's). Load events do not bubble: caught on the way down.
+  document.addEventListener("load", function (event) {
+    var el = event.target;
+    if (el && el.tagName === "SCRIPT" && /\/plotly-contour\.min\.js/.test(el.src || "")) {
+      try { firstFrame(); } catch (e) { if (window.console) { window.console.error(e); } }
+    }
+  }, true);
 
   function reveal() {
     var stage = document.getElementById(ID("STAGE"));
@@ -1340,7 +1412,62 @@
     var fig = mainFigure();
     ctl.mainKey = mainKey();
     expectRanges(fig.layout);
-    window.Plotly.react(gd, fig.data, fig.layout);
+    window.Plotly.react(gd, fig.data, fig.layout, mainConfig());
+  }
+
+  // The main graph is a box the page plots into (ui/race/layout.py): its plot is the HTML's
+  // first frame when that shows this very figure (adopted, not drawn again), else a new
+  // one; it follows its box's size as Dash's responsive graphs do.
+  function mainConfig() { return (ctl.config && ctl.config.mainGraph) || {}; }
+  function figureKey(surfaceRaw, paths) {
+    return JSON.stringify([surfaceRaw.key, surfaceRaw.params, surfaceRaw.box, !!surfaceRaw.twin,
+                           paths.layout, paths.panels, phone()]);
+  }
+  function plotMain(fig) {
+    var host = document.getElementById(ID("MAIN_GRAPH"));
+    if (!host || !window.Plotly) { return; }
+    var gd = host.querySelector(".js-plotly-plot");
+    if (!gd) {
+      var first = firstPlot;
+      firstPlot = null;
+      if (first && first.key === figureKey(ctl.surfaceRaw, ctl.paths)) {
+        // two animation frames later, like the live page's own first frame (00_core.js):
+        // Dash has then applied the rest of its reply (the banner above the graph); the
+        // plot moves and the live page is shown with it in one task, so no frame shows
+        // the first paint's box empty
+        ctl.adopting = true;  // the page is shown with it (markReady waits)
+        window.requestAnimationFrame(function () { window.requestAnimationFrame(function () {
+          ctl.adopting = false;
+          if (host.querySelector(".js-plotly-plot") || !document.body.contains(host)) { drawFrame(); return; }
+          first.gd.classList.remove("first-plot");
+          host.appendChild(first.gd);
+          ctl.firstFrame.adopted = true;
+          followSize(host, first.gd);
+          drawFrame();
+        }); });
+        return;
+      }
+      gd = document.createElement("div");
+      gd.style.width = "100%"; gd.style.height = "100%";
+      host.appendChild(gd);
+      followSize(host, gd);
+    }
+    window.Plotly.react(gd, fig.data, fig.layout, mainConfig());
+  }
+  function followSize(host, gd) {
+    if (!window.ResizeObserver) { return; }
+    var queued = false;
+    new ResizeObserver(function () {
+      if (queued) { return; }
+      queued = true;
+      window.requestAnimationFrame(function () {
+        queued = false;
+        var full = gd._fullLayout;
+        if (full && host.contains(gd) && (Math.abs(full.width - gd.clientWidth) > 0.5 || Math.abs(full.height - gd.clientHeight) > 0.5)) {
+          window.Plotly.Plots.resize(gd);
+        }
+      });
+    }).observe(host);
   }
 
   // ------------------------------------------------------- clientside callbacks
@@ -1362,7 +1489,7 @@
         ctl.stopAt = viewStore.stop;
         if (viewStore.reveal) { reveal(); }
       }
-      if (!surface || !paths) { return [nu, nu, nu]; }
+      if (!surface || !paths) { return [nu, nu]; }
       ctl.renders += 1;
       ctl.lastRenderAt = performance.now();
       ctl.committedSurface = surface;
@@ -1372,7 +1499,7 @@
       if (ctl.frame > ctl.maxFrame) { ctl.frame = ctl.maxFrame; ctl.position = ctl.maxFrame; }
       var key = mainKey(), main = key === ctl.mainKey ? nu : mainFigure();
       ctl.mainKey = key;
-      if (main !== nu) { expectRanges(main.layout); }
+      if (main !== nu) { expectRanges(main.layout); plotMain(main); }
       var noMin = !(paths.minimizers || []).length;
       var loss = chartFigure("loss", paths.loss_title, lossSeries, paths.loss_kind === "gap");
       var dist = chartFigure("dist", "distance to the nearest minimum", distSeries, !noMin,
@@ -1397,9 +1524,9 @@
         U.afterPaint(function () {
           Object.keys(later).forEach(function (name) { if (later[name] !== nu) { U.setProps(ID(name), {figure: later[name]}); } });
         });
-        return [main, nu, nu];
+        return [nu, nu];
       }
-      return [main, charts[0], charts[1]];
+      return [charts[0], charts[1]];
     },
 
     dispatch: dispatch,

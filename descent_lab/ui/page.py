@@ -13,6 +13,7 @@ opens, as inert markup the live page replaces with its first drawn frame.
 from __future__ import annotations
 
 import html as html_text
+import json
 from typing import Any
 
 from dash import dcc, html
@@ -21,7 +22,7 @@ from .core import ids, plot, registry, theme
 from .instruments import layout as instruments
 from .instruments import route as readout_route
 from .maps.layout import maps_panel
-from .race import download, events, flow, preview, teach
+from .race import download, events, flow, preview, surface, teach
 from .race import layout as race
 from .serving import static
 
@@ -34,6 +35,7 @@ def config() -> dict:
                             "boxes": {**{name: ids.box(ids.chart(name)) for name in (*registry.CHARTS, "view3d")},
                                       "readout": ids.box(ids.READOUT)}},
             "charts": {"step": plot.chart_layout("", log=False), "title": plot.chart_title("")},
+            "mainGraph": race.GRAPH_CONFIG,
             "events": events.export(), "preview": preview.ROUTE, "readout": readout_route.ROUTE,
             "download": download.ROUTE, "plotly3d": static.asset_url("vendor/plotly-gl3d.min.js")}
 
@@ -109,37 +111,135 @@ def build() -> html.Div:
 # ------------------------------------------------------------------------------
 
 INERT_TAGS = {"Button": "span"}  # no controls: nothing in it can be used
+DISABLED_TAGS = {"Input", "Select"}  # drawn for their size, disabled
+# Dash's option lists (dcc.RadioItems, dcc.Checklist) as Dash 4 draws them, with disabled
+# inputs: the same rows, so the parts under them sit where the live page puts them.
+OPTION_LISTS = {"RadioItems": ("radio", "dash-radioitems"), "Checklist": ("checkbox", "dash-checklist")}
+
+
+def _attrs(node: Any, extra_class: str = "") -> str:
+    classes = " ".join(part for part in (extra_class, getattr(node, "className", None) or "") if part)
+    attrs = f' class="{html_text.escape(classes)}"' if classes else ""
+    if getattr(node, "_type", None) in DISABLED_TAGS:
+        kind = getattr(node, "type", None)
+        attrs += (f' type="{html_text.escape(kind)}"' if isinstance(kind, str) else "") + " disabled"
+        if isinstance(getattr(node, "value", None), (int, float)):
+            attrs += f' value="{node.value}"'
+    style = getattr(node, "style", None)
+    if getattr(node, "hidden", None) or (isinstance(style, dict) and style.get("display") == "none"):
+        attrs += " hidden"
+    return attrs
+
+
+def _option_list(node: Any) -> str:
+    kind, list_class = OPTION_LISTS[node._type]
+    row_class = f"dash-options-list-option {list_class}-inline" if getattr(node, "inline", False) \
+        else "dash-options-list-option"
+    input_class = " ".join(("dash-options-list-option-checkbox", html_text.escape(getattr(node, "inputClassName", None) or "")))
+    chosen = getattr(node, "value", None)
+    chosen = chosen if isinstance(chosen, list) else [chosen]
+    rows = []
+    for option in getattr(node, "options", None) or []:
+        value = option.get("value") if isinstance(option, dict) else option
+        label = option.get("label", value) if isinstance(option, dict) else option
+        text = f"<span>{static_html(label)}</span>" if isinstance(label, (str, int, float)) else static_html(label)
+        on = value in chosen
+        rows.append(f'<label class="{row_class}{" selected" if on else ""}"><span class="dash-options-list-option-wrapper">'
+                    f'<input type="{kind}" disabled{" checked" if on else ""} class="{input_class}">'
+                    f'</span><span class="dash-options-list-option-text">{text}</span></label>')
+    return f'<div{_attrs(node, "dash-options-list " + list_class)}>{"".join(rows)}</div>'
 
 
 def static_html(node: Any) -> str:
-    """A tree of ``html`` components as inert HTML: classes, ``hidden`` and the text only
-    (no ids, no events, no ARIA: the live page replaces it); other components are left out."""
+    """A tree of components as inert HTML: classes, ``hidden`` and the text only (no ids, no
+    events, no ARIA: the live page replaces it). Of Dash's own components, a graph is its
+    empty box, an option list its rows and an input itself (disabled); the others are left out."""
     if node is None or isinstance(node, bool):
         return ""
     if isinstance(node, (str, int, float)):
         return html_text.escape(str(node))
     if isinstance(node, (list, tuple)):
         return "".join(static_html(item) for item in node)
-    if getattr(node, "_namespace", None) != "dash_html_components":
+    namespace = getattr(node, "_namespace", None)
+    if namespace == "dash_core_components" and node._type in OPTION_LISTS:
+        return _option_list(node)
+    if namespace == "dash_core_components" and node._type == "Graph":
+        return f"<div{_attrs(node)}></div>"
+    if namespace == "dash_core_components" and node._type == "Input":
+        return f"<input{_attrs(node)}>"
+    if namespace != "dash_html_components":
         return ""
     tag = INERT_TAGS.get(node._type, node._type.lower())
-    attrs = ""
-    if getattr(node, "className", None):
-        attrs += f' class="{html_text.escape(node.className)}"'
-    if getattr(node, "hidden", None):
-        attrs += " hidden"
-    return f"<{tag}{attrs}>{static_html(getattr(node, 'children', None))}</{tag}>"
+    return f"<{tag}{_attrs(node)}>{static_html(getattr(node, 'children', None))}</{tag}>"
+
+
+def _nodes(node: Any):
+    """Every component in a tree, depth first."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _nodes(item)
+    elif hasattr(node, "_type"):
+        yield node
+        yield from _nodes(getattr(node, "children", None))
+
+
+def stage_grid_shell(state: dict) -> str:
+    """The stage's grid as inert boxes: the legend, the contour's box, the player, the view
+    and instrument switches as the link sets them and the legends of the instruments it
+    shows, beside the charts' boxes, in the live page's places."""
+    show = set(state["show"])
+    grid = html.Div([race.plot_column([instruments.toggles(), instruments.arrow_legend(), *instruments.path_legends()]),
+                     race.chart_column(instruments.chart_boxes())], className="stage-grid")
+    values = {ids.VIEW: state["view"], ids.BOX: "fit" if state["box"] else "whole", ids.SHOW: list(state["show"])}
+    for node in _nodes(grid):
+        if getattr(node, "id", None) == ids.SCRUB:  # the browser makes its range input
+            node.children = dcc.Input(type="range", value=0, className="scrub-input")
+        elif getattr(node, "id", None) == ids.SPEED:  # shows its first option: the page's speed (1x)
+            node.children = sorted(node.children, key=lambda option: option.value != "1")
+        elif getattr(node, "id", None) in values:
+            node.value = values[node.id]
+        elif getattr(node, "id", None) == ids.ARROW_LEGEND:
+            node.style = None if show & set(registry.ARROWS) else {"display": "none"}
+        elif (getattr(node, "_namespace", None) == "dash_html_components"
+              and getattr(node, "data-legend", None) in show):
+            node.hidden = False
+    return static_html(grid)
 
 
 def first_paint(search: str) -> str:
-    """What the page shows while its scripts load: the top bar and the lesson the link
-    opens, laid out where the live page puts them (``assets/00_core.css``: an inert layer,
-    removed with the live page's first drawn frame). The lesson's text is what a learner
-    reads first; it is there with the HTML instead of after the scripts and the first reply."""
+    """What the page shows while its scripts load: the top bar, the lesson the link opens,
+    the first visit's reading notes (hidden until the page knows the visit is a first one)
+    and the stage's boxes, laid out where the live page puts them (``assets/00_core.css``:
+    an inert layer, removed with the live page's first drawn frame). The lesson's text is
+    what a learner reads first; it is there with the HTML instead of after the scripts and
+    the first reply. The contour and the paths are drawn into its contour box as soon as
+    Plotly has loaded (:func:`first_frame`, ``assets/10_race.js``)."""
     state, _errors = flow.load(search)
     return (
         '<div class="page-shell" aria-hidden="true">'
         f'{static_html(header())}'
         '<div class="workspace"><div class="sidebar"></div>'
-        f'<div class="stage"><div class="lesson">{static_html(teach.banner(state))}</div></div></div></div>'
+        f'<div class="stage"><div class="lesson">{static_html(teach.banner(state))}</div>'
+        f'{static_html(teach.how_to_read())}{stage_grid_shell(state)}</div></div></div>'
     )
+
+
+def first_frame(search: str) -> str:
+    """The data of the link's first frame, for the page to draw before Dash has started:
+    the contour and the runs' paths (the payloads the race's first reply carries, computed
+    here once and cached for that reply), the frame shown and the theme, as a JSON data
+    block (never run as a script). Empty when the paths cannot be had within this worker's
+    budget now: the page then waits for its first reply, as without it."""
+    state, _errors = flow.load(search)
+    try:
+        paths = flow.budgeted_paths(state)
+        data = {"surface": surface.surface_payload(state), "paths": paths, "frame": state["frame"],
+                "theme": theme.export(), "config": race.GRAPH_CONFIG}
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except (*flow.REFUSED, ValueError):
+        return ""
+    text = text.replace("</", "<\\/")  # "</script>" in a label cannot end the block early
+    return f'<script type="application/json" id="{FIRST_FRAME_ID}">{text}</script>'
+
+
+FIRST_FRAME_ID = "first-frame"

@@ -1168,3 +1168,36 @@ def test_race032_an_open_menu_in_a_run_card_stays_over_the_next_card(dash_duo, d
     label.click()
     wait_until(lambda: "~cosine(" in search(dash_duo), message="the schedule picked from the overhanging menu")
     assert dash_duo.get_logs() == []
+
+
+def test_race033_the_html_draws_the_first_frame_before_dash_starts_and_the_page_adopts_it(dash_duo, descent_app):
+    start(dash_duo, descent_app)
+    links = ("", "?surface=bowl&run=gd(lr=0.1)&run=adam(lr=0.3)&view=grid")
+    for width, height in ((1440, 900), (1024, 768)):
+        set_viewport(dash_duo, width, height)
+        for link in links:
+            reload(dash_duo, dash_duo.server_url + "/" + link)
+            first = lab(dash_duo, "c.firstFrame && {at: c.firstFrame.at, box: c.firstFrame.box, adopted: c.firstFrame.adopted}")
+            assert first and first["adopted"], (width, link, first)
+            # drawn from the HTML, before Dash had asked the server for anything
+            sent = js(dash_duo, "return performance.getEntriesByType('resource').filter(function (e) {"
+                                " return e.name.indexOf('_dash-update-component') >= 0; }).map(function (e) { return e.startTime; });")
+            assert sent and first["at"] < min(sent), (first["at"], sent)
+            # the live graph is that very plot, in the box it was drawn in: nothing moved
+            assert js(dash_duo, "return document.querySelectorAll('#main-graph .js-plotly-plot').length;") == 1
+            box = rect(dash_duo, css_id(ids.MAIN_GRAPH))
+            assert [round(v) for v in first["box"]] == [round(box[k]) for k in ("left", "top", "width", "height")], \
+                (width, link, first["box"], box)
+            panels = 2 if "view=grid" in link else 1
+            wait_until(lambda: len(dash_duo.find_elements("#main-graph .cartesianlayer .subplot")) == panels,
+                       message=f"{panels} panel(s)")
+            assert painted_pixels(dash_duo, ids.MAIN_GRAPH) > 100  # the paths over it
+            assert not dash_duo.find_elements(".page-shell")  # the first paint is gone
+            # the graph follows its box as Dash's responsive graphs do
+            if link == "" and width == 1440:
+                js(dash_duo, "window.descentLab.pause();")
+                assert lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot')._fullLayout.height") > 300
+                js(dash_duo, "document.getElementById('main-graph').style.flex = '0 0 260px';")
+                wait_until(lambda: abs(lab(dash_duo, "document.querySelector('#main-graph .js-plotly-plot')._fullLayout.height")
+                                       - 258) < 3, message="the plot resized with its box")
+    assert dash_duo.get_logs() == []

@@ -111,8 +111,8 @@ def register(app: dash.Dash) -> None:
     app.clientside_callback(dash.ClientsideFunction("race", "syncState"), Input(ids.STATE, "data"),
                             State(ids.PATHS, "data"), prevent_initial_call=True)
     app.clientside_callback(
-        dash.ClientsideFunction("race", "render"),
-        Output(ids.MAIN_GRAPH, "figure"), Output(ids.LOSS_GRAPH, "figure"), Output(ids.DIST_GRAPH, "figure"),
+        dash.ClientsideFunction("race", "render"),  # and plots the main graph itself
+        Output(ids.LOSS_GRAPH, "figure"), Output(ids.DIST_GRAPH, "figure"),
         Input(ids.SURFACE, "data"), Input(ids.PATHS, "data"), Input(ids.VIEW_STORE, "data"),
         State(ids.STATE, "data"),
         prevent_initial_call=True,

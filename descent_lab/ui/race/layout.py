@@ -115,8 +115,9 @@ def plot_column(instrument_controls) -> html.Div:
     return html.Div(
         [
             html.Div(id=ids.LEGEND, className="legend"),
-            dcc.Graph(id=ids.MAIN_GRAPH, config=GRAPH_CONFIG, className="main-graph", responsive=True,
-                      figure=plot.blank_figure()),
+            # Plotted by the page itself (assets/10_race.js, plotMain: with GRAPH_CONFIG, from
+            # the config store), which can then adopt the HTML's first frame already drawn.
+            html.Div(id=ids.MAIN_GRAPH, className="main-graph"),
             player(),
             html.Div([view_controls(), *instrument_controls], className="tools"),
         ],

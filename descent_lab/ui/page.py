@@ -229,7 +229,8 @@ def first_frame(search: str) -> str:
     the contour and the runs' paths (the payloads the race's first reply carries, computed
     here once and cached for that reply), the frame shown and the theme, as a JSON data
     block (never run as a script). Empty when the paths cannot be had within this worker's
-    budget now: the page then waits for its first reply, as without it."""
+    budget now, or are too long to send twice (:data:`FIRST_FRAME_MAX_CHARS`): the page
+    then waits for its first reply, as without it."""
     state, _errors = flow.load(search)
     try:
         paths = flow.budgeted_paths(state)
@@ -238,8 +239,14 @@ def first_frame(search: str) -> str:
         text = json.dumps(data, separators=(",", ":"), allow_nan=False)
     except (*flow.REFUSED, ValueError):
         return ""
+    if len(text) > FIRST_FRAME_MAX_CHARS:  # long runs: the HTML would carry them twice over
+        return ""
     text = text.replace("</", "<\\/")  # "</script>" in a label cannot end the block early
     return f'<script type="application/json" id="{FIRST_FRAME_ID}">{text}</script>'
 
 
 FIRST_FRAME_ID = "first-frame"
+# The first frame's data at most (the default page's is 0.14 MB, eight 1000-step runs' 0.3 MB):
+# the first reply carries the same again, so a link to eight 10,000-step runs (3 MB) waits
+# for that reply instead.
+FIRST_FRAME_MAX_CHARS = 500_000

@@ -177,3 +177,13 @@ def test_the_scripts_bring_the_regenerator_runtime_before_dash_and_no_polyfill_b
     assert runtime < min(dcc, renderer)
     # and the runtime is served
     assert server.test_client().get(sources[runtime]).status_code == 200
+
+
+def test_no_first_frame_for_runs_too_long_to_send_twice():
+    # eight 10,000-step runs: the first reply carries them; the HTML does not as well
+    state, errors = validate_state({"surface": {"key": "rosenbrock", "params": {}}, "steps": 10_000,
+                                    "runs": [{"optimizer": "adam", "hparams": {"lr": 0.001 * k}} for k in range(1, 9)]})
+    assert not errors
+    assert page.first_frame(encode_url(state)) == ""
+    short = encode_url({**state, "steps": 1000})
+    assert 0 < len(page.first_frame(short)) <= page.FIRST_FRAME_MAX_CHARS + 100

@@ -12,6 +12,7 @@ from browser_helpers import (
     page_state,
     painted_pixels,
     pause,
+    reload,
     run_xy,
     start,
     thumb_of,
@@ -295,4 +296,28 @@ def test_ins005_a_lesson_switches_its_instruments_on_and_shows_its_key_number_li
     wait_until(lambda: run_xy(dash_duo, 0)[0][:20] != before, message="new paths")
     wait_until(lambda: dash_duo.find_element(css_id(ids.LOSS_SCALE_TEXT)).get_attribute("value") == "0.501",
                message="c in its field")
+    assert dash_duo.get_logs() == []
+
+
+def test_ins007_the_3d_bundle_loads_when_the_pointer_or_the_keyboard_comes_to_its_switch(dash_duo, descent_app):
+    start(dash_duo, descent_app, "?surface=bowl&run=gd(lr=0.1)&steps=40")
+    pause(dash_duo)
+    fetched = ("return performance.getEntriesByType('resource').filter(function (e) {"
+               " return e.name.indexOf('plotly-gl3d') >= 0; }).length;")
+    assert js(dash_duo, fetched) == 0 and not lab(dash_duo, "!!c.plotly3d")  # not for a visit that never goes near
+    switch = dash_duo.find_element(css_id(ids.SHOW) + " input[value=view3d]").find_element("xpath", "./ancestor::label")
+    ActionChains(dash_duo.driver).move_to_element(switch).perform()  # the pointer over it: no click
+    wait_until(lambda: lab(dash_duo, "!!c.plotly3d"), message="the 3D bundle loaded on the pointer's approach")
+    assert js(dash_duo, fetched) == 1
+    assert lab(dash_duo, "window.Plotly !== c.plotly3d")  # the page's 2-D Plotly is kept
+    assert "view3d" not in current_state(dash_duo)["show"] and not shown(dash_duo, chart_box("view3d"))
+    # ticked, the view opens with the bundle already there (fetched once)
+    toggle(dash_duo, "view3d")
+    wait_until(lambda: lab(dash_duo, "c.instruments.has3d"), message="the 3D view drawn")
+    assert js(dash_duo, fetched) == 1
+    # the keyboard's focus on the switch does the same on a fresh page
+    reload(dash_duo, dash_duo.server_url + "/?surface=bowl&run=gd(lr=0.1)&steps=40")
+    assert not lab(dash_duo, "!!c.plotly3d")
+    js(dash_duo, "arguments[0].focus();", dash_duo.find_element(css_id(ids.SHOW) + " input[value=view3d]"))
+    wait_until(lambda: lab(dash_duo, "!!c.plotly3d"), message="the 3D bundle loaded on the keyboard's focus")
     assert dash_duo.get_logs() == []

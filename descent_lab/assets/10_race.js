@@ -5,8 +5,11 @@
  * once per change (paths-store). Everything that happens per frame happens here, with no
  * server call:
  *
- *   render()     clientside callback: gives Plotly a new figure only when the surface,
- *                the panels or a chart's axes change;
+ *   firstFrame() draws the link's first frame (contour, paths, legend) from the data the
+ *                HTML carries, as soon as Plotly's bundle has run, before Dash starts;
+ *   render()     clientside callback: plots the main graph itself (adopting the first
+ *                frame's plot when it shows the same figure) and gives Plotly a new figure
+ *                only when the surface, the panels or a chart's axes change;
  *   drawFrame()  draws every run (whole path faintly, the travelled path, head, start,
  *                end marker) on canvases over the graphs, the charts' curves and the
  *                frame line, the lesson's live number; instruments hook in (ctl.hooks);
@@ -14,7 +17,7 @@
  *                table comes from ui/race/events.py), skipping values already in use;
  *   preview      while a slider is dragged or stepped, the page asks the preview route
  *                for the moving runs (from the thumb itself, not a Dash callback), at
- *                most one request in flight, the newest value wins;
+ *                most two requests in flight, the newest value wins;
  *   the player   play / pause / step / scrub / speed / reset, keys, a lesson's pause;
  *   legend, hover readouts, PNG export, the link in the address bar.
  *

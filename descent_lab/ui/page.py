@@ -229,9 +229,12 @@ def first_frame(search: str) -> str:
     the contour and the runs' paths (the payloads the race's first reply carries, computed
     here once and cached for that reply), the frame shown and the theme, as a JSON data
     block (never run as a script). Empty when the paths cannot be had within this worker's
-    budget now, or are too long to send twice (:data:`FIRST_FRAME_MAX_CHARS`): the page
-    then waits for its first reply, as without it."""
+    budget now, or are too long to send twice (:data:`FIRST_FRAME_MAX_POINTS`,
+    :data:`FIRST_FRAME_MAX_CHARS`): the page then waits for its first reply, as without it."""
     state, _errors = flow.load(search)
+    points = len(state["runs"]) * (state["steps"] + 1) * (2 if state.get("compare") else 1)
+    if points > FIRST_FRAME_MAX_POINTS:  # not computed at all: the HTML would wait for it
+        return ""
     try:
         paths = flow.budgeted_paths(state)
         data = {"surface": surface.surface_payload(state), "paths": paths, "frame": state["frame"],
@@ -248,5 +251,7 @@ def first_frame(search: str) -> str:
 FIRST_FRAME_ID = "first-frame"
 # The first frame's data at most (the default page's is 0.14 MB, eight 1000-step runs' 0.3 MB):
 # the first reply carries the same again, so a link to eight 10,000-step runs (3 MB) waits
-# for that reply instead.
+# for that reply instead; runs of more points than this are not even computed for it (the
+# HTML would wait for them).
 FIRST_FRAME_MAX_CHARS = 500_000
+FIRST_FRAME_MAX_POINTS = 16_016  # eight runs of 2,000 steps

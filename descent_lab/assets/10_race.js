@@ -757,9 +757,10 @@
   // The HTML carries its link's first frame (ui/page.py: first_frame) and the stage's boxes
   // (first_paint): the contour, the paths and the legend are drawn there as soon as
   // Plotly's bundle has run, while Dash's scripts still load and start, so the picture
-  // comes with the page instead of after Dash's first reply. The live page draws its own
-  // (Plotly warm by then) and removes this one with its first frame (markReady, 00_core.js).
-  // The page's own state is left as it was: the data is set for the drawing only.
+  // comes with the page instead of after Dash's first reply. The live page adopts the plot
+  // when its first figure is the same (plotMain) and removes the rest of the first paint
+  // with its first frame (markReady, 00_core.js). The page's own state is left as it was:
+  // the data is set for the drawing only.
   var firstPlot = null;  // {gd, key}: the HTML's first frame, until the live page adopts it (plotMain)
   var FIRST_FIELDS = ["paths", "runs", "twin", "surface", "surfaceRaw", "surfaceId", "frame", "maxFrame", "theme"];
   function withFirst(first, draw) {

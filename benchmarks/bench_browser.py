@@ -377,15 +377,23 @@ class Network:
         self.cdp.on("Network.responseReceived", self._response)
         self.cdp.on("Network.loadingFinished", self._finished)
         self.cdp.on("Network.loadingFailed", self._failed)
+        self.cdp.on("Network.requestServedFromCache", self._cached)
 
     def _sent(self, e):
         self.requests[e["requestId"]] = {"url": e["request"]["url"], "method": e["request"]["method"],
                                          "t": time.monotonic(), "done": False, "bytes": 0}
 
+    def _cached(self, e):
+        r = self.requests.get(e["requestId"])
+        if r is not None:
+            r["cached"] = True
+
     def _response(self, e):
         r = self.requests.get(e["requestId"])
         if r is not None:
             r["status"] = e["response"].get("status")
+            if e["response"].get("fromDiskCache") or e["response"].get("fromPrefetchCache"):
+                r["cached"] = True
             r["encoding"] = {k.lower(): v for k, v in (e["response"].get("headers") or {}).items()}.get(
                 "content-encoding", "")
             timing = e["response"].get("timing") or {}
@@ -517,7 +525,9 @@ def _first_load(browser: Browser, url: str, throttled: bool) -> dict:
                 "gzip_bytes": net.gzip_estimate() if not throttled else None,
                 "by_url": sorted(((r["bytes"], r["url"].split("?")[0].replace(url.rstrip("/"), "")) for r in reqs),
                                  reverse=True),
-                "favicons": sum("favicon" in r["url"] for r in reqs),
+                # the browser asks for the icon again (load, address changes): from its cache
+                "favicons": sum("favicon" in r["url"] and not r.get("cached") for r in reqs),
+                "favicons_cached": sum("favicon" in r["url"] and bool(r.get("cached")) for r in reqs),
                 "errors": list(page.errors)}
     finally:
         page.context.close()
@@ -933,7 +943,8 @@ def rows(res: dict) -> list[dict]:
             f"<= {T['contour_slow']:g} s", med(slow) <= 1000 * T["contour_slow"])
         first = f["app"][0]
         app_bytes = med([r["bytes"] for r in f["app"]])
-        row(f"first-load bytes on the wire ({first['requests']} requests, favicon fetched {first['favicons']}x)",
+        row(f"first-load bytes on the wire ({first['requests']} requests, favicon fetched {first['favicons']}x, "
+            f"{first.get('favicons_cached', 0)}x more from the browser's cache)",
             f"{app_bytes / 1e6:.2f} MB", f"{med([r['bytes'] for r in f['floor']]) / 1e6:.2f} MB",
             f"<= {T['bytes'] / 1e6:g} MB", app_bytes <= T["bytes"])
         if first.get("gzip_bytes"):

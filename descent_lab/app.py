@@ -43,6 +43,22 @@ def index_string() -> str:
 # core-js natively, and its evaluation alone blocked the page ~0.1 s. Its regenerator part,
 # which Dash's components call, is served among the assets (assets/vendor/, before them).
 POLYFILL_TAG = re.compile(r'<script src="[^"]*/deps/polyfill@[^"]*"></script>\s*')
+# React's scripts, which Dash puts first, go just before Dash's renderer (the first script
+# that needs them): the page's own scripts and Plotly's bundle run first, so the first frame,
+# drawn as soon as Plotly has run, does not wait for React's evaluation.
+REACT_TAGS = re.compile(r'<script src="[^"]*/deps/(?:react@|react-dom@|prop-types@)[^"]*"></script>\s*')
+RENDERER_TAG = re.compile(r'<script src="[^"]*/dash-renderer/[^"]*"></script>')
+
+
+def order_scripts(scripts: str) -> str:
+    """Dash's script tags without the polyfill bundle, React's moved before the renderer."""
+    scripts = POLYFILL_TAG.sub("", scripts, count=1)
+    react = "".join(REACT_TAGS.findall(scripts))
+    rest = REACT_TAGS.sub("", scripts)
+    renderer = RENDERER_TAG.search(rest)
+    if not react or renderer is None:  # not the tags this expects: as Dash wrote them
+        return scripts
+    return rest[:renderer.start()] + react + rest[renderer.start():]
 
 
 class DescentLab(dash.Dash):
@@ -55,7 +71,7 @@ class DescentLab(dash.Dash):
         search = flask.request.query_string.decode("utf-8", "replace") if flask.has_request_context() else ""
         link = "?" + search if search else ""
         kwargs["app_entry"] = page.first_paint(link) + page.first_frame(link) + kwargs["app_entry"]
-        kwargs["scripts"] = POLYFILL_TAG.sub("", kwargs["scripts"], count=1)
+        kwargs["scripts"] = order_scripts(kwargs["scripts"])
         return super().interpolate_index(**kwargs)
 
 

@@ -175,6 +175,11 @@ def test_the_scripts_bring_the_regenerator_runtime_before_dash_and_no_polyfill_b
     dcc = next(i for i, src in enumerate(sources) if "dash_core_components" in src)
     renderer = next(i for i, src in enumerate(sources) if "dash_renderer" in src)
     assert runtime < min(dcc, renderer)
+    # React's scripts run after Plotly's bundle (the first frame does not wait for them) and
+    # before the first script that needs them, Dash's renderer; each once
+    plotly = next(i for i, src in enumerate(sources) if "/assets/vendor/plotly-contour" in src)
+    react = [i for i, src in enumerate(sources) if re.search(r"/deps/(react@|react-dom@|prop-types@)", src)]
+    assert len(react) == 3 and plotly < min(react) and max(react) < renderer < dcc, sources
     # and the runtime is served
     assert server.test_client().get(sources[runtime]).status_code == 200
 

@@ -902,7 +902,10 @@ def test_race022_a_refused_typed_function_is_marked_at_its_text_box_with_the_rea
     # a good function clears the mark and draws its contour
     type_into(dash_duo, field, "sin(x)*cos(y) + 0.1*(x**2 + y**2)")
     wait_until(lambda: current_state(dash_duo)["surface"]["params"]["expression"] ==
-               "sin(x)*cos(y) + 0.1*(x**2 + y**2)", message="the new function")
+               "sin(x)*cos(y) + 0.1*(x**2 + y**2)", message="the new function",
+               context=lambda: {"field": dash_duo.find_element(field).get_attribute("value"),
+                                "state": current_state(dash_duo)["surface"]["params"]["expression"],
+                                "said": dash_duo.find_element(message).text})
     wait_until(lambda: dash_duo.find_element(message).text == "", message="the reason cleared")
     wait_until(lambda: box.value_of_css_property("border-top-color") != danger, message="the mark cleared")
     wait_until(lambda: js(dash_duo, "return window.descentLab.surfaceRaw !== window.__c;"), message="a new contour")

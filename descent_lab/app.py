@@ -19,7 +19,7 @@ from descent_lab.ui.core import theme
 from descent_lab.ui.instruments import callbacks as instrument_callbacks
 from descent_lab.ui.maps import callbacks as map_callbacks
 from descent_lab.ui.race import callbacks as race_callbacks
-from descent_lab.ui.race import download, preview
+from descent_lab.ui.race import download, flow, preview
 from descent_lab.ui.serving import static
 from descent_lab.ui.serving.server import Config, harden
 
@@ -70,7 +70,8 @@ class DescentLab(dash.Dash):
     def interpolate_index(self, **kwargs):
         search = flask.request.query_string.decode("utf-8", "replace") if flask.has_request_context() else ""
         link = "?" + search if search else ""
-        kwargs["app_entry"] = page.first_paint(link) + page.first_frame(link) + kwargs["app_entry"]
+        state, _errors = flow.load(link)  # once for both (the live page says the errors)
+        kwargs["app_entry"] = page.first_paint(link, state) + page.first_frame(link, state) + kwargs["app_entry"]
         kwargs["scripts"] = order_scripts(kwargs["scripts"])
         return super().interpolate_index(**kwargs)
 

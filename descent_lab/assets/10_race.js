@@ -38,12 +38,15 @@
   ctl.unit = unit;
 
   // -------------------------------------------------------------- data
-  function setPaths(paths, again) {
-    if (!paths || (paths === ctl.paths && !again)) { return false; }
+  function takePaths(paths) {  // the payload and its decoded runs
     ctl.paths = paths;
     ctl.runs = (paths.runs || []).map(U.decodeRun);
     ctl.twin = paths.twin ? paths.twin.runs.map(U.decodeRun) : null;
     ctl.maxFrame = ctl.runs.reduce(function (m, r) { return Math.max(m, r.n - 1); }, 0);
+  }
+  function setPaths(paths, again) {
+    if (!paths || (paths === ctl.paths && !again)) { return false; }
+    takePaths(paths);
     ctl.pathsVersion += 1;
     ctl.runHooks("runs");
     return true;
@@ -768,10 +771,7 @@
     FIRST_FIELDS.forEach(function (k) { kept[k] = ctl[k]; });
     try {
       ctl.theme = first.theme || ctl.theme;
-      ctl.paths = first.paths;
-      ctl.runs = (first.paths.runs || []).map(U.decodeRun);
-      ctl.twin = first.paths.twin ? first.paths.twin.runs.map(U.decodeRun) : null;
-      ctl.maxFrame = ctl.runs.reduce(function (m, r) { return Math.max(m, r.n - 1); }, 0);
+      takePaths(first.paths);
       ctl.frame = Math.min(first.frame || 0, ctl.maxFrame);
       decodeSurface(first.surface);
       return draw();
@@ -1411,12 +1411,11 @@
   }, true);
 
   function rebuildMain() {
-    var gd = U.graphDiv(ID("MAIN_GRAPH"));
-    if (!gd || !window.Plotly || !ctl.paths) { return; }
+    if (!U.graphDiv(ID("MAIN_GRAPH")) || !ctl.paths) { return; }
     var fig = mainFigure();
     ctl.mainKey = mainKey();
     expectRanges(fig.layout);
-    window.Plotly.react(gd, fig.data, fig.layout, mainConfig());
+    plotMain(fig);
   }
 
   // The main graph is a box the page plots into (ui/race/layout.py): its plot is the HTML's

@@ -65,10 +65,10 @@
   // Intent: the pointer over the 3D view's switch, or the keyboard's focus on it, starts
   // loading that bundle (0.6 MB, then its evaluation), so the scene's own set-up is most
   // of what is left when it is ticked. Nothing is fetched for a visit that never goes near it.
-  function intent3d(event) {
+  function intent3d(event) {  // on every pointerover: the cheap checks first
+    if (ctl.plotly3d || loading3d || !ctl.config || !ctl.config.plotly3d) { return; }
     var t = event.target, label = t && t.closest ? t.closest("label") : null;
-    if (ctl.plotly3d || loading3d || !label || !ctl.config || !ctl.config.plotly3d) { return; }
-    if (label.querySelector("input[value='view3d']")) { plotly3d().catch(function () { /* retried on opening */ }); }
+    if (label && label.querySelector("input[value='view3d']")) { plotly3d().catch(function () { /* retried on opening */ }); }
   }
   document.addEventListener("pointerover", intent3d, true);
   document.addEventListener("focusin", intent3d, true);

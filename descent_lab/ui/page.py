@@ -206,15 +206,16 @@ def stage_grid_shell(state: dict) -> str:
     return static_html(grid)
 
 
-def first_paint(search: str) -> str:
+def first_paint(search: str, state: dict | None = None) -> str:
     """What the page shows while its scripts load: the top bar, the lesson the link opens,
     the first visit's reading notes (hidden until the page knows the visit is a first one)
     and the stage's boxes, laid out where the live page puts them (``assets/00_core.css``:
     an inert layer, removed with the live page's first drawn frame). The lesson's text is
     what a learner reads first; it is there with the HTML instead of after the scripts and
     the first reply. The contour and the paths are drawn into its contour box as soon as
-    Plotly has loaded (:func:`first_frame`, ``assets/10_race.js``)."""
-    state, _errors = flow.load(search)
+    Plotly has loaded (:func:`first_frame`, ``assets/10_race.js``). ``state``: the link's,
+    when the caller has loaded it already."""
+    state = state if state is not None else flow.load(search)[0]
     return (
         '<div class="page-shell" aria-hidden="true">'
         f'{static_html(header())}'
@@ -224,14 +225,15 @@ def first_paint(search: str) -> str:
     )
 
 
-def first_frame(search: str) -> str:
+def first_frame(search: str, state: dict | None = None) -> str:
     """The data of the link's first frame, for the page to draw before Dash has started:
     the contour and the runs' paths (the payloads the race's first reply carries, computed
     here once and cached for that reply), the frame shown and the theme, as a JSON data
     block (never run as a script). Empty when the paths cannot be had within this worker's
     budget now, or are too long to send twice (:data:`FIRST_FRAME_MAX_POINTS`,
-    :data:`FIRST_FRAME_MAX_CHARS`): the page then waits for its first reply, as without it."""
-    state, _errors = flow.load(search)
+    :data:`FIRST_FRAME_MAX_CHARS`): the page then waits for its first reply, as without it.
+    ``state``: the link's, when the caller has loaded it already."""
+    state = state if state is not None else flow.load(search)[0]
     points = len(state["runs"]) * (state["steps"] + 1) * (2 if state.get("compare") else 1)
     if points > FIRST_FRAME_MAX_POINTS:  # not computed at all: the HTML would wait for it
         return ""
